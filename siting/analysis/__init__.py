@@ -1,0 +1,1 @@
+"""Analyses built on the single-case pipeline."""

@@ -1,0 +1,100 @@
+"""Error types and the one-line message format.
+
+Every problem a planner can cause is reported as one line::
+
+    location | problem; fix
+
+for example ``offers.csv row 12 (supplier=sumco, input=wafer) | price_per_unit is -3; prices must be >= 0``.
+Checks collect every problem first and raise once with the whole list, so a planner fixes an
+instance in one pass instead of one error at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an instance or a command line.
+
+    Parameters
+    ----------
+    location
+        Where the problem is: file, table, row and column, or a command-line flag.
+    problem
+        What is wrong, with the offending value.
+    fix
+        What the planner should do about it.
+    """
+
+    location: str
+    problem: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.location} | {self.problem}"
+        return f"{text}; {self.fix}" if self.fix else text
+
+
+class SitingError(Exception):
+    """Base class of the errors the CLI turns into exit codes."""
+
+    exit_code = 1
+
+
+class InputError(SitingError):
+    """The instance or the command line is wrong (exit code 2).
+
+    Parameters
+    ----------
+    problems
+        Every problem found; the message lists them one per line.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SolverError(SitingError):
+    """HiGHS failed in a way that is not the planner's fault (exit code 1)."""
+
+    exit_code = 1
+
+
+class ProblemCollector:
+    """Collects problems and raises them together.
+
+    Examples
+    --------
+    >>> found = ProblemCollector()
+    >>> found.add("sites.csv row 3 (id=x)", "lat is 120", "latitude must be in [-90, 90]")
+    >>> found.raise_if_any()
+    Traceback (most recent call last):
+    ...
+    siting.errors.InputError: sites.csv row 3 (id=x) | lat is 120; latitude must be in [-90, 90]
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, location: str, problem: str, fix: str = "") -> None:
+        """Record one problem."""
+        self.problems.append(Problem(location, problem, fix))
+
+    def extend(self, problems: list[Problem]) -> None:
+        """Record several problems."""
+        self.problems.extend(problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def raise_if_any(self) -> None:
+        """Raise an :class:`InputError` listing every problem recorded, if any."""
+        if self.problems:
+            raise InputError(self.problems)

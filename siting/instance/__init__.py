@@ -1,0 +1,1 @@
+"""Instances: reading, overrides, checks and derived data (pandas only, never Pyomo)."""

@@ -1,0 +1,333 @@
+"""Check a raw instance and turn it into typed tables.
+
+Every problem is collected before anything is raised, so a planner sees the whole list at once.
+Each line names the file, the row (as a spreadsheet shows it), the row's key and the column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from siting.errors import ProblemCollector
+from siting.instance.read import RawInstance, suggest
+from siting.instance.schema import MONEY, TABLES, Column, Table, key_label
+from siting.instance.settings import Settings, Source
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+#: A money amount above this many currency units (a quadrillion) is a unit mistake.
+IMPLAUSIBLE_CURRENCY = 1e15
+TRUE_WORDS = {"true", "yes", "1", "y"}
+FALSE_WORDS = {"false", "no", "0", "n", ""}
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A checked instance: validated settings and typed tables.
+
+    Attributes
+    ----------
+    name, root, path, sha256, overrides
+        As in :class:`~siting.instance.read.RawInstance`.
+    settings
+        Validated settings.
+    tables
+        Table name -> typed DataFrame with every schema column (defaults filled), indexed by
+        spreadsheet row number. Optional tables that are absent are empty.
+    origins
+        Table name -> file it came from.
+    sources, assumptions, description
+        Provenance from ``instance.yaml``.
+    """
+
+    name: str
+    root: Path
+    path: Path
+    settings: Settings
+    tables: dict[str, pd.DataFrame]
+    origins: dict[str, str]
+    sha256: str
+    overrides: tuple[str, ...]
+    sources: tuple[Source, ...]
+    assumptions: tuple[str, ...]
+    description: str
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.tables[table]
+
+
+def check_instance(raw: RawInstance) -> Instance:
+    """Validate ``raw`` completely and return the typed :class:`Instance`.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found.
+    """
+    found = ProblemCollector()
+    yaml_name = "instance.yaml" if raw.origins.get("sites", "").endswith(".csv") else (
+        raw.path.name if raw.path.is_file() else "instance.yaml")
+    settings = _check_settings(raw.settings, yaml_name, found)
+    sources, assumptions = _check_spec(raw.spec, yaml_name, found)
+    typed: dict[str, pd.DataFrame] = {}
+    for tname, table in TABLES.items():
+        df = raw.tables.get(tname)
+        origin = raw.origins.get(tname, f"{tname}.csv")
+        typed[tname] = _type_table(table, df, origin, settings, found)
+    _check_references(typed, raw.origins, found)
+    if settings is not None:
+        _check_rules(typed, raw.origins, settings, found)
+    found.raise_if_any()
+    assert settings is not None
+    return Instance(name=raw.name, root=raw.root, path=raw.path, settings=settings, tables=typed,
+                    origins=dict(raw.origins), sha256=raw.sha256, overrides=raw.overrides,
+                    sources=sources, assumptions=assumptions,
+                    description=str(raw.spec.get("description") or ""))
+
+
+def _check_settings(values: dict, where: str, found: ProblemCollector) -> Settings | None:
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            if err["type"] == "extra_forbidden":
+                found.add(f"{where} settings.{field}", "unknown setting",
+                          suggest(field, Settings.model_fields, "settings are: " + ", ".join(Settings.model_fields)))
+            else:
+                got = err.get("input")
+                desc = Settings.model_fields[field].description if field in Settings.model_fields else ""
+                found.add(f"{where} settings.{field}", f"{err['msg'].lower()} (got {got!r})",
+                          f"{desc[0].lower() + desc[1:] if desc else 'fix the value'}")
+        return None
+
+
+def _check_spec(spec: dict, where: str, found: ProblemCollector) -> tuple[tuple[Source, ...], tuple[str, ...]]:
+    sources = []
+    for n, item in enumerate(spec.get("sources") or [], start=1):
+        if not isinstance(item, dict):
+            found.add(f"{where} sources item {n}", "is not a mapping", "write 'id:', 'title:' and 'url:' keys")
+            continue
+        try:
+            sources.append(Source(**{k: str(v) for k, v in item.items()}))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            found.add(f"{where} sources item {n}", f"{'.'.join(map(str, err['loc']))}: {err['msg'].lower()}",
+                      "give each source an id, and optionally title, url, date and note")
+    assumptions = spec.get("assumptions") or []
+    if not isinstance(assumptions, list):
+        found.add(f"{where} assumptions", "is not a list", "write one '- ...' line per assumption")
+        assumptions = []
+    return tuple(sources), tuple(str(a) for a in assumptions)
+
+
+def _loc(origin: str, row: int, table: Table, values: dict, column: str | None = None) -> str:
+    text = f"{origin} row {row} {key_label(table, values)}"
+    return f"{text} column {column}" if column else text
+
+
+def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Settings | None,
+                found: ProblemCollector) -> pd.DataFrame:
+    """Type every column of ``df``; vectorised, looping only over the cells that are wrong."""
+    columns = table.names
+    if df is None:
+        return _empty(table)
+    for c in [c for c in df.columns if c not in columns]:
+        found.add(f"{origin} column {c}", "unknown column",
+                  suggest(c, columns, f"{table.name} columns are: " + ", ".join(columns)))
+    missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
+    for c in missing:
+        col = table.column(c)
+        found.add(f"{origin}", f"column '{c}' is missing",
+                  f"add it ({col.doc.rstrip('.') if col.doc else col.unit or col.kind})")
+    if missing:
+        return _empty(table)
+    if df.empty and table.required:
+        found.add(origin, "has no rows", f"add at least one row ({table.doc.rstrip('.')})")
+    money_mult = settings.money_multiplier if settings else 1.0
+    keys = df.reindex(columns=list(table.key), fill_value="")
+    out = pd.DataFrame(index=df.index)
+
+    def report(mask: pd.Series, col: Column, problem_of, fix_of) -> None:
+        for row_no in mask[mask].index:
+            text = df.at[row_no, col.name]
+            found.add(_loc(origin, row_no, table, keys.loc[row_no].to_dict(), col.name),
+                      problem_of(text), fix_of(text))
+
+    for col in table.columns:
+        text = df[col.name] if col.name in df.columns else pd.Series("", index=df.index, dtype=object)
+        empty = text == ""
+        what = col.doc.rstrip(".") if col.doc else col.kind
+        if col.required:
+            report(empty, col, lambda t: "is empty", lambda t, w=what: f"give a value ({w})")
+        if col.kind in ("id", "str"):
+            values = text.where(~empty, col.default if col.default is not None else None)
+            if col.kind == "id":
+                bad = ~empty & ~text.str.match(ID_PATTERN.pattern)
+                if col.wildcard:
+                    bad &= text != "*"
+                report(bad, col, lambda t: f"is '{t}', not a valid id",
+                       lambda t: "use letters, digits, '-' and '_' only (no spaces, dots or slashes)")
+            if col.choices:
+                bad = ~empty & ~text.isin(col.choices)
+                report(bad, col, lambda t: f"is '{t}'",
+                       lambda t, c=col: suggest(t, c.choices, "use one of: " + ", ".join(c.choices)))
+                values = values.where(~bad, None)
+        elif col.kind == "list":
+            values = text.map(lambda t: tuple(s.strip() for s in t.split(";") if s.strip()))
+        elif col.kind == "bool":
+            low = text.str.lower()
+            bad = ~low.isin(TRUE_WORDS | FALSE_WORDS)
+            report(bad, col, lambda t: f"is '{t}', not true or false", lambda t: "write true or false")
+            values = low.isin(TRUE_WORDS).where(~empty, bool(col.default))
+        else:
+            values, ok = _numbers(text)
+            report(~empty & ~ok, col, _number_problem, lambda t, c=col: _number_fix(c))
+            if col.kind == "int":
+                frac = ok & (values != values.round())
+                report(frac, col, lambda t: f"is {t}, not a whole number", lambda t: "give a whole number")
+                ok &= ~frac
+            rng = ok & _out_of_range(col, values)
+            report(rng, col, lambda t: f"is {t}", lambda t, c=col: _range_problem(c))
+            ok &= ~rng
+            if col.unit == MONEY:
+                huge = ok & (values.abs() * money_mult > IMPLAUSIBLE_CURRENCY)
+                label = settings.money_label if settings else ""
+                report(huge, col,
+                       lambda t: f"is {t} {label}, {float(t) * money_mult:.3g} in currency units",
+                       lambda t: "this cannot be right: check settings.money_unit or the column's unit")
+                ok &= ~huge
+            values = values.astype(object).where(ok, None)
+            if col.default is not None:
+                values = values.where(~empty, col.default)
+            if col.kind == "int":
+                values = values.map(lambda v: int(v) if v is not None else None)
+        out[col.name] = values
+    dup = keys.duplicated(keep=False) & (keys != "").all(axis=1)
+    if dup.any():
+        first: dict[tuple, int] = {}
+        for row_no, key in keys[dup].iterrows():
+            k = tuple(key)
+            if k in first:
+                found.add(_loc(origin, row_no, table, key.to_dict()), f"repeats the key of row {first[k]}",
+                          "merge the two rows or give them different ids")
+            first.setdefault(k, row_no)
+    return out
+
+
+def _numbers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    values = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce").astype(float)
+    ok = values.notna() & np.isfinite(values.fillna(0.0))
+    return values, ok
+
+
+def _number_problem(text: str) -> str:
+    low = text.lower().lstrip("+-")
+    if low in ("nan", "inf", "infinity"):
+        return f"is {text}, not a finite number"
+    return f"is '{text}', not a number"
+
+
+def _number_fix(col: Column) -> str:
+    unit = f" in {col.unit}" if col.unit else ""
+    return f"give a number{unit}" + (", or leave it empty" if not col.required else "")
+
+
+def _out_of_range(col: Column, values: pd.Series) -> pd.Series:
+    bad = pd.Series(False, index=values.index)
+    if col.lo is not None:
+        bad |= (values <= col.lo) if col.lo_open else (values < col.lo)
+    if col.hi is not None:
+        bad |= values > col.hi
+    return bad
+
+
+def _range_problem(col: Column) -> str:
+    if col.lo is not None and col.hi is not None:
+        return f"must be in {'(' if col.lo_open else '['}{col.lo:g}, {col.hi:g}]"
+    if col.lo is not None:
+        return f"must be {'>' if col.lo_open else '>='} {col.lo:g}"
+    return f"must be <= {col.hi:g}"
+
+
+def _empty(table: Table) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in table.names})
+
+
+def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
+                      found: ProblemCollector) -> None:
+    ids = {t: set(typed[t]["id"]) for t in ("sites", "products", "markets", "inputs", "suppliers")}
+    for group in (("sites", "markets", "suppliers"), ("products", "inputs")):
+        owner: dict[str, str] = {}
+        for t in group:
+            for i in sorted(ids[t]):
+                if i in owner and i:
+                    found.add(f"{origins.get(t, t + '.csv')} id {i}", f"is also an id in {owner[i]}",
+                              "give every site, market and supplier (and every product and input) its own id")
+                owner.setdefault(i, t)
+    for tname, table in TABLES.items():
+        df = typed[tname]
+        origin = origins.get(tname, f"{tname}.csv")
+        for col in table.columns:
+            if col.ref is None or col.name not in df.columns:
+                continue
+            targets = (col.ref,) if isinstance(col.ref, str) else col.ref
+            valid = set().union(*(ids[t] for t in targets))
+            values_col = df[col.name]
+            bad = ~values_col.isin(valid) & values_col.notna() & (values_col != "")
+            if col.wildcard:
+                bad &= values_col != "*"
+            for row_no, value in values_col[bad].items():
+                values = df.loc[row_no].to_dict()
+                names = " or ".join(targets)
+                found.add(_loc(origin, row_no, table, values, col.name), f"'{value}' is not a known {names} id",
+                          suggest(str(value), valid, f"add it to {names} or fix the spelling"))
+
+
+def _check_rules(typed: dict[str, pd.DataFrame], origins: dict[str, str], settings: Settings,
+                 found: ProblemCollector) -> None:
+    def o(t: str) -> str:
+        return origins.get(t, f"{t}.csv")
+
+    inst = typed["instruments"]
+    for row_no, r in inst.iterrows():
+        if r["kind"] == "capex_grant" and r["rate"] is None:
+            found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "rate"),
+                      "is empty for a capex_grant", "give the share of capex granted, e.g. 0.4")
+        if r["kind"] == "lump_sum" and r["amount"] is None:
+            found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "amount"),
+                      "is empty for a lump_sum", f"give the amount in {settings.money_label}")
+    if settings.local_rule == "radius" and settings.local_radius_km is None:
+        found.add("instance.yaml settings.local_radius_km", "is empty but local_rule is radius",
+                  "give the radius in km, e.g. 100")
+    for row_no, r in typed["local_targets"].iterrows():
+        if r["rule"] == "radius" and r["radius_km"] is None and settings.local_radius_km is None:
+            found.add(_loc(o("local_targets"), row_no, TABLES["local_targets"], r.to_dict(), "radius_km"),
+                      "is empty for rule radius", "give the radius in km or set settings.local_radius_km")
+    for row_no, r in typed["exclusions"].iterrows():
+        if not r["supplier_country"] and not r["supplier_flag"]:
+            found.add(_loc(o("exclusions"), row_no, TABLES["exclusions"], r.to_dict()),
+                      "names neither supplier_country nor supplier_flag", "give one of them")
+    for row_no, r in typed["tariffs"].iterrows():
+        if r["ad_valorem"] and r["item"] in set(typed["products"]["id"]):
+            found.add(_loc(o("tariffs"), row_no, TABLES["tariffs"], r.to_dict(), "ad_valorem"),
+                      f"is set for product '{r['item']}', which has no price in the model",
+                      "use duty_per_unit for wafers; ad_valorem applies to inputs")
+    # demand that no site can serve and no penalty absorbs
+    makeable = set(typed["modules"].loc[typed["modules"]["max_modules"].fillna(0) > 0, "product"])
+    for row_no, r in typed["demand"].iterrows():
+        penalised = r["penalty_per_wafer"] is not None or settings.unmet_penalty_per_wafer is not None
+        if r["wafers_per_year"] and r["product"] not in makeable and not penalised:
+            found.add(_loc(o("demand"), row_no, TABLES["demand"], r.to_dict()),
+                      f"no site can make {r['product']} and unmet demand has no penalty",
+                      "add modules for it in modules.csv or set penalty_per_wafer")
+    offered = set(typed["offers"]["input"])
+    for row_no, r in typed["bom"].iterrows():
+        if r["input"] not in offered and r["input"] is not None:
+            found.add(_loc(o("bom"), row_no, TABLES["bom"], r.to_dict(), "input"),
+                      f"no supplier offers {r['input']}", "add an offer for it in offers.csv")

@@ -1,0 +1,380 @@
+"""Derive the model's data from a checked instance: plain tables, no Pyomo.
+
+Everything the model needs is computed here, once: capital recovery factors, per-unit costs in the
+money unit, freight from geodesic distances or lanes, duties, the sparse index sets (which
+site-product pairs, routes and supply arcs exist) and the tight bounds used in linking
+constraints. The model builder only reads these tables.
+
+Index conventions: every second-stage table carries a ``period`` and a ``scenario`` column, and
+every first-stage table a ``period`` column, so that scenarios and phased plans are more rows of
+data, not a different model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from siting.instance.check import Instance
+from siting.instance.geo import geodesic_km
+
+NOMINAL = "nominal"
+
+
+def crf(rate: float, years: float) -> float:
+    """Capital recovery factor r(1+r)^L / ((1+r)^L - 1); 1/L when r = 0.
+
+    Examples
+    --------
+    >>> round(crf(0.08, 10), 6)
+    0.149029
+    >>> crf(0.0, 1)
+    1.0
+    """
+    if rate == 0:
+        return 1.0 / years
+    growth = (1 + rate) ** years
+    return rate * growth / (growth - 1)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """The model's data. Every money figure is in the instance's money unit.
+
+    Attributes
+    ----------
+    periods, scenarios
+        Period labels; scenarios with ``id`` and ``probability``.
+    sites
+        One row per site: ``site, country, region, lat, lon, crf, fixed_cost``.
+    modules
+        One row per (site, product, period) that can hold modules:
+        ``site, product, period, wafers_per_module, capex_per_module, max_modules``.
+    demand
+        ``market, product, period, scenario, wafers, penalty`` (penalty NaN: demand must be met).
+    routes
+        One row per (site, market, product, period, scenario) that can carry wafers:
+        ``operating, freight, tariff`` (money per wafer), ``bound`` (largest flow one module
+        allows: min(demand, module size)), ``module`` and ``demand_row`` (row numbers in
+        ``modules`` and ``demand``).
+    offers
+        ``supplier, input, period, scenario, capacity, price`` (price in money per unit).
+    arcs
+        One row per (supplier, input, site, period, scenario) that may carry purchases:
+        ``price, freight, tariff`` (money per unit), ``bound`` (B[u,s,i]), ``local`` (whether the
+        supplier counts as local to the site), ``offer`` and ``qualification`` (row numbers).
+    qualifications
+        ``supplier, site, period, cost`` (money, paid once).
+    needs
+        ``site, input, period, scenario``: input balances that exist.
+    bom
+        ``product, input, units_per_wafer``.
+    local_targets
+        ``site, target`` for sites with a target.
+    diversification
+        ``site, input, max_share`` where a supplier-share limit applies.
+    min_suppliers
+        ``site, input, k`` for critical inputs.
+    concentration
+        ``label, max_share, sites`` (tuple of site ids).
+    instruments
+        ``id, kind, site, rate, cap, amount, provider_country``.
+    firm_budget
+        Most total capex, or None.
+    """
+
+    instance: Instance
+    periods: tuple[str, ...]
+    scenarios: pd.DataFrame
+    sites: pd.DataFrame
+    modules: pd.DataFrame
+    demand: pd.DataFrame
+    routes: pd.DataFrame
+    offers: pd.DataFrame
+    arcs: pd.DataFrame
+    qualifications: pd.DataFrame
+    needs: pd.DataFrame
+    bom: pd.DataFrame
+    local_targets: pd.DataFrame
+    diversification: pd.DataFrame
+    min_suppliers: pd.DataFrame
+    concentration: list
+    instruments: pd.DataFrame
+    firm_budget: float | None
+
+    @property
+    def money(self) -> float:
+        """Currency units per money unit."""
+        return self.instance.settings.money_multiplier
+
+
+def derive(inst: Instance) -> Derived:
+    """Compute the model's data from a checked instance."""
+    st = inst.settings
+    per_unit = 1.0 / st.money_multiplier
+    period = st.period
+    scenarios = pd.DataFrame({"id": [NOMINAL], "probability": [1.0]})
+    t = inst.tables
+
+    sites = t["sites"].copy()
+    sites["crf"] = [
+        crf(r if r is not None else st.discount_rate, L if L is not None else st.lifetime_years)
+        for r, L in zip(sites["discount_rate"], sites["lifetime_years"])
+    ]
+    sites = sites.rename(columns={"id": "site"})[
+        ["site", "country", "region", "lat", "lon", "hazard_zones", "crf", "fixed_cost"]
+    ].reset_index(drop=True)
+    sites["fixed_cost"] = sites["fixed_cost"].astype(float)
+    site_pos = {s: k for k, s in enumerate(sites["site"])}
+
+    modules = t["modules"]
+    modules = modules[modules["max_modules"] > 0].copy()
+    modules["period"] = period
+    modules = modules[["site", "product", "period", "wafers_per_module", "capex_per_module",
+                       "max_modules", "operating_cost_per_wafer"]].reset_index(drop=True)
+    modules = modules.astype({"wafers_per_module": float, "capex_per_module": float,
+                              "max_modules": int, "operating_cost_per_wafer": float})
+
+    demand = t["demand"].copy()
+    demand = demand[demand["wafers_per_year"] > 0]
+    pen = demand["penalty_per_wafer"].astype(object)
+    if st.unmet_penalty_per_wafer is not None:
+        pen = pen.where(pen.notna(), st.unmet_penalty_per_wafer)
+    demand = pd.DataFrame({
+        "market": demand["market"].values, "product": demand["product"].values,
+        "period": period, "scenario": NOMINAL,
+        "wafers": demand["wafers_per_year"].astype(float).values,
+        "penalty": pd.to_numeric(pen, errors="coerce").astype(float).values * per_unit,
+    })
+
+    routes = _routes(inst, sites, modules, demand, per_unit)
+    bom = t["bom"][["product", "input", "units_per_wafer"]].reset_index(drop=True)
+    bom = bom.astype({"units_per_wafer": float})
+    offers = t["offers"].copy()
+    offers = pd.DataFrame({
+        "supplier": offers["supplier"].values, "input": offers["input"].values,
+        "period": period, "scenario": NOMINAL,
+        "capacity": offers["capacity_units_per_year"].astype(float).values,
+        "price": offers["price_per_unit"].astype(float).values * per_unit,
+    })
+    needs, arcs, quals = _supply(inst, sites, modules, bom, offers, per_unit)
+    local = _local_targets(inst)
+    diversification, min_sup = _diversification(inst, needs)
+    return Derived(
+        instance=inst, periods=(period,), scenarios=scenarios, sites=sites, modules=modules,
+        demand=demand, routes=routes, offers=offers, arcs=arcs, qualifications=quals,
+        needs=needs, bom=bom, local_targets=local, diversification=diversification,
+        min_suppliers=min_sup, concentration=_concentration(inst), instruments=_instruments(inst),
+        firm_budget=st.firm_budget,
+    )
+
+
+def _lane_costs(inst: Instance, origin: pd.Series, dest: pd.Series, item: pd.Series) -> pd.Series:
+    """Lane cost per unit where a lane (or a '*' lane) covers the pair, else NaN."""
+    lanes = inst["lanes"]
+    out = pd.Series(np.nan, index=origin.index)
+    if lanes.empty:
+        return out
+    key = pd.DataFrame({"origin": origin.values, "destination": dest.values, "item": item.values})
+    for wildcard in (True, False):  # exact item rows override '*' rows
+        sub = lanes[(lanes["item"] == "*") == wildcard]
+        if sub.empty:
+            continue
+        on = ["origin", "destination"] if wildcard else ["origin", "destination", "item"]
+        merged = key.merge(sub[on + ["cost_per_unit"]].drop_duplicates(on), on=on, how="left")
+        found = merged["cost_per_unit"].astype(float).values
+        out = out.where(np.isnan(found), pd.Series(found, index=out.index))
+    return out
+
+
+def _tariffs(inst: Instance, from_c: pd.Series, to_c: pd.Series, item: pd.Series,
+             price: pd.Series | None) -> pd.Series:
+    """Duty per unit (currency) from the tariffs table; item rows override '*' rows."""
+    tariffs = inst["tariffs"]
+    out = pd.Series(0.0, index=from_c.index)
+    if tariffs.empty:
+        return out
+    key = pd.DataFrame({"from_country": from_c.values, "to_country": to_c.values, "item": item.values})
+    for wildcard in (True, False):
+        sub = tariffs[(tariffs["item"] == "*") == wildcard]
+        if sub.empty:
+            continue
+        on = ["from_country", "to_country"] if wildcard else ["from_country", "to_country", "item"]
+        merged = key.merge(sub[on + ["duty_per_unit", "ad_valorem"]].drop_duplicates(on), on=on, how="left")
+        duty = merged["duty_per_unit"].astype(float).fillna(0.0).values
+        if price is not None:
+            duty = duty + merged["ad_valorem"].astype(float).fillna(0.0).values * price.values
+        hit = merged["duty_per_unit"].notna().values
+        out = out.where(~hit, pd.Series(duty, index=out.index))
+    return out
+
+
+def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: pd.DataFrame,
+            per_unit: float) -> pd.DataFrame:
+    mod = modules.reset_index().rename(columns={"index": "module"})
+    dem = demand.reset_index().rename(columns={"index": "demand_row"})
+    r = mod.merge(dem, on=["product", "period"], how="inner")
+    if r.empty:
+        return pd.DataFrame(columns=["site", "market", "product", "period", "scenario", "operating",
+                                     "freight", "tariff", "bound", "module", "demand_row"])
+    markets = inst["markets"].set_index("id")
+    srow = sites.set_index("site")
+    products = inst["products"].set_index("id")
+    dist = geodesic_km(srow.loc[r["site"], "lat"].values, srow.loc[r["site"], "lon"].values,
+                       markets.loc[r["market"], "lat"].values, markets.loc[r["market"], "lon"].values)
+    rate = products.loc[r["product"], "freight_per_wafer_km"].astype(float).values
+    freight = pd.Series(dist * rate, index=r.index)
+    lane = _lane_costs(inst, r["site"], r["market"], r["product"])
+    freight = lane.where(lane.notna(), freight)
+    tariff = _tariffs(inst, pd.Series(srow.loc[r["site"], "country"].values, index=r.index),
+                      pd.Series(markets.loc[r["market"], "country"].values, index=r.index),
+                      r["product"], None)
+    return pd.DataFrame({
+        "site": r["site"], "market": r["market"], "product": r["product"],
+        "period": r["period"], "scenario": r["scenario"],
+        "operating": r["operating_cost_per_wafer"].astype(float) * per_unit,
+        "freight": freight.astype(float) * per_unit,
+        "tariff": tariff.astype(float) * per_unit,
+        "distance_km": dist,
+        # x[s,m,p] <= min(d[m,p], K[s,p]) n[s,p] is valid: if n = 0 nothing flows; if n >= 1 the
+        # flow is at most the demand and at most the capacity K n.
+        "bound": np.minimum(r["wafers"].values, r["wafers_per_module"].values),
+        "module": r["module"], "demand_row": r["demand_row"],
+    }).reset_index(drop=True)
+
+
+def _local_flags(inst: Instance, sup: pd.DataFrame, site_ids: pd.Series, dist: np.ndarray) -> np.ndarray:
+    """Whether each supplier row is local to each site row, by the site's rule."""
+    st = inst.settings
+    targets = inst["local_targets"].set_index("site")
+    sites = inst["sites"].set_index("id")
+    rules = []
+    radii = []
+    for s in site_ids:
+        rule = targets.at[s, "rule"] if s in targets.index and targets.at[s, "rule"] else st.local_rule
+        rad = targets.at[s, "radius_km"] if s in targets.index and targets.at[s, "radius_km"] is not None \
+            else st.local_radius_km
+        rules.append(rule)
+        radii.append(rad if rad is not None else np.nan)
+    rules_a = np.array(rules)
+    same_country = sup["country"].values == sites.loc[site_ids, "country"].values
+    same_region = same_country & (sup["region"].values == sites.loc[site_ids, "region"].values) & (
+        sup["region"].values != "")
+    within = dist <= np.array(radii, dtype=float)
+    return np.where(rules_a == "country", same_country,
+                    np.where(rules_a == "region", same_region, within))
+
+
+def _excluded(inst: Instance, sup: pd.DataFrame, site_ids: pd.Series) -> np.ndarray:
+    out = np.zeros(len(sup), dtype=bool)
+    for _, rule in inst["exclusions"].iterrows():
+        applies = (site_ids.values == rule["site"]) | (rule["site"] in ("*", "", None))
+        hit = np.zeros(len(sup), dtype=bool)
+        if rule["supplier_country"]:
+            hit |= sup["country"].values == rule["supplier_country"]
+        if rule["supplier_flag"]:
+            hit |= np.array([rule["supplier_flag"] in f for f in sup["flags"].values], dtype=bool)
+        out |= applies & hit
+    return out
+
+
+def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.DataFrame,
+            offers: pd.DataFrame, per_unit: float):
+    # most of input i a site could ever use: sum_p a[p,i] K[s,p] N[s,p]
+    use = modules.merge(bom, on="product")
+    use["most"] = use["units_per_wafer"] * use["wafers_per_module"] * use["max_modules"]
+    needs = use.groupby(["site", "input", "period"], as_index=False, sort=False)["most"].sum()
+    needs["scenario"] = NOMINAL
+    needs = needs[["site", "input", "period", "scenario", "most"]]
+
+    off = offers.reset_index().rename(columns={"index": "offer"})
+    a = off.merge(needs, on=["input", "period", "scenario"], how="inner")
+    suppliers = inst["suppliers"].set_index("id")
+    sup = suppliers.loc[a["supplier"]].reset_index(drop=True)
+    a = a.reset_index(drop=True)
+    keep = ~_excluded(inst, sup, a["site"])
+    a, sup = a[keep].reset_index(drop=True), sup[keep].reset_index(drop=True)
+    srow = sites.set_index("site")
+    dist = geodesic_km(sup["lat"].values, sup["lon"].values,
+                       srow.loc[a["site"], "lat"].values, srow.loc[a["site"], "lon"].values)
+    inputs = inst["inputs"].set_index("id")
+    freight = pd.Series(dist * inputs.loc[a["input"], "freight_per_unit_km"].astype(float).values,
+                        index=a.index)
+    lane = _lane_costs(inst, a["supplier"], a["site"], a["input"])
+    freight = lane.where(lane.notna(), freight)
+    tariff = _tariffs(inst, pd.Series(sup["country"].values, index=a.index),
+                      pd.Series(srow.loc[a["site"], "country"].values, index=a.index), a["input"],
+                      a["price"] / per_unit)
+    local = _local_flags(inst, sup, a["site"], dist)
+
+    qual_over = inst["qualification"].set_index(["supplier", "site"])["cost"] \
+        if not inst["qualification"].empty else pd.Series(dtype=float)
+    pairs = a[["supplier", "site", "period"]].drop_duplicates().reset_index(drop=True)
+    default_q = suppliers.loc[pairs["supplier"], "qualification_cost"].astype(float).values
+    over = [qual_over.get((u, s), np.nan) for u, s in zip(pairs["supplier"], pairs["site"])]
+    pairs["cost"] = np.where(np.isnan(np.array(over, dtype=float)), default_q, np.array(over, dtype=float))
+    qpos = {(u, s, p): k for k, (u, s, p) in enumerate(zip(pairs["supplier"], pairs["site"], pairs["period"]))}
+
+    arcs = pd.DataFrame({
+        "supplier": a["supplier"], "input": a["input"], "site": a["site"],
+        "period": a["period"], "scenario": a["scenario"],
+        "price": a["price"], "freight": freight * per_unit, "tariff": tariff * per_unit,
+        "distance_km": dist,
+        # B[u,s,i]: the supplier cannot sell more than its capacity, and the site never needs more
+        # than its largest possible use of the input.
+        "bound": np.minimum(a["capacity"].values, a["most"].values),
+        "local": local.astype(bool),
+        "offer": a["offer"],
+        "qualification": [qpos[(u, s, p)] for u, s, p in zip(a["supplier"], a["site"], a["period"])],
+    })
+    return needs.reset_index(drop=True), arcs, pairs
+
+
+def _local_targets(inst: Instance) -> pd.DataFrame:
+    lt = inst["local_targets"]
+    return pd.DataFrame({"site": lt["site"].values, "target": lt["target"].astype(float).values})
+
+
+def _diversification(inst: Instance, needs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    st = inst.settings
+    inputs = inst["inputs"].set_index("id")
+    share = inputs["max_supplier_share"].astype(object)
+    share = share.where(share.notna(), st.max_supplier_share)
+    k = inputs["min_suppliers"].astype(object)
+    k = k.where(k.notna(), st.min_suppliers)
+    pairs = needs[["site", "input"]].drop_duplicates()
+    div = pairs.assign(max_share=share.reindex(pairs["input"]).values)
+    div = div[div["max_share"].notna()].reset_index(drop=True)
+    crit = inputs["critical"].reindex(pairs["input"]).values.astype(bool)
+    mins = pairs.assign(k=k.reindex(pairs["input"]).values)[crit]
+    mins = mins[mins["k"].notna()].reset_index(drop=True)
+    return div.astype({"max_share": float}), mins.astype({"k": int})
+
+
+def _concentration(inst: Instance) -> list:
+    sites = inst["sites"]
+    out = []
+    for _, rule in inst["concentration"].iterrows():
+        gt, g = rule["group_type"], rule["group"]
+        if gt == "hazard_zone":
+            members = tuple(s for s, z in zip(sites["id"], sites["hazard_zones"]) if g in z)
+        else:
+            members = tuple(sites.loc[sites[gt] == g, "id"])
+        out.append((f"{gt}={g}", float(rule["max_share"]), members))
+    return out
+
+
+def _instruments(inst: Instance) -> pd.DataFrame:
+    g = inst["instruments"]
+    sites = inst["sites"].set_index("id")
+    prov = [p or (sites.at[s, "country"] if s in sites.index else "")
+            for p, s in zip(g["provider_country"], g["site"])]
+    return pd.DataFrame({
+        "id": g["id"].values, "kind": g["kind"].values, "site": g["site"].values,
+        "rate": pd.to_numeric(g["rate"], errors="coerce").values,
+        "cap": pd.to_numeric(g["cap"], errors="coerce").values,
+        "amount": pd.to_numeric(g["amount"], errors="coerce").values,
+        "provider_country": prov,
+    })

@@ -1,0 +1,79 @@
+"""Dotted-path overrides: what-ifs without copying an instance.
+
+A path is ``settings.FIELD`` or ``TABLE.KEY.COLUMN``, where KEY is the row's key with ``/``
+between parts, e.g. ``sites.kumamoto.fixed_cost`` or ``offers.sumco-imari/wafer.price_per_unit``.
+Overrides change the text of a cell, so the new value passes through the same checks as the files.
+"""
+
+from __future__ import annotations
+
+from siting.errors import InputError, Problem
+from siting.instance.read import RawInstance, suggest
+from siting.instance.schema import TABLES, path_key
+from siting.instance.settings import Settings
+
+
+def addressable_paths(raw: RawInstance) -> dict[str, str]:
+    """Every path ``--set`` accepts, with its current value as text."""
+    paths = {f"settings.{f}": str(raw.settings.get(f, Settings.model_fields[f].default))
+             for f in Settings.model_fields}
+    for tname, df in raw.tables.items():
+        table = TABLES[tname]
+        for _, row in df.iterrows():
+            key = path_key(table, row)
+            for col in table.columns:
+                if col.name in table.key or col.name == "source":
+                    continue
+                paths[f"{tname}.{key}.{col.name}"] = str(row.get(col.name, ""))
+    return paths
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """Split ``PATH=VALUE``; raise an :class:`InputError` if there is no ``=``."""
+    if "=" not in text:
+        raise InputError(Problem(f"--set {text}", "has no '='", "write PATH=VALUE, e.g. settings.discount_rate=0.06"))
+    path, value = text.split("=", 1)
+    return path.strip(), value.strip()
+
+
+def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
+    """Return a copy of ``raw`` with every ``PATH=VALUE`` in ``assignments`` applied.
+
+    Raises
+    ------
+    InputError
+        For every path that does not exist, with the nearest valid paths suggested.
+    """
+    if not assignments:
+        return raw
+    settings = dict(raw.settings)
+    tables = dict(raw.tables)
+    problems: list[Problem] = []
+    valid = None
+    for text in assignments:
+        path, value = parse_assignment(text)
+        parts = path.split(".")
+        if parts[0] == "settings" and len(parts) == 2 and parts[1] in Settings.model_fields:
+            settings[parts[1]] = value
+            continue
+        ok = False
+        if len(parts) == 3 and parts[0] in TABLES and parts[0] in tables:
+            tname, key, column = parts
+            table = TABLES[tname]
+            df = tables[tname]
+            if column in table.names and column not in table.key:
+                mask = [path_key(table, row) == key for _, row in df.iterrows()]
+                if any(mask):
+                    df = df.copy()
+                    if column not in df.columns:
+                        df[column] = ""
+                    df.loc[mask, column] = value
+                    tables[tname] = df
+                    ok = True
+        if not ok:
+            valid = valid or addressable_paths(raw)
+            problems.append(Problem(f"--set {path}", "no such parameter",
+                                    suggest(path, valid, "list them with `siting params INSTANCE`")))
+    if problems:
+        raise InputError(problems)
+    return raw.with_changes(settings=settings, tables=tables, overrides=raw.overrides + tuple(assignments))

@@ -1,0 +1,340 @@
+"""Read an instance: the only code that opens input files.
+
+An instance is a folder holding ``instance.yaml`` and one CSV file per table, or an
+``instance.yaml`` that names an Excel workbook (one sheet per table), or a bare workbook with a
+``settings`` sheet of ``key, value`` rows. Every command accepts the folder, the YAML file or the
+workbook.
+
+Reading keeps every cell as text: typing, ranges and references are the job of
+:mod:`siting.instance.check`, so that ``--set`` overrides go through the same checks as the files.
+The index of every table is the row number a planner sees in a spreadsheet (header = row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from siting.errors import InputError, Problem, ProblemCollector
+from siting.instance.schema import TABLES
+
+YAML_NAMES = ("instance.yaml", "instance.yml")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class RawInstance:
+    """An instance as read from disk: top-level fields, raw settings and text tables.
+
+    Attributes
+    ----------
+    name
+        Instance name (from ``instance.yaml`` or the workbook's settings sheet).
+    root
+        Folder the instance lives in.
+    path
+        The file or folder the planner named.
+    spec
+        Top level of ``instance.yaml`` other than ``settings`` and ``tables`` (name, description,
+        sources, assumptions, workbook).
+    settings
+        The ``settings`` mapping, values as written.
+    tables
+        Table name -> DataFrame of strings, indexed by spreadsheet row number.
+    origins
+        Table name -> where it came from, for messages (``sites.csv``, ``data.xlsx[sites]``).
+    sha256
+        Hash of every input file, so a result can be traced to its exact data.
+    overrides
+        ``--set`` paths applied so far, in order.
+    """
+
+    name: str
+    root: Path
+    path: Path
+    spec: dict
+    settings: dict
+    tables: dict[str, pd.DataFrame]
+    origins: dict[str, str]
+    sha256: str
+    overrides: tuple[str, ...] = field(default_factory=tuple)
+
+    def with_changes(self, **changes) -> RawInstance:
+        """Return a copy with some fields replaced."""
+        return replace(self, **changes)
+
+
+def read_instance(path: str | Path) -> RawInstance:
+    """Read the instance at ``path`` (folder, ``instance.yaml`` or workbook).
+
+    Raises
+    ------
+    InputError
+        Listing every file-level problem found (missing files, malformed YAML/CSV/Excel).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(Problem(str(path), "no such file or folder",
+                                 "give an instance folder, its instance.yaml or an .xlsx workbook"))
+    if path.is_dir():
+        yaml_path = next((path / n for n in YAML_NAMES if (path / n).is_file()), None)
+        if yaml_path is None:
+            raise InputError(Problem(str(path), "folder has no instance.yaml",
+                                     "create one with `siting init DIR` or point at the workbook"))
+        return _read_yaml_instance(yaml_path, named=path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _read_yaml_instance(path, named=path)
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return _read_bare_workbook(path)
+    raise InputError(Problem(str(path), f"unknown kind of file '{path.suffix}'",
+                             "give an instance folder, a .yaml file or an .xlsx workbook"))
+
+
+def _hash_files(files: list[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+        digest.update(f.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def _load_yaml(yaml_path: Path) -> dict:
+    try:
+        text = yaml_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem(yaml_path.name, "is not UTF-8 text", "save it as UTF-8")) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        where = f"{yaml_path.name} line {mark.line + 1}" if mark else yaml_path.name
+        raise InputError(Problem(where, f"YAML tag not allowed ({exc.problem})",
+                                 "write plain values; tags such as !!python are refused")) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{yaml_path.name} line {mark.line + 1}" if mark else yaml_path.name
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(Problem(where, f"malformed YAML: {problem}",
+                                 "check indentation and that every key is followed by ':'")) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(Problem(yaml_path.name, "top level is not a mapping",
+                                 "start with 'name: ...' and 'settings:' keys"))
+    return data
+
+
+def _inside(root: Path, rel: str, where: str, found: ProblemCollector) -> Path | None:
+    target = (root / rel).resolve()
+    if root.resolve() not in target.parents and target != root.resolve():
+        found.add(where, f"'{rel}' points outside the instance folder",
+                  "keep every table file inside the instance folder")
+        return None
+    return target
+
+
+def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
+    root = yaml_path.resolve().parent
+    data = _load_yaml(yaml_path)
+    found = ProblemCollector()
+    known = {"name", "description", "settings", "tables", "workbook", "sources", "assumptions"}
+    for key in data:
+        if key not in known:
+            found.add(f"{yaml_path.name} key '{key}'", "unknown key",
+                      suggest(str(key), known, "use one of: " + ", ".join(sorted(known))))
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        found.add(f"{yaml_path.name} settings", "is not a mapping", "write 'settings:' then indented 'key: value' lines")
+        settings = {}
+    table_files = data.get("tables") or {}
+    if not isinstance(table_files, dict):
+        found.add(f"{yaml_path.name} tables", "is not a mapping", "write 'tables:' then 'sites: sites.csv' lines")
+        table_files = {}
+    for tname in table_files:
+        if tname not in TABLES:
+            found.add(f"{yaml_path.name} tables.{tname}", "unknown table",
+                      suggest(str(tname), TABLES, "tables are: " + ", ".join(TABLES)))
+    files = [yaml_path.resolve()]
+    tables: dict[str, pd.DataFrame] = {}
+    origins: dict[str, str] = {}
+    workbook = data.get("workbook")
+    if workbook:
+        wb_path = _inside(root, str(workbook), f"{yaml_path.name} workbook", found)
+        if wb_path is not None:
+            if not wb_path.is_file():
+                found.add(f"{yaml_path.name} workbook", f"file '{workbook}' not found",
+                          "put the workbook beside instance.yaml or fix the name")
+            else:
+                files.append(wb_path)
+                sheets = _read_workbook_sheets(wb_path, found)
+                for tname, df in sheets.items():
+                    if tname in TABLES:
+                        tables[tname] = df
+                        origins[tname] = f"{wb_path.name}[{tname}]"
+    for tname, table in TABLES.items():
+        if tname in tables:
+            continue
+        rel = table_files.get(tname)
+        if rel is None:
+            if (root / f"{tname}.csv").is_file():
+                rel = f"{tname}.csv"
+            elif table.required and not workbook:
+                found.add(f"{yaml_path.name} tables", f"table '{tname}' is missing",
+                          f"add {tname}.csv ({table.doc.rstrip('.')}) and list it under 'tables:'")
+                continue
+            else:
+                continue
+        csv_path = _inside(root, str(rel), f"{yaml_path.name} tables.{tname}", found)
+        if csv_path is None:
+            continue
+        if not csv_path.is_file():
+            found.add(f"{yaml_path.name} tables.{tname}", f"file '{rel}' not found",
+                      "create it or fix the file name")
+            continue
+        files.append(csv_path)
+        df = _read_csv(csv_path, found)
+        if df is not None:
+            tables[tname] = df
+            origins[tname] = csv_path.name
+    if workbook:
+        for tname, table in TABLES.items():
+            if table.required and tname not in tables:
+                found.add(f"{Path(str(workbook)).name}", f"sheet '{tname}' is missing",
+                          f"add a sheet named {tname} ({table.doc.rstrip('.')})")
+    found.raise_if_any()
+    name = str(data.get("name") or root.name)
+    spec = {k: v for k, v in data.items() if k not in ("settings", "tables")}
+    spec.setdefault("name", name)
+    return RawInstance(name=name, root=root, path=named, spec=spec, settings=dict(settings),
+                       tables=tables, origins=origins, sha256=_hash_files(files, root))
+
+
+def _read_bare_workbook(path: Path) -> RawInstance:
+    found = ProblemCollector()
+    sheets = _read_workbook_sheets(path, found)
+    found.raise_if_any()
+    settings_sheet = sheets.pop("settings", None)
+    if settings_sheet is None:
+        raise InputError(Problem(path.name, "workbook has no 'settings' sheet",
+                                 "add a sheet 'settings' with columns key, value (name, currency, ...)"))
+    if not {"key", "value"} <= set(settings_sheet.columns):
+        raise InputError(Problem(f"{path.name}[settings]", "needs the columns key and value",
+                                 "write one setting per row: key in column A, value in column B"))
+    settings = {}
+    spec: dict = {}
+    for _, row in settings_sheet.iterrows():
+        key, value = row["key"], row["value"]
+        if not key:
+            continue
+        if key in ("name", "description"):
+            spec[key] = value
+        elif value != "":
+            settings[key] = value
+    sources_sheet = sheets.pop("sources", None)
+    if sources_sheet is not None:
+        spec["sources"] = [dict(r) for _, r in sources_sheet.iterrows()]
+    tables = {}
+    origins = {}
+    for tname, table in TABLES.items():
+        if tname in sheets:
+            tables[tname] = sheets[tname]
+            origins[tname] = f"{path.name}[{tname}]"
+        elif table.required:
+            found.add(path.name, f"sheet '{tname}' is missing",
+                      f"add a sheet named {tname} ({table.doc.rstrip('.')})")
+    for sname in sheets:
+        if sname not in TABLES:
+            found.add(f"{path.name}[{sname}]", "unknown sheet",
+                      suggest(sname, TABLES, "sheets are: settings, sources, " + ", ".join(TABLES)))
+    found.raise_if_any()
+    name = str(spec.get("name") or path.stem)
+    spec["name"] = name
+    return RawInstance(name=name, root=path.resolve().parent, path=path, spec=spec, settings=settings,
+                       tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent))
+
+
+def _clean(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.fillna("").astype(str)
+    df.columns = [str(c).strip() for c in df.columns]
+    for col in df.columns:
+        df[col] = df[col].str.strip()
+    # spreadsheet row numbers: header is row 1
+    df.index = pd.RangeIndex(2, 2 + len(df))
+    return df
+
+
+def _read_csv(path: Path, found: ProblemCollector) -> pd.DataFrame | None:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        found.add(path.name, f"is not UTF-8 text (byte {exc.start})",
+                  "save it as 'CSV UTF-8 (comma delimited)'")
+        return None
+    if not text.strip():
+        found.add(path.name, "is empty", "write a header row with the column names")
+        return None
+    header = text.splitlines()[0]
+    if "," not in header and any(d in header for d in (";", "\t", "|")):
+        delim = next(d for d in (";", "\t", "|") if d in header)
+        shown = "tab" if delim == "\t" else f"'{delim}'"
+        found.add(path.name, f"columns are separated by {shown}, not commas",
+                  "save it as 'CSV UTF-8 (comma delimited)'")
+        return None
+    rows = list(csv.reader(io.StringIO(text)))
+    width = len(rows[0])
+    for n, row in enumerate(rows[1:], start=2):
+        if row and len(row) != width and any(cell.strip() for cell in row):
+            found.add(f"{path.name} row {n}", f"has {len(row)} fields, the header has {width}",
+                      "check for a stray comma or an unquoted comma inside a value")
+            return None
+    df = pd.DataFrame([r for r in rows[1:] if any(c.strip() for c in r)] or None, columns=rows[0])
+    if df.empty:
+        df = pd.DataFrame(columns=rows[0])
+    dupes = [c for c in df.columns if list(df.columns).count(c) > 1]
+    if dupes:
+        found.add(path.name, f"column '{dupes[0]}' appears twice in the header", "keep one of them")
+        return None
+    # row numbers must follow the file even where blank lines were skipped
+    keep = [n for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]
+    df = _clean(df)
+    df.index = pd.Index(keep, dtype="int64") if keep else pd.RangeIndex(2, 2)
+    return df
+
+
+def _read_workbook_sheets(path: Path, found: ProblemCollector) -> dict[str, pd.DataFrame]:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
+                               engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds for a corrupt file
+        found.add(path.name, f"cannot be read as an Excel workbook ({type(exc).__name__})",
+                  "save it again as .xlsx from Excel or LibreOffice")
+        return {}
+    out = {}
+    for sname, df in sheets.items():
+        sname = str(sname).strip()
+        unnamed = [c for c in df.columns if str(c).startswith("Unnamed:")]
+        if unnamed and len(df.columns) > 0:
+            found.add(f"{path.name}[{sname}]", "has a column without a header (merged or empty cells in row 1)",
+                      "give every column a name in row 1 and unmerge header cells")
+            continue
+        df = _clean(df)
+        df = df[(df != "").any(axis=1)] if len(df.columns) else df
+        out[sname] = df
+    return out
+
+
+def suggest(word: str, options, otherwise: str) -> str:
+    """Suggest the nearest of ``options`` to ``word``, or return ``otherwise``."""
+    close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return otherwise

@@ -1,0 +1,355 @@
+"""The instance format: every table, every column, its type, unit, range and references.
+
+This module is the single statement of the format. The reader, the checks, the override paths,
+``siting init`` and the format documentation all read it, so they cannot drift apart.
+
+Money comes in two sizes. Capital amounts (fixed costs, capex, qualification costs, grants, caps,
+budgets) are in the instance's *money unit* (``settings.currency`` x ``settings.money_unit``, by
+default USD million). Per-unit amounts (prices, operating cost per wafer, freight, duties, the
+unmet-demand penalty) are in plain currency (USD per unit), the way suppliers quote them. The
+derive step converts per-unit amounts into the money unit, so every cost in the model and in the
+results is in the money unit per year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MONEY = "money unit (currency x money_unit, e.g. USD million)"
+PER_UNIT = "currency per unit (e.g. USD)"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an instance table.
+
+    Parameters
+    ----------
+    name
+        Column header.
+    kind
+        ``id`` (a name used as a key), ``str``, ``float``, ``int``, ``bool`` or ``list``
+        (several names separated by ``;``).
+    required
+        Whether every row must give a value. Optional columns fall back to ``default``.
+    default
+        Value used where the column is absent or the cell is empty (``None``: stays empty).
+    unit
+        Unit of the values, shown in documentation and ``siting params``.
+    lo, hi
+        Inclusive bounds; ``lo_open`` makes the lower bound strict (``> lo``).
+    ref
+        Table whose ``id`` column the values must name (``*`` allowed where ``wildcard``).
+    doc
+        One sentence for the documentation and the template.
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    default: object = None
+    unit: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    ref: str | tuple[str, ...] | None = None
+    wildcard: bool = False
+    choices: tuple[str, ...] | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of an instance.
+
+    Parameters
+    ----------
+    name
+        Table name: the CSV file stem and the Excel sheet name.
+    key
+        Columns that identify a row; unique within the table and used in ``--set`` paths.
+    columns
+        Every column the table may have.
+    required
+        Whether an instance must have the table (optional tables may be absent or empty).
+    doc
+        What the table holds.
+    """
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = True
+    doc: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in documented order."""
+        return [c.name for c in self.columns]
+
+
+def _source() -> Column:
+    return Column("source", "str", doc="Where the row's figures come from, or 'assumption: ...'.")
+
+
+def _place(required_coords: bool = True) -> tuple[Column, ...]:
+    return (
+        Column("country", "str", required=True, doc="ISO 3166 alpha-2 code, e.g. JP, TW, US."),
+        Column("region", "str", default="", doc="Region within the country, e.g. Kyushu."),
+        Column("lat", "float", required=required_coords, lo=-90, hi=90, unit="degrees north (WGS84)",
+               doc="Latitude."),
+        Column("lon", "float", required=required_coords, lo=-180, hi=180, unit="degrees east (WGS84)",
+               doc="Longitude."),
+    )
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "sites", ("id",),
+            (
+                Column("id", "id", required=True, doc="Short name of the candidate site."),
+                Column("name", "str", default="", doc="Readable name."),
+                *_place(),
+                Column("fixed_cost", "float", default=0.0, lo=0, unit=MONEY,
+                       doc="Cost of opening the site at all (land, utilities, shell), paid once."),
+                Column("discount_rate", "float", lo=0, hi=1, unit="per year",
+                       doc="Overrides settings.discount_rate for this site's capital."),
+                Column("lifetime_years", "float", lo=1, hi=100, unit="years",
+                       doc="Overrides settings.lifetime_years for this site's capital."),
+                Column("hazard_zones", "list", default="", doc="Hazard zones the site lies in, ';'-separated."),
+                _source(),
+            ),
+            doc="Candidate fab sites: build[s] decides whether each opens.",
+        ),
+        Table(
+            "products", ("id",),
+            (
+                Column("id", "id", required=True, doc="Technology family, e.g. logic-28nm."),
+                Column("name", "str", default=""),
+                Column("freight_per_wafer_km", "float", default=0.0, lo=0, unit="currency per wafer-km",
+                       doc="Outbound freight rate from a site to a market."),
+                _source(),
+            ),
+            doc="Products (technology families) measured in 300 mm-equivalent wafers.",
+        ),
+        Table(
+            "modules", ("site", "product"),
+            (
+                Column("site", "id", required=True, ref="sites"),
+                Column("product", "id", required=True, ref="products"),
+                Column("wafers_per_module", "float", required=True, lo=0, lo_open=True,
+                       unit="wafers per year", doc="Capacity K of one module."),
+                Column("capex_per_module", "float", required=True, lo=0, unit=MONEY,
+                       doc="Capital cost C of one module, paid once."),
+                Column("max_modules", "int", required=True, lo=0, doc="Most modules N the site can hold."),
+                Column("operating_cost_per_wafer", "float", default=0.0, lo=0, unit=PER_UNIT,
+                       doc="Labour, power, water and other running cost per wafer made."),
+                _source(),
+            ),
+            doc="Capacity modules per site and product: modules[s,p] in 0..max_modules.",
+        ),
+        Table(
+            "markets", ("id",),
+            (
+                Column("id", "id", required=True),
+                Column("name", "str", default=""),
+                *_place(),
+                _source(),
+            ),
+            doc="Demand points: customers or regions.",
+        ),
+        Table(
+            "demand", ("market", "product"),
+            (
+                Column("market", "id", required=True, ref="markets"),
+                Column("product", "id", required=True, ref="products"),
+                Column("wafers_per_year", "float", required=True, lo=0, unit="wafers per year"),
+                Column("penalty_per_wafer", "float", lo=0, unit=PER_UNIT,
+                       doc="Cost of each wafer not supplied; empty: settings.unmet_penalty_per_wafer."),
+                _source(),
+            ),
+            doc="Demand d[m,p] and the penalty for leaving it unmet.",
+        ),
+        Table(
+            "inputs", ("id",),
+            (
+                Column("id", "id", required=True, doc="Material or service bought per wafer."),
+                Column("name", "str", default=""),
+                Column("unit", "str", default="unit", doc="Unit the bill of materials and offers use."),
+                Column("freight_per_unit_km", "float", default=0.0, lo=0, unit="currency per unit-km",
+                       doc="Inbound freight rate from a supplier to a site."),
+                Column("critical", "bool", default=False,
+                       doc="Whether min_suppliers applies to this input."),
+                Column("min_suppliers", "int", lo=1,
+                       doc="Qualified suppliers needed at an open site (critical inputs); "
+                           "empty: settings.min_suppliers."),
+                Column("max_supplier_share", "float", lo=0, hi=1, lo_open=True,
+                       doc="Largest share one supplier may have of this input at one site; "
+                           "empty: settings.max_supplier_share."),
+                Column("counts_for_local", "bool", default=True,
+                       doc="Whether purchases of this input count in local-share targets."),
+                _source(),
+            ),
+            doc="Inputs (materials, gases, chemicals, masks...).",
+        ),
+        Table(
+            "bom", ("product", "input"),
+            (
+                Column("product", "id", required=True, ref="products"),
+                Column("input", "id", required=True, ref="inputs"),
+                Column("units_per_wafer", "float", required=True, lo=0, lo_open=True,
+                       unit="input units per wafer"),
+                _source(),
+            ),
+            doc="Bill of materials a[p,i].",
+        ),
+        Table(
+            "suppliers", ("id",),
+            (
+                Column("id", "id", required=True),
+                Column("name", "str", default=""),
+                *_place(),
+                Column("qualification_cost", "float", default=0.0, lo=0, unit=MONEY,
+                       doc="Cost of qualifying this supplier at one site, paid once."),
+                Column("flags", "list", default="", doc="Labels for exclusion rules, ';'-separated."),
+                _source(),
+            ),
+            doc="Suppliers: each plant is its own supplier, with its own location.",
+        ),
+        Table(
+            "offers", ("supplier", "input"),
+            (
+                Column("supplier", "id", required=True, ref="suppliers"),
+                Column("input", "id", required=True, ref="inputs"),
+                Column("capacity_units_per_year", "float", required=True, lo=0,
+                       unit="input units per year", doc="Most this supplier can sell of this input."),
+                Column("price_per_unit", "float", required=True, lo=0, unit=PER_UNIT),
+                _source(),
+            ),
+            doc="What each supplier offers: a purchase variable exists only for an offer.",
+        ),
+        Table(
+            "qualification", ("supplier", "site"),
+            (
+                Column("supplier", "id", required=True, ref="suppliers"),
+                Column("site", "id", required=True, ref="sites"),
+                Column("cost", "float", required=True, lo=0, unit=MONEY),
+                _source(),
+            ),
+            required=False,
+            doc="Qualification cost of a supplier at a site, overriding suppliers.qualification_cost.",
+        ),
+        Table(
+            "lanes", ("origin", "destination", "item"),
+            (
+                Column("origin", "id", required=True, ref=("sites", "suppliers"),
+                       doc="A site (for products) or a supplier (for inputs)."),
+                Column("destination", "id", required=True, ref=("markets", "sites"),
+                       doc="A market (for products) or a site (for inputs)."),
+                Column("item", "id", required=True, ref=("products", "inputs"), wildcard=True,
+                       doc="Product or input id, or * for every item on the lane."),
+                Column("cost_per_unit", "float", required=True, lo=0, unit=PER_UNIT,
+                       doc="Freight cost per wafer or input unit, replacing distance x rate."),
+                _source(),
+            ),
+            required=False,
+            doc="Freight overrides for given pairs.",
+        ),
+        Table(
+            "tariffs", ("from_country", "to_country", "item"),
+            (
+                Column("from_country", "str", required=True),
+                Column("to_country", "str", required=True),
+                Column("item", "id", required=True, ref=("products", "inputs"), wildcard=True),
+                Column("duty_per_unit", "float", default=0.0, lo=0, unit=PER_UNIT),
+                Column("ad_valorem", "float", default=0.0, lo=0, hi=10, unit="share of price",
+                       doc="Duty as a share of the supplier's price (inputs only)."),
+                _source(),
+            ),
+            required=False,
+            doc="Duties on inputs shipped to a site and on wafers shipped to a market.",
+        ),
+        Table(
+            "instruments", ("id",),
+            (
+                Column("id", "id", required=True),
+                Column("kind", "str", required=True, choices=("capex_grant", "lump_sum"),
+                       doc="capex_grant: rate x capex up to cap; lump_sum: amount on opening."),
+                Column("site", "id", required=True, ref="sites"),
+                Column("rate", "float", lo=0, hi=1, doc="Share of capex granted (capex_grant)."),
+                Column("cap", "float", lo=0, unit=MONEY, doc="Most a capex_grant pays; empty: no cap."),
+                Column("amount", "float", lo=0, unit=MONEY, doc="Lump sum paid on opening."),
+                Column("provider_country", "str", default="",
+                       doc="Government paying; empty: the site's country."),
+                _source(),
+            ),
+            required=False,
+            doc="Subsidy instruments offered to the firm.",
+        ),
+        Table(
+            "local_targets", ("site",),
+            (
+                Column("site", "id", required=True, ref="sites"),
+                Column("target", "float", required=True, lo=0, hi=1,
+                       doc="Least value share of purchases from local suppliers."),
+                Column("rule", "str", choices=("country", "region", "radius"),
+                       doc="What 'local' means here; empty: settings.local_rule."),
+                Column("radius_km", "float", lo=0, lo_open=True, unit="km",
+                       doc="Radius for rule=radius; empty: settings.local_radius_km."),
+                _source(),
+            ),
+            required=False,
+            doc="Local-procurement targets (JASM: 0.6 at Kumamoto).",
+        ),
+        Table(
+            "concentration", ("group_type", "group"),
+            (
+                Column("group_type", "str", required=True, choices=("country", "region", "hazard_zone")),
+                Column("group", "str", required=True),
+                Column("max_share", "float", required=True, lo=0, hi=1,
+                       doc="Largest share of total built capacity in the group."),
+                _source(),
+            ),
+            required=False,
+            doc="Limits on capacity concentrated in one country, region or hazard zone.",
+        ),
+        Table(
+            "exclusions", ("id",),
+            (
+                Column("id", "id", required=True),
+                Column("supplier_country", "str", default="",
+                       doc="Exclude suppliers located in this country."),
+                Column("supplier_flag", "str", default="", doc="Exclude suppliers carrying this flag."),
+                Column("site", "id", ref="sites", wildcard=True, default="*",
+                       doc="Site the rule applies to; * or empty: every site."),
+                _source(),
+            ),
+            required=False,
+            doc="Suppliers never qualified for a site (a 'non-red' supply chain).",
+        ),
+    )
+}
+
+#: Tables in the order the reader loads them (references point backwards).
+TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
+
+
+def key_label(table: Table, row: dict) -> str:
+    """Render a row's key as ``(site=kumamoto, product=logic-28nm)`` for messages."""
+    parts = [f"{k}={row.get(k, '')}" for k in table.key]
+    return "(" + ", ".join(parts) + ")"
+
+
+def path_key(table: Table, row: dict) -> str:
+    """Render a row's key as it appears in a dotted ``--set`` path: ``kumamoto/logic-28nm``."""
+    return "/".join(str(row.get(k, "")) for k in table.key)

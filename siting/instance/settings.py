@@ -1,0 +1,81 @@
+"""Instance-wide settings and the top level of ``instance.yaml``, as validated, frozen models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MONEY_UNITS = {"one": 1.0, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+
+
+class Settings(BaseModel):
+    """Settings that apply to the whole instance.
+
+    Every field can be changed from the command line with ``--set settings.FIELD=VALUE``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: str = Field("USD", description="Currency of every amount, e.g. USD, JPY.")
+    money_unit: Literal["one", "thousand", "million", "billion"] = Field(
+        "million", description="Size of capital amounts and of every result: USD million by default."
+    )
+    discount_rate: float = Field(0.08, ge=0, lt=1, description="Discount rate r per year.")
+    lifetime_years: float = Field(10, ge=1, le=100, description="Economic lifetime L of capital.")
+    unmet_penalty_per_wafer: float | None = Field(
+        None, ge=0,
+        description="Cost per wafer of demand left unmet (currency per wafer); empty: demand must be met.",
+    )
+    local_rule: Literal["country", "region", "radius"] = Field(
+        "country", description="What 'local to a site' means: same country, same region, or a radius."
+    )
+    local_radius_km: float | None = Field(None, gt=0, description="Radius for local_rule=radius, km.")
+    firm_budget: float | None = Field(
+        None, ge=0, description="Most total capex (fixed costs + modules) the firm may spend, money unit."
+    )
+    max_supplier_share: float | None = Field(
+        None, gt=0, le=1, description="Default largest share of one supplier per input and site."
+    )
+    min_suppliers: int | None = Field(
+        None, ge=1, description="Default qualified suppliers needed per critical input at an open site."
+    )
+    period: str = Field("base", description="Label of the single planning period.")
+
+    @property
+    def money_multiplier(self) -> float:
+        """Currency units per money unit (1e6 for 'million')."""
+        return MONEY_UNITS[self.money_unit]
+
+    @property
+    def money_label(self) -> str:
+        """E.g. 'USD million'."""
+        return self.currency if self.money_unit == "one" else f"{self.currency} {self.money_unit}"
+
+
+class Source(BaseModel):
+    """A publication that figures in the instance come from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    title: str = ""
+    url: str = ""
+    date: str = ""
+    note: str = ""
+
+
+class InstanceSpec(BaseModel):
+    """The top level of ``instance.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(..., min_length=1, description="Short name; results go to results/<name>/.")
+    description: str = ""
+    settings: Settings = Settings()
+    tables: dict[str, str] = Field(
+        default_factory=dict, description="Table name -> CSV file, relative to the instance folder."
+    )
+    workbook: str | None = Field(None, description="An Excel file whose sheets are the tables.")
+    sources: list[Source] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)

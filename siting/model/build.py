@@ -1,0 +1,60 @@
+"""Build the Pyomo model from derived tables.
+
+:func:`build_model` reads as the table of contents of the reference formulation (MODEL.md): one
+``add_<family>`` call per constraint family, in the document's order. Large index sets are
+integer ranges over the rows of the derived tables (routes, arcs, modules...), so that a
+variable exists only for a combination that exists in the data, and so that the column and row
+order of the compiled model is fixed by the data's order and stays stable from run to run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+from siting.instance.derive import Derived
+from siting.model.investment import add_investment
+from siting.model.objective import CostRegistry, add_objective
+from siting.model.operations import add_operations
+from siting.model.procurement import add_procurement
+from siting.model.subsidies import add_subsidies
+
+
+@dataclass
+class SitingModel:
+    """A built model with the data it was built from.
+
+    Attributes
+    ----------
+    model
+        The Pyomo model.
+    data
+        The derived tables; row ``k`` of ``data.routes`` is ``model.produce[k]``, and likewise for
+        arcs (``purchase``), modules (``modules``), qualifications (``qualify``), demand rows
+        (``unmet``) and instruments (``payout``).
+    costs
+        The registry of cost terms that both the objective and the cost breakdown read.
+    """
+
+    model: pyo.ConcreteModel
+    data: Derived
+    costs: CostRegistry = field(default_factory=CostRegistry)
+
+
+def build_model(data: Derived) -> SitingModel:
+    """Build the deterministic-equivalent siting and sourcing model.
+
+    Parameters
+    ----------
+    data
+        Output of :func:`siting.instance.derive.derive`.
+    """
+    m = pyo.ConcreteModel(name=data.instance.name)
+    sm = SitingModel(model=m, data=data)
+    add_investment(sm)     # first stage: build[s], modules[s,p]; constraints 8, 9 (in data), 11
+    add_operations(sm)     # produce, unmet; constraints 1 and 2
+    add_procurement(sm)    # qualify, purchase; constraints 3, 4, 5, 6, 7
+    add_subsidies(sm)      # payout; constraint 10 (capex grant, lump sum)
+    add_objective(sm)      # annualised firm cost from the cost registry
+    return sm

@@ -1,0 +1,41 @@
+"""Fast construction of linear expressions and of row groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+
+def lin(coefs: Iterable[float], variables: Iterable) -> LinearExpression:
+    """Return sum(c * v) as one pre-built :class:`LinearExpression`, skipping zero coefficients.
+
+    Building the expression in one go avoids Pyomo's operator overloading, which is the slow part
+    of writing large sums term by term.
+    """
+    return LinearExpression(
+        [MonomialTermExpression((float(c), v)) for c, v in zip(coefs, variables) if c != 0]
+    )
+
+
+def groups(keys: pd.DataFrame | pd.Series) -> dict:
+    """Map each distinct key to the positional row numbers that carry it (in row order)."""
+    if isinstance(keys, pd.Series):
+        keys = keys.to_frame()
+    codes = [tuple(r) if len(r) > 1 else r[0] for r in keys.itertuples(index=False, name=None)]
+    out: dict = {}
+    for pos, k in enumerate(codes):
+        out.setdefault(k, []).append(pos)
+    return out
+
+
+def take(component, positions: Sequence[int]) -> list:
+    """The members of an integer-indexed component at ``positions``."""
+    return [component[p] for p in positions]
+
+
+def as_floats(values) -> np.ndarray:
+    """Values as a float array (NaN where missing)."""
+    return np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)

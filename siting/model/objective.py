@@ -1,0 +1,90 @@
+"""The objective and the one registry of cost terms.
+
+Every cost or subsidy term registers itself here once. The objective is the sum of the registry,
+and the cost breakdown in the results evaluates the same entries, so the two cannot drift apart.
+
+Objective (MODEL.md): annualised firm cost
+    sum_s CRF_s (F z + sum_p C n) + sum CRF_s Q v - sum_g CRF_s payout
+    + sum_w pi[w] cost2[w]
+with cost2[w] = operating + purchases + inbound and outbound freight + tariffs + unmet penalty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+from siting.model.linear import lin
+
+#: Cost categories, in the order results list them.
+CATEGORIES = ("capex", "qualification", "operating", "purchases", "freight", "tariffs",
+              "unmet_penalty", "subsidies")
+
+
+@dataclass
+class CostRegistry:
+    """Cost terms by category; first-stage terms have scenario None.
+
+    Attributes
+    ----------
+    terms
+        (category, scenario) -> list of linear expressions in money per year.
+    probability
+        scenario -> probability weight.
+    """
+
+    terms: dict = field(default_factory=dict)
+    probability: dict = field(default_factory=dict)
+
+    def register(self, category: str, expr, scenario: str | None = None) -> None:
+        """Add ``expr`` (money per year) to ``category``; ``scenario`` None for first stage."""
+        if category not in CATEGORIES:
+            raise ValueError(f"unknown cost category {category}")
+        self.terms.setdefault((category, scenario), []).append(expr)
+
+    def expected(self, category: str):
+        """Probability-weighted sum of one category's terms, as a Pyomo expression."""
+        total = 0
+        for (cat, w), exprs in self.terms.items():
+            if cat == category:
+                weight = 1.0 if w is None else self.probability[w]
+                total = total + weight * sum(exprs)
+        return total
+
+    def values(self) -> dict[str, float]:
+        """Expected value of each category at the model's current variable values."""
+        return {c: float(pyo.value(self.expected(c), exception=False) or 0.0) for c in CATEGORIES}
+
+
+def add_objective(sm) -> None:
+    """Register every cost term and minimise their expected sum."""
+    m, d, reg = sm.model, sm.data, sm.costs
+    reg.probability = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
+    crf = dict(zip(d.sites["site"], d.sites["crf"]))
+
+    site_crf = d.sites["crf"].values
+    reg.register("capex", lin(site_crf * d.sites["fixed_cost"].values, [m.build[j] for j in m.SITES]))
+    mod_crf = np.array([crf[s] for s in d.modules["site"]])
+    reg.register("capex", lin(mod_crf * d.modules["capex_per_module"].values,
+                              [m.modules[k] for k in m.MODULES]))
+    q_crf = np.array([crf[s] for s in d.qualifications["site"]])
+    reg.register("qualification", lin(q_crf * d.qualifications["cost"].values,
+                                      [m.qualify[q] for q in m.QUALIFICATIONS]))
+    g_crf = np.array([crf[s] for s in d.instruments["site"]])
+    reg.register("subsidies", lin(-g_crf, [m.payout[k] for k in m.INSTRUMENTS]))
+
+    for w in d.scenarios["id"]:
+        r = np.flatnonzero(d.routes["scenario"].values == w)
+        produce = [m.produce[k] for k in r]
+        for category, column in (("operating", "operating"), ("freight", "freight"), ("tariffs", "tariff")):
+            reg.register(category, lin(d.routes[column].values[r], produce), w)
+        a = np.flatnonzero(d.arcs["scenario"].values == w)
+        purchase = [m.purchase[k] for k in a]
+        for category, column in (("purchases", "price"), ("freight", "freight"), ("tariffs", "tariff")):
+            reg.register(category, lin(d.arcs[column].values[a], purchase), w)
+        q = [k for k in m.UNMET if d.demand.at[k, "scenario"] == w]
+        reg.register("unmet_penalty", lin(d.demand["penalty"].values[q], [m.unmet[k] for k in q]), w)
+
+    m.firm_cost = pyo.Objective(expr=sum(reg.expected(c) for c in CATEGORIES), sense=pyo.minimize)

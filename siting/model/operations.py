@@ -1,0 +1,75 @@
+"""Second-stage operations: wafers made and shipped, and demand left unmet.
+
+Variables
+---------
+produce[r]
+    Wafers per year on route r (row r of ``data.routes``: site, market, product, period,
+    scenario), x[s,m,p,w] in MODEL.md.
+unmet[q]
+    Wafers of demand row q left unmet, r[m,p,w]; exists only where a penalty is set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from siting.model.linear import groups, lin
+
+
+def add_operations(sm) -> None:
+    """Add production and unmet demand with their constraints.
+
+    - demand_balance (1): sum_s x[s,m,p,w] + r[m,p,w] = d[m,p].
+    - capacity (2): sum_m x[s,m,p,w] <= K[s,p] n[s,p].
+    - route_link (valid inequality): x[s,m,p,w] <= min(d[m,p], K[s,p]) n[s,p]; it cuts off
+      fractional plans that spread a little output over many barely-built sites.
+    - demand_cover (valid inequality): sum_s K[s,p] n[s,p] >= the demand of p that must be met.
+    """
+    m, d = sm.model, sm.data
+    routes, demand = d.routes, d.demand
+    m.ROUTES = pyo.RangeSet(0, len(routes) - 1) if len(routes) else pyo.Set(initialize=[])
+    m.produce = pyo.Var(m.ROUTES, domain=pyo.NonNegativeReals)
+    penalised = np.flatnonzero(~np.isnan(demand["penalty"].values))
+    m.UNMET = pyo.Set(initialize=penalised.tolist(), ordered=True)
+    wafers = demand["wafers"].values
+    m.unmet = pyo.Var(m.UNMET, domain=pyo.NonNegativeReals, bounds=lambda _, q: (0, wafers[q]))
+
+    by_demand = groups(routes["demand_row"])
+    m.DEMAND = pyo.RangeSet(0, len(demand) - 1) if len(demand) else pyo.Set(initialize=[])
+
+    def demand_balance(_, q):
+        rows = by_demand.get(q, [])
+        terms = [m.produce[r] for r in rows]
+        if q in m.UNMET:
+            terms.append(m.unmet[q])
+        if not terms:
+            return pyo.Constraint.Infeasible if wafers[q] > 0 else pyo.Constraint.Skip
+        return lin([1.0] * len(terms), terms) == wafers[q]
+
+    m.demand_balance = pyo.Constraint(m.DEMAND, rule=demand_balance)
+
+    size = d.modules["wafers_per_module"].values
+    by_module = groups(routes[["module", "scenario"]])
+    m.CAPACITY = pyo.Set(initialize=list(by_module), dimen=2, ordered=True)
+    m.capacity = pyo.Constraint(
+        m.CAPACITY,
+        rule=lambda _, k, w: lin([1.0] * len(by_module[k, w]) + [-size[k]],
+                                 [m.produce[r] for r in by_module[k, w]] + [m.modules[k]]) <= 0)
+
+    bound, module = routes["bound"].values, routes["module"].values
+    m.route_link = pyo.Constraint(
+        m.ROUTES, rule=lambda _, r: lin([1.0, -bound[r]], [m.produce[r], m.modules[module[r]]]) <= 0)
+
+    hard = demand[np.isnan(demand["penalty"].values)]
+    must = hard.groupby(["product", "period", "scenario"], sort=False)["wafers"].sum()
+    must = must[must > 0]
+    m.COVER = pyo.Set(initialize=list(must.index), dimen=3, ordered=True)
+
+    def demand_cover(_, p, t, w):
+        rows = np.flatnonzero((d.modules["product"].values == p) & (d.modules["period"].values == t))
+        if len(rows) == 0:
+            return pyo.Constraint.Infeasible
+        return lin(size[rows], [m.modules[k] for k in rows]) >= must[p, t, w]
+
+    m.demand_cover = pyo.Constraint(m.COVER, rule=demand_cover)

@@ -1,0 +1,132 @@
+"""Second-stage procurement and first-stage supplier qualification.
+
+Variables
+---------
+qualify[q]
+    1 if supplier u is qualified at site s (row q of ``data.qualifications``), v[u,s].
+purchase[a]
+    Units per year bought on arc a (row a of ``data.arcs``: supplier, input, site, period,
+    scenario), q[u,s,i,w] in MODEL.md.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from siting.model.investment import site_positions
+from siting.model.linear import groups, lin
+
+
+def add_procurement(sm) -> None:
+    """Add purchases, qualification and the procurement rules.
+
+    - input_balance (3): sum_u q[u,s,i,w] = sum_p a[p,i] sum_m x[s,m,p,w].
+    - supplier_capacity (4): sum_s q[u,s,i,w] <= cap[u,i].
+    - qualification_link (5): q[u,s,i,w] <= B[u,s,i] v[u,s], B = min(cap[u,i], most the site
+      could use of i); qualify_site: v[u,s] <= z[s].
+    - local_share (6): sum_{u local} c q >= tau sum_u c q over inputs that count, written as
+      sum_u (local[u] - tau) c[u,i] q[u,s,i,w] >= 0.
+    - supplier_share and min_suppliers (7).
+    """
+    m, d = sm.model, sm.data
+    arcs, quals = d.arcs, d.qualifications
+    m.ARCS = pyo.RangeSet(0, len(arcs) - 1) if len(arcs) else pyo.Set(initialize=[])
+    m.QUALIFICATIONS = pyo.RangeSet(0, len(quals) - 1) if len(quals) else pyo.Set(initialize=[])
+    m.qualify = pyo.Var(m.QUALIFICATIONS, domain=pyo.Binary)
+    m.purchase = pyo.Var(m.ARCS, domain=pyo.NonNegativeReals)
+
+    # input_balance: arcs into (site, input, period, scenario) against wafers made there
+    by_need = groups(arcs[["site", "input", "period", "scenario"]])
+    uses = {}
+    for p, i, a in d.bom[["product", "input", "units_per_wafer"]].itertuples(index=False):
+        uses.setdefault(p, []).append((i, a))
+    made = {}
+    for r, (s, p, t, w) in enumerate(d.routes[["site", "product", "period", "scenario"]].itertuples(
+            index=False, name=None)):
+        for i, a in uses.get(p, []):
+            made.setdefault((s, i, t, w), []).append((a, r))
+    keys = list(d.needs[["site", "input", "period", "scenario"]].itertuples(index=False, name=None))
+    m.NEEDS = pyo.Set(initialize=keys, dimen=4, ordered=True)
+
+    def input_balance(_, s, i, t, w):
+        buy = by_need.get((s, i, t, w), [])
+        use = made.get((s, i, t, w), [])
+        if not buy and not use:
+            return pyo.Constraint.Skip
+        return lin([1.0] * len(buy) + [-a for a, _ in use],
+                   [m.purchase[a] for a in buy] + [m.produce[r] for _, r in use]) == 0
+
+    m.input_balance = pyo.Constraint(m.NEEDS, rule=input_balance)
+
+    by_offer = groups(arcs[["offer", "scenario"]])
+    cap = d.offers["capacity"].values
+    m.SUPPLY = pyo.Set(initialize=list(by_offer), dimen=2, ordered=True)
+    m.supplier_capacity = pyo.Constraint(
+        m.SUPPLY, rule=lambda _, o, w: lin([1.0] * len(by_offer[o, w]),
+                                           [m.purchase[a] for a in by_offer[o, w]]) <= cap[o])
+
+    bound, qual = arcs["bound"].values, arcs["qualification"].values
+    m.qualification_link = pyo.Constraint(
+        m.ARCS, rule=lambda _, a: lin([1.0, -bound[a]], [m.purchase[a], m.qualify[qual[a]]]) <= 0)
+    pos = site_positions(sm)
+    qsite = [pos[s] for s in quals["site"]]
+    m.qualify_site = pyo.Constraint(
+        m.QUALIFICATIONS, rule=lambda _, q: m.qualify[q] - m.build[qsite[q]] <= 0)
+
+    _add_local_share(sm)
+    _add_diversification(sm, by_need)
+
+
+def _add_local_share(sm) -> None:
+    m, d = sm.model, sm.data
+    arcs = d.arcs
+    targets = dict(zip(d.local_targets["site"], d.local_targets["target"]))
+    counts = d.instance["inputs"].set_index("id")["counts_for_local"]
+    counting = counts.reindex(arcs["input"]).fillna(True).values.astype(bool)
+    rows = arcs[counting & arcs["site"].isin(list(targets)).values]
+    by_site = groups(rows[["site", "period", "scenario"]])
+    index = rows.index.values
+    m.LOCAL = pyo.Set(initialize=list(by_site), dimen=3, ordered=True)
+    price, local = arcs["price"].values, arcs["local"].values.astype(float)
+
+    def local_share(_, s, t, w):
+        a = index[by_site[s, t, w]]
+        return lin((local[a] - targets[s]) * price[a], [m.purchase[k] for k in a]) >= 0
+
+    m.local_share = pyo.Constraint(m.LOCAL, rule=local_share)
+
+
+def _add_diversification(sm, by_need: dict) -> None:
+    m, d = sm.model, sm.data
+    arcs = d.arcs
+    share = {(s, i): v for s, i, v in d.diversification[["site", "input", "max_share"]].itertuples(index=False)}
+    rows = [a for a, (s, i) in enumerate(zip(arcs["site"], arcs["input"])) if (s, i) in share]
+    m.SHARED = pyo.Set(initialize=rows, ordered=True)
+    need_of = list(zip(arcs["site"], arcs["input"], arcs["period"], arcs["scenario"]))
+
+    def supplier_share(_, a):
+        peers = by_need[need_of[a]]
+        sigma = share[need_of[a][:2]]
+        return lin([1.0 - sigma if p == a else -sigma for p in peers],
+                   [m.purchase[p] for p in peers]) <= 0
+
+    m.supplier_share = pyo.Constraint(m.SHARED, rule=supplier_share)
+
+    pos = site_positions(sm)
+    quals = {(u, s, t): q for q, (u, s, t) in enumerate(
+        d.qualifications[["supplier", "site", "period"]].itertuples(index=False, name=None))}
+    offered = {}
+    for u, i, s, t in arcs[["supplier", "input", "site", "period"]].drop_duplicates().itertuples(
+            index=False, name=None):
+        offered.setdefault((s, i, t), []).append(quals[u, s, t])
+    keys = [(s, i, t, k) for s, i, k in d.min_suppliers[["site", "input", "k"]].itertuples(index=False)
+            for t in d.periods]
+    m.MIN_SUPPLIERS = pyo.Set(initialize=[k[:3] for k in keys], dimen=3, ordered=True)
+    need_k = {k[:3]: k[3] for k in keys}
+
+    def min_suppliers(_, s, i, t):
+        qs = offered.get((s, i, t), [])
+        return lin([1.0] * len(qs) + [-float(need_k[s, i, t])],
+                   [m.qualify[q] for q in qs] + [m.build[pos[s]]]) >= 0
+
+    m.min_suppliers = pyo.Constraint(m.MIN_SUPPLIERS, rule=min_suppliers)

@@ -1,0 +1,1 @@
+"""Results: tables from a solved model, checks against the raw data, files and console."""

@@ -1,0 +1,98 @@
+"""The readable summary a solve prints: plan, costs, supplier mix, shadow prices."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _num(x, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def _pct(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.1%}"
+
+
+def headline(run) -> str:
+    """One line: status, objective, gap and bound."""
+    out = run.outcome
+    money = run.instance.settings.money_label
+    if out.objective is None:
+        return f"{run.instance.name}: {out.status} ({out.termination})"
+    gap = "-" if out.mip_gap is None else f"{out.mip_gap:.4%}"
+    bound = "-" if out.best_bound is None else f"{out.best_bound:,.3f}"
+    return (f"{run.instance.name}: {out.status}, firm cost {out.objective:,.3f} {money}/yr "
+            f"(gap {gap}, best bound {bound})")
+
+
+def print_run(run, console: Console | None = None) -> None:
+    """Print the plan of a solved run."""
+    console = console or Console()
+    money = run.instance.settings.money_label
+    console.print(f"[bold]{headline(run)}[/bold]")
+    t = run.times
+    console.print(f"times: load {t['load']:.2f}s, build {t['build']:.2f}s, solve {t['solve']:.2f}s, "
+                  f"extract {t['extract']:.2f}s, total {t['total']:.2f}s")
+    for line in run.outcome.numerics:
+        console.print(f"[yellow]numerics: {line}[/yellow]")
+    res = run.results
+    if res is None:
+        return
+    sites = Table(title="Sites", title_justify="left")
+    for col in ("site", "country", "open", "capacity (wafers/yr)", "production", "utilisation",
+                "local share", "target", f"subsidy ({money})"):
+        sites.add_column(col, justify="right" if col not in ("site", "country", "open") else "left")
+    for _, r in res.tables["sites"].iterrows():
+        sites.add_row(r["site"], r["country"], "yes" if r["open"] else "no",
+                      _num(r["capacity_wafers_per_year"], 0), _num(r["production_wafers_per_year"], 0),
+                      _pct(r["utilisation"]), _pct(r["local_share"]), _pct(r["local_target"]),
+                      _num(r["subsidy_total"]))
+    console.print(sites)
+    cap = res.tables["capacity"]
+    built = cap[cap["modules"] > 0]
+    if len(built):
+        console.print("capacity built: " + "; ".join(
+            f"{r['site']} {r['product']} {r['modules']} modules = {r['capacity_wafers_per_year']:,.0f} wafers/yr"
+            for _, r in built.iterrows()))
+    costs = Table(title=f"Annual cost ({money}/yr)", title_justify="left")
+    costs.add_column("category")
+    costs.add_column("cost", justify="right")
+    for cat, v in res.costs.items():
+        costs.add_row(cat, _num(v, 3))
+    costs.add_row("[bold]total[/bold]", f"[bold]{_num(sum(res.costs.values()), 3)}[/bold]")
+    console.print(costs)
+    mix = res.tables["supplier_mix"]
+    if len(mix):
+        table = Table(title="Supplier mix (share of each input; * = local)", title_justify="left")
+        table.add_column("site")
+        table.add_column("input")
+        table.add_column("suppliers")
+        for (s, i), grp in mix.groupby(["site", "input"], sort=False):
+            parts = [f"{r['supplier']}{'*' if r['local'] else ''} {r['share']:.0%}"
+                     for _, r in grp.sort_values("share", ascending=False).iterrows()]
+            table.add_row(s, i, ", ".join(parts))
+        console.print(table)
+    shadow = run.shadow
+    if shadow is not None and len(shadow):
+        local = shadow[shadow["constraint"] == "local_share"]
+        for _, r in local.iterrows():
+            console.print(f"local-share target at {r['site']}: one more point costs "
+                          f"{r['value']:,.3f} {money}/yr (dual {r['dual']:.6g})")
+        binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() > 1e-9)]
+        for _, r in binding.iterrows():
+            who = r["site"] if r["constraint"] == "capacity" else f"{r['supplier']} ({r['input']})"
+            console.print(f"binding {r['constraint']} {who}: {r['value']:,.2f} "
+                          f"{run.instance.settings.currency} per year per extra unit")
+    if run.violations:
+        console.print(f"[red]solution check failed ({len(run.violations)}):[/red]")
+        for line in run.violations:
+            console.print(f"[red]  {line}[/red]")
+    else:
+        console.print("solution checked against the instance tables: all rules hold")

@@ -1,0 +1,199 @@
+"""Turn a solved model into tidy tables: one row per thing, units in the column names.
+
+Money columns are in the instance's money unit (``summary.json`` ``units.money``); ``_per_year``
+marks annualised amounts, ``_total`` undiscounted ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from siting.model.objective import CATEGORIES
+
+
+@dataclass
+class Solution:
+    """Variable values of a solved model, aligned with the rows of the derived tables."""
+
+    build: np.ndarray
+    modules: np.ndarray
+    qualify: np.ndarray
+    payout: np.ndarray
+    produce: np.ndarray
+    purchase: np.ndarray
+    unmet: np.ndarray  # one entry per demand row (0 where unmet is not allowed)
+
+
+@dataclass
+class Results:
+    """Everything a solve reports, as tables plus the cost breakdown."""
+
+    solution: Solution
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    costs: dict[str, float] = field(default_factory=dict)
+
+
+def read_solution(sm) -> Solution:
+    """Read the variable values currently held in the Pyomo model."""
+    m, d = sm.model, sm.data
+
+    def vals(var, n):
+        return np.array([var[k].value or 0.0 for k in range(n)], dtype=float)
+
+    unmet = np.zeros(len(d.demand))
+    for k in m.UNMET:
+        unmet[k] = m.unmet[k].value or 0.0
+    return Solution(
+        build=np.round(vals(m.build, len(d.sites))), modules=np.round(vals(m.modules, len(d.modules))),
+        qualify=np.round(vals(m.qualify, len(d.qualifications))), payout=vals(m.payout, len(d.instruments)),
+        produce=vals(m.produce, len(d.routes)), purchase=vals(m.purchase, len(d.arcs)), unmet=unmet,
+    )
+
+
+def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
+    """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought)."""
+    arcs = d.arcs
+    counts = d.instance["inputs"].set_index("id")["counts_for_local"]
+    counting = counts.reindex(arcs["input"]).fillna(True).values.astype(bool)
+    value = arcs["price"].values * purchase * counting
+    frame = pd.DataFrame({"site": arcs["site"].values, "value": value, "local": value * arcs["local"].values})
+    sums = frame.groupby("site")[["value", "local"]].sum()
+    share = sums["local"] / sums["value"].where(sums["value"] > 0)
+    return share.reindex(d.sites["site"])
+
+
+def extract(sm, costs: dict[str, float]) -> Results:
+    """Build the result tables from the values in the model."""
+    d = sm.data
+    sol = read_solution(sm)
+    crf = dict(zip(d.sites["site"], d.sites["crf"]))
+
+    mods = d.modules[["site", "product", "period", "wafers_per_module", "max_modules"]].copy()
+    mods["modules"] = sol.modules.astype(int)
+    mods["capacity_wafers_per_year"] = mods["modules"] * mods["wafers_per_module"]
+    made = pd.DataFrame({"module": d.routes["module"].values, "w": sol.produce}).groupby("module")["w"].sum()
+    mods["production_wafers_per_year"] = made.reindex(range(len(mods))).fillna(0.0).values
+    mods["utilisation"] = mods["production_wafers_per_year"] / mods["capacity_wafers_per_year"].where(
+        mods["capacity_wafers_per_year"] > 0)
+    capacity = mods[["site", "product", "period", "modules", "max_modules", "capacity_wafers_per_year",
+                     "production_wafers_per_year", "utilisation"]]
+
+    g = d.instruments
+    subsidies = pd.DataFrame({
+        "instrument": g["id"].values, "kind": g["kind"].values, "site": g["site"].values,
+        "provider_country": g["provider_country"].values, "payout_total": sol.payout,
+        "payout_per_year": sol.payout * np.array([crf[s] for s in g["site"]]) if len(g) else [],
+    })
+
+    share = local_share_by_site(d, sol.purchase)
+    targets = dict(zip(d.local_targets["site"], d.local_targets["target"]))
+    capex = []
+    for j, s in enumerate(d.sites["site"]):
+        rows = d.modules["site"].values == s
+        capex.append(d.sites.at[j, "fixed_cost"] * sol.build[j]
+                     + float(np.sum(d.modules["capex_per_module"].values[rows] * sol.modules[rows])))
+    by_site = capacity.groupby("site")[["capacity_wafers_per_year", "production_wafers_per_year"]].sum()
+    sites = pd.DataFrame({
+        "site": d.sites["site"].values, "country": d.sites["country"].values,
+        "region": d.sites["region"].values, "open": sol.build.astype(bool),
+        "capex_total": capex,
+        "capacity_wafers_per_year": by_site["capacity_wafers_per_year"].reindex(d.sites["site"]).fillna(0).values,
+        "production_wafers_per_year": by_site["production_wafers_per_year"].reindex(d.sites["site"]).fillna(0).values,
+    })
+    sites["utilisation"] = sites["production_wafers_per_year"] / sites["capacity_wafers_per_year"].where(
+        sites["capacity_wafers_per_year"] > 0)
+    sites["local_share"] = share.values
+    sites["local_target"] = [targets.get(s, np.nan) for s in sites["site"]]
+    paid = subsidies.groupby("site")[["payout_total", "payout_per_year"]].sum()
+    sites["subsidy_total"] = paid["payout_total"].reindex(sites["site"]).fillna(0.0).values
+    sites["subsidy_per_year"] = paid["payout_per_year"].reindex(sites["site"]).fillna(0.0).values
+
+    r = d.routes
+    production = pd.DataFrame({
+        "site": r["site"], "market": r["market"], "product": r["product"], "period": r["period"],
+        "scenario": r["scenario"], "wafers_per_year": sol.produce, "distance_km": r["distance_km"],
+        "operating_per_year": r["operating"] * sol.produce, "freight_per_year": r["freight"] * sol.produce,
+        "tariffs_per_year": r["tariff"] * sol.produce,
+    })
+    production = production[production["wafers_per_year"] > 1e-9].reset_index(drop=True)
+
+    a = d.arcs
+    procurement = pd.DataFrame({
+        "supplier": a["supplier"], "input": a["input"], "site": a["site"], "period": a["period"],
+        "scenario": a["scenario"], "units_per_year": sol.purchase, "local": a["local"],
+        "distance_km": a["distance_km"], "purchases_per_year": a["price"] * sol.purchase,
+        "freight_per_year": a["freight"] * sol.purchase, "tariffs_per_year": a["tariff"] * sol.purchase,
+    })
+    totals = procurement.groupby(["site", "input", "period", "scenario"])["units_per_year"].transform("sum")
+    procurement["share"] = procurement["units_per_year"] / totals.where(totals > 0)
+    procurement = procurement[procurement["units_per_year"] > 1e-9].reset_index(drop=True)
+    supplier_mix = procurement[["site", "input", "supplier", "period", "scenario", "share", "local"]]
+
+    qual = d.qualifications[["supplier", "site", "period"]].copy()
+    qual["qualified"] = sol.qualify.astype(bool)
+    qual["cost_total"] = d.qualifications["cost"].values
+
+    dem = d.demand
+    unmet = pd.DataFrame({
+        "market": dem["market"], "product": dem["product"], "period": dem["period"],
+        "scenario": dem["scenario"], "demand_wafers_per_year": dem["wafers"],
+        "unmet_wafers_per_year": sol.unmet,
+        "penalty_per_year": np.nan_to_num(dem["penalty"].values) * sol.unmet,
+    })
+    cost_table = pd.DataFrame({"category": list(CATEGORIES), "cost_per_year": [costs[c] for c in CATEGORIES]})
+    return Results(solution=sol, costs=costs, tables={
+        "sites": sites, "capacity": capacity, "production": production, "procurement": procurement,
+        "supplier_mix": supplier_mix, "qualification": qual, "unmet": unmet, "subsidies": subsidies,
+        "costs": cost_table,
+    })
+
+
+def shadow_prices(sm, compiled, duals: np.ndarray | None) -> pd.DataFrame:
+    """Duals of local-share, capacity and supplier-capacity rows of the fixed-integer LP.
+
+    ``dual`` is d(cost per year)/d(right-hand side) as HiGHS reports it. ``value`` restates it for
+    a planner: for capacity rows the money one more wafer (or input unit) per year of capacity
+    saves, in currency; for local share the money per year one more percentage point costs.
+    """
+    cols = ["constraint", "site", "product", "supplier", "input", "scenario", "dual", "value", "meaning"]
+    if duals is None or compiled is None:
+        return pd.DataFrame(columns=cols)
+    m, d = sm.model, sm.data
+    row_of = {}
+    for n, (con, _) in enumerate(compiled.rows):
+        row_of[id(con)] = n
+    money = d.money
+    out = []
+    share = d.local_targets.set_index("site")["target"] if len(d.local_targets) else {}
+    sol_purchase = np.array([m.purchase[k].value or 0.0 for k in m.ARCS])
+    counts = d.instance["inputs"].set_index("id")["counts_for_local"]
+    counting = counts.reindex(d.arcs["input"]).fillna(True).values.astype(bool)
+    for (s, t, w) in m.LOCAL:
+        n = row_of.get(id(m.local_share[s, t, w]))
+        if n is None:
+            continue
+        rows = (d.arcs["site"].values == s) & counting
+        total = float(np.sum(d.arcs["price"].values[rows] * sol_purchase[rows]))
+        y = float(duals[n])
+        out.append(dict(constraint="local_share", site=s, scenario=w, dual=y, value=y * total * 0.01,
+                        meaning=f"cost per year of one more point of local share above {share[s]:.0%}"))
+    for (k, w) in m.CAPACITY:
+        n = row_of.get(id(m.capacity[k, w]))
+        if n is None:
+            continue
+        y = float(duals[n])
+        out.append(dict(constraint="capacity", site=d.modules.at[k, "site"], product=d.modules.at[k, "product"],
+                        scenario=w, dual=y, value=-y * money,
+                        meaning="saving per year from one more wafer per year of built capacity (currency)"))
+    for (o, w) in m.SUPPLY:
+        n = row_of.get(id(m.supplier_capacity[o, w]))
+        if n is None:
+            continue
+        y = float(duals[n])
+        out.append(dict(constraint="supplier_capacity", supplier=d.offers.at[o, "supplier"],
+                        input=d.offers.at[o, "input"], scenario=w, dual=y, value=-y * money,
+                        meaning="saving per year from one more unit per year of the supplier's capacity (currency)"))
+    return pd.DataFrame(out, columns=cols)

@@ -1,0 +1,173 @@
+"""Write a run into its results folder: tables, ``summary.json`` and ``manifest.json``.
+
+Every file is written to a temporary name and moved into place, so an interrupted run never
+leaves a half-written file behind, and the folder never mixes the tables of two runs: stale
+tables of an earlier run that this run did not produce are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from siting.errors import InputError, Problem
+
+TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
+               "unmet", "subsidies", "costs", "shadow_prices")
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _clean(value):
+    """JSON-safe value: NaN and infinities become None, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return None if math.isnan(v) or math.isinf(v) else v
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def summary_dict(run, command: list[str] | None = None) -> dict:
+    """The content of ``summary.json`` for a run."""
+    inst, out = run.instance, run.outcome
+    st = inst.settings
+    summary: dict = {
+        "status": out.status,
+        "termination": out.termination,
+        "objective": out.objective,
+        "best_bound": out.best_bound,
+        "mip_gap": out.mip_gap,
+        "units": {
+            "money": st.money_label,
+            "objective": f"{st.money_label} per year (annualised firm cost)",
+            "capacity": "300 mm-equivalent wafers per year",
+        },
+        "times": run.times,
+    }
+    res = run.results
+    if res is not None:
+        sites = res.tables["sites"]
+        cap = res.tables["capacity"]
+        summary["sites"] = [
+            {
+                "id": r["site"], "open": bool(r["open"]),
+                "capacity": {p: float(c) for p, c in zip(cap.loc[cap["site"] == r["site"], "product"],
+                                                          cap.loc[cap["site"] == r["site"], "capacity_wafers_per_year"])},
+                "production": r["production_wafers_per_year"],
+                "utilisation": r["utilisation"],
+                "local_share": r["local_share"],
+                "local_target": r["local_target"],
+                "subsidy": r["subsidy_total"],
+                "subsidy_per_year": r["subsidy_per_year"],
+                "capex": r["capex_total"],
+            }
+            for _, r in sites.iterrows()
+        ]
+        summary["costs"] = dict(res.costs)
+        subs = res.tables["subsidies"]
+        summary["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
+        summary["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
+        summary["unmet_demand"] = float(res.tables["unmet"]["unmet_wafers_per_year"].sum())
+        shadow = run.shadow if run.shadow is not None else pd.DataFrame()
+        summary["shadow_prices"] = {
+            kind: shadow[shadow["constraint"] == kind].dropna(axis=1, how="all").to_dict("records")
+            for kind in ("local_share", "capacity", "supplier_capacity")
+        } if len(shadow) else {}
+        summary["checks"] = {"passed": not run.violations, "violations": run.violations}
+    summary["numerics"] = out.numerics
+    summary["solver"] = {"name": "highs", "version": _version("highspy"), "options": out.options,
+                         "nodes": out.nodes}
+    summary["instance"] = {"name": inst.name, "path": str(inst.path), "sha256": inst.sha256}
+    summary["overrides"] = list(inst.overrides)
+    if command is not None:
+        summary["command"] = command
+    return _clean(summary)
+
+
+def manifest_dict(run, command: list[str] | None = None) -> dict:
+    """What anyone needs to reproduce a run."""
+    inst = run.instance
+    return _clean({
+        "siting": _version("siting"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": {p: _version(p) for p in ("pyomo", "highspy", "pandas", "numpy", "scipy", "pyproj", "pydantic")},
+        "instance": {"name": inst.name, "path": str(inst.path), "sha256": inst.sha256,
+                     "sources": [s.model_dump() for s in inst.sources]},
+        "overrides": list(inst.overrides),
+        "solver_options": run.outcome.options,
+        "seed": run.options.random_seed,
+        "command": command if command is not None else sys.argv,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+
+
+def prepare_out_dir(out: Path) -> Path:
+    """Create the output folder, or raise an :class:`InputError` if it cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".probe-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise InputError(Problem(f"--out {out}", f"cannot write there ({exc.strerror})",
+                                 "choose a folder you can write to")) from None
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_run(run, out: Path, command: list[str] | None = None) -> list[Path]:
+    """Write every table, ``summary.json`` and ``manifest.json`` into ``out``.
+
+    Returns the files written. Tables are written only when the run has a solution.
+    """
+    out = prepare_out_dir(Path(out))
+    written = []
+    tables = dict(run.results.tables) if run.results is not None else {}
+    if run.shadow is not None:
+        tables["shadow_prices"] = run.shadow
+    for name in TABLE_FILES:
+        path = out / f"{name}.csv"
+        if name in tables:
+            _atomic_write(path, tables[name].to_csv(index=False, float_format="%.10g"))
+            written.append(path)
+        elif path.exists():
+            path.unlink()
+    for name, content in (("summary.json", summary_dict(run, command)),
+                          ("manifest.json", manifest_dict(run, command))):
+        path = out / name
+        _atomic_write(path, json.dumps(content, indent=2, allow_nan=False) + "\n")
+        written.append(path)
+    return written

@@ -1,0 +1,110 @@
+"""One case through the pipeline: read -> override -> check -> derive -> build -> solve -> extract.
+
+Every command (solve, and the analyses built on it) runs cases through :func:`run_case`; there is
+no second pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from siting.instance.check import Instance, check_instance
+from siting.instance.derive import Derived, derive
+from siting.instance.overrides import apply_overrides
+from siting.instance.read import RawInstance, read_instance
+from siting.model.build import SitingModel, build_model
+from siting.report.extract import Results, extract, shadow_prices
+from siting.report.verify import verify
+from siting.solve import Outcome, SolverOptions, fixed_lp_duals, set_values, solve_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    """Everything one case produced.
+
+    Attributes
+    ----------
+    instance
+        The checked instance (after overrides).
+    outcome
+        The solver's outcome: status, objective, bound, gap.
+    results
+        Tables of the solution (None without a solution).
+    shadow
+        Shadow prices from the fixed-integer LP.
+    violations
+        Rules the solution breaks when checked against the raw data (should be empty).
+    times
+        Seconds for load, build, solve, extract, total.
+    """
+
+    instance: Instance
+    data: Derived
+    model: SitingModel
+    outcome: Outcome
+    options: SolverOptions
+    results: Results | None = None
+    shadow: pd.DataFrame | None = None
+    violations: list[str] = field(default_factory=list)
+    times: dict = field(default_factory=dict)
+
+
+def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = ()) -> Instance:
+    """Read (unless given a raw instance), apply ``--set`` overrides and check."""
+    raw = source if isinstance(source, RawInstance) else read_instance(source)
+    return check_instance(apply_overrides(raw, list(sets)))
+
+
+def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), duals: bool = True) -> Run:
+    """Solve one case and extract its results.
+
+    Parameters
+    ----------
+    source
+        Instance folder, YAML, workbook, or an already-read raw instance.
+    options
+        Solver options (from a profile and flags).
+    sets
+        ``PATH=VALUE`` overrides.
+    duals
+        Whether to re-solve the fixed-integer LP for shadow prices.
+
+    Raises
+    ------
+    InputError
+        If the instance or an override is invalid (nothing is built then).
+    """
+    t0 = time.perf_counter()
+    inst = load_case(source, sets)
+    t1 = time.perf_counter()
+    data = derive(inst)
+    sm = build_model(data)
+    t2 = time.perf_counter()
+    outcome, compiled = solve_model(sm, options)
+    t3 = time.perf_counter()
+    run = Run(instance=inst, data=data, model=sm, outcome=outcome, options=options)
+    if outcome.has_solution and compiled is not None:
+        set_values(sm, compiled, outcome.values)
+        run.results = extract(sm, sm.costs.values())
+        run.violations = verify(inst, run.results, outcome.objective)
+        if duals:
+            y = fixed_lp_duals(compiled, outcome.values, options)
+            run.shadow = shadow_prices(sm, compiled, y)
+    t4 = time.perf_counter()
+    run.times = {
+        "load": t1 - t0,
+        "build": (t2 - t1) + outcome.times.get("compile", 0.0),
+        "solve": outcome.times.get("solve", 0.0),
+        "extract": t4 - t3,
+        "total": t4 - t0,
+    }
+    for line in run.violations:
+        log.warning("solution check: %s", line)
+    return run

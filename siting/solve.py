@@ -1,0 +1,307 @@
+"""Solve a built model with HiGHS, in memory, and report honestly what the solve is.
+
+The Pyomo model is compiled to sparse matrices by Pyomo's ``LinearStandardFormCompiler`` with an
+explicit column order (the order of the derived tables), and the matrices are handed to
+``highspy.Highs.passModel``: no files, and a column and row order that is fixed on purpose.
+(Column order alone can change HiGHS's MIP time by half on large siting models.)
+
+HiGHS calls a MIP optimal once the relative gap tolerance is met; the outcome therefore always
+carries the gap and the best bound next to the objective.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from siting.errors import InputError, Problem, SolverError
+from siting.instance.read import suggest
+
+log = logging.getLogger(__name__)
+
+#: Where solver profiles live: the working folder's solvers/ first, then the project's.
+PROFILE_DIRS = (Path("solvers"), Path(__file__).resolve().parent.parent / "solvers")
+
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution", "error")
+
+
+class SolverOptions(BaseModel):
+    """Options of one solve; a profile in ``solvers/NAME.toml`` sets any of them.
+
+    Attributes
+    ----------
+    time_limit
+        Seconds HiGHS may run before returning its best solution (None: no limit).
+    mip_rel_gap
+        Relative gap |bound - objective| / |objective| at which HiGHS stops and calls it optimal.
+    mip_abs_gap
+        Absolute gap at which HiGHS stops.
+    threads
+        HiGHS threads (1 gives reproducible runs).
+    random_seed
+        HiGHS random seed.
+    presolve
+        "on", "off" or "choose".
+    highs
+        Any further HiGHS option by its HiGHS name.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    time_limit: float | None = Field(None, gt=0)
+    mip_rel_gap: float = Field(1e-4, ge=0, le=1)
+    mip_abs_gap: float = Field(1e-6, ge=0)
+    threads: int = Field(1, ge=0)
+    random_seed: int = Field(0, ge=0)
+    presolve: str = Field("choose", pattern="^(on|off|choose)$")
+    highs: dict[str, bool | int | float | str] = Field(default_factory=dict)
+
+    def highs_options(self) -> dict:
+        """Options by their HiGHS names."""
+        opts = {
+            "mip_rel_gap": self.mip_rel_gap, "mip_abs_gap": self.mip_abs_gap,
+            "threads": self.threads, "random_seed": self.random_seed, "presolve": self.presolve,
+        }
+        if self.time_limit is not None:
+            opts["time_limit"] = float(self.time_limit)
+        opts.update(self.highs)
+        return opts
+
+
+def available_profiles() -> list[str]:
+    """Names of the profiles found in the profile folders."""
+    names = set()
+    for folder in PROFILE_DIRS:
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob("*.toml"))
+    return sorted(names)
+
+
+def load_profile(name: str | None = "default", **overrides) -> SolverOptions:
+    """Load a solver profile by name (``solvers/NAME.toml``) or path, then apply ``overrides``.
+
+    ``overrides`` with value None are ignored, so CLI flags that were not given change nothing.
+    """
+    name = name or "default"
+    data: dict = {}
+    path = Path(name)
+    if path.suffix != ".toml":
+        path = next((d / f"{name}.toml" for d in PROFILE_DIRS if (d / f"{name}.toml").is_file()), path)
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(Problem(str(path), f"malformed TOML: {exc}", "fix the profile's syntax")) from None
+    elif name != "default":
+        raise InputError(Problem(f"--profile {name}", "no such solver profile",
+                                 suggest(name, available_profiles(),
+                                         "profiles are: " + ", ".join(available_profiles()))))
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return SolverOptions(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise InputError(Problem(f"solver option {where}", f"{err['msg'].lower()} (got {err.get('input')!r})",
+                                 "see the fields of solvers/default.toml")) from None
+
+
+@dataclass
+class Compiled:
+    """The model as matrices, with the map back to Pyomo."""
+
+    columns: list
+    rows: list
+    lp: dict
+    integer: np.ndarray
+    offset: float
+
+
+@dataclass
+class Outcome:
+    """What a solve returned, and why it stopped.
+
+    Attributes
+    ----------
+    status
+        One of :data:`STATUSES`.
+    termination
+        HiGHS's own model status, e.g. "Optimal", "Time limit reached".
+    objective, best_bound, mip_gap
+        Objective of the incumbent, best proven bound, relative gap (None without a solution).
+    values
+        Column values (None without a solution), in compiled column order.
+    times
+        Seconds: ``build`` (compile to matrices is counted here), ``solve``.
+    """
+
+    status: str
+    termination: str
+    objective: float | None = None
+    best_bound: float | None = None
+    mip_gap: float | None = None
+    values: np.ndarray | None = None
+    times: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+    nodes: int | None = None
+    numerics: list = field(default_factory=list)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.values is not None
+
+
+def compile_model(sm) -> Compiled:
+    """Compile the Pyomo model to matrices in the column order of the derived tables."""
+    m = sm.model
+    order = [v for v in (m.build, m.modules, m.qualify, m.payout, m.produce, m.purchase, m.unmet)]
+    info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=order)
+    cols = info.columns
+    n = len(cols)
+    lower = np.array([-np.inf if v.lb is None else v.lb for v in cols], dtype=float)
+    upper = np.array([np.inf if v.ub is None else v.ub for v in cols], dtype=float)
+    integer = np.array([v.is_integer() or v.is_binary() for v in cols], dtype=bool)
+    rhs = np.asarray(info.rhs, dtype=float)
+    mult = np.array([r[1] for r in info.rows], dtype=int)
+    row_lower = np.where(mult == 1, -np.inf, rhs)
+    row_upper = np.where(mult == -1, np.inf, rhs)
+    A = info.A.tocsc()
+    cost = np.asarray(info.c.toarray()).ravel() if info.c.shape[0] else np.zeros(n)
+    if cost.size != n:
+        cost = np.zeros(n)
+    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    lp = dict(cost=cost, lower=lower, upper=upper, row_lower=row_lower, row_upper=row_upper,
+              start=A.indptr.astype(np.int32), index=A.indices.astype(np.int32),
+              value=A.data.astype(float), num_row=A.shape[0])
+    return Compiled(columns=cols, rows=info.rows, lp=lp, integer=integer, offset=offset)
+
+
+def numerics_report(compiled: Compiled) -> list[str]:
+    """Coefficient ranges HiGHS may struggle with, as readable warnings."""
+    warnings = []
+    lp = compiled.lp
+    for label, arr in (("matrix", lp["value"]), ("objective", lp["cost"])):
+        nz = np.abs(arr[(arr != 0) & np.isfinite(arr)])
+        if nz.size and nz.max() / nz.min() > 1e9:
+            warnings.append(f"{label} coefficients span {nz.min():.2g} to {nz.max():.2g}; "
+                            "rescale units (money_unit, input units) to narrow the range")
+    return warnings
+
+
+def _highs(compiled: Compiled, options: SolverOptions, with_integrality: bool = True) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for k, v in options.highs_options().items():
+        status = h.setOptionValue(k, v)
+        if status == highspy.HighsStatus.kError:
+            raise InputError(Problem(f"solver option {k}", f"HiGHS refused the value {v!r}",
+                                     "check the option's name and type in the HiGHS documentation"))
+    lp = compiled.lp
+    n = len(lp["cost"])
+    integrality = (compiled.integer.astype(np.int32) if with_integrality else np.zeros(n, dtype=np.int32))
+    status = h.passModel(n, lp["num_row"], len(lp["value"]), int(highspy.MatrixFormat.kColwise),
+                         int(highspy.ObjSense.kMinimize), compiled.offset, lp["cost"], lp["lower"],
+                         lp["upper"], lp["row_lower"], lp["row_upper"], lp["start"], lp["index"],
+                         lp["value"], integrality)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected the model (passModel failed)")
+    return h
+
+
+def solve_model(sm, options: SolverOptions) -> tuple[Outcome, Compiled | None]:
+    """Compile and solve; return the outcome and the compiled model (for duals and re-solves)."""
+    t0 = time.perf_counter()
+    try:
+        compiled = compile_model(sm)
+    except InfeasibleConstraintException as exc:
+        return Outcome(status="infeasible", termination=f"trivially infeasible: {exc}",
+                       times={"compile": time.perf_counter() - t0, "solve": 0.0},
+                       options=options.highs_options()), None
+    t1 = time.perf_counter()
+    h = _highs(compiled, options)
+    h.run()
+    t2 = time.perf_counter()
+    outcome = _outcome(h, compiled, options)
+    outcome.times = {"compile": t1 - t0, "solve": t2 - t1}
+    outcome.numerics = numerics_report(compiled)
+    return outcome, compiled
+
+
+def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Outcome:
+    ms = h.getModelStatus()
+    text = h.modelStatusToString(ms)
+    info = h.getInfo()
+    has_int = bool(compiled.integer.any())
+    feasible = info.primal_solution_status == 2
+    S = highspy.HighsModelStatus
+    values = np.asarray(h.getSolution().col_value, dtype=float) if feasible else None
+    obj = float(info.objective_function_value) if feasible else None
+    if has_int:
+        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+        gap = float(info.mip_gap) if feasible and np.isfinite(info.mip_gap) else None
+    else:
+        bound, gap = (obj, 0.0) if ms == S.kOptimal else (None, None)
+    if ms in (S.kOptimal, S.kModelEmpty):
+        status = "optimal"
+        if ms == S.kModelEmpty:
+            values, obj, bound, gap = np.zeros(len(compiled.columns)), compiled.offset, compiled.offset, 0.0
+    elif ms == S.kInfeasible:
+        status = "infeasible"
+    elif ms == S.kUnbounded:
+        status = "unbounded"
+    elif ms == S.kUnboundedOrInfeasible:
+        # every variable of the siting model is bounded, so this can only be infeasibility
+        status = "infeasible"
+    elif ms in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt,
+                S.kObjectiveBound, S.kObjectiveTarget):
+        status = "feasible" if feasible else "no_solution"
+    else:
+        status = "error"
+    if status in ("infeasible", "unbounded", "error"):
+        values, obj, gap = None, None, None
+    return Outcome(status=status, termination=text, objective=obj, best_bound=bound, mip_gap=gap,
+                   values=values, options=options.highs_options(),
+                   nodes=int(info.mip_node_count) if has_int else None)
+
+
+def fixed_lp_duals(compiled: Compiled, values: np.ndarray, options: SolverOptions) -> np.ndarray | None:
+    """Row duals of the LP with every integer decision fixed at its value in ``values``.
+
+    This is how shadow prices of a MIP are reported: what one more unit of a right-hand side is
+    worth with the sites, modules and qualifications held as chosen.
+    """
+    lp = compiled.lp
+    fixed = dict(lp)
+    rounded = np.round(values[compiled.integer])
+    fixed["lower"] = lp["lower"].copy()
+    fixed["upper"] = lp["upper"].copy()
+    fixed["lower"][compiled.integer] = rounded
+    fixed["upper"][compiled.integer] = rounded
+    relaxed = Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
+                       integer=np.zeros_like(compiled.integer), offset=compiled.offset)
+    lp_options = options.model_copy(update={"time_limit": options.time_limit})
+    h = _highs(relaxed, lp_options, with_integrality=False)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        log.warning("fixed LP for duals ended %s", h.modelStatusToString(h.getModelStatus()))
+        return None
+    return np.asarray(h.getSolution().row_dual, dtype=float)
+
+
+def set_values(sm, compiled: Compiled, values: np.ndarray) -> None:
+    """Write a solution into the Pyomo variables (columns HiGHS never saw are set to 0)."""
+    m = sm.model
+    for var in m.component_data_objects(pyo.Var, descend_into=True):
+        var.set_value(0, skip_validation=True)
+    for var, x in zip(compiled.columns, values):
+        var.set_value(float(x), skip_validation=True)
