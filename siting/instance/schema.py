@@ -200,6 +200,7 @@ TABLES: dict[str, Table] = {
                        doc="Whether purchases of this input count in local-share targets."),
                 _source(),
             ),
+            required=False,
             doc="Inputs (materials, gases, chemicals, masks...).",
         ),
         Table(
@@ -211,6 +212,7 @@ TABLES: dict[str, Table] = {
                        unit="input units per wafer"),
                 _source(),
             ),
+            required=False,
             doc="Bill of materials a[p,i].",
         ),
         Table(
@@ -224,6 +226,7 @@ TABLES: dict[str, Table] = {
                 Column("flags", "list", default="", doc="Labels for exclusion rules, ';'-separated."),
                 _source(),
             ),
+            required=False,
             doc="Suppliers: each plant is its own supplier, with its own location.",
         ),
         Table(
@@ -236,6 +239,7 @@ TABLES: dict[str, Table] = {
                 Column("price_per_unit", "float", required=True, lo=0, unit=PER_UNIT),
                 _source(),
             ),
+            required=False,
             doc="What each supplier offers: a purchase variable exists only for an offer.",
         ),
         Table(

@@ -41,7 +41,7 @@ def add_investment(sm) -> None:
     m.SITES = pyo.RangeSet(0, len(d.sites) - 1) if len(d.sites) else pyo.Set(initialize=[])
     m.MODULES = pyo.RangeSet(0, len(d.modules) - 1) if len(d.modules) else pyo.Set(initialize=[])
     m.build = pyo.Var(m.SITES, domain=pyo.Binary)
-    maxn = d.modules["max_modules"].values
+    maxn = d.modules["max_modules"].tolist()
     m.modules = pyo.Var(m.MODULES, domain=pyo.NonNegativeIntegers,
                         bounds=lambda _, k: (0, int(maxn[k])))
     pos = site_positions(sm)

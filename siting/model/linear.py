@@ -12,12 +12,14 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 def lin(coefs: Iterable[float], variables: Iterable) -> LinearExpression:
     """Return sum(c * v) as one pre-built :class:`LinearExpression`, skipping zero coefficients.
 
+    ``coefs`` should hold Python floats (or be a numpy array, converted here).
+
     Building the expression in one go avoids Pyomo's operator overloading, which is the slow part
     of writing large sums term by term.
     """
-    return LinearExpression(
-        [MonomialTermExpression((float(c), v)) for c, v in zip(coefs, variables) if c != 0]
-    )
+    if isinstance(coefs, np.ndarray):
+        coefs = coefs.tolist()  # numpy scalars make every comparison and product slower
+    return LinearExpression([MonomialTermExpression((c, v)) for c, v in zip(coefs, variables) if c])
 
 
 def groups(keys: pd.DataFrame | pd.Series) -> dict:

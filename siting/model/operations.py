@@ -32,7 +32,7 @@ def add_operations(sm) -> None:
     m.produce = pyo.Var(m.ROUTES, domain=pyo.NonNegativeReals)
     penalised = np.flatnonzero(~np.isnan(demand["penalty"].values))
     m.UNMET = pyo.Set(initialize=penalised.tolist(), ordered=True)
-    wafers = demand["wafers"].values
+    wafers = demand["wafers"].tolist()
     m.unmet = pyo.Var(m.UNMET, domain=pyo.NonNegativeReals, bounds=lambda _, q: (0, wafers[q]))
 
     by_demand = groups(routes["demand_row"])
@@ -49,7 +49,7 @@ def add_operations(sm) -> None:
 
     m.demand_balance = pyo.Constraint(m.DEMAND, rule=demand_balance)
 
-    size = d.modules["wafers_per_module"].values
+    size = d.modules["wafers_per_module"].tolist()
     by_module = groups(routes[["module", "scenario"]])
     m.CAPACITY = pyo.Set(initialize=list(by_module), dimen=2, ordered=True)
     m.capacity = pyo.Constraint(
@@ -57,7 +57,7 @@ def add_operations(sm) -> None:
         rule=lambda _, k, w: lin([1.0] * len(by_module[k, w]) + [-size[k]],
                                  [m.produce[r] for r in by_module[k, w]] + [m.modules[k]]) <= 0)
 
-    bound, module = routes["bound"].values, routes["module"].values
+    bound, module = routes["bound"].tolist(), routes["module"].tolist()
     m.route_link = pyo.Constraint(
         m.ROUTES, rule=lambda _, r: lin([1.0, -bound[r]], [m.produce[r], m.modules[module[r]]]) <= 0)
 
@@ -70,6 +70,6 @@ def add_operations(sm) -> None:
         rows = np.flatnonzero((d.modules["product"].values == p) & (d.modules["period"].values == t))
         if len(rows) == 0:
             return pyo.Constraint.Infeasible
-        return lin(size[rows], [m.modules[k] for k in rows]) >= must[p, t, w]
+        return lin([size[k] for k in rows], [m.modules[k] for k in rows]) >= float(must[p, t, w])
 
     m.demand_cover = pyo.Constraint(m.COVER, rule=demand_cover)

@@ -11,6 +11,7 @@ purchase[a]
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
 from siting.model.investment import site_positions
@@ -59,13 +60,13 @@ def add_procurement(sm) -> None:
     m.input_balance = pyo.Constraint(m.NEEDS, rule=input_balance)
 
     by_offer = groups(arcs[["offer", "scenario"]])
-    cap = d.offers["capacity"].values
+    cap = d.offers["capacity"].tolist()
     m.SUPPLY = pyo.Set(initialize=list(by_offer), dimen=2, ordered=True)
     m.supplier_capacity = pyo.Constraint(
         m.SUPPLY, rule=lambda _, o, w: lin([1.0] * len(by_offer[o, w]),
                                            [m.purchase[a] for a in by_offer[o, w]]) <= cap[o])
 
-    bound, qual = arcs["bound"].values, arcs["qualification"].values
+    bound, qual = arcs["bound"].tolist(), arcs["qualification"].tolist()
     m.qualification_link = pyo.Constraint(
         m.ARCS, rule=lambda _, a: lin([1.0, -bound[a]], [m.purchase[a], m.qualify[qual[a]]]) <= 0)
     pos = site_positions(sm)
@@ -89,11 +90,18 @@ def _add_local_share(sm) -> None:
     m.LOCAL = pyo.Set(initialize=list(by_site), dimen=3, ordered=True)
     price, local = arcs["price"].values, arcs["local"].values.astype(float)
 
+    scale = {}
+
     def local_share(_, s, t, w):
         a = index[by_site[s, t, w]]
-        return lin((local[a] - targets[s]) * price[a], [m.purchase[k] for k in a]) >= 0
+        coefs = (local[a] - targets[s]) * price[a]
+        # Prices in the money unit are tiny (a USD 100 wafer is 1e-4 USD million); dividing the
+        # row by its largest coefficient keeps the matrix range narrow. Duals are rescaled back.
+        scale[s, t, w] = float(np.max(np.abs(coefs))) or 1.0
+        return lin(coefs / scale[s, t, w], [m.purchase[k] for k in a]) >= 0
 
     m.local_share = pyo.Constraint(m.LOCAL, rule=local_share)
+    sm.row_scale["local_share"] = scale
 
 
 def _add_diversification(sm, by_need: dict) -> None:

@@ -177,7 +177,7 @@ def shadow_prices(sm, compiled, duals: np.ndarray | None) -> pd.DataFrame:
             continue
         rows = (d.arcs["site"].values == s) & counting
         total = float(np.sum(d.arcs["price"].values[rows] * sol_purchase[rows]))
-        y = float(duals[n])
+        y = float(duals[n]) / sm.row_scale["local_share"][s, t, w]
         out.append(dict(constraint="local_share", site=s, scenario=w, dual=y, value=y * total * 0.01,
                         meaning=f"cost per year of one more point of local share above {share[s]:.0%}"))
     for (k, w) in m.CAPACITY:
