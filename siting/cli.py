@@ -135,11 +135,9 @@ def _validate(args) -> int:
 
 
 def _solve(args, argv: list[str]) -> int:
-    from rich.console import Console
-
     from siting.diagnose import likely_causes
     from siting.instance.read import read_instance
-    from siting.report.console import headline, print_run
+    from siting.report.console import headline, make_console, print_run
     from siting.report.write import prepare_out_dir, summary_dict, write_run
     from siting.run import run_case
     from siting.solve import load_profile
@@ -157,7 +155,7 @@ def _solve(args, argv: list[str]) -> int:
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
     else:
-        console = Console()
+        console = make_console()
         print_run(run, console)
         console.print(f"results written to {out}/")
     code = STATUS_EXIT[run.outcome.status]

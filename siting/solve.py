@@ -60,7 +60,7 @@ class SolverOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     time_limit: float | None = Field(None, gt=0)
-    mip_rel_gap: float = Field(1e-4, ge=0, le=1)
+    mip_rel_gap: float = Field(1e-6, ge=0, le=1)
     mip_abs_gap: float = Field(1e-6, ge=0)
     threads: int = Field(1, ge=0)
     random_seed: int = Field(0, ge=0)

@@ -34,6 +34,7 @@ def add_investment(sm) -> None:
     """Add build and module decisions, their link, and the optional first-stage limits.
 
     - module_site (MODEL.md, first stage): n[s,p] <= N[s,p] z[s].
+    - site_needs_module: z[s] <= sum_p n[s,p] (an open site holds at least one module).
     - concentration (8): sum_{s in group} K n <= gamma sum_s K n, per country/region/hazard zone.
     - firm_budget (11): sum_s F z + sum_{s,p} C n <= budget.
     """
@@ -48,6 +49,15 @@ def add_investment(sm) -> None:
     site_of = [pos[s] for s in d.modules["site"]]
     m.module_site = pyo.Constraint(
         m.MODULES, rule=lambda _, k: m.modules[k] - int(maxn[k]) * m.build[site_of[k]] <= 0)
+
+    # A site opens only to hold at least one module: an empty open site is never cheaper, and a
+    # lump sum paid "on opening" must not be collectable without building anything.
+    by_site: dict = {}
+    for k, j in enumerate(site_of):
+        by_site.setdefault(j, []).append(k)
+    m.site_needs_module = pyo.Constraint(
+        m.SITES, rule=lambda _, j: lin([1.0] + [-1.0] * len(by_site.get(j, [])),
+                                       [m.build[j]] + [m.modules[k] for k in by_site.get(j, [])]) <= 0)
 
     size = d.modules["wafers_per_module"].values
     if d.concentration:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 
 from rich.console import Console
 from rich.table import Table
@@ -32,9 +33,15 @@ def headline(run) -> str:
             f"(gap {gap}, best bound {bound})")
 
 
+def make_console() -> Console:
+    """A console at least 110 characters wide, also when the output goes to a file or a pipe."""
+    width = shutil.get_terminal_size((110, 24)).columns
+    return Console(width=max(width, 110))
+
+
 def print_run(run, console: Console | None = None) -> None:
-    """Print the plan of a solved run."""
-    console = console or Console()
+    """Print the plan of a solved run (only open sites get shadow-price lines)."""
+    console = console or make_console()
     money = run.instance.settings.money_label
     console.print(f"[bold]{headline(run)}[/bold]")
     t = run.times
@@ -45,9 +52,9 @@ def print_run(run, console: Console | None = None) -> None:
     res = run.results
     if res is None:
         return
-    sites = Table(title="Sites", title_justify="left")
-    for col in ("site", "country", "open", "capacity (wafers/yr)", "production", "utilisation",
-                "local share", "target", f"subsidy ({money})"):
+    sites = Table(title=f"Sites (wafers per year; subsidy in {money}, undiscounted)", title_justify="left")
+    for col in ("site", "country", "open", "capacity", "production", "utilisation",
+                "local share", "target", "subsidy"):
         sites.add_column(col, justify="right" if col not in ("site", "country", "open") else "left")
     for _, r in res.tables["sites"].iterrows():
         sites.add_row(r["site"], r["country"], "yes" if r["open"] else "no",
@@ -81,15 +88,18 @@ def print_run(run, console: Console | None = None) -> None:
         console.print(table)
     shadow = run.shadow
     if shadow is not None and len(shadow):
+        is_open = dict(zip(res.tables["sites"]["site"], res.tables["sites"]["open"]))
+        shadow = shadow[[bool(is_open.get(s, True)) if isinstance(s, str) else True for s in shadow["site"]]]
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():
             console.print(f"local-share target at {r['site']}: one more point costs "
                           f"{r['value']:,.3f} {money}/yr (dual {r['dual']:.6g})")
         binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() > 1e-9)]
         for _, r in binding.iterrows():
-            who = r["site"] if r["constraint"] == "capacity" else f"{r['supplier']} ({r['input']})"
-            console.print(f"binding {r['constraint']} {who}: {r['value']:,.2f} "
-                          f"{run.instance.settings.currency} per year per extra unit")
+            who = (f"{r['site']} {r['product']}" if r["constraint"] == "capacity"
+                   else f"{r['supplier']} ({r['input']})")
+            console.print(f"binding {r['constraint'].replace('_', ' ')} {who}: one more unit per year "
+                          f"saves {r['value']:,.2f} {run.instance.settings.currency}")
     if run.violations:
         console.print(f"[red]solution check failed ({len(run.violations)}):[/red]")
         for line in run.violations:

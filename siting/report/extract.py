@@ -41,11 +41,14 @@ def read_solution(sm) -> Solution:
     m, d = sm.model, sm.data
 
     def vals(var, n):
-        return np.array([var[k].value or 0.0 for k in range(n)], dtype=float)
+        x = np.array([var[k].value or 0.0 for k in range(n)], dtype=float)
+        # every variable is non-negative: values within HiGHS's tolerance of zero are zero
+        return np.where(x < 1e-9, 0.0, x)
 
     unmet = np.zeros(len(d.demand))
     for k in m.UNMET:
-        unmet[k] = m.unmet[k].value or 0.0
+        unmet[k] = max(m.unmet[k].value or 0.0, 0.0)
+    unmet[unmet < 1e-9] = 0.0
     return Solution(
         build=np.round(vals(m.build, len(d.sites))), modules=np.round(vals(m.modules, len(d.modules))),
         qualify=np.round(vals(m.qualify, len(d.qualifications))), payout=vals(m.payout, len(d.instruments)),

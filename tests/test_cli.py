@@ -1,0 +1,181 @@
+"""The command line: exit codes, files written, JSON output, init, import, Excel instances."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting.cli import main
+from siting.instance.read import read_instance
+from tests.helpers import write_instance
+
+SMALL = {
+    "sites": "id,country,lat,lon\na,JP,33,131\nb,US,33.5,-112",
+    "products": "id\nchip",
+    "modules": "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,100,1\nb,chip,100,80,1",
+    "markets": "id,country,lat,lon\nm,JP,35,137",
+    "demand": "market,product,wafers_per_year\nm,chip,100",
+}
+
+
+def test_init_writes_an_instance_that_validates_and_solves(tmp_path, capsys):
+    folder = tmp_path / "starter"
+    assert main(["init", str(folder)]) == 0
+    assert (folder / "instance.yaml").is_file()
+    assert main(["validate", str(folder)]) == 0
+    out = tmp_path / "out"
+    assert main(["solve", str(folder), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["checks"]["passed"]
+    # init refuses to overwrite a folder that is not empty
+    assert main(["init", str(folder)]) == 2
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_solve_writes_every_output(tmp_path):
+    inst = write_instance(tmp_path / "inst", SMALL)
+    out = tmp_path / "out"
+    assert main(["solve", str(inst), "--out", str(out), "--profile", "exact"]) == 0
+    names = {p.name for p in out.iterdir()}
+    for expected in ("summary.json", "manifest.json", "sites.csv", "capacity.csv", "production.csv",
+                     "procurement.csv", "supplier_mix.csv", "subsidies.csv", "costs.csv", "shadow_prices.csv"):
+        assert expected in names
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("status", "objective", "mip_gap", "best_bound", "times", "sites", "costs",
+                "government_outlay", "unmet_demand", "solver", "instance", "overrides"):
+        assert key in summary
+    assert set(summary["times"]) >= {"load", "build", "solve", "extract", "total"}
+    assert summary["objective"] == pytest.approx(80.0)
+    site_b = next(s for s in summary["sites"] if s["id"] == "b")
+    assert site_b["open"] and site_b["capacity"] == {"chip": 100.0} and site_b["utilisation"] == 1.0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["instance"]["sha256"] == read_instance(inst).sha256
+    assert manifest["seed"] == 0
+    costs = pd.read_csv(out / "costs.csv")
+    assert costs["cost_per_year"].sum() == pytest.approx(summary["objective"])
+
+
+def test_json_prints_the_summary(tmp_path, capsys):
+    inst = write_instance(tmp_path / "inst", SMALL)
+    assert main(["solve", str(inst), "--out", str(tmp_path / "o"), "--json",
+                 "--set", "modules.b/chip.capex_per_module=120"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["objective"] == pytest.approx(100.0)  # b now costs 120, so a (100) opens
+    assert summary["overrides"] == ["modules.b/chip.capex_per_module=120"]
+
+
+def test_bad_input_exits_2_with_one_line_per_problem_and_writes_nothing(tmp_path, capsys):
+    tables = dict(SMALL, sites="id,country,lat,lon\na,JP,133,131\nb,US,33.5,-112")
+    inst = write_instance(tmp_path / "inst", tables)
+    out = tmp_path / "out"
+    assert main(["solve", str(inst), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "sites.csv row 2 (id=a) column lat | is 133; must be in [-90, 90]"
+    assert not any(p.name.endswith((".json", ".csv")) for p in out.glob("*")) if out.exists() else True
+
+
+def test_unknown_set_path_suggests_the_nearest(tmp_path, capsys):
+    inst = write_instance(tmp_path / "inst", SMALL)
+    assert main(["solve", str(inst), "--set", "modules.b/chip.capex_per_modul=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--set modules.b/chip.capex_per_modul | no such parameter; did you mean "
+                          "'modules.b/chip.capex_per_module'")
+
+
+def test_bad_flag_value_is_a_clean_error(tmp_path, capsys):
+    inst = write_instance(tmp_path / "inst", SMALL)
+    assert main(["solve", str(inst), "--mip-gap", "-1"]) == 2
+    assert "solver option mip_rel_gap | input should be greater than or equal to 0" in capsys.readouterr().err
+    assert main(["solve", str(inst), "--profile", "exactt"]) == 2
+    assert "did you mean 'exact'" in capsys.readouterr().err
+
+
+def test_infeasible_exits_3_and_names_the_likely_cause(tmp_path, capsys):
+    """The only supplier is foreign, so a 60% local target cannot be met while demand must be met."""
+    tables = dict(SMALL,
+                  inputs="id\nwafer", bom="product,input,units_per_wafer\nchip,wafer,1",
+                  suppliers="id,country,lat,lon\nabroad,TW,24.8,121", offers=(
+                      "supplier,input,capacity_units_per_year,price_per_unit\nabroad,wafer,1000,10"),
+                  local_targets="site,target\na,0.6\nb,0.6")
+    inst = write_instance(tmp_path / "inst", tables)
+    out = tmp_path / "out"
+    assert main(["solve", str(inst), "--out", str(out)]) == 3
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "infeasible"
+    assert "local-procurement targets" in summary["termination"]
+    assert "infeasible" in capsys.readouterr().err
+
+
+def _random_orlib(m: int, n: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    lines = [f"{m} {n}"]
+    lines += [f"{rng.integers(3000, 6000)} {rng.integers(5000, 9000)}." for _ in range(m)]
+    for _ in range(n):
+        lines.append(str(int(rng.integers(10, 200))))
+        lines.append(" ".join(f"{c:.3f}" for c in rng.uniform(100, 5000, m)))
+    return "\n".join(lines) + "\n"
+
+
+def test_no_solution_within_the_limit_exits_4(tmp_path):
+    src = tmp_path / "rand.txt"
+    src.write_text(_random_orlib(20, 80, seed=1))
+    inst = tmp_path / "inst"
+    assert main(["import", "orlib", str(src), "-o", str(inst)]) == 0
+    out = tmp_path / "out"
+    assert main(["solve", str(inst), "--out", str(out), "--time-limit", "0.000001", "--no-duals"]) == 4
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "no_solution" and summary["objective"] is None
+    assert not (out / "sites.csv").exists()
+
+
+def test_excel_workbook_gives_the_same_answer_as_the_csv_folder(tmp_path):
+    inst = write_instance(tmp_path / "inst", SMALL)
+    book = tmp_path / "small.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        pd.DataFrame({"key": ["name", "currency", "money_unit", "discount_rate", "lifetime_years"],
+                      "value": ["small", "USD", "one", 0, 1]}).to_excel(xl, sheet_name="settings", index=False)
+        for name in SMALL:
+            pd.read_csv(inst / f"{name}.csv").to_excel(xl, sheet_name=name, index=False)
+    out_csv, out_xl = tmp_path / "o1", tmp_path / "o2"
+    assert main(["solve", str(inst), "--out", str(out_csv), "--json"]) == 0
+    assert main(["solve", str(book), "--out", str(out_xl), "--json"]) == 0
+    a = json.loads((out_csv / "summary.json").read_text())
+    b = json.loads((out_xl / "summary.json").read_text())
+    assert a["objective"] == pytest.approx(b["objective"], rel=1e-12)
+    # a YAML that names the workbook works too
+    (tmp_path / "wb").mkdir()
+    book.rename(tmp_path / "wb" / "data.xlsx")
+    (tmp_path / "wb" / "instance.yaml").write_text(
+        "name: wb\nworkbook: data.xlsx\nsettings: {money_unit: one, discount_rate: 0, lifetime_years: 1}\n")
+    assert main(["solve", str(tmp_path / "wb" / "instance.yaml"), "--out", str(tmp_path / "o3")]) == 0
+
+
+def test_excel_errors_name_the_sheet(tmp_path, capsys):
+    book = tmp_path / "bad.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        pd.DataFrame({"key": ["name"], "value": ["bad"]}).to_excel(xl, sheet_name="settings", index=False)
+        pd.DataFrame({"id": ["a"], "country": ["JP"], "lat": [33], "lon": ["east"]}).to_excel(
+            xl, sheet_name="sites", index=False)
+    assert main(["validate", str(book)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.xlsx | sheet 'products' is missing" in err
+    assert "bad.xlsx[sites] row 2 (id=a) column lon | is 'east', not a number" in err or "products" in err
+
+
+def test_console_script_runs_without_a_traceback(tmp_path):
+    inst = write_instance(tmp_path / "inst", SMALL)
+    done = subprocess.run([sys.executable, "-m", "siting.cli", "solve", str(inst), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "firm cost 80.000" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "siting.cli", "solve", str(tmp_path / "missing")],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert bad.stderr.strip().endswith("give an instance folder, its instance.yaml or an .xlsx workbook")
