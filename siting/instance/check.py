@@ -296,17 +296,17 @@ def _check_rules(typed: dict[str, pd.DataFrame], origins: dict[str, str], settin
 
     inst = typed["instruments"]
     for row_no, r in inst.iterrows():
-        if r["kind"] == "capex_grant" and r["rate"] is None:
+        if r["kind"] == "capex_grant" and pd.isna(r["rate"]):
             found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "rate"),
                       "is empty for a capex_grant", "give the share of capex granted, e.g. 0.4")
-        if r["kind"] == "lump_sum" and r["amount"] is None:
+        if r["kind"] == "lump_sum" and pd.isna(r["amount"]):
             found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "amount"),
                       "is empty for a lump_sum", f"give the amount in {settings.money_label}")
     if settings.local_rule == "radius" and settings.local_radius_km is None:
         found.add("instance.yaml settings.local_radius_km", "is empty but local_rule is radius",
                   "give the radius in km, e.g. 100")
     for row_no, r in typed["local_targets"].iterrows():
-        if r["rule"] == "radius" and r["radius_km"] is None and settings.local_radius_km is None:
+        if r["rule"] == "radius" and pd.isna(r["radius_km"]) and settings.local_radius_km is None:
             found.add(_loc(o("local_targets"), row_no, TABLES["local_targets"], r.to_dict(), "radius_km"),
                       "is empty for rule radius", "give the radius in km or set settings.local_radius_km")
     for row_no, r in typed["exclusions"].iterrows():
@@ -321,13 +321,13 @@ def _check_rules(typed: dict[str, pd.DataFrame], origins: dict[str, str], settin
     # demand that no site can serve and no penalty absorbs
     makeable = set(typed["modules"].loc[typed["modules"]["max_modules"].fillna(0) > 0, "product"])
     for row_no, r in typed["demand"].iterrows():
-        penalised = r["penalty_per_wafer"] is not None or settings.unmet_penalty_per_wafer is not None
+        penalised = not pd.isna(r["penalty_per_wafer"]) or settings.unmet_penalty_per_wafer is not None
         if r["wafers_per_year"] and r["product"] not in makeable and not penalised:
             found.add(_loc(o("demand"), row_no, TABLES["demand"], r.to_dict()),
                       f"no site can make {r['product']} and unmet demand has no penalty",
                       "add modules for it in modules.csv or set penalty_per_wafer")
     offered = set(typed["offers"]["input"])
     for row_no, r in typed["bom"].iterrows():
-        if r["input"] not in offered and r["input"] is not None:
+        if r["input"] not in offered and not pd.isna(r["input"]):
             found.add(_loc(o("bom"), row_no, TABLES["bom"], r.to_dict(), "input"),
                       f"no supplier offers {r['input']}", "add an offer for it in offers.csv")

@@ -120,7 +120,7 @@ def derive(inst: Instance) -> Derived:
 
     sites = t["sites"].copy()
     sites["crf"] = [
-        crf(r if r is not None else st.discount_rate, L if L is not None else st.lifetime_years)
+        crf(st.discount_rate if pd.isna(r) else r, st.lifetime_years if pd.isna(L) else L)
         for r, L in zip(sites["discount_rate"], sites["lifetime_years"])
     ]
     sites = sites.rename(columns={"id": "site"})[
@@ -253,11 +253,11 @@ def _local_flags(inst: Instance, sup: pd.DataFrame, site_ids: pd.Series, dist: n
     rules = []
     radii = []
     for s in site_ids:
-        rule = targets.at[s, "rule"] if s in targets.index and targets.at[s, "rule"] else st.local_rule
-        rad = targets.at[s, "radius_km"] if s in targets.index and targets.at[s, "radius_km"] is not None \
-            else st.local_radius_km
+        row = targets.loc[s] if s in targets.index else None
+        rule = row["rule"] if row is not None and not pd.isna(row["rule"]) else st.local_rule
+        rad = row["radius_km"] if row is not None and not pd.isna(row["radius_km"]) else st.local_radius_km
         rules.append(rule)
-        radii.append(rad if rad is not None else np.nan)
+        radii.append(np.nan if rad is None or pd.isna(rad) else float(rad))
     rules_a = np.array(rules)
     same_country = sup["country"].values == sites.loc[site_ids, "country"].values
     same_region = same_country & (sup["region"].values == sites.loc[site_ids, "region"].values) & (

@@ -276,7 +276,8 @@ def _read_csv(path: Path, found: ProblemCollector) -> pd.DataFrame | None:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        found.add(path.name, f"is not UTF-8 text (byte {exc.start})",
+        line = raw[: exc.start].count(b"\n") + 1
+        found.add(f"{path.name} row {line}", "is not UTF-8 text",
                   "save it as 'CSV UTF-8 (comma delimited)'")
         return None
     if not text.strip():

@@ -103,3 +103,49 @@ def write_template(folder: Path, force: bool = False) -> Path:
         raise InputError(Problem(str(folder), f"cannot write there ({exc.strerror})",
                                  "choose a folder you can write to")) from None
     return folder
+
+
+BEGIN, END = "<!-- BEGIN GENERATED: python -m siting.instance.template docs/format.md -->", "<!-- END GENERATED -->"
+
+
+def format_reference() -> str:
+    """The table-by-table reference of the format, in Markdown, generated from the schema."""
+    out = ["### Settings (`settings:` in instance.yaml)", "",
+           "| setting | default | meaning |", "| --- | --- | --- |"]
+    for field, info in Settings.model_fields.items():
+        out.append(f"| `{field}` | `{info.default}` | {info.description} |")
+    for tname, table in TABLES.items():
+        need = "required" if table.required else "optional"
+        out += ["", f"### `{tname}.csv` ({need})", "", table.doc, "",
+                f"Key: {', '.join(table.key)}.", "",
+                "| column | type | required | default | unit | rule | meaning |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for col in table.columns:
+            rule = []
+            if col.lo is not None or col.hi is not None:
+                lo = "" if col.lo is None else f"{'>' if col.lo_open else '>='} {col.lo:g}"
+                hi = "" if col.hi is None else f"<= {col.hi:g}"
+                rule.append(" and ".join(x for x in (lo, hi) if x))
+            if col.choices:
+                rule.append("one of " + ", ".join(col.choices))
+            if col.ref:
+                refs = col.ref if isinstance(col.ref, str) else " or ".join(col.ref)
+                rule.append(f"an id of {refs}" + (" or *" if col.wildcard else ""))
+            default = "" if col.default in (None, "") else f"`{col.default}`"
+            out.append(f"| `{col.name}` | {col.kind} | {'yes' if col.required else ''} | {default} | "
+                       f"{col.unit} | {'; '.join(rule)} | {col.doc} |")
+    return "\n".join(out)
+
+
+def update_format_doc(path: Path) -> None:
+    """Rewrite the generated part of ``path`` (between the markers) from the schema."""
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n{format_reference()}\n{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation maintenance
+    import sys
+
+    update_format_doc(Path(sys.argv[1]))

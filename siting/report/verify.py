@@ -10,6 +10,7 @@ cost breakdown adding up to the objective.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 #: Relative tolerance of every check (HiGHS's feasibility tolerance is 1e-7 on scaled rows).
 RTOL = 1e-6
@@ -36,7 +37,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
         got = made.get(key, 0.0) + short.get(key, 0.0)
         if abs(got - r["wafers_per_year"]) > RTOL * max(1.0, r["wafers_per_year"]):
             out.append(f"demand {key}: supplied + unmet = {got:.6g}, demand is {r['wafers_per_year']:.6g}")
-        penalised = r["penalty_per_wafer"] is not None or inst.settings.unmet_penalty_per_wafer is not None
+        penalised = not pd.isna(r["penalty_per_wafer"]) or inst.settings.unmet_penalty_per_wafer is not None
         if short.get(key, 0.0) > RTOL * max(1.0, r["wafers_per_year"]) and not penalised:
             out.append(f"demand {key}: {short[key]:.6g} wafers unmet but unmet demand is not allowed")
 
@@ -110,7 +111,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
         is_open = bool(caps.at[g["site"], "open"])
         if spec["kind"] == "capex_grant":
             limit = spec["rate"] * capex
-            if spec["cap"] is not None:
+            if not pd.isna(spec["cap"]):
                 limit = min(limit, spec["cap"])
             if not _close_le(paid, limit, max(capex, 1.0)):
                 out.append(f"instrument {g['instrument']}: pays {paid:.6g}, its terms allow {limit:.6g}")
