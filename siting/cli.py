@@ -147,7 +147,12 @@ def _solve(args, argv: list[str]) -> int:
     raw = read_instance(args.instance)
     out = Path(args.out) if args.out else Path("results") / raw.name
     prepare_out_dir(out)
-    run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
+    console = make_console()
+    if sys.stdout.isatty() and not args.json:
+        with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):
+            run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
+    else:
+        run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
     command = ["siting", *argv]
     if run.outcome.status in ("infeasible", "unbounded"):
         run.outcome.termination += "; " + likely_causes(run, options)
@@ -155,7 +160,6 @@ def _solve(args, argv: list[str]) -> int:
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
     else:
-        console = make_console()
         print_run(run, console)
         console.print(f"results written to {out}/")
     code = STATUS_EXIT[run.outcome.status]

@@ -230,7 +230,10 @@ def solve_model(sm, options: SolverOptions) -> tuple[Outcome, Compiled | None]:
                        options=options.highs_options()), None
     t1 = time.perf_counter()
     h = _highs(compiled, options)
-    h.run()
+    # Ctrl-C cancels the solve and returns the incumbent (status "feasible", with its gap) instead
+    # of losing the work done so far.
+    h.HandleKeyboardInterrupt = True
+    h.solve()
     t2 = time.perf_counter()
     outcome = _outcome(h, compiled, options)
     outcome.times = {"compile": t1 - t0, "solve": t2 - t1}
@@ -270,6 +273,8 @@ def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Ou
         status = "error"
     if status in ("infeasible", "unbounded", "error"):
         values, obj, gap = None, None, None
+    if ms == S.kInterrupt:
+        text = "Interrupted by the user (Ctrl-C)"
     return Outcome(status=status, termination=text, objective=obj, best_bound=bound, mip_gap=gap,
                    values=values, options=options.highs_options(),
                    nodes=int(info.mip_node_count) if has_int else None)

@@ -9,6 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 
+#: Above this many sites the console lists only the open ones.
+MAX_SITE_ROWS = 25
+
+
 def _num(x, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -56,15 +60,22 @@ def print_run(run, console: Console | None = None) -> None:
     for col in ("site", "country", "open", "capacity", "production", "utilisation",
                 "local share", "target", "subsidy"):
         sites.add_column(col, justify="right" if col not in ("site", "country", "open") else "left")
-    for _, r in res.tables["sites"].iterrows():
+    rows = res.tables["sites"]
+    hidden = 0
+    if len(rows) > MAX_SITE_ROWS:  # a long list of closed sites hides the plan: show the open ones
+        hidden = int((~rows["open"]).sum())
+        rows = rows[rows["open"]]
+    for _, r in rows.iterrows():
         sites.add_row(r["site"], r["country"], "yes" if r["open"] else "no",
                       _num(r["capacity_wafers_per_year"], 0), _num(r["production_wafers_per_year"], 0),
                       _pct(r["utilisation"]), _pct(r["local_share"]), _pct(r["local_target"]),
                       _num(r["subsidy_total"]))
     console.print(sites)
+    if hidden:
+        console.print(f"({hidden} closed sites not shown; see sites.csv)")
     cap = res.tables["capacity"]
     built = cap[cap["modules"] > 0]
-    if len(built):
+    if 0 < len(built) <= MAX_SITE_ROWS:
         console.print("capacity built: " + "; ".join(
             f"{r['site']} {r['product']} {r['modules']} modules = {r['capacity_wafers_per_year']:,.0f} wafers/yr"
             for _, r in built.iterrows()))

@@ -1,0 +1,328 @@
+"""Properties every solution must have, checked on random small instances with explicit seeds.
+
+Each check is recomputed here from the raw tables of the generator (``random_case`` in
+``test_bruteforce.py``) and the result tables, not read from the package's own verification:
+``run.violations`` is asserted empty as well, but a bug shared by the model and its verifier
+would pass that and fail these. Every instance is solved with the ``exact`` profile (one thread,
+fixed seed), so a solution is optimal to HiGHS's last digit, which the payout checks rely on.
+
+Two monotonicity properties close the module: a bigger grant rate never raises the firm's cost,
+and a tighter local-share target never lowers it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting.report.write import summary_dict
+from tests.helpers import solve
+from tests.model.test_bruteforce import RawData, random_case
+
+SEEDS = list(range(101, 116))
+#: Relative tolerance of every check (HiGHS's feasibility tolerance is 1e-7).
+RTOL = 1e-6
+
+
+def _tol(scale: float) -> float:
+    return RTOL * max(1.0, abs(scale))
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    """Solve each seed once (with shadow prices, so the whole pipeline runs) and share it."""
+    cache: dict = {}
+
+    def get(seed: int):
+        if seed not in cache:
+            case = random_case(seed, max_assignments=None)
+            run = solve(case.write(tmp_path_factory.mktemp(f"seed{seed}")))
+            assert run.outcome.status == "optimal", f"seed {seed}: {run.outcome.status} ({run.outcome.termination})"
+            cache[seed] = (case, RawData(case), run)
+        return cache[seed]
+
+    return get
+
+
+def _production(run) -> pd.DataFrame:
+    return run.results.tables["production"]
+
+
+def _purchases(run) -> pd.DataFrame:
+    return run.results.tables["procurement"]
+
+
+def _open(run) -> dict:
+    sites = run.results.tables["sites"]
+    return {s: bool(o) for s, o in zip(sites["site"], sites["open"])}
+
+
+def _modules(run) -> dict:
+    cap = run.results.tables["capacity"]
+    return {(s, p): n for s, p, n in cap[["site", "product", "modules"]].itertuples(index=False)}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demand_is_met_or_penalised(solved, seed):
+    """Production + unmet = demand for every market and product; unmet only where penalised."""
+    case, data, run = solved(seed)
+    made = _production(run).groupby(["market", "product"])["wafers_per_year"].sum()
+    unmet = run.results.tables["unmet"].set_index(["market", "product"])["unmet_wafers_per_year"]
+    assert (_production(run)["wafers_per_year"] >= 0).all()
+    for (m, p), (wafers, penalty) in data.demand.items():
+        short = float(unmet.get((m, p), 0.0))
+        assert made.get((m, p), 0.0) + short == pytest.approx(wafers, rel=RTOL), (m, p)
+        assert short >= -_tol(wafers)
+        if penalty is None:
+            assert short <= _tol(wafers), f"{m}/{p}: {short} unmet where demand must be met"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_capacity_is_respected(solved, seed):
+    """Wafers made per site and product <= modules x wafers_per_module; 0 <= modules <= max,
+    whole numbers, and only at open sites, each of which holds at least one module."""
+    case, data, run = solved(seed)
+    modules, is_open = _modules(run), _open(run)
+    made = _production(run).groupby(["site", "product"])["wafers_per_year"].sum()
+    for (s, p), wafers in made.items():
+        assert (s, p) in data.modules, f"{s} makes {p} without a modules row"
+        size, _, _, _ = data.modules[s, p]
+        assert wafers <= modules[s, p] * size + _tol(size), (s, p, wafers, modules[s, p])
+    for (s, p), (_, _, most, _) in data.modules.items():
+        n = modules.get((s, p), 0)
+        assert n == int(n) and 0 <= n <= most, (s, p, n)
+        if n:
+            assert is_open[s], f"{n} modules at closed site {s}"
+    for s, o in is_open.items():
+        if o:
+            assert sum(n for (t, _), n in modules.items() if t == s) >= 1, f"{s} open with no module"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_supplier_capacity_is_respected(solved, seed):
+    """Units bought from a supplier, over all sites, <= the offer's capacity; only offers sell."""
+    case, data, run = solved(seed)
+    bought = _purchases(run).groupby(["supplier", "input"])["units_per_year"].sum()
+    for (u, i), units in bought.items():
+        assert (u, i) in data.offers, f"bought {i} from {u} without an offer"
+        cap = data.offers[u, i][0]
+        assert units <= cap + _tol(cap), (u, i, units, cap)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_inputs_balance_the_bill_of_materials(solved, seed):
+    """At every site, units bought of each input = sum_p units_per_wafer x wafers made."""
+    case, data, run = solved(seed)
+    made = _production(run).groupby(["site", "product"])["wafers_per_year"].sum()
+    bought = _purchases(run).groupby(["site", "input"])["units_per_year"].sum()
+    for s in data.sites:
+        for i in data.inputs:
+            need = sum(a * made.get((s, p), 0.0) for (p, j), a in data.bom.items() if j == i)
+            assert bought.get((s, i), 0.0) == pytest.approx(need, rel=RTOL, abs=RTOL), (s, i)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_purchases_only_from_qualified_suppliers_at_open_sites(solved, seed):
+    """q[u,s,i] > 0 only if u is qualified at s, and a supplier is qualified only at open sites."""
+    case, data, run = solved(seed)
+    is_open = _open(run)
+    qual = run.results.tables["qualification"]
+    qualified = {(u, s) for u, s, v in qual[["supplier", "site", "qualified"]].itertuples(index=False) if v}
+    for u, s in qualified:
+        assert is_open[s], f"{u} qualified at closed site {s}"
+    for u, s, units in _purchases(run)[["supplier", "site", "units_per_year"]].itertuples(index=False):
+        if units > RTOL:
+            assert (u, s) in qualified, f"{s} buys {units} from unqualified {u}"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_supplier_mix_shares_sum_to_one(solved, seed):
+    """Each site's supplier mix of an input: shares are units / total units and sum to one."""
+    case, data, run = solved(seed)
+    buy = _purchases(run)
+    totals = buy.groupby(["site", "input"])["units_per_year"].sum()
+    mix = run.results.tables["supplier_mix"].merge(
+        buy[["site", "input", "supplier", "units_per_year"]], on=["site", "input", "supplier"])
+    assert len(mix) == len(buy)
+    for (s, i), group in mix.groupby(["site", "input"]):
+        assert group["share"].sum() == pytest.approx(1.0, abs=1e-9), (s, i)
+        expected = group["units_per_year"] / totals[s, i]
+        np.testing.assert_allclose(group["share"].values, expected.values, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_local_share_meets_the_target(solved, seed):
+    """Value share of counting purchases from same-country suppliers >= target at open sites
+    with a target; the reported share is that value share."""
+    case, data, run = solved(seed)
+    buy = _purchases(run)
+    reported = run.results.tables["sites"].set_index("site")["local_share"]
+    is_open = _open(run)
+    for s in data.sites:
+        rows = buy[(buy["site"] == s) & buy["input"].map(data.counts)]
+        value = np.array([data.offers[u, i][1] * q for u, i, q in
+                          rows[["supplier", "input", "units_per_year"]].itertuples(index=False)])
+        local = np.array([data.is_local(u, s) for u in rows["supplier"]], dtype=bool)
+        total = float(value.sum())
+        if total <= 0:
+            continue
+        share = float(value[local].sum()) / total
+        assert reported[s] == pytest.approx(share, abs=1e-9), s
+        if is_open[s] and s in data.targets:
+            assert share >= data.targets[s] - 1e-6, f"{s}: local share {share:.6f} < {data.targets[s]}"
+
+
+def _recomputed_costs(data: RawData, run) -> dict[str, float]:
+    """Each cost category from the raw tables and the decisions in the result tables."""
+    is_open, modules = _open(run), _modules(run)
+    qual = run.results.tables["qualification"]
+    prod, buy = _production(run), _purchases(run)
+    unmet = run.results.tables["unmet"]
+    pay = run.results.tables["subsidies"]
+    u = data.per_unit
+    costs = dict.fromkeys(("capex", "qualification", "operating", "purchases", "freight", "tariffs",
+                           "unmet_penalty", "subsidies"), 0.0)
+    for s in data.sites:
+        mods = {k: n for k, n in modules.items() if k[0] == s}
+        costs["capex"] += data.crf[s] * data.capex(s, int(is_open[s]), mods)
+    for sup, s, v in qual[["supplier", "site", "qualified"]].itertuples(index=False):
+        costs["qualification"] += data.crf[s] * data.qual_cost[sup, s] * bool(v)
+    for s, m, p, x in prod[["site", "market", "product", "wafers_per_year"]].itertuples(index=False):
+        costs["operating"] += data.modules[s, p][3] * x * u
+        costs["freight"] += data.lane(s, m, p) * x * u
+        costs["tariffs"] += data.duty(s, m, p, None) * x * u
+    for sup, i, s, q in buy[["supplier", "input", "site", "units_per_year"]].itertuples(index=False):
+        price = data.offers[sup, i][1]
+        costs["purchases"] += price * q * u
+        costs["freight"] += data.lane(sup, s, i) * q * u
+        costs["tariffs"] += data.duty(sup, s, i, price) * q * u
+    for m, p, r in unmet[["market", "product", "unmet_wafers_per_year"]].itertuples(index=False):
+        penalty = data.demand[m, p][1]
+        costs["unmet_penalty"] += (penalty or 0.0) * r * u
+    for s, paid in pay[["site", "payout_total"]].itertuples(index=False):
+        costs["subsidies"] -= data.crf[s] * paid
+    return costs
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_costs_add_up_to_the_objective(solved, seed):
+    """The breakdown sums to the objective, and each category equals its value recomputed from
+    the raw tables (capex and qualification annualised with the site's CRF, per-unit amounts
+    converted to the money unit)."""
+    case, data, run = solved(seed)
+    objective = run.outcome.objective
+    assert sum(run.results.costs.values()) == pytest.approx(objective, rel=RTOL)
+    mine = _recomputed_costs(data, run)
+    for category, value in mine.items():
+        assert run.results.costs[category] == pytest.approx(value, rel=RTOL, abs=_tol(objective) * 1e-3), category
+    assert sum(mine.values()) == pytest.approx(objective, rel=RTOL)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_government_outlay_is_the_sum_of_payouts(solved, seed):
+    """Outlay per year = sum_g CRF payout[g] = -(subsidies cost); each payout is the most its
+    terms allow at the chosen plan (the objective subtracts CRF x payout with CRF > 0, so an
+    optimum never leaves grant money unclaimed): min(rate x capex, cap) for a grant, the amount
+    for a lump sum, nothing at a closed site."""
+    case, data, run = solved(seed)
+    pay = run.results.tables["subsidies"].set_index("instrument")
+    is_open, modules = _open(run), _modules(run)
+    expected = {}
+    for g in data.instruments:
+        s = g["site"]
+        if not is_open[s]:
+            expected[g["id"]] = 0.0
+        elif g["kind"] == "capex_grant":
+            most = g["rate"] * data.capex(s, 1, modules)
+            expected[g["id"]] = most if g["cap"] is None or np.isnan(g["cap"]) else min(most, g["cap"])
+        else:
+            expected[g["id"]] = g["amount"]
+    assert set(pay.index) == set(expected)
+    for gid, amount in expected.items():
+        assert pay.at[gid, "payout_total"] == pytest.approx(amount, rel=RTOL, abs=RTOL), gid
+    outlay = sum(data.crf[g["site"]] * expected[g["id"]] for g in data.instruments)
+    summary = summary_dict(run)
+    assert summary["government_outlay"] == pytest.approx(outlay, rel=RTOL, abs=RTOL)
+    assert summary["government_outlay_total"] == pytest.approx(sum(expected.values()), rel=RTOL, abs=RTOL)
+    assert -run.results.costs["subsidies"] == pytest.approx(outlay, rel=RTOL, abs=RTOL)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_package_verifier_finds_nothing(solved, seed):
+    """The package's own re-check of the solution agrees that every rule holds."""
+    case, data, run = solved(seed)
+    assert run.violations == []
+
+
+def test_seeds_exercise_the_rules_checked():
+    """The invariant seeds include grants, lump sums, targets, penalties and hard demand."""
+    seen = set().union(*(random_case(s, max_assignments=None).features for s in SEEDS))
+    assert {"grant", "lump", "target", "demand=hard", "demand=row", "demand=default"} <= seen
+
+
+# --------------------------------------------------------------------------------------------
+# Monotonicity
+# --------------------------------------------------------------------------------------------
+
+def _objectives(case, tmp_path, label: str, variants: dict) -> dict:
+    """Solve ``case`` with each variant of its tables; infeasible counts as +inf."""
+    out = {}
+    for key, change in variants.items():
+        tables = {k: v.copy() for k, v in case.tables.items()}
+        change(tables)
+        variant = type(case)(seed=case.seed, settings=case.settings, tables=tables, features=case.features)
+        run = solve(variant.write(tmp_path / f"{label}-{case.seed}-{key}"), duals=False)
+        assert run.outcome.status in ("optimal", "infeasible"), run.outcome.termination
+        out[key] = run.outcome.objective if run.outcome.status == "optimal" else np.inf
+    return out
+
+
+def _monotone(values: list[float], increasing: bool) -> bool:
+    pairs = zip(values, values[1:])
+    if increasing:
+        return all(b >= a - _tol(a if np.isfinite(a) else 0.0) for a, b in pairs)
+    return all(b <= a + _tol(a if np.isfinite(a) else 0.0) for a, b in pairs)
+
+
+def test_bigger_grant_never_raises_the_firms_cost(tmp_path):
+    """Raising the grant rate only loosens payout <= rate x capex, so the optimum cannot rise.
+    The cap is removed so the rate alone decides; some seed must show a strict fall, or the
+    seeds would not test anything."""
+    rates = (0.0, 0.2, 0.5, 1.0)
+    strict = False
+    for seed in (201, 202, 203, 204):
+        case = random_case(seed, grant=True, max_assignments=None)
+
+        def at(rate):
+            def change(tables):
+                g = tables["instruments"]
+                g.loc[g["id"] == "grant", ["rate", "cap"]] = [rate, None]
+            return change
+
+        cost = _objectives(case, tmp_path, "grant", {r: at(r) for r in rates})
+        values = [cost[r] for r in rates]
+        assert _monotone(values, increasing=False), f"seed {seed}: cost by rate {dict(zip(rates, values))}"
+        strict |= values[-1] < values[0] - _tol(values[0])
+    assert strict, "no seed's cost fell with the grant rate"
+
+
+def test_tighter_local_target_never_lowers_the_firms_cost(tmp_path):
+    """Raising tau only tightens sum (local - tau) c q >= 0 at the target's site, so the optimum
+    cannot fall (infeasible counts as infinitely dear and must stay so). Some seed must show a
+    strict rise."""
+    targets = (0.0, 0.3, 0.6, 0.9)
+    strict = False
+    for seed in (301, 302, 303, 304):
+        case = random_case(seed, target=True, demand="row", max_assignments=None)
+
+        def at(tau):
+            def change(tables):
+                tables["local_targets"]["target"] = tau
+            return change
+
+        cost = _objectives(case, tmp_path, "target", {t: at(t) for t in targets})
+        values = [cost[t] for t in targets]
+        assert _monotone(values, increasing=True), f"seed {seed}: cost by target {dict(zip(targets, values))}"
+        strict |= values[-1] > values[0] + _tol(values[0])
+    assert strict, "no seed's cost rose with the local target"
