@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -24,8 +25,7 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one `location | problem; fix` line and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(Problem(f"siting {self.prog.split(' ', 1)[-1]}".strip(), message,
-                                 f"see `{self.prog} --help`"))
+        raise InputError(Problem(self.prog, message, f"see `{self.prog} --help`"))
 
 
 def _add_solver_flags(p: argparse.ArgumentParser) -> None:
@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         return exc.exit_code
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python quiet at exit
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted | nothing half-written was left behind; run the command again", file=sys.stderr)
         return 130
@@ -108,11 +111,14 @@ def _dispatch(args, argv: list[str]) -> int:
         print(f"wrote a starter instance to {folder}; edit it, then run `siting validate {folder}`")
         return EXIT_OK
     if args.command == "params":
-        from siting.instance.overrides import addressable_paths
+        from siting.instance.overrides import addressable_paths, parameter_unit
         from siting.instance.read import read_instance
 
-        for path, value in addressable_paths(read_instance(args.instance)).items():
-            print(f"{path} = {value}")
+        raw = read_instance(args.instance)
+        for path, value in addressable_paths(raw).items():
+            unit = parameter_unit(path, raw.settings)
+            shown = "" if value in ("None", "nan") else value
+            print(f"{path} = {shown}" + (f"  [{unit}]" if unit else ""))
         return EXIT_OK
     if args.command == "import":
         from siting.instance.orlib import import_orlib

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from siting.errors import InputError, Problem
 from siting.instance.read import RawInstance, suggest
-from siting.instance.schema import TABLES, path_key
+from siting.instance.schema import MONEY, PER_UNIT, TABLES, path_key
 from siting.instance.settings import Settings
 
 
@@ -26,6 +26,21 @@ def addressable_paths(raw: RawInstance) -> dict[str, str]:
                     continue
                 paths[f"{tname}.{key}.{col.name}"] = str(row.get(col.name, ""))
     return paths
+
+
+def parameter_unit(path: str, settings: dict) -> str:
+    """The unit of a parameter path, in the instance's own currency where it is money."""
+    parts = path.split(".")
+    if parts[0] == "settings" or len(parts) != 3 or parts[0] not in TABLES:
+        return ""
+    col = TABLES[parts[0]].column(parts[2])
+    currency = settings.get("currency", "USD")
+    if col.unit == MONEY:
+        size = settings.get("money_unit", "million")
+        return currency if size == "one" else f"{currency} {size}"
+    if col.unit == PER_UNIT:
+        return f"{currency} per unit"
+    return col.unit.replace("currency", currency)
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
