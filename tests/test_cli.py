@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -160,18 +161,30 @@ def test_excel_errors_name_the_sheet(tmp_path, capsys):
     book = tmp_path / "bad.xlsx"
     with pd.ExcelWriter(book) as xl:
         pd.DataFrame({"key": ["name"], "value": ["bad"]}).to_excel(xl, sheet_name="settings", index=False)
-        pd.DataFrame({"id": ["a"], "country": ["JP"], "lat": [33], "lon": ["east"]}).to_excel(
+        pd.DataFrame({"id": ["a"], "country": ["JP"], "lat": [33], "lon": [131]}).to_excel(
             xl, sheet_name="sites", index=False)
     assert main(["validate", str(book)]) == 2
-    err = capsys.readouterr().err
-    assert "bad.xlsx | sheet 'products' is missing" in err
-    assert "bad.xlsx[sites] row 2 (id=a) column lon | is 'east', not a number" in err or "products" in err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == "bad.xlsx | sheet 'products' is missing; add a sheet named products (Products (technology " \
+                     "families) measured in 300 mm-equivalent wafers)"
+    assert len(err) == 4  # products, modules, markets, demand
+    full = tmp_path / "full.xlsx"
+    with pd.ExcelWriter(full) as xl:
+        pd.DataFrame({"key": ["name"], "value": ["full"]}).to_excel(xl, sheet_name="settings", index=False)
+        for name, text in SMALL.items():
+            frame = pd.read_csv(io.StringIO(text), dtype=str)
+            if name == "sites":
+                frame.loc[0, "lon"] = "east"
+            frame.to_excel(xl, sheet_name=name, index=False)
+    assert main(["validate", str(full)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "full.xlsx[sites] row 2 (id=a) column lon | is 'east', not a number; give a number in degrees east (WGS84)")
 
 
 def test_console_script_runs_without_a_traceback(tmp_path):
     inst = write_instance(tmp_path / "inst", SMALL)
-    done = subprocess.run([sys.executable, "-m", "siting.cli", "solve", str(inst), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-m", "siting.cli", "solve", str(inst), "--out", str(tmp_path / "o")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "firm cost 80.000" in done.stdout
     bad = subprocess.run([sys.executable, "-m", "siting.cli", "solve", str(tmp_path / "missing")],

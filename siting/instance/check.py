@@ -199,7 +199,7 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
                 huge = ok & (values.abs() * money_mult > IMPLAUSIBLE_CURRENCY)
                 label = settings.money_label if settings else ""
                 report(huge, col,
-                       lambda t: f"is {t} {label}, {float(t) * money_mult:.3g} in currency units",
+                       lambda t, label=label: f"is {t} {label}, {float(t) * money_mult:.3g} in currency units",
                        lambda t: "this cannot be right: check settings.money_unit or the column's unit")
                 ok &= ~huge
             values = values.astype(object).where(ok, None)

@@ -127,7 +127,6 @@ def derive(inst: Instance) -> Derived:
         ["site", "country", "region", "lat", "lon", "hazard_zones", "crf", "fixed_cost"]
     ].reset_index(drop=True)
     sites["fixed_cost"] = sites["fixed_cost"].astype(float)
-    site_pos = {s: k for k, s in enumerate(sites["site"])}
 
     modules = t["modules"]
     modules = modules[modules["max_modules"] > 0].copy()
@@ -218,7 +217,7 @@ def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: 
     r = mod.merge(dem, on=["product", "period"], how="inner")
     if r.empty:
         return pd.DataFrame(columns=["site", "market", "product", "period", "scenario", "operating",
-                                     "freight", "tariff", "bound", "module", "demand_row"])
+                                     "freight", "tariff", "distance_km", "bound", "module", "demand_row"])
     markets = inst["markets"].set_index("id")
     srow = sites.set_index("site")
     products = inst["products"].set_index("id")

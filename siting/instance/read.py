@@ -152,7 +152,8 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
                       suggest(str(key), known, "use one of: " + ", ".join(sorted(known))))
     settings = data.get("settings") or {}
     if not isinstance(settings, dict):
-        found.add(f"{yaml_path.name} settings", "is not a mapping", "write 'settings:' then indented 'key: value' lines")
+        found.add(f"{yaml_path.name} settings", "is not a mapping",
+                  "write 'settings:' then indented 'key: value' lines")
         settings = {}
     table_files = data.get("tables") or {}
     if not isinstance(table_files, dict):

@@ -8,7 +8,6 @@ import shutil
 from rich.console import Console
 from rich.table import Table
 
-
 #: Above this many sites the console lists only the open ones.
 MAX_SITE_ROWS = 25
 

@@ -13,7 +13,7 @@ import os
 import platform
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -70,11 +70,12 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
     if res is not None:
         sites = res.tables["sites"]
         cap = res.tables["capacity"]
+        by_site = {s: dict(zip(g["product"], g["capacity_wafers_per_year"].astype(float)))
+                   for s, g in cap.groupby("site", sort=False)}
         summary["sites"] = [
             {
                 "id": r["site"], "open": bool(r["open"]),
-                "capacity": {p: float(c) for p, c in zip(cap.loc[cap["site"] == r["site"], "product"],
-                                                          cap.loc[cap["site"] == r["site"], "capacity_wafers_per_year"])},
+                "capacity": by_site.get(r["site"], {}),
                 "production": r["production_wafers_per_year"],
                 "utilisation": r["utilisation"],
                 "local_share": r["local_share"],
@@ -120,7 +121,7 @@ def manifest_dict(run, command: list[str] | None = None) -> dict:
         "solver_options": run.outcome.options,
         "seed": run.options.random_seed,
         "command": command if command is not None else sys.argv,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     })
 
 
