@@ -165,7 +165,7 @@ class Outcome:
 def compile_model(sm) -> Compiled:
     """Compile the Pyomo model to matrices in the column order of the derived tables."""
     m = sm.model
-    order = [v for v in (m.build, m.modules, m.qualify, m.payout, m.produce, m.purchase, m.unmet)]
+    order = [m.build, m.modules, m.qualify, m.payout, m.produce, m.output, m.purchase, m.unmet]
     info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=order)
     cols = info.columns
     n = len(cols)
