@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--no-duals", action="store_true",
-                    help="skip the fixed-integer LP for shadow prices (run_case does it by default)")
+                    help="skip the fixed-integer LP for shadow prices (on by default)")
     args = ap.parse_args(argv)
 
     from siting.run import run_case

@@ -44,8 +44,18 @@ COLUMNS = [
     "load", "build", "solve", "extract", "overhead", "overhead_pct", "rss_mb",
     "floor_solve", "floor_rss_mb", "mem_ratio", "match",
     "solve_ratio", "floor_status", "floor_objective", "floor_mip_gap", "floor_build",
-    "nodes", "floor_nodes", "time_limit", "repeats",
+    "nodes", "floor_nodes", "time_limit", "repeats", "commit",
 ]
+
+
+def git_revision() -> str:
+    """The repository's commit, ``-dirty`` if the working tree has changes ('' if unknown)."""
+    try:
+        proc = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return proc.stdout.strip()
 
 
 def read_optima(shared: Path) -> dict[str, float]:
@@ -101,7 +111,8 @@ def benchmark(name: str, optimum: float, shared: Path, time_limit: float | None,
     with tempfile.TemporaryDirectory(prefix=f"orlib-{name}-") as tmp:
         folder = import_orlib(path, Path(tmp) / name, capacity)
         limit = [] if time_limit is None else ["--time-limit", str(time_limit)]
-        tool_cmd = [sys.executable, str(CHILD), str(folder), *limit] + ([] if duals else ["--no-duals"])
+        tool_cmd = [sys.executable, str(CHILD), str(folder), *limit]
+        tool_cmd += [] if duals else ["--no-duals"]
         floor_cmd = [sys.executable, str(FLOOR), str(path), *limit] + (
             [] if capacity is None else ["--capacity", str(capacity)])
         for _ in range(repeats):
@@ -109,14 +120,15 @@ def benchmark(name: str, optimum: float, shared: Path, time_limit: float | None,
             floor_runs.append(run_child(floor_cmd, timeout))
     tool, floor = tool_runs[0], floor_runs[0]
     row: dict = {"instance": name, "optimum": optimum, "status": tool.get("status"),
-                 "time_limit": time_limit, "repeats": repeats}
+                 "time_limit": time_limit, "repeats": repeats, "commit": git_revision()}
     if "error" in tool:
         row["status"] = f"error: {tool['error']}"
     for key in ("objective", "best_bound", "mip_gap", "nodes"):
         row[key] = tool.get(key)
     for key in ("load", "build", "solve", "extract", "rss_mb"):
         row[key] = median_of(tool_runs, key)
-    row["floor_status"] = floor.get("status") if "error" not in floor else f"error: {floor['error']}"
+    row["floor_status"] = (floor.get("status") if "error" not in floor
+                           else f"error: {floor['error']}")
     row["floor_objective"] = floor.get("objective")
     row["floor_mip_gap"] = floor.get("mip_gap")
     row["floor_nodes"] = floor.get("nodes")
@@ -180,7 +192,8 @@ TABLE = [  # header, key, format
     ("instance", "instance", ""), ("optimum", "optimum", ".3f"), ("objective", "objective", ".3f"),
     ("rel diff", "rel_diff", ".1e"), ("status", "status", ""), ("gap", "mip_gap", ".1e"),
     ("best bound", "best_bound", ".3f"), ("load s", "load", ".2f"), ("build s", "build", ".2f"),
-    ("solve s", "solve", ".2f"), ("extract s", "extract", ".2f"), ("overhead %", "overhead_pct", ".0f"),
+    ("solve s", "solve", ".2f"), ("extract s", "extract", ".2f"),
+    ("overhead %", "overhead_pct", ".0f"),
     ("RSS MB", "rss_mb", ".0f"), ("floor solve s", "floor_solve", ".2f"),
     ("floor RSS MB", "floor_rss_mb", ".0f"), ("mem x", "mem_ratio", ".1f"), ("match", "match", ""),
 ]
@@ -212,8 +225,9 @@ def summary_lines(rows: list[dict]) -> list[str]:
         out.append(f"{good}/{len(sel)} {label} instances match the published optimum to "
                    f"{TOLERANCE:g} relative" + (f" (not: {', '.join(miss)})" if miss else ""))
         proven = sum(r.get("status") == "optimal" for r in sel)
+        floor_proven = sum(r.get("floor_status") == "optimal" for r in sel)
         out.append(f"  {label}: {proven}/{len(sel)} proven optimal by the tool, "
-                   f"{sum(r.get('floor_status') == 'optimal' for r in sel)}/{len(sel)} by the floor")
+                   f"{floor_proven}/{len(sel)} by the floor")
         for key, what in (("overhead_pct", "overhead (load+build+extract) as % of solve"),
                           ("mem_ratio", "peak memory tool / floor"),
                           ("solve_ratio", "solve time tool / floor")):
@@ -258,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         row = benchmark(name, optima[name], data, limit, args.repeat, duals=not args.no_duals)
         rows[name] = row
         print(f"[{k}/{len(names)}] {name}: {row['status']} obj {fmt(row['objective'], '.3f')} "
-              f"(optimum {name and optima[name]:.3f}, match {row['match']}), solve "
+              f"(optimum {optima[name]:.3f}, match {row['match']}), solve "
               f"{fmt(row['solve'], '.2f')} s, floor {fmt(row['floor_solve'], '.2f')} s", flush=True)
         ordered = [rows[k] for k in optima if k in rows]
         write_csv(args.out, ordered)
@@ -285,7 +299,8 @@ def write_markdown(path: Path, rows: list[dict], summary: list[str], argv: list[
         f"- date: {datetime.date.today().isoformat()}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}",
-        f"- siting {getattr(siting, '__version__', '?')}, HiGHS {highspy.Highs().version()}",
+        f"- siting {getattr(siting, '__version__', '?')}, HiGHS {highspy.Highs().version()}; "
+        "commits run: " + ", ".join(sorted({str(r["commit"]) for r in rows if r.get("commit")})),
         "- options (tool and floor): profile `exact`: threads 1, random_seed 0, mip_rel_gap 1e-9, "
         "mip_abs_gap 1e-9, presolve choose; small instances without a time limit, large ones with "
         "the limit in the time_limit column of the CSV",

@@ -144,15 +144,15 @@ def _solve(args, argv: list[str]) -> int:
     from siting.diagnose import likely_causes
     from siting.instance.read import read_instance
     from siting.report.console import headline, make_console, print_run
-    from siting.report.write import prepare_out_dir, summary_dict, write_run
+    from siting.report.write import check_out_dir, default_out_dir, summary_dict, write_run
     from siting.run import run_case
     from siting.solve import load_profile
 
     options = load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap,
                            threads=args.threads, random_seed=args.seed)
     raw = read_instance(args.instance)
-    out = Path(args.out) if args.out else Path("results") / raw.name
-    prepare_out_dir(out)
+    out = Path(args.out) if args.out else default_out_dir(raw.name)
+    check_out_dir(out, raw.root)
     console = make_console()
     if sys.stdout.isatty() and not args.json:
         with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):

@@ -26,7 +26,11 @@ def likely_causes(run, options: SolverOptions, time_limit: float = 20.0) -> str:
     m = run.model.model
     quick = options.model_copy(update={"time_limit": time_limit})
     causes = []
+    # Without its demand rows any plan is feasible (build nothing), so demand is named only when
+    # no business rule alone explains the infeasibility.
     for names, words in FAMILIES:
+        if names[0] == "demand_balance" and causes:
+            break
         comps = [getattr(m, n) for n in names if hasattr(m, n)]
         comps = [c for c in comps if len(c) > 0 and c.active]
         if not comps:

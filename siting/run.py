@@ -96,7 +96,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         run.violations = verify(inst, run.results, outcome.objective)
         if duals:
             y = fixed_lp_duals(compiled, outcome.values, options)
-            run.shadow = shadow_prices(sm, compiled, y)
+            run.shadow = shadow_prices(sm, compiled, y, run.results.solution)
     t4 = time.perf_counter()
     run.times = {
         "load": t1 - t0,

@@ -205,8 +205,12 @@ def _highs(compiled: Compiled, options: SolverOptions, with_integrality: bool = 
     for k, v in options.highs_options().items():
         status = h.setOptionValue(k, v)
         if status == highspy.HighsStatus.kError:
+            known = h.getOptionType(k)[0] == highspy.HighsStatus.kOk
+            if not known:
+                raise InputError(Problem(f"solver option {k}", "HiGHS has no such option",
+                                         "check the name in the HiGHS documentation of options"))
             raise InputError(Problem(f"solver option {k}", f"HiGHS refused the value {v!r}",
-                                     "check the option's name and type in the HiGHS documentation"))
+                                     "check the option's type and range in the HiGHS documentation"))
     lp = compiled.lp
     n = len(lp["cost"])
     integrality = (compiled.integer.astype(np.int32) if with_integrality else np.zeros(n, dtype=np.int32))
@@ -264,11 +268,16 @@ def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Ou
     elif ms == S.kUnbounded:
         status = "unbounded"
     elif ms == S.kUnboundedOrInfeasible:
-        # every variable of the siting model is bounded, so this can only be infeasibility
+        # every cost coefficient that can fall without limit is bounded (payouts by their grant
+        # terms, flows by capacities), so the objective is bounded below: this is infeasibility
         status = "infeasible"
-    elif ms in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt,
-                S.kObjectiveBound, S.kObjectiveTarget):
-        status = "feasible" if feasible else "no_solution"
+    elif feasible:
+        # stopped early for any reason (time, iteration, solution or memory limit, an interrupt):
+        # the incumbent is a plan, reported with its gap and bound
+        status = "feasible"
+    elif ms in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt, S.kMemoryLimit,
+                S.kObjectiveBound, S.kObjectiveTarget) or ms == getattr(S, "kHighsInterrupt", None):
+        status = "no_solution"
     else:
         status = "error"
     if status in ("infeasible", "unbounded", "error"):
@@ -295,8 +304,7 @@ def fixed_lp_duals(compiled: Compiled, values: np.ndarray, options: SolverOption
     fixed["upper"][compiled.integer] = rounded
     relaxed = Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
                        integer=np.zeros_like(compiled.integer), offset=compiled.offset)
-    lp_options = options.model_copy(update={"time_limit": options.time_limit})
-    h = _highs(relaxed, lp_options, with_integrality=False)
+    h = _highs(relaxed, options, with_integrality=False)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         log.warning("fixed LP for duals ended %s", h.modelStatusToString(h.getModelStatus()))

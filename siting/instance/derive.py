@@ -64,7 +64,8 @@ class Derived:
     arcs
         One row per (supplier, input, site, period, scenario) that may carry purchases:
         ``price, freight, tariff`` (money per unit), ``bound`` (B[u,s,i]), ``local`` (whether the
-        supplier counts as local to the site), ``offer`` and ``qualification`` (row numbers).
+        supplier counts as local to the site), ``counts`` (whether the input counts in local-share
+        targets), ``offer`` and ``qualification`` (row numbers).
     qualifications
         ``supplier, site, period, cost`` (money, paid once).
     needs
@@ -248,22 +249,20 @@ def _local_flags(inst: Instance, sup: pd.DataFrame, site_ids: pd.Series, dist: n
     """Whether each supplier row is local to each site row, by the site's rule."""
     st = inst.settings
     targets = inst["local_targets"].set_index("site")
-    sites = inst["sites"].set_index("id")
-    rules = []
-    radii = []
-    for s in site_ids:
+    rule_of, radius_of = {}, {}
+    for s in inst["sites"]["id"]:
         row = targets.loc[s] if s in targets.index else None
-        rule = row["rule"] if row is not None and not pd.isna(row["rule"]) else st.local_rule
+        rule_of[s] = row["rule"] if row is not None and not pd.isna(row["rule"]) else st.local_rule
         rad = row["radius_km"] if row is not None and not pd.isna(row["radius_km"]) else st.local_radius_km
-        rules.append(rule)
-        radii.append(np.nan if rad is None or pd.isna(rad) else float(rad))
-    rules_a = np.array(rules)
-    same_country = sup["country"].values == sites.loc[site_ids, "country"].values
-    same_region = same_country & (sup["region"].values == sites.loc[site_ids, "region"].values) & (
+        radius_of[s] = np.nan if rad is None or pd.isna(rad) else float(rad)
+    sites = inst["sites"].set_index("id")
+    rules = site_ids.map(rule_of).values
+    radii = site_ids.map(radius_of).values.astype(float)
+    same_country = sup["country"].values == sites["country"].reindex(site_ids).values
+    same_region = same_country & (sup["region"].values == sites["region"].reindex(site_ids).values) & (
         sup["region"].values != "")
-    within = dist <= np.array(radii, dtype=float)
-    return np.where(rules_a == "country", same_country,
-                    np.where(rules_a == "region", same_region, within))
+    within = dist <= radii
+    return np.where(rules == "country", same_country, np.where(rules == "region", same_region, within))
 
 
 def _excluded(inst: Instance, sup: pd.DataFrame, site_ids: pd.Series) -> np.ndarray:
@@ -325,6 +324,8 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
         # than its largest possible use of the input.
         "bound": np.minimum(a["capacity"].values, a["most"].values),
         "local": local.astype(bool),
+        # whether purchases on the arc count in the site's local-share target
+        "counts": inputs["counts_for_local"].reindex(a["input"]).values.astype(bool),
         "offer": a["offer"],
         "qualification": [qpos[(u, s, p)] for u, s, p in zip(a["supplier"], a["site"], a["period"])],
     })

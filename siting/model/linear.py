@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -31,13 +31,3 @@ def groups(keys: pd.DataFrame | pd.Series) -> dict:
     for pos, k in enumerate(codes):
         out.setdefault(k, []).append(pos)
     return out
-
-
-def take(component, positions: Sequence[int]) -> list:
-    """The members of an integer-indexed component at ``positions``."""
-    return [component[p] for p in positions]
-
-
-def as_floats(values) -> np.ndarray:
-    """Values as a float array (NaN where missing)."""
-    return np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)

@@ -94,9 +94,7 @@ def _add_local_share(sm) -> None:
     m, d = sm.model, sm.data
     arcs = d.arcs
     targets = dict(zip(d.local_targets["site"], d.local_targets["target"]))
-    counts = d.instance["inputs"].set_index("id")["counts_for_local"]
-    counting = counts.reindex(arcs["input"]).fillna(True).values.astype(bool)
-    rows = arcs[counting & arcs["site"].isin(list(targets)).values]
+    rows = arcs[arcs["counts"].values & arcs["site"].isin(list(targets)).values]
     by_site = groups(rows[["site", "period", "scenario"]])
     index = rows.index.values
     m.LOCAL = pyo.Set(initialize=list(by_site), dimen=3, ordered=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import shutil
+import sys
 
 from rich.console import Console
 from rich.table import Table
@@ -36,10 +38,19 @@ def headline(run) -> str:
             f"(gap {gap}, best bound {bound})")
 
 
+class _Console(Console):
+    """A console that, when its reader goes away (``siting solve ... | head``), stops printing
+    but lets the command finish, so the exit code still tells the solve's status."""
+
+    def on_broken_pipe(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def make_console() -> Console:
     """A console at least 110 characters wide, also when the output goes to a file or a pipe."""
     width = shutil.get_terminal_size((110, 24)).columns
-    return Console(width=max(width, 110))
+    return _Console(width=max(width, 110))
 
 
 def print_run(run, console: Console | None = None) -> None:
@@ -98,18 +109,16 @@ def print_run(run, console: Console | None = None) -> None:
         console.print(table)
     shadow = run.shadow
     if shadow is not None and len(shadow):
-        is_open = dict(zip(res.tables["sites"]["site"], res.tables["sites"]["open"]))
-        shadow = shadow[[bool(is_open.get(s, True)) if isinstance(s, str) else True for s in shadow["site"]]]
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():
             console.print(f"local-share target at {r['site']}: one more point costs "
-                          f"{r['value']:,.3f} {money}/yr (dual {r['dual']:.6g})")
+                          f"{r['value']:,.3f} {money}/yr")
         binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() > 1e-9)]
         for _, r in binding.iterrows():
             who = (f"{r['site']} {r['product']}" if r["constraint"] == "capacity"
                    else f"{r['supplier']} ({r['input']})")
             console.print(f"binding {r['constraint'].replace('_', ' ')} {who}: one more unit per year "
-                          f"saves {r['value']:,.2f} {run.instance.settings.currency}")
+                          f"saves {r['value']:,.2f} {run.instance.settings.currency}/yr")
     if run.violations:
         console.print(f"[red]solution check failed ({len(run.violations)}):[/red]")
         for line in run.violations:

@@ -59,9 +59,7 @@ def read_solution(sm) -> Solution:
 def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
     """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought)."""
     arcs = d.arcs
-    counts = d.instance["inputs"].set_index("id")["counts_for_local"]
-    counting = counts.reindex(arcs["input"]).fillna(True).values.astype(bool)
-    value = arcs["price"].values * purchase * counting
+    value = arcs["price"].values * purchase * arcs["counts"].values
     frame = pd.DataFrame({"site": arcs["site"].values, "value": value, "local": value * arcs["local"].values})
     sums = frame.groupby("site")[["value", "local"]].sum()
     share = sums["local"] / sums["value"].where(sums["value"] > 0)
@@ -154,49 +152,52 @@ def extract(sm, costs: dict[str, float]) -> Results:
     })
 
 
-def shadow_prices(sm, compiled, duals: np.ndarray | None) -> pd.DataFrame:
+def shadow_prices(sm, compiled, duals: np.ndarray | None, solution: Solution | None = None) -> pd.DataFrame:
     """Duals of local-share, capacity and supplier-capacity rows of the fixed-integer LP.
 
-    ``dual`` is d(cost per year)/d(right-hand side) as HiGHS reports it. ``value`` restates it for
-    a planner: for capacity rows the money one more wafer (or input unit) per year of capacity
-    saves, in currency; for local share the money per year one more percentage point costs.
+    ``dual`` is d(cost per year)/d(right-hand side) as HiGHS reports it (money unit). ``value``
+    restates it for a planner, in the unit its ``unit`` column names: for local share the money per
+    year one more percentage point of target costs; for capacity rows the currency per year one
+    more wafer (or input unit) of capacity saves. Capacity rows are reported only where modules are
+    built: at a closed site every flow is pinned to zero by several rows at once, and the dual of
+    any one of them is an arbitrary split of a degenerate vertex, not a price.
     """
-    cols = ["constraint", "site", "product", "supplier", "input", "scenario", "dual", "value", "meaning"]
+    cols = ["constraint", "site", "product", "supplier", "input", "scenario", "dual", "value", "unit", "meaning"]
     if duals is None or compiled is None:
         return pd.DataFrame(columns=cols)
     m, d = sm.model, sm.data
-    row_of = {}
-    for n, (con, _) in enumerate(compiled.rows):
-        row_of[id(con)] = n
-    money = d.money
+    st = d.instance.settings
+    row_of = {id(con): n for n, (con, _) in enumerate(compiled.rows)}
+    sol = solution or read_solution(sm)
+    is_open = dict(zip(d.sites["site"], sol.build > 0.5))
     out = []
-    share = d.local_targets.set_index("site")["target"] if len(d.local_targets) else {}
-    sol_purchase = np.array([m.purchase[k].value or 0.0 for k in m.ARCS])
-    counts = d.instance["inputs"].set_index("id")["counts_for_local"]
-    counting = counts.reindex(d.arcs["input"]).fillna(True).values.astype(bool)
+    share = dict(zip(d.local_targets["site"], d.local_targets["target"]))
     for (s, t, w) in m.LOCAL:
         n = row_of.get(id(m.local_share[s, t, w]))
-        if n is None:
+        if n is None or not is_open[s]:
             continue
-        rows = (d.arcs["site"].values == s) & counting
-        total = float(np.sum(d.arcs["price"].values[rows] * sol_purchase[rows]))
+        rows = ((d.arcs["site"].values == s) & d.arcs["counts"].values & (d.arcs["period"].values == t)
+                & (d.arcs["scenario"].values == w))
+        total = float(np.sum(d.arcs["price"].values[rows] * sol.purchase[rows]))
         y = float(duals[n]) / sm.row_scale["local_share"][s, t, w]
         out.append(dict(constraint="local_share", site=s, scenario=w, dual=y, value=y * total * 0.01,
-                        meaning=f"cost per year of one more point of local share above {share[s]:.0%}"))
+                        unit=f"{st.money_label} per year per point",
+                        meaning=f"cost of raising the local-share target above {share[s]:.0%} by one point"))
     for (k, w) in m.CAPACITY:
         n = row_of.get(id(m.capacity[k, w]))
-        if n is None:
+        if n is None or sol.modules[k] < 0.5:
             continue
         y = float(duals[n])
         out.append(dict(constraint="capacity", site=d.modules.at[k, "site"], product=d.modules.at[k, "product"],
-                        scenario=w, dual=y, value=-y * money,
-                        meaning="saving per year from one more wafer per year of built capacity (currency)"))
+                        scenario=w, dual=y + 0.0, value=-y * d.money + 0.0, unit=f"{st.currency} per wafer per year",
+                        meaning="saving from one more wafer per year of built capacity"))
     for (o, w) in m.SUPPLY:
         n = row_of.get(id(m.supplier_capacity[o, w]))
         if n is None:
             continue
         y = float(duals[n])
         out.append(dict(constraint="supplier_capacity", supplier=d.offers.at[o, "supplier"],
-                        input=d.offers.at[o, "input"], scenario=w, dual=y, value=-y * money,
-                        meaning="saving per year from one more unit per year of the supplier's capacity (currency)"))
+                        input=d.offers.at[o, "input"], scenario=w, dual=y + 0.0, value=-y * d.money + 0.0,
+                        unit=f"{st.currency} per unit per year",
+                        meaning="saving from one more unit per year of the supplier's capacity"))
     return pd.DataFrame(out, columns=cols)

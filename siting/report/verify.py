@@ -1,10 +1,12 @@
 """Check a solution against the raw instance tables, independently of the model's own rows.
 
 HiGHS can return a solution that is slightly off (tolerances) or wrong (bad numerics). Every
-solution is therefore re-checked here from the instance's own tables: demand met or penalised,
-capacity and supplier capacity respected, inputs balanced, shares summing to one, local share at
-or above target at open sites, instrument payouts within their terms, exclusions obeyed, and the
-cost breakdown adding up to the objective.
+solution is therefore re-checked here from the instance's own tables: demand met or penalised (1),
+capacity and modules (2), inputs balanced (3), supplier capacity (4), purchases only from suppliers
+qualified at open sites (5), local share at or above target at open sites (6), shares summing to
+one, the largest supplier share and the least number of qualified suppliers (7), concentration
+limits (8), exclusions (9), instrument payouts within their terms (10), the firm budget (11), and
+the cost breakdown adding up to the objective.
 """
 
 from __future__ import annotations
@@ -77,20 +79,71 @@ def verify(inst, results, objective: float | None) -> list[str]:
         elif not _close_le(q, offers[key], offers[key]):
             out.append(f"supplier {key}: buys {q:.6g} units, capacity is {offers[key]:.6g}")
     suppliers = t["suppliers"].set_index("id")
+    bought = proc.groupby(["supplier", "site"], as_index=False)["units_per_year"].sum()
+    country = suppliers["country"].reindex(bought["supplier"]).values
+    flags = suppliers["flags"].reindex(bought["supplier"]).values
     for _, rule in t["exclusions"].iterrows():
-        for _, r in proc.iterrows():
-            if rule["site"] not in ("*", "", None) and r["site"] != rule["site"]:
-                continue
-            sup = suppliers.loc[r["supplier"]]
-            if (rule["supplier_country"] and sup["country"] == rule["supplier_country"]) or (
-                    rule["supplier_flag"] and rule["supplier_flag"] in sup["flags"]):
-                out.append(f"exclusion {rule['id']}: {r['site']} buys from {r['supplier']}")
+        at_site = (bought["site"].values == rule["site"]) | (rule["site"] in ("*", "", None))
+        hit = np.zeros(len(bought), dtype=bool)
+        if rule["supplier_country"]:
+            hit |= country == rule["supplier_country"]
+        if rule["supplier_flag"]:
+            hit |= np.array([rule["supplier_flag"] in f for f in flags], dtype=bool)
+        for _, r in bought[at_site & hit].iterrows():
+            out.append(f"exclusion {rule['id']}: {r['site']} buys from {r['supplier']}")
+
+    # 5. purchases only from suppliers qualified at open sites
+    qual = tab["qualification"]
+    qualified = set(zip(qual.loc[qual["qualified"], "supplier"], qual.loc[qual["qualified"], "site"]))
+    for _, r in bought.iterrows():
+        if (r["supplier"], r["site"]) not in qualified:
+            out.append(f"qualification: {r['site']} buys from {r['supplier']}, which is not qualified there")
+        if not sites_open.get(r["site"], False):
+            out.append(f"qualification: {r['site']} buys from {r['supplier']} but is not open")
 
     # shares sum to one; 7. diversification
     sums = proc.groupby(["site", "input", "scenario"])["share"].sum()
     for key, total in sums.items():
         if abs(total - 1.0) > 1e-6:
             out.append(f"supplier mix {key}: shares sum to {total:.6g}")
+    inputs = t["inputs"].set_index("id")
+    st = inst.settings
+    for _, r in proc.iterrows():
+        sigma = inputs.at[r["input"], "max_supplier_share"]
+        sigma = st.max_supplier_share if pd.isna(sigma) else sigma
+        if sigma is not None and r["share"] > sigma + 1e-6:
+            out.append(f"supplier share ({r['site']}, {r['input']}): {r['supplier']} has {r['share']:.4%}, "
+                       f"at most {sigma:.0%} allowed")
+    made_at = {(s, p) for (s, p), n in tab["capacity"].set_index(["site", "product"])["max_modules"].items() if n > 0}
+    uses = t["bom"].groupby("input")["product"].apply(set).to_dict()
+    offered = t["offers"].groupby("input")["supplier"].apply(set).to_dict()
+    for i, row in inputs.iterrows():
+        k = row["min_suppliers"] if not pd.isna(row["min_suppliers"]) else st.min_suppliers
+        if not row["critical"] or k is None:
+            continue
+        for s, is_open in sites_open.items():
+            if not is_open or not any((s, p) in made_at for p in uses.get(i, ())):
+                continue
+            n = sum((u, s) in qualified for u in offered.get(i, ()))
+            if n < k:
+                out.append(f"min suppliers ({s}, {i}): {n} qualified, at least {k} required")
+
+    # 8. concentration, 11. firm budget
+    site_rows = tab["sites"].set_index("site")
+    total_cap = float(site_rows["capacity_wafers_per_year"].sum())
+    sites_t = t["sites"].set_index("id")
+    for _, rule in t["concentration"].iterrows():
+        gt, g = rule["group_type"], rule["group"]
+        members = [s for s in sites_t.index
+                   if (g in sites_t.at[s, "hazard_zones"] if gt == "hazard_zone" else sites_t.at[s, gt] == g)]
+        inside = float(site_rows["capacity_wafers_per_year"].reindex(members).sum())
+        if not _close_le(inside, rule["max_share"] * total_cap, total_cap):
+            out.append(f"concentration {gt}={g}: {inside:.6g} of {total_cap:.6g} wafers, "
+                       f"at most {rule['max_share']:.0%} allowed")
+    if st.firm_budget is not None:
+        spent = float(site_rows["capex_total"].sum())
+        if not _close_le(spent, st.firm_budget, st.firm_budget):
+            out.append(f"firm budget: capex {spent:.6g}, budget {st.firm_budget:.6g}")
 
     # 6. local share at open sites with a target
     for _, r in tab["sites"].iterrows():
@@ -126,9 +179,4 @@ def verify(inst, results, objective: float | None) -> list[str]:
         if abs(total - objective) > 1e-6 * max(1.0, abs(objective)):
             out.append(f"costs: breakdown sums to {total:.10g}, objective is {objective:.10g}")
     return out
-
-
-def summarise_checks(violations: list[str]) -> dict:
-    """The ``checks`` block of summary.json."""
-    return {"passed": not violations, "violations": violations}
 

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -125,15 +126,33 @@ def manifest_dict(run, command: list[str] | None = None) -> dict:
     })
 
 
-def prepare_out_dir(out: Path) -> Path:
-    """Create the output folder, or raise an :class:`InputError` if it cannot be written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".probe-", delete=True)
-        probe.close()
-    except OSError as exc:
-        raise InputError(Problem(f"--out {out}", f"cannot write there ({exc.strerror})",
-                                 "choose a folder you can write to")) from None
+def default_out_dir(name: str) -> Path:
+    """``results/<name>/``, with the name reduced to one safe path component."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-") or "instance"
+    return Path("results") / safe
+
+
+def check_out_dir(out: Path, instance_root: Path | None = None) -> Path:
+    """Make sure results can go to ``out`` without creating anything yet.
+
+    Raises an :class:`InputError` if ``out`` is a file, is not writable, or is an instance folder
+    (its tables share names with the result tables and would be overwritten).
+    """
+    where = f"--out {out}"
+    if out.exists() and not out.is_dir():
+        raise InputError(Problem(where, "is a file, not a folder", "choose a folder for the results"))
+    resolved = out.resolve()
+    if out.is_dir() and ((instance_root is not None and resolved == instance_root.resolve())
+                         or any((out / n).is_file() for n in ("instance.yaml", "instance.yml"))
+                         or any(out.glob("*.xlsx"))):
+        raise InputError(Problem(where, "is an instance folder: its tables would be overwritten",
+                                 "write the results to another folder"))
+    parent = resolved
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise InputError(Problem(where, f"cannot write there ({parent} is not writable)",
+                                 "choose a folder you can write to"))
     return out
 
 
@@ -152,23 +171,44 @@ def _atomic_write(path: Path, text: str) -> None:
 def write_run(run, out: Path, command: list[str] | None = None) -> list[Path]:
     """Write every table, ``summary.json`` and ``manifest.json`` into ``out``.
 
-    Returns the files written. Tables are written only when the run has a solution.
+    Returns the files written. Tables are written only when the run has a solution; tables that
+    an earlier run wrote into the same folder (listed in its manifest) and this run did not are
+    removed, so the folder never mixes two runs. No other file is ever removed.
     """
-    out = prepare_out_dir(Path(out))
-    written = []
+    out = Path(out)
+    check_out_dir(out, run.instance.root)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem(f"--out {out}", f"cannot write there ({exc.strerror})",
+                                 "choose a folder you can write to")) from None
+    earlier = _files_of_earlier_run(out)
     tables = dict(run.results.tables) if run.results is not None else {}
     if run.shadow is not None:
         tables["shadow_prices"] = run.shadow
+    written = []
     for name in TABLE_FILES:
-        path = out / f"{name}.csv"
         if name in tables:
+            path = out / f"{name}.csv"
             _atomic_write(path, tables[name].to_csv(index=False, float_format="%.10g"))
             written.append(path)
-        elif path.exists():
-            path.unlink()
-    for name, content in (("summary.json", summary_dict(run, command)),
-                          ("manifest.json", manifest_dict(run, command))):
+    names = [p.name for p in written] + ["summary.json", "manifest.json"]
+    for stale in earlier - set(names):
+        (out / stale).unlink(missing_ok=True)
+    manifest = manifest_dict(run, command)
+    manifest["files"] = names
+    for name, content in (("summary.json", summary_dict(run, command)), ("manifest.json", manifest)):
         path = out / name
         _atomic_write(path, json.dumps(content, indent=2, allow_nan=False) + "\n")
         written.append(path)
     return written
+
+
+def _files_of_earlier_run(out: Path) -> set[str]:
+    """Result files a previous run recorded in its manifest (only plain names of known tables)."""
+    try:
+        files = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    known = {f"{t}.csv" for t in TABLE_FILES}
+    return {f for f in files if isinstance(f, str) and f in known}

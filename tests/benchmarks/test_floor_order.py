@@ -56,7 +56,8 @@ def test_floor_arrays_equal_compiled_model(tmp_path, text, capacity):
     floor = load_floor()
     src = tmp_path / "inst.txt"
     src.write_text(text, encoding="utf-8")
-    compiled = compile_model(build_model(derive(load_case(import_orlib(src, tmp_path / "i", capacity)))))
+    folder = import_orlib(src, tmp_path / "i", capacity)
+    compiled = compile_model(build_model(derive(load_case(folder))))
 
     ours = floor.read_orlib(text, capacity)
     theirs = parse_orlib(text, capacity)
