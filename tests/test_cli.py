@@ -192,3 +192,49 @@ def test_console_script_runs_without_a_traceback(tmp_path):
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
     assert bad.stderr.strip().endswith("give an instance folder, its instance.yaml or an .xlsx workbook")
+
+
+def test_results_never_overwrite_an_instance_folder(tmp_path, capsys):
+    inst = write_instance(tmp_path / "inst", SMALL)
+    before = (inst / "sites.csv").read_text()
+    assert main(["solve", str(inst), "--out", str(inst)]) == 2
+    assert "is an instance folder: its tables would be overwritten" in capsys.readouterr().err
+    assert (inst / "sites.csv").read_text() == before
+
+
+def test_a_rerun_removes_only_tables_the_earlier_run_wrote(tmp_path):
+    inst = write_instance(tmp_path / "inst", SMALL)
+    out = tmp_path / "out"
+    assert main(["solve", str(inst), "--out", str(out)]) == 0
+    (out / "notes.csv").write_text("mine\n")
+    # now infeasible: the earlier tables go, the planner's own file stays
+    assert main(["solve", str(inst), "--out", str(out), "--set", "settings.firm_budget=10"]) == 3
+    assert not (out / "sites.csv").exists()
+    assert (out / "notes.csv").read_text() == "mine\n"
+
+
+def test_init_and_import_errors_are_clean(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["init", str(afile)]) == 2
+    assert capsys.readouterr().err.strip() == f"{afile} | is a file, not a folder; choose a new folder"
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 1\nabc 5\n7 3\n")
+    assert main(["import", "orlib", str(bad), "-o", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == ("bad.txt | holds 'abc', which is not a number; give an OR-Library "
+                                               "capacitated warehouse location file")
+    assert main(["init", str(tmp_path / "y: z")]) == 0
+    assert main(["validate", str(tmp_path / "y: z")]) == 0
+
+
+def test_workbook_with_a_repeated_column(tmp_path, capsys):
+    book = tmp_path / "dup.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        pd.DataFrame({"key": ["name"], "value": ["dup"]}).to_excel(xl, sheet_name="settings", index=False)
+        for name, text in SMALL.items():
+            frame = pd.read_csv(io.StringIO(text), dtype=str)
+            if name == "sites":
+                frame = pd.concat([frame, frame[["lat"]]], axis=1)
+            frame.to_excel(xl, sheet_name=name, index=False)
+    assert main(["validate", str(book)]) == 2
+    assert capsys.readouterr().err.strip() == "dup.xlsx[sites] | column 'lat' appears twice in the header; keep one of them"

@@ -72,14 +72,17 @@ def check_instance(raw: RawInstance) -> Instance:
     found = ProblemCollector()
     yaml_name = "instance.yaml" if raw.origins.get("sites", "").endswith(".csv") else (
         raw.path.name if raw.path.is_file() else "instance.yaml")
-    settings = _check_settings(raw.settings, yaml_name, found)
+    settings = _check_settings(raw.settings, yaml_name, found, raw.overridden)
     sources, assumptions = _check_spec(raw.spec, yaml_name, found)
     typed: dict[str, pd.DataFrame] = {}
+    broken: set[str] = set()  # tables missing a required column: their ids are unknown, not absent
     for tname, table in TABLES.items():
         df = raw.tables.get(tname)
         origin = raw.origins.get(tname, f"{tname}.csv")
-        typed[tname] = _type_table(table, df, origin, settings, found)
-    _check_references(typed, raw.origins, found)
+        typed[tname] = _type_table(table, df, origin, settings, found, raw.overridden)
+        if df is not None and any(c.required and c.name not in df.columns for c in table.columns):
+            broken.add(tname)
+    _check_references(typed, raw.origins, found, broken)
     if settings is not None:
         _check_rules(typed, raw.origins, settings, found)
     found.raise_if_any()
@@ -90,19 +93,22 @@ def check_instance(raw: RawInstance) -> Instance:
                     description=str(raw.spec.get("description") or ""))
 
 
-def _check_settings(values: dict, where: str, found: ProblemCollector) -> Settings | None:
+def _check_settings(values: dict, where: str, found: ProblemCollector, overridden: dict) -> Settings | None:
+    # an empty value (e.g. `--set settings.firm_budget=`) means "not set": the default applies
+    values = {k: v for k, v in values.items() if not (isinstance(v, str) and v.strip() == "")}
     try:
         return Settings(**values)
     except ValidationError as exc:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
+            loc = overridden.get(("settings", field), f"{where} settings.{field}")
             if err["type"] == "extra_forbidden":
-                found.add(f"{where} settings.{field}", "unknown setting",
+                found.add(loc, "unknown setting",
                           suggest(field, Settings.model_fields, "settings are: " + ", ".join(Settings.model_fields)))
             else:
                 got = err.get("input")
                 desc = Settings.model_fields[field].description if field in Settings.model_fields else ""
-                found.add(f"{where} settings.{field}", f"{err['msg'].lower()} (got {got!r})",
+                found.add(loc, f"{err['msg'].lower()} (got {got!r})",
                           f"{desc[0].lower() + desc[1:] if desc else 'fix the value'}")
         return None
 
@@ -132,7 +138,7 @@ def _loc(origin: str, row: int, table: Table, values: dict, column: str | None =
 
 
 def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Settings | None,
-                found: ProblemCollector) -> pd.DataFrame:
+                found: ProblemCollector, overridden: dict | None = None) -> pd.DataFrame:
     """Type every column of ``df``; vectorised, looping only over the cells that are wrong."""
     columns = table.names
     if df is None:
@@ -156,8 +162,9 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
     def report(mask: pd.Series, col: Column, problem_of, fix_of) -> None:
         for row_no in mask[mask].index:
             text = df.at[row_no, col.name]
-            found.add(_loc(origin, row_no, table, keys.loc[row_no].to_dict(), col.name),
-                      problem_of(text), fix_of(text))
+            loc = (overridden or {}).get((table.name, row_no, col.name)) or _loc(
+                origin, row_no, table, keys.loc[row_no].to_dict(), col.name)
+            found.add(loc, problem_of(text), fix_of(text))
 
     for col in table.columns:
         text = df[col.name] if col.name in df.columns else pd.Series("", index=df.index, dtype=object)
@@ -260,7 +267,7 @@ def _empty(table: Table) -> pd.DataFrame:
 
 
 def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
-                      found: ProblemCollector) -> None:
+                      found: ProblemCollector, broken: set[str]) -> None:
     ids = {t: set(typed[t]["id"]) for t in ("sites", "products", "markets", "inputs", "suppliers")}
     for group in (("sites", "markets", "suppliers"), ("products", "inputs")):
         owner: dict[str, str] = {}
@@ -277,6 +284,8 @@ def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
             if col.ref is None or col.name not in df.columns:
                 continue
             targets = (col.ref,) if isinstance(col.ref, str) else col.ref
+            if tname in broken or any(t in broken for t in targets):
+                continue
             valid = set().union(*(ids[t] for t in targets))
             values_col = df[col.name]
             bad = ~values_col.isin(valid) & values_col.notna() & (values_col != "")
@@ -326,6 +335,26 @@ def _check_rules(typed: dict[str, pd.DataFrame], origins: dict[str, str], settin
             found.add(_loc(o("demand"), row_no, TABLES["demand"], r.to_dict()),
                       f"no site can make {r['product']} and unmet demand has no penalty",
                       "add modules for it in modules.csv or set penalty_per_wafer")
+    # diversification rules that no plan can meet wherever the input is needed
+    n_offers = typed["offers"].groupby("input")["supplier"].nunique().to_dict()
+    needed = set(typed["bom"]["input"])
+    for row_no, r in typed["inputs"].iterrows():
+        if r["id"] not in needed:
+            continue
+        have = n_offers.get(r["id"], 0)
+        k = r["min_suppliers"] if not pd.isna(r["min_suppliers"]) else settings.min_suppliers
+        if r["critical"] and k is not None and have and k > have:
+            src = "column min_suppliers" if not pd.isna(r["min_suppliers"]) else "(settings.min_suppliers)"
+            found.add(f"{o('inputs')} row {row_no} (id={r['id']}) {src}",
+                      f"{k} qualified suppliers are required but only {have} offer {r['id']}",
+                      "lower min_suppliers or add offers")
+        sigma = r["max_supplier_share"] if not pd.isna(r["max_supplier_share"]) else settings.max_supplier_share
+        if sigma is not None and have and sigma * have < 1 - 1e-9:
+            src = ("column max_supplier_share" if not pd.isna(r["max_supplier_share"])
+                   else "(settings.max_supplier_share)")
+            found.add(f"{o('inputs')} row {row_no} (id={r['id']}) {src}",
+                      f"no supplier may exceed {sigma:.0%} but only {have} offer {r['id']}, so their shares "
+                      "cannot add up to 100%", f"allow at least {1 / have:.0%} or add offers")
     offered = set(typed["offers"]["input"])
     for row_no, r in typed["bom"].iterrows():
         if r["input"] not in offered and not pd.isna(r["input"]):

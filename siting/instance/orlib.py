@@ -44,6 +44,10 @@ def parse_orlib(text: str, capacity: float | None = None, name: str = "orlib") -
     if len(tokens) != expected:
         raise InputError(Problem(where, f"has {len(tokens)} numbers, a {m} x {n} instance needs {expected}",
                                  "check that the file is complete"))
+    bad = next((t for t in tokens[2:] if t.lower() != "capacity" and not _is_number(t)), None)
+    if bad is not None:
+        raise InputError(Problem(where, f"holds '{bad}', which is not a number",
+                                 "give an OR-Library capacitated warehouse location file"))
     pos = 2
     caps, fixed = [], []
     for i in range(m):
@@ -64,6 +68,14 @@ def parse_orlib(text: str, capacity: float | None = None, name: str = "orlib") -
         cost.append([float(tokens[pos + 1 + i]) for i in range(m)])
         pos += 1 + m
     return {"m": m, "n": n, "capacity": caps, "fixed": fixed, "demand": demand, "cost": cost}
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def import_orlib(path: Path, out: Path, capacity: float | None = None) -> Path:

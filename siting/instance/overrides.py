@@ -7,9 +7,11 @@ Overrides change the text of a cell, so the new value passes through the same ch
 
 from __future__ import annotations
 
+import pandas as pd
+
 from siting.errors import InputError, Problem
 from siting.instance.read import RawInstance, suggest
-from siting.instance.schema import MONEY, PER_UNIT, TABLES, path_key
+from siting.instance.schema import MONEY, PER_UNIT, TABLES
 from siting.instance.settings import Settings
 
 
@@ -19,12 +21,11 @@ def addressable_paths(raw: RawInstance) -> dict[str, str]:
              for f in Settings.model_fields}
     for tname, df in raw.tables.items():
         table = TABLES[tname]
-        for _, row in df.iterrows():
-            key = path_key(table, row)
+        for row_no, key in key_column(table, df).items():
             for col in table.columns:
                 if col.name in table.key or col.name == "source":
                     continue
-                paths[f"{tname}.{key}.{col.name}"] = str(row.get(col.name, ""))
+                paths[f"{tname}.{key}.{col.name}"] = str(df.at[row_no, col.name]) if col.name in df.columns else ""
     return paths
 
 
@@ -63,6 +64,8 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
         return raw
     settings = dict(raw.settings)
     tables = dict(raw.tables)
+    where = dict(raw.overridden)
+    keys: dict[str, pd.Series] = {}
     problems: list[Problem] = []
     valid = None
     for text in assignments:
@@ -70,20 +73,24 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
         parts = path.split(".")
         if parts[0] == "settings" and len(parts) == 2 and parts[1] in Settings.model_fields:
             settings[parts[1]] = value
+            where[("settings", parts[1])] = f"--set {text}"
             continue
         ok = False
         if len(parts) == 3 and parts[0] in TABLES and parts[0] in tables:
             tname, key, column = parts
             table = TABLES[tname]
-            df = tables[tname]
             if column in table.names and column not in table.key:
-                mask = [path_key(table, row) == key for _, row in df.iterrows()]
-                if any(mask):
-                    df = df.copy()
+                if tname not in keys:
+                    keys[tname] = key_column(table, tables[tname])
+                mask = keys[tname] == key
+                if mask.any():
+                    df = tables[tname].copy()
                     if column not in df.columns:
                         df[column] = ""
                     df.loc[mask, column] = value
                     tables[tname] = df
+                    for row_no in mask[mask].index:
+                        where[(tname, row_no, column)] = f"--set {text}"
                     ok = True
         if not ok:
             valid = valid or addressable_paths(raw)
@@ -91,4 +98,14 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
                                     suggest(path, valid, "list them with `siting params INSTANCE`")))
     if problems:
         raise InputError(problems)
-    return raw.with_changes(settings=settings, tables=tables, overrides=raw.overrides + tuple(assignments))
+    return raw.with_changes(settings=settings, tables=tables, overrides=raw.overrides + tuple(assignments),
+                            overridden=where)
+
+
+def key_column(table, df: pd.DataFrame) -> pd.Series:
+    """Each row's key as it appears in a ``--set`` path (``kumamoto/logic-28nm``), vectorised."""
+    parts = [df[k] if k in df.columns else pd.Series("", index=df.index) for k in table.key]
+    out = parts[0].astype(str)
+    for part in parts[1:]:
+        out = out + "/" + part.astype(str)
+    return out

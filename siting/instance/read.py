@@ -16,6 +16,7 @@ import csv
 import difflib
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -54,6 +55,9 @@ class RawInstance:
         Hash of every input file, so a result can be traced to its exact data.
     overrides
         ``--set`` paths applied so far, in order.
+    overridden
+        Where each overridden value came from: ``(table, row, column)`` or ``("settings", field)``
+        -> ``--set PATH=VALUE``, so that a problem with it names the flag, not the file.
     """
 
     name: str
@@ -65,6 +69,7 @@ class RawInstance:
     origins: dict[str, str]
     sha256: str
     overrides: tuple[str, ...] = field(default_factory=tuple)
+    overridden: dict = field(default_factory=dict)
 
     def with_changes(self, **changes) -> RawInstance:
         """Return a copy with some fields replaced."""
@@ -273,7 +278,11 @@ def _clean(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, found: ProblemCollector) -> pd.DataFrame | None:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        found.add(path.name, f"cannot be read ({exc.strerror})", "check the file's permissions")
+        return None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -293,6 +302,11 @@ def _read_csv(path: Path, found: ProblemCollector) -> pd.DataFrame | None:
         return None
     rows = list(csv.reader(io.StringIO(text)))
     width = len(rows[0])
+    blank = [n for n, name in enumerate(rows[0], start=1) if not name.strip()]
+    if blank:
+        found.add(f"{path.name} column {blank[0]}", "has no name in the header (a trailing comma?)",
+                  "name every column in row 1 or remove the empty one")
+        return None
     for n, row in enumerate(rows[1:], start=2):
         if row and len(row) != width and any(cell.strip() for cell in row):
             found.add(f"{path.name} row {n}", f"has {len(row)} fields, the header has {width}",
@@ -323,6 +337,12 @@ def _read_workbook_sheets(path: Path, found: ProblemCollector) -> dict[str, pd.D
     out = {}
     for sname, df in sheets.items():
         sname = str(sname).strip()
+        names = [str(c) for c in df.columns]
+        twice = [c for c in names if re.match(r"^(.*)\.\d+$", c) and re.sub(r"\.\d+$", "", c) in names]
+        if twice:
+            first = re.sub(r"\.\d+$", "", twice[0])
+            found.add(f"{path.name}[{sname}]", f"column '{first}' appears twice in the header", "keep one of them")
+            continue
         unnamed = [c for c in df.columns if str(c).startswith("Unnamed:")]
         if unnamed and len(df.columns) > 0:
             found.add(f"{path.name}[{sname}]", "has a column without a header (merged or empty cells in row 1)",

@@ -353,7 +353,3 @@ def key_label(table: Table, row: dict) -> str:
     parts = [f"{k}={row.get(k, '')}" for k in table.key]
     return "(" + ", ".join(parts) + ")"
 
-
-def path_key(table: Table, row: dict) -> str:
-    """Render a row's key as it appears in a dotted ``--set`` path: ``kumamoto/logic-28nm``."""
-    return "/".join(str(row.get(k, "")) for k in table.key)

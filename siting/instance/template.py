@@ -10,6 +10,8 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+import yaml
+
 from siting.errors import InputError, Problem
 from siting.instance.schema import TABLES
 from siting.instance.settings import Settings
@@ -34,7 +36,7 @@ def template_yaml(name: str, tables: list[str]) -> str:
         "# Every value can be changed for one run with --set, e.g. --set settings.discount_rate=0.06",
         "# or --set sites.kumamoto.fixed_cost=900 (list them all with `siting params .`).",
         "",
-        f"name: {name}",
+        yaml.safe_dump({"name": name}, default_flow_style=False).strip(),
         "description: >",
         "  Example: a 22/28 nm fab in Kumamoto or Phoenix, with a capex grant in Japan and a 60%",
         "  local-procurement target at Kumamoto. The figures are illustrative, not sourced.",
@@ -86,6 +88,8 @@ def template_yaml(name: str, tables: list[str]) -> str:
 
 def write_template(folder: Path, force: bool = False) -> Path:
     """Write the starter instance into ``folder`` and return it."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(Problem(str(folder), "is a file, not a folder", "choose a new folder"))
     if folder.exists() and any(folder.iterdir()) and not force:
         raise InputError(Problem(str(folder), "folder exists and is not empty",
                                  "choose a new folder or pass --force"))

@@ -37,7 +37,7 @@ class SitingModel:
     costs
         The registry of cost terms that both the objective and the cost breakdown read.
     row_scale
-        Constraint name -> index -> factor a row was divided by (duals are multiplied back).
+        Constraint name -> index -> factor a row was divided by (its duals are divided by it).
     """
 
     model: pyo.ConcreteModel

@@ -50,8 +50,8 @@ def add_investment(sm) -> None:
     m.module_site = pyo.Constraint(
         m.MODULES, rule=lambda _, k: m.modules[k] - int(maxn[k]) * m.build[site_of[k]] <= 0)
 
-    # A site opens only to hold at least one module: an empty open site is never cheaper, and a
-    # lump sum paid "on opening" must not be collectable without building anything.
+    # A site opens only to hold at least one module: a lump sum paid "on opening" must not be
+    # collectable by opening an empty site (a rule, not a valid inequality).
     by_site: dict = {}
     for k, j in enumerate(site_of):
         by_site.setdefault(j, []).append(k)

@@ -176,10 +176,37 @@ def test_yaml_problems(tmp_path):
 
 def test_overrides_are_checked_like_the_files(tmp_path):
     folder = with_table(tmp_path)
-    assert problems(folder, ["sites.a.lat=91"]) == ["sites.csv row 2 (id=a) column lat | is 91; must be in [-90, 90]"]
+    assert problems(folder, ["sites.a.lat=91"]) == ["--set sites.a.lat=91 | is 91; must be in [-90, 90]"]
+    assert problems(folder, ["settings.discount_rate=abc"]) == [
+        "--set settings.discount_rate=abc | input should be a valid number, unable to parse string as a number "
+        "(got 'abc'); discount rate r per year."]
+    # an empty value unsets an optional setting
+    assert load_case(folder, ["settings.firm_budget=5", "settings.firm_budget="]).settings.firm_budget is None
     assert problems(folder, ["sites.z.lat=1"])[0].startswith("--set sites.z.lat | no such parameter; did you mean")
     assert problems(folder, ["sites.a.lat"]) == ["--set sites.a.lat | has no '='; write PATH=VALUE, e.g. settings.discount_rate=0.06"]
     raw = apply_overrides(read_instance(folder), ["settings.discount_rate=0.05", "offers.sumco/wafer.price_per_unit=90"])
     inst = load_case(raw)
     assert inst.settings.discount_rate == 0.05
     assert inst["offers"]["price_per_unit"].tolist() == [90.0]
+
+
+def test_a_missing_column_does_not_cause_false_reference_errors(tmp_path):
+    found = problems(with_table(tmp_path, sites="id,lat,lon\na,33,131\nb,33.5,-112"))
+    assert found == ["sites.csv | column 'country' is missing; add it (ISO 3166 alpha-2 code, e.g. JP, TW, US)"]
+
+
+def test_header_without_a_name(tmp_path):
+    folder = with_table(tmp_path)
+    (folder / "markets.csv").write_text("id,country,lat,lon,\nm,JP,35,137,\n")
+    assert problems(folder) == ["markets.csv column 5 | has no name in the header (a trailing comma?); name every "
+                                "column in row 1 or remove the empty one"]
+
+
+def test_rules_no_plan_can_meet(tmp_path):
+    found = problems(with_table(tmp_path, inputs="id,unit,critical,min_suppliers,max_supplier_share\nwafer,wafer,true,2,0.5"))
+    assert found == [
+        "inputs.csv row 2 (id=wafer) column min_suppliers | 2 qualified suppliers are required but only 1 offer "
+        "wafer; lower min_suppliers or add offers",
+        "inputs.csv row 2 (id=wafer) column max_supplier_share | no supplier may exceed 50% but only 1 offer wafer, "
+        "so their shares cannot add up to 100%; allow at least 100% or add offers",
+    ]
