@@ -175,7 +175,7 @@ def build_floor(data: dict) -> FloorModel:
     row_upper = np.zeros(num_row)
     row_lower[balance] = d
     row_upper[balance] = d
-    row_lower[cover] = d.sum()
+    row_lower[cover] = d.sum()  # pandas sums the tool's in another order: equal for integer d
     row_upper[cover] = np.inf
     integer = np.zeros(num_col, dtype=bool)
     integer[:2 * m] = True

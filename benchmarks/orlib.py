@@ -162,10 +162,12 @@ def read_rows(path: Path) -> dict[str, dict]:
                 elif v in ("True", "False"):
                     row[k] = v == "True"
                 else:
-                    try:
-                        row[k] = float(v)
-                    except ValueError:
-                        row[k] = v
+                    for kind in (int, float, str):
+                        try:
+                            row[k] = kind(v)
+                            break
+                        except ValueError:
+                            continue
             out[r["instance"]] = row
     return out
 
@@ -256,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--update", action="store_true",
                     help="keep the rows of --out for instances not run now")
     ap.add_argument("--markdown", type=Path, help="also write the table as markdown here")
+    ap.add_argument("--report", action="store_true",
+                    help="run nothing: print the table of --out (and write --markdown)")
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared",
                     help="the shared folder holding benchmarks/orlib-cap (default ../shared)")
     args = ap.parse_args(argv)
@@ -266,16 +270,15 @@ def main(argv: list[str] | None = None) -> int:
     if not names:
         print("no instance matches", file=sys.stderr)
         return 2
-    rows = read_rows(args.out) if args.update else {}
-    for k, name in enumerate(names, 1):
+    rows = read_rows(args.out) if args.update or args.report else {}
+    for k, name in enumerate([] if args.report else names, 1):
         limit = args.time_limit if re.fullmatch(r"cap[abc]_\d+", name) else None
         row = benchmark(name, optima[name], data, limit, args.repeat, duals=not args.no_duals)
         rows[name] = row
         print(f"[{k}/{len(names)}] {name}: {row['status']} obj {fmt(row['objective'], '.3f')} "
               f"(optimum {optima[name]:.3f}, match {row['match']}), solve "
               f"{fmt(row['solve'], '.2f')} s, floor {fmt(row['floor_solve'], '.2f')} s", flush=True)
-        ordered = [rows[k] for k in optima if k in rows]
-        write_csv(args.out, ordered)
+        write_csv(args.out, [rows[k] for k in optima if k in rows])
     ordered = [rows[k] for k in optima if k in rows]
     print()
     print("\n".join(table_lines(ordered)))
