@@ -224,6 +224,23 @@ def _highs(compiled: Compiled, options: SolverOptions, with_integrality: bool = 
     return h
 
 
+#: Constraint families that only HiGHS needs: once compiled into the matrix, their Pyomo objects
+#: (one per route or supply arc, the bulk of the model) are freed before the solve. Nothing after
+#: the solve reads them: results come from variables, shadow prices from other rows, and a
+#: re-solve (diagnosis) is still exact without them, since they are valid inequalities or
+#: implied bounds.
+COMPILED_ONLY = ("route_link", "qualification_link")
+
+
+def _drop_compiled_only(sm, compiled: Compiled) -> None:
+    m = sm.model
+    for name in COMPILED_ONLY:
+        if hasattr(m, name):
+            m.del_component(getattr(m, name))
+    # keep row positions aligned with the matrix; freed rows are None
+    compiled.rows = [row if row[0].parent_component() is not None else None for row in compiled.rows]
+
+
 def _release_memory() -> None:
     """Hand the compiler's freed temporaries back to the operating system before HiGHS allocates
     its own copy of the model, which lowers the peak memory of a solve (Linux only; on capa it
@@ -243,6 +260,7 @@ def solve_model(sm, options: SolverOptions) -> tuple[Outcome, Compiled | None]:
         return Outcome(status="infeasible", termination=f"trivially infeasible: {exc}",
                        times={"compile": time.perf_counter() - t0, "solve": 0.0},
                        options=options.highs_options()), None
+    _drop_compiled_only(sm, compiled)
     _release_memory()
     t1 = time.perf_counter()
     h = _highs(compiled, options)

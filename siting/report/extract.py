@@ -167,7 +167,7 @@ def shadow_prices(sm, compiled, duals: np.ndarray | None, solution: Solution | N
         return pd.DataFrame(columns=cols)
     m, d = sm.model, sm.data
     st = d.instance.settings
-    row_of = {id(con): n for n, (con, _) in enumerate(compiled.rows)}
+    row_of = {id(row[0]): n for n, row in enumerate(compiled.rows) if row is not None}
     sol = solution or read_solution(sm)
     is_open = dict(zip(d.sites["site"], sol.build > 0.5))
     out = []
