@@ -171,44 +171,43 @@ def derive(inst: Instance) -> Derived:
     )
 
 
-def _lane_costs(inst: Instance, origin: pd.Series, dest: pd.Series, item: pd.Series) -> pd.Series:
-    """Lane cost per unit where a lane (or a '*' lane) covers the pair, else NaN."""
-    lanes = inst["lanes"]
-    out = pd.Series(np.nan, index=origin.index)
-    if lanes.empty:
+def _lookup(table: pd.DataFrame, pair: dict[str, pd.Series], item: pd.Series, values: list[str]) -> pd.DataFrame:
+    """Look each (pair, item) up in ``table``; rows naming the item override rows with item '*'.
+
+    Returns one row per key with the ``values`` columns (NaN where no row covers the key).
+    """
+    index = item.index
+    key = pd.DataFrame({**{k: v.values for k, v in pair.items()}, "item": item.values})
+    out = pd.DataFrame(np.nan, index=index, columns=values)
+    if table.empty:
         return out
-    key = pd.DataFrame({"origin": origin.values, "destination": dest.values, "item": item.values})
-    for wildcard in (True, False):  # exact item rows override '*' rows
-        sub = lanes[(lanes["item"] == "*") == wildcard]
+    for wildcard in (True, False):
+        sub = table[(table["item"] == "*") == wildcard]
         if sub.empty:
             continue
-        on = ["origin", "destination"] if wildcard else ["origin", "destination", "item"]
-        merged = key.merge(sub[on + ["cost_per_unit"]].drop_duplicates(on), on=on, how="left")
-        found = merged["cost_per_unit"].astype(float).values
-        out = out.where(np.isnan(found), pd.Series(found, index=out.index))
+        on = list(pair) if wildcard else [*pair, "item"]
+        merged = key.merge(sub[on + values].drop_duplicates(on), on=on, how="left")
+        hit = merged[values[0]].notna().values
+        found = merged[values].astype(float).set_axis(index)
+        out = out.mask(pd.DataFrame(np.repeat(hit[:, None], len(values), axis=1), index=index, columns=values),
+                       found)
     return out
+
+
+def _lane_costs(inst: Instance, origin: pd.Series, dest: pd.Series, item: pd.Series) -> pd.Series:
+    """Lane cost per unit where a lane (or a '*' lane) covers the pair, else NaN."""
+    return _lookup(inst["lanes"], {"origin": origin, "destination": dest}, item, ["cost_per_unit"])["cost_per_unit"]
 
 
 def _tariffs(inst: Instance, from_c: pd.Series, to_c: pd.Series, item: pd.Series,
              price: pd.Series | None) -> pd.Series:
-    """Duty per unit (currency) from the tariffs table; item rows override '*' rows."""
-    tariffs = inst["tariffs"]
-    out = pd.Series(0.0, index=from_c.index)
-    if tariffs.empty:
-        return out
-    key = pd.DataFrame({"from_country": from_c.values, "to_country": to_c.values, "item": item.values})
-    for wildcard in (True, False):
-        sub = tariffs[(tariffs["item"] == "*") == wildcard]
-        if sub.empty:
-            continue
-        on = ["from_country", "to_country"] if wildcard else ["from_country", "to_country", "item"]
-        merged = key.merge(sub[on + ["duty_per_unit", "ad_valorem"]].drop_duplicates(on), on=on, how="left")
-        duty = merged["duty_per_unit"].astype(float).fillna(0.0).values
-        if price is not None:
-            duty = duty + merged["ad_valorem"].astype(float).fillna(0.0).values * price.values
-        hit = merged["duty_per_unit"].notna().values
-        out = out.where(~hit, pd.Series(duty, index=out.index))
-    return out
+    """Duty per unit (currency) from the tariffs table: duty + ad valorem share x price (inputs)."""
+    rates = _lookup(inst["tariffs"], {"from_country": from_c, "to_country": to_c}, item,
+                    ["duty_per_unit", "ad_valorem"]).fillna(0.0)
+    duty = rates["duty_per_unit"]
+    if price is not None:
+        duty = duty + rates["ad_valorem"] * price.values
+    return duty
 
 
 def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: pd.DataFrame,
