@@ -24,6 +24,15 @@ SMALL = {
 }
 
 
+def write_workbook(path, name: str, **replace: pd.DataFrame) -> None:
+    """SMALL as a bare workbook (a settings sheet naming it), with some sheets replaced."""
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame({"key": ["name"], "value": [name]}).to_excel(xl, sheet_name="settings", index=False)
+        for sheet, text in SMALL.items():
+            frame = replace.get(sheet, pd.read_csv(io.StringIO(text), dtype=str))
+            frame.to_excel(xl, sheet_name=sheet, index=False)
+
+
 def test_init_writes_an_instance_that_validates_and_solves(tmp_path, capsys):
     folder = tmp_path / "starter"
     assert main(["init", str(folder)]) == 0
@@ -169,13 +178,9 @@ def test_excel_errors_name_the_sheet(tmp_path, capsys):
                      "families) measured in 300 mm-equivalent wafers)"
     assert len(err) == 4  # products, modules, markets, demand
     full = tmp_path / "full.xlsx"
-    with pd.ExcelWriter(full) as xl:
-        pd.DataFrame({"key": ["name"], "value": ["full"]}).to_excel(xl, sheet_name="settings", index=False)
-        for name, text in SMALL.items():
-            frame = pd.read_csv(io.StringIO(text), dtype=str)
-            if name == "sites":
-                frame.loc[0, "lon"] = "east"
-            frame.to_excel(xl, sheet_name=name, index=False)
+    sites = pd.read_csv(io.StringIO(SMALL["sites"]), dtype=str)
+    sites.loc[0, "lon"] = "east"
+    write_workbook(full, "full", sites=sites)
     assert main(["validate", str(full)]) == 2
     assert capsys.readouterr().err.strip() == (
         "full.xlsx[sites] row 2 (id=a) column lon | is 'east', not a number; give a number in degrees east (WGS84)")
@@ -229,12 +234,7 @@ def test_init_and_import_errors_are_clean(tmp_path, capsys):
 
 def test_workbook_with_a_repeated_column(tmp_path, capsys):
     book = tmp_path / "dup.xlsx"
-    with pd.ExcelWriter(book) as xl:
-        pd.DataFrame({"key": ["name"], "value": ["dup"]}).to_excel(xl, sheet_name="settings", index=False)
-        for name, text in SMALL.items():
-            frame = pd.read_csv(io.StringIO(text), dtype=str)
-            if name == "sites":
-                frame = pd.concat([frame, frame[["lat"]]], axis=1)
-            frame.to_excel(xl, sheet_name=name, index=False)
+    sites = pd.read_csv(io.StringIO(SMALL["sites"]), dtype=str)
+    write_workbook(book, "dup", sites=pd.concat([sites, sites[["lat"]]], axis=1))
     assert main(["validate", str(book)]) == 2
     assert capsys.readouterr().err.strip() == "dup.xlsx[sites] | column 'lat' appears twice in the header; keep one of them"
