@@ -237,4 +237,5 @@ def test_workbook_with_a_repeated_column(tmp_path, capsys):
     sites = pd.read_csv(io.StringIO(SMALL["sites"]), dtype=str)
     write_workbook(book, "dup", sites=pd.concat([sites, sites[["lat"]]], axis=1))
     assert main(["validate", str(book)]) == 2
-    assert capsys.readouterr().err.strip() == "dup.xlsx[sites] | column 'lat' appears twice in the header; keep one of them"
+    assert capsys.readouterr().err.strip() == (
+        "dup.xlsx[sites] | column 'lat' appears twice in the header; keep one of them")
