@@ -160,7 +160,7 @@ def _solve(args, argv: list[str]) -> int:
     else:
         run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
     command = ["siting", *argv]
-    if run.outcome.status in ("infeasible", "unbounded"):
+    if run.outcome.status in ("infeasible", "unbounded") and run.model is not None:
         run.outcome.termination += "; " + likely_causes(run, options)
     write_run(run, out, command)
     if args.json:

@@ -17,6 +17,7 @@ from siting.instance.check import Instance, check_instance
 from siting.instance.derive import Derived, derive
 from siting.instance.overrides import apply_overrides
 from siting.instance.read import RawInstance, read_instance
+from siting.instance.screens import screen
 from siting.model.build import SitingModel, build_model
 from siting.report.extract import Results, extract, shadow_prices
 from siting.report.verify import verify
@@ -39,6 +40,9 @@ class Run:
         Tables of the solution (None without a solution).
     shadow
         Shadow prices from the fixed-integer LP.
+    screens
+        Findings of the pre-solve screens (:mod:`siting.instance.screens`); with an
+        "infeasible" finding no model is built (``model`` is None).
     violations
         Rules the solution breaks when checked against the raw data (should be empty).
     times
@@ -47,9 +51,10 @@ class Run:
 
     instance: Instance
     data: Derived
-    model: SitingModel
+    model: SitingModel | None
     outcome: Outcome
     options: SolverOptions
+    screens: list = field(default_factory=list)
     results: Results | None = None
     shadow: pd.DataFrame | None = None
     violations: list[str] = field(default_factory=list)
@@ -85,11 +90,21 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     inst = load_case(source, sets)
     t1 = time.perf_counter()
     data = derive(inst)
+    findings = screen(data)
+    blocking = [f for f in findings if f.kind == "infeasible"]
+    if blocking:
+        # arithmetic on the data already shows that no plan exists: say so without a MIP
+        t2 = time.perf_counter()
+        outcome = Outcome(status="infeasible", termination="pre-solve screen: " + "; ".join(
+            f.message for f in blocking), options=options.highs_options(), times={"compile": 0.0, "solve": 0.0})
+        run = Run(instance=inst, data=data, model=None, outcome=outcome, options=options, screens=findings)
+        run.times = {"load": t1 - t0, "build": t2 - t1, "solve": 0.0, "extract": 0.0, "total": t2 - t0}
+        return run
     sm = build_model(data)
     t2 = time.perf_counter()
     outcome, compiled = solve_model(sm, options)
     t3 = time.perf_counter()
-    run = Run(instance=inst, data=data, model=sm, outcome=outcome, options=options)
+    run = Run(instance=inst, data=data, model=sm, outcome=outcome, options=options, screens=findings)
     if outcome.has_solution and compiled is not None:
         set_values(sm, compiled, outcome.values)
         run.results = extract(sm, sm.costs.values())

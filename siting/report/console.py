@@ -63,6 +63,9 @@ def print_run(run, console: Console | None = None) -> None:
                   f"extract {t['extract']:.2f}s, total {t['total']:.2f}s")
     for line in run.outcome.numerics:
         console.print(f"[yellow]numerics: {line}[/yellow]")
+    for f in run.screens:
+        colour = "red" if f.kind == "infeasible" else "yellow"
+        console.print(f"[{colour}]{f.kind}: {f.message}[/{colour}]")
     res = run.results
     if res is None:
         return
@@ -113,7 +116,7 @@ def print_run(run, console: Console | None = None) -> None:
         for _, r in local.iterrows():
             console.print(f"local-share target at {r['site']}: one more point costs "
                           f"{r['value']:,.3f} {money}/yr")
-        binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() > 1e-9)]
+        binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() >= 0.005)]
         for _, r in binding.iterrows():
             who = (f"{r['site']} {r['product']}" if r["constraint"] == "capacity"
                    else f"{r['supplier']} ({r['input']})")

@@ -98,6 +98,7 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
             for kind in ("local_share", "capacity", "supplier_capacity")
         } if len(shadow) else {}
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
+    summary["screens"] = [f.as_dict() for f in run.screens]
     summary["numerics"] = out.numerics
     summary["solver"] = {"name": "highs", "version": _version("highspy"), "options": out.options,
                          "nodes": out.nodes}

@@ -1,0 +1,111 @@
+"""Pre-solve screens: infeasibilities and dead ends that simple arithmetic on the data can show.
+
+They run on the derived tables before any model is built, and speak the planner's language:
+
+- demand that must be met against the most capacity that could be built for it;
+- each input's need, if that demand is met, against what all its suppliers together can sell;
+- each local-share target against the best share the site's suppliers could give it.
+
+A finding is ``infeasible`` when no plan can exist (the solve stops there, exit 3) or ``warning``
+when a plan exists but something in the instance can never be used (a site whose target no
+supplier mix can meet can never buy, and so never open).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from siting.instance.derive import Derived
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One screen result: ``kind`` is "infeasible" or "warning"."""
+
+    kind: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "rule": self.rule, "message": self.message}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
+
+
+def screen(d: Derived) -> list[Finding]:
+    """Run every screen on derived data; findings in the order above."""
+    return [*_capacity(d), *_supply(d), *_local_share(d)]
+
+
+def _hard_demand(d: Derived) -> pd.Series:
+    hard = d.demand[np.isnan(d.demand["penalty"].values)]
+    return hard.groupby("product")["wafers"].sum()
+
+
+def _capacity(d: Derived) -> list[Finding]:
+    most = (d.modules["wafers_per_module"] * d.modules["max_modules"]).groupby(d.modules["product"]).sum()
+    out = []
+    for p, need in _hard_demand(d).items():
+        can = float(most.get(p, 0.0))
+        if need > can * (1 + 1e-9):
+            out.append(Finding("infeasible", "demand", (
+                f"demand for {p} that must be met ({_fmt(need)} wafers/yr, rows without a penalty) exceeds the "
+                f"most capacity that could be built for it ({_fmt(can)} wafers/yr): add modules or sites, or set "
+                "penalty_per_wafer so that unmet demand is allowed at a cost")))
+    return out
+
+
+def _supply(d: Derived) -> list[Finding]:
+    hard = _hard_demand(d)
+    need = d.bom.assign(units=d.bom["units_per_wafer"] * d.bom["product"].map(hard).fillna(0.0))
+    need = need.groupby("input")["units"].sum()
+    offered = d.offers.groupby("input")["capacity"].sum()
+    out = []
+    for i, units in need.items():
+        can = float(offered.get(i, 0.0))
+        if units > can * (1 + 1e-9):
+            out.append(Finding("infeasible", "supplier_capacity", (
+                f"meeting the demand that must be met needs {_fmt(units)} units of {i} a year, but all its "
+                f"suppliers together offer {_fmt(can)}: add offers or capacity, or allow unmet demand")))
+    return out
+
+
+def _local_share(d: Derived) -> list[Finding]:
+    """The best local share a site can reach at a small output, where no capacity binds: for each
+    counting input, buy it from its dearest local supplier if one exists, else from its cheapest
+    non-local one. The share only falls as output grows and capacities bind, so a target above
+    this bound can never be met."""
+    out = []
+    arcs = d.arcs[d.arcs["counts"].values]
+    for s, tau in zip(d.local_targets["site"], d.local_targets["target"]):
+        at = arcs[arcs["site"].values == s]
+        if at.empty or tau <= 0:
+            continue
+        dearest_local = at[at["local"].values].groupby("input")["price"].max()
+        cheapest = at.groupby("input")["price"].min()
+        best, missing = 0.0, set()
+        # a site making only one product: mixing products gives a share between theirs
+        for p in d.modules.loc[d.modules["site"].values == s, "product"].unique():
+            bom = d.bom[d.bom["product"].values == p]
+            bom = bom[bom["input"].isin(cheapest.index)]
+            if bom.empty:
+                continue
+            has_local = bom["input"].isin(dearest_local.index).values
+            a = bom["units_per_wafer"].values
+            local_value = float(np.sum(a[has_local] * dearest_local.reindex(bom["input"][has_local]).values))
+            other_value = float(np.sum(a[~has_local] * cheapest.reindex(bom["input"][~has_local]).values))
+            share = local_value / (local_value + other_value) if local_value + other_value > 0 else 1.0
+            if share >= best:
+                best, missing = share, set(bom["input"][~has_local])
+        if best < tau - 1e-9:
+            gap = (f" ({', '.join(sorted(missing))} {'has' if len(missing) == 1 else 'have'} no local supplier)"
+                   if missing else "")
+            out.append(Finding("warning", "local_share", (
+                f"{s}'s {tau:.0%} local share cannot be met: local suppliers can cover at most {best:.0%} of its "
+                f"purchases{gap}, so {s} can never open; lower the target or add local offers")))
+    return out
