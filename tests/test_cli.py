@@ -107,7 +107,22 @@ def test_bad_flag_value_is_a_clean_error(tmp_path, capsys):
 
 
 def test_infeasible_exits_3_and_names_the_likely_cause(tmp_path, capsys):
-    """The only supplier is foreign, so a 60% local target cannot be met while demand must be met."""
+    """Demand must be met and the cheapest site's capex is 80, but the firm may spend 50: no screen
+    sees it (it is a budget, not a capacity), the MIP is infeasible, and switching rule families
+    off one at a time finds the budget."""
+    inst = write_instance(tmp_path / "inst", SMALL, settings={"firm_budget": 50})
+    out = tmp_path / "out"
+    assert main(["solve", str(inst), "--out", str(out)]) == 3
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "infeasible"
+    assert summary["termination"] == ("Infeasible; likely cause: the firm's capex budget (the model is feasible "
+                                      "without it)")
+    assert "infeasible" in capsys.readouterr().err
+
+
+def test_infeasible_local_targets_are_screened_before_the_mip(tmp_path):
+    """The only supplier is foreign, so a 60% local target cannot be met at either site while demand
+    must be met: the screen says so without building the MIP."""
     tables = dict(SMALL,
                   inputs="id\nwafer", bom="product,input,units_per_wafer\nchip,wafer,1",
                   suppliers="id,country,lat,lon\nabroad,TW,24.8,121", offers=(
@@ -117,9 +132,8 @@ def test_infeasible_exits_3_and_names_the_likely_cause(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["solve", str(inst), "--out", str(out)]) == 3
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["status"] == "infeasible"
-    assert "local-procurement targets" in summary["termination"]
-    assert "infeasible" in capsys.readouterr().err
+    assert summary["termination"].startswith("pre-solve screen: demand for chip that must be met (100 wafers/yr")
+    assert "a: its 60% local share cannot be met (at most 0%)" in summary["termination"]
 
 
 def _random_orlib(m: int, n: int, seed: int) -> str:

@@ -16,12 +16,14 @@ from pydantic import ValidationError
 
 from siting.errors import ProblemCollector
 from siting.instance.read import RawInstance, suggest
-from siting.instance.schema import MONEY, TABLES, Column, Table, key_label
+from siting.instance.schema import MONEY, PER_UNIT, TABLES, Column, Table, key_label
 from siting.instance.settings import Settings, Source
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 #: A money amount above this many currency units (a quadrillion) is a unit mistake.
 IMPLAUSIBLE_CURRENCY = 1e15
+#: A price, cost or penalty per unit above this (a trillion) is a unit mistake too.
+IMPLAUSIBLE_PER_UNIT = 1e12
 TRUE_WORDS = {"true", "yes", "1", "y"}
 FALSE_WORDS = {"false", "no", "0", "n", ""}
 
@@ -84,7 +86,7 @@ def check_instance(raw: RawInstance) -> Instance:
             broken.add(tname)
     _check_references(typed, raw.origins, found, broken)
     if settings is not None:
-        _check_rules(typed, raw.origins, settings, found)
+        _check_rules(typed, raw, settings, found)
     found.raise_if_any()
     assert settings is not None
     return Instance(name=raw.name, root=raw.root, path=raw.path, settings=settings, tables=typed,
@@ -202,6 +204,13 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
             rng = ok & _out_of_range(col, values)
             report(rng, col, lambda t: f"is {t}", lambda t, c=col: _range_problem(c))
             ok &= ~rng
+            if col.unit == PER_UNIT:
+                huge = ok & (values.abs() > IMPLAUSIBLE_PER_UNIT)
+                currency = settings.currency if settings else "currency"
+                report(huge, col, lambda t, c=currency: f"is {t} {c} per unit",
+                       lambda t: "this cannot be right: per-unit amounts are in plain currency, "
+                                 "check the column's unit")
+                ok &= ~huge
             if col.unit == MONEY:
                 huge = ok & (values.abs() * money_mult > IMPLAUSIBLE_CURRENCY)
                 label = settings.money_label if settings else ""
@@ -234,10 +243,11 @@ def _numbers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _number_problem(text: str) -> str:
-    low = text.lower().lstrip("+-")
-    if low in ("nan", "inf", "infinity"):
-        return f"is {text}, not a finite number"
-    return f"is '{text}', not a number"
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        return f"is '{text}', not a number"
+    return f"is {text}, not a finite number" if not np.isfinite(value) else f"is '{text}', not a number"
 
 
 def _number_fix(col: Column) -> str:
@@ -298,24 +308,32 @@ def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
                           suggest(str(value), valid, f"add it to {names} or fix the spelling"))
 
 
-def _check_rules(typed: dict[str, pd.DataFrame], origins: dict[str, str], settings: Settings,
+def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Settings,
                  found: ProblemCollector) -> None:
+    origins = raw.origins
+
     def o(t: str) -> str:
         return origins.get(t, f"{t}.csv")
 
+    def blank(table: str, row_no, column: str) -> bool:
+        """True where the planner left the cell empty (a rejected value was already reported)."""
+        df = raw.tables.get(table)
+        return df is None or column not in df.columns or df.at[row_no, column] == ""
+
     inst = typed["instruments"]
     for row_no, r in inst.iterrows():
-        if r["kind"] == "capex_grant" and pd.isna(r["rate"]):
+        if r["kind"] == "capex_grant" and pd.isna(r["rate"]) and blank("instruments", row_no, "rate"):
             found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "rate"),
                       "is empty for a capex_grant", "give the share of capex granted, e.g. 0.4")
-        if r["kind"] == "lump_sum" and pd.isna(r["amount"]):
+        if r["kind"] == "lump_sum" and pd.isna(r["amount"]) and blank("instruments", row_no, "amount"):
             found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "amount"),
                       "is empty for a lump_sum", f"give the amount in {settings.money_label}")
     if settings.local_rule == "radius" and settings.local_radius_km is None:
         found.add("instance.yaml settings.local_radius_km", "is empty but local_rule is radius",
                   "give the radius in km, e.g. 100")
     for row_no, r in typed["local_targets"].iterrows():
-        if r["rule"] == "radius" and pd.isna(r["radius_km"]) and settings.local_radius_km is None:
+        if (r["rule"] == "radius" and pd.isna(r["radius_km"]) and settings.local_radius_km is None
+                and blank("local_targets", row_no, "radius_km")):
             found.add(_loc(o("local_targets"), row_no, TABLES["local_targets"], r.to_dict(), "radius_km"),
                       "is empty for rule radius", "give the radius in km or set settings.local_radius_km")
     for row_no, r in typed["exclusions"].iterrows():

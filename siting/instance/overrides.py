@@ -49,6 +49,9 @@ def parse_assignment(text: str) -> tuple[str, str]:
     if "=" not in text:
         raise InputError(Problem(f"--set {text}", "has no '='", "write PATH=VALUE, e.g. settings.discount_rate=0.06"))
     path, value = text.split("=", 1)
+    if not path.strip():
+        raise InputError(Problem(f"--set {text}", "has no parameter path before '='",
+                                 "write PATH=VALUE, e.g. settings.discount_rate=0.06"))
     return path.strip(), value.strip()
 
 

@@ -39,7 +39,8 @@ def _fmt(x: float) -> str:
 
 def screen(d: Derived) -> list[Finding]:
     """Run every screen on derived data; findings in the order above."""
-    return [*_capacity(d), *_supply(d), *_local_share(d)]
+    local, dead = _local_share(d)
+    return [*_capacity(d, dead), *_supply(d), *local]
 
 
 def _hard_demand(d: Derived) -> pd.Series:
@@ -47,16 +48,31 @@ def _hard_demand(d: Derived) -> pd.Series:
     return hard.groupby("product")["wafers"].sum()
 
 
-def _capacity(d: Derived) -> list[Finding]:
-    most = (d.modules["wafers_per_module"] * d.modules["max_modules"]).groupby(d.modules["product"]).sum()
+def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
+    """Most capacity per product at sites that can make it: a site cannot make a product if some
+    input of it has no supplier that can deliver there (no offer, or excluded), or if the site's
+    local target can never be met (it can then buy nothing)."""
+    delivered = set(zip(d.arcs["site"], d.arcs["input"]))
+    inputs_of = d.bom.groupby("product")["input"].apply(list).to_dict()
+    reasons: dict[str, list[str]] = {}
+    can = {}
+    for s, p, k, n in d.modules[["site", "product", "wafers_per_module", "max_modules"]].itertuples(index=False):
+        lacking = [i for i in inputs_of.get(p, []) if (s, i) not in delivered]
+        if s in dead:
+            reasons.setdefault(p, []).append(f"{s}: {dead[s]}")
+        elif lacking:
+            reasons.setdefault(p, []).append(f"{s}: no supplier of {', '.join(lacking)} can deliver there")
+        else:
+            can[p] = can.get(p, 0.0) + k * n
     out = []
     for p, need in _hard_demand(d).items():
-        can = float(most.get(p, 0.0))
-        if need > can * (1 + 1e-9):
+        most = float(can.get(p, 0.0))
+        if need > most * (1 + 1e-9):
+            why = f" ({'; '.join(reasons[p])})" if p in reasons else ""
             out.append(Finding("infeasible", "demand", (
                 f"demand for {p} that must be met ({_fmt(need)} wafers/yr, rows without a penalty) exceeds the "
-                f"most capacity that could be built for it ({_fmt(can)} wafers/yr): add modules or sites, or set "
-                "penalty_per_wafer so that unmet demand is allowed at a cost")))
+                f"most capacity that could be built for it ({_fmt(most)} wafers/yr){why}: add modules, sites or "
+                "suppliers, or set penalty_per_wafer so that unmet demand is allowed at a cost")))
     return out
 
 
@@ -75,12 +91,13 @@ def _supply(d: Derived) -> list[Finding]:
     return out
 
 
-def _local_share(d: Derived) -> list[Finding]:
+def _local_share(d: Derived) -> tuple[list[Finding], dict[str, str]]:
     """The best local share a site can reach at a small output, where no capacity binds: for each
     counting input, buy it from its dearest local supplier if one exists, else from its cheapest
     non-local one. The share only falls as output grows and capacities bind, so a target above
     this bound can never be met."""
     out = []
+    dead: dict[str, str] = {}
     arcs = d.arcs[d.arcs["counts"].values]
     for s, tau in zip(d.local_targets["site"], d.local_targets["target"]):
         at = arcs[arcs["site"].values == s]
@@ -108,4 +125,5 @@ def _local_share(d: Derived) -> list[Finding]:
             out.append(Finding("warning", "local_share", (
                 f"{s}'s {tau:.0%} local share cannot be met: local suppliers can cover at most {best:.0%} of its "
                 f"purchases{gap}, so {s} can never open; lower the target or add local offers")))
-    return out
+            dead[s] = f"its {tau:.0%} local share cannot be met (at most {best:.0%})"
+    return out, dead

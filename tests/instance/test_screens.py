@@ -28,7 +28,7 @@ def test_demand_beyond_the_most_capacity_stops_before_the_mip(tmp_path, capsys):
     assert run.outcome.status == "infeasible" and run.model is None
     assert run.outcome.termination == (
         "pre-solve screen: demand for chip that must be met (250 wafers/yr, rows without a penalty) exceeds "
-        "the most capacity that could be built for it (200 wafers/yr): add modules or sites, or set "
+        "the most capacity that could be built for it (200 wafers/yr): add modules, sites or suppliers, or set "
         "penalty_per_wafer so that unmet demand is allowed at a cost")
     out = tmp_path / "out"
     assert main(["solve", str(folder), "--out", str(out)]) == 3
@@ -59,3 +59,14 @@ def test_a_target_no_supplier_mix_can_meet_closes_the_site(tmp_path):
         "local supplier), so a can never open; lower the target or add local offers"]
     assert run.outcome.status == "optimal"
     assert run.results.tables["sites"].set_index("site").at["a", "open"] == False  # noqa: E712
+
+
+def test_sites_that_cannot_buy_an_input_do_not_count_as_capacity(tmp_path):
+    """Gas comes only from the US supplier, and US suppliers are excluded everywhere: no site can make
+    chips, so the 150 wafers that must be met cannot be, and the screen names why, site by site."""
+    run = solve(write_instance(tmp_path, dict(BASE, exclusions="id,supplier_country\nno-us,US")))
+    assert run.outcome.termination == (
+        "pre-solve screen: demand for chip that must be met (150 wafers/yr, rows without a penalty) exceeds "
+        "the most capacity that could be built for it (0 wafers/yr) (a: no supplier of gas can deliver there; "
+        "b: no supplier of gas can deliver there): add modules, sites or suppliers, or set penalty_per_wafer so "
+        "that unmet demand is allowed at a cost")
