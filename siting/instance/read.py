@@ -129,12 +129,34 @@ def _load_yaml(yaml_path: Path) -> dict:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(Problem(where, f"malformed YAML: {problem}",
                                  "check indentation and that every key is followed by ':'")) from None
+    _refuse_repeated_keys(yaml.compose(text, Loader=yaml.SafeLoader), yaml_path.name)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InputError(Problem(yaml_path.name, "top level is not a mapping",
                                  "start with 'name: ...' and 'settings:' keys"))
     return data
+
+
+def _refuse_repeated_keys(node, where: str, parent: str = "") -> None:
+    """YAML keeps the last of two equal keys without a word; a planner who wrote a setting twice
+    must hear about it instead of getting one of the values silently."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is not None and name in seen:
+                word = "setting" if parent == "settings" else "key"
+                line = key.start_mark.line + 1
+                raise InputError(Problem(f"{where} line {line}",
+                                         f"{word} '{name}' is given twice (lines {seen[name]} and {line})",
+                                         "keep one of them"))
+            if name is not None:
+                seen[name] = key.start_mark.line + 1
+            _refuse_repeated_keys(value, where, name or "")
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_repeated_keys(item, where, parent)
 
 
 def _inside(root: Path, rel: str, where: str, found: ProblemCollector) -> Path | None:

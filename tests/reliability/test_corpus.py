@@ -217,8 +217,7 @@ CASES: list[Case] = [
     Case("yaml-assumptions-not-list", yaml_text("name: t\nassumptions: yen at 150\n" + PLAIN_YAML), "instance.yaml assumptions | is not a list; write one '- ...' line per assumption"),
     Case("yaml-duplicate-setting", yaml_text(
         "name: t\nsettings:\n  money_unit: one\n  discount_rate: 0\n  lifetime_years: 1\n  discount_rate: 0.5\n"),
-        "instance.yaml line 6 | setting 'discount_rate' is given twice (lines 4 and 6); keep one of them",
-        xfail="PyYAML keeps the last duplicate key silently: exit 0, the run uses discount_rate 0.5"),
+        "instance.yaml line 6 | setting 'discount_rate' is given twice (lines 4 and 6); keep one of them"),
     Case("settings-money-unit-typo", yaml_text("name: t\nsettings: {money_unit: millions}\n"), "instance.yaml settings.money_unit | input should be 'one', 'thousand', 'million' or 'billion' (got 'millions'); size of capital amounts and of every result: USD million by default."),
     Case("settings-lifetime-zero", yaml_text("name: t\nsettings: {lifetime_years: 0}\n"), 'instance.yaml settings.lifetime_years | input should be greater than or equal to 1 (got 0); economic lifetime L of capital.'),
     Case("settings-radius-without-km", yaml_text("name: t\nsettings: {local_rule: radius}\n"), 'instance.yaml settings.local_radius_km | is empty but local_rule is radius; give the radius in km, e.g. 100'),
