@@ -202,11 +202,7 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
                           "put the workbook beside instance.yaml or fix the name")
             else:
                 files.append(wb_path)
-                sheets = _read_workbook_sheets(wb_path, found)
-                for tname, df in sheets.items():
-                    if tname in TABLES:
-                        tables[tname] = df
-                        origins[tname] = f"{wb_path.name}[{tname}]"
+                tables, origins = _sheet_tables(_read_workbook_sheets(wb_path, found), wb_path.name)
     for tname, table in TABLES.items():
         if tname in tables:
             continue
@@ -233,10 +229,7 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
             tables[tname] = df
             origins[tname] = csv_path.name
     if workbook:
-        for tname, table in TABLES.items():
-            if table.required and tname not in tables:
-                found.add(f"{Path(str(workbook)).name}", f"sheet '{tname}' is missing",
-                          f"add a sheet named {tname} ({table.doc.rstrip('.')})")
+        _report_missing_sheets(tables, Path(str(workbook)).name, found)
     found.raise_if_any()
     name = str(data.get("name") or root.name)
     spec = {k: v for k, v in data.items() if k not in ("settings", "tables")}
@@ -269,15 +262,8 @@ def _read_bare_workbook(path: Path) -> RawInstance:
     sources_sheet = sheets.pop("sources", None)
     if sources_sheet is not None:
         spec["sources"] = [dict(r) for _, r in sources_sheet.iterrows()]
-    tables = {}
-    origins = {}
-    for tname, table in TABLES.items():
-        if tname in sheets:
-            tables[tname] = sheets[tname]
-            origins[tname] = f"{path.name}[{tname}]"
-        elif table.required:
-            found.add(path.name, f"sheet '{tname}' is missing",
-                      f"add a sheet named {tname} ({table.doc.rstrip('.')})")
+    tables, origins = _sheet_tables(sheets, path.name)
+    _report_missing_sheets(tables, path.name, found)
     for sname in sheets:
         if sname not in TABLES:
             found.add(f"{path.name}[{sname}]", "unknown sheet",
@@ -287,6 +273,18 @@ def _read_bare_workbook(path: Path) -> RawInstance:
     spec["name"] = name
     return RawInstance(name=name, root=path.resolve().parent, path=path, spec=spec, settings=settings,
                        tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent))
+
+
+def _sheet_tables(sheets: dict[str, pd.DataFrame], book: str) -> tuple[dict, dict]:
+    """The sheets that are tables, and where each came from (``book.xlsx[sites]``)."""
+    tables = {name: df for name, df in sheets.items() if name in TABLES}
+    return tables, {name: f"{book}[{name}]" for name in tables}
+
+
+def _report_missing_sheets(tables: dict, book: str, found: ProblemCollector) -> None:
+    for tname, table in TABLES.items():
+        if table.required and tname not in tables:
+            found.add(book, f"sheet '{tname}' is missing", f"add a sheet named {tname} ({table.doc.rstrip('.')})")
 
 
 def _clean(df: pd.DataFrame) -> pd.DataFrame:
