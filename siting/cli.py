@@ -28,12 +28,13 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(Problem(self.prog, message, f"see `{self.prog} --help`"))
 
 
-def _add_solver_flags(p: argparse.ArgumentParser) -> None:
+def _add_solver_flags(p: argparse.ArgumentParser, seed: bool = True) -> None:
     p.add_argument("--profile", default="default", help="solver profile: solvers/NAME.toml (default, exact, fast)")
-    p.add_argument("--time-limit", type=float, help="seconds HiGHS may run")
+    p.add_argument("--time-limit", type=float, help="seconds HiGHS may run (per case in a sweep)")
     p.add_argument("--mip-gap", type=float, help="relative MIP gap at which HiGHS stops")
     p.add_argument("--threads", type=int, help="HiGHS threads")
-    p.add_argument("--seed", type=int, help="HiGHS random seed")
+    if seed:
+        p.add_argument("--seed", type=int, help="HiGHS random seed")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +50,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print summary.json instead of the tables")
     p.add_argument("--no-duals", action="store_true", help="skip the fixed-integer LP for shadow prices")
     _add_solver_flags(p)
+
+    p = sub.add_parser("sweep", help="solve many variants of an instance (grid, one at a time, Latin hypercube)")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--param", action="append", default=[], metavar="PATH=SPEC", required=True,
+                   help="a parameter and its values: a list 0.4,0.5; a range 0:0.5:0.05; "
+                        "a band around the instance's value -20%%:+20%%:10%% (repeatable)")
+    p.add_argument("--method", default="grid", choices=["grid", "oat", "lhs"],
+                   help="grid: every combination; oat: one parameter at a time; lhs: Latin hypercube")
+    p.add_argument("--samples", type=int, help="number of cases for --method lhs")
+    p.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube (HiGHS's seed is the profile's)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="an override for every case (repeatable)")
+    p.add_argument("--refine", type=float, metavar="TOL",
+                   help="bisect each switching point to this tolerance (extra solves)")
+    p.add_argument("--out", "-o", help="sweep folder (default results/<instance name>-sweep/)")
+    _add_solver_flags(p, seed=False)
 
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
@@ -104,6 +123,8 @@ def _dispatch(args, argv: list[str]) -> int:
         return _solve(args, argv)
     if args.command == "validate":
         return _validate(args)
+    if args.command == "sweep":
+        return _sweep(args, argv)
     if args.command == "init":
         from siting.instance.template import write_template
 
@@ -172,6 +193,106 @@ def _solve(args, argv: list[str]) -> int:
     if code != EXIT_OK:
         print(headline(run), file=sys.stderr)
     return code
+
+
+def _sweep(args, argv: list[str]) -> int:
+    from rich import progress as bar
+
+    from siting.analysis import sweep as sw
+    from siting.instance.read import read_instance
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir
+    from siting.run import load_case
+    from siting.solve import load_profile
+
+    options = load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads)
+    if args.workers is not None and args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    if args.refine is not None and not args.refine > 0:
+        raise InputError(Problem("--refine", f"must be above zero (got {args.refine})", "give a tolerance, e.g. 0.001"))
+    raw = read_instance(args.instance)
+    base = load_case(raw, args.set)
+    paths = sw.parameter_paths(raw)
+    axes = [sw.parse_axis(text, paths) for text in args.param]
+    seen = [a.path for a in axes]
+    if len(set(seen)) != len(seen):
+        raise InputError(Problem("--param", "names a parameter twice", "give each parameter once"))
+    cases = sw.plan_cases(axes, args.method, args.samples, args.seed)
+    out = Path(args.out) if args.out else default_out_dir(raw.name + "-sweep")
+    check_out_dir(out, raw.root)
+    sweep = sw.Sweep(raw=raw, axes=axes, method=args.method, cases=cases, options=options, out=out,
+                     fixed=tuple(args.set), seed=args.seed, samples=args.samples)
+    sw.check_values(sweep)
+    todo = sw.prepare(sweep)
+    workers = args.workers or sw.default_workers()
+    console = make_console()
+    done_before = len(cases) - len(todo)
+    used = min(workers, max(len(todo), 1))
+    where = f"on the Dask scheduler {args.scheduler}" if args.scheduler else \
+        f"with {used} worker{'s' if used > 1 else ''}"
+    console.print(f"{len(cases)} cases ({args.method}); {done_before} already solved in {out}/, "
+                  f"{len(todo)} to solve {where}")
+    failed = sum(1 for r in sweep.records.values() if r["row"].get("status") == "error")
+    err = make_console()
+    err.file = sys.stderr
+    progress = bar.Progress(bar.TextColumn("cases"), bar.BarColumn(), bar.MofNCompleteColumn(),
+                            bar.TextColumn("{task.fields[failed]} failed"), bar.TimeElapsedColumn(),
+                            bar.TextColumn("left"), bar.TimeRemainingColumn(), console=err,
+                            disable=not sys.stderr.isatty())
+    with progress:
+        task = progress.add_task("sweep", total=len(todo), failed=failed)
+
+        def tick(record: dict) -> None:
+            nonlocal failed
+            failed += record["row"].get("status") == "error"
+            progress.update(task, advance=1, failed=failed)
+
+        try:
+            sw.solve_cases(sweep, todo, workers=workers, scheduler=args.scheduler, progress=tick)
+        except KeyboardInterrupt:
+            progress.stop()
+            print(f"interrupted | {len(sweep.records)} of {len(cases)} cases are saved in {out}/cases; "
+                  "run the same command again to solve the rest", file=sys.stderr)
+            return 130
+    money = base.settings.money_label
+    finished = sw.finish(sweep, money, ["siting", *argv], refine_tolerance=args.refine)
+    _print_sweep(console, sweep, finished, money)
+    console.print(f"results written to {out}/ ({', '.join(finished.files)})")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _print_sweep(console, sweep, finished, money: str) -> None:
+    from rich.table import Table
+
+    df = finished.table
+    counts = df["status"].value_counts()
+    console.print("cases: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    solved = df[df["status"].isin(("optimal", "feasible"))]
+    if len(solved):
+        lo, hi = solved.loc[solved["objective"].idxmin()], solved.loc[solved["objective"].idxmax()]
+        console.print(f"firm cost from {lo['objective']:,.3f} ({lo['case']}) to {hi['objective']:,.3f} "
+                      f"({hi['case']}) {money}/yr")
+        plans = solved.groupby("sites_open", sort=False).size()
+        console.print("plans: " + "; ".join(f"{p} in {n} case{'s' if n > 1 else ''}" for p, n in plans.items()))
+    if finished.switches:
+        console.print("[bold]switching points[/bold]")
+        for s in finished.switches:
+            console.print(f"  {s.words()}")
+    elif len(solved) > 1 and (sweep.method == "oat" or len(sweep.axes) == 1):
+        console.print("no switching point: every case opens the same sites")
+    if finished.tornado is not None and len(finished.tornado):
+        t = Table(title=f"Swing of the firm cost ({money}/yr)", title_justify="left")
+        for c in ("parameter", "base", "low", "cost at low", "high", "cost at high", "swing"):
+            t.add_column(c, justify="left" if c == "parameter" else "right")
+        for _, r in finished.tornado.iterrows():
+            t.add_row(r["parameter"], f"{r['base_value']:.6g}", f"{r['low_value']:.6g}", f"{r['at_low']:,.3f}",
+                      f"{r['high_value']:.6g}", f"{r['at_high']:,.3f}", f"{r['swing']:,.3f}")
+        console.print(t)
+    errors = df[df["status"] == "error"]
+    for _, r in errors.head(5).iterrows():
+        console.print(f"[red]{r['case']} failed[/red]: {r['note']}")
+    if len(errors) > 5:
+        console.print(f"... and {len(errors) - 5} more failed cases (see the note column of sweep.csv)")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from siting.instance.check import Instance, check_instance
+from siting.instance.check import Instance, TypingCache, check_instance
 from siting.instance.derive import Derived, derive
 from siting.instance.overrides import apply_overrides
 from siting.instance.read import RawInstance, read_instance
@@ -61,13 +61,15 @@ class Run:
     times: dict = field(default_factory=dict)
 
 
-def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = ()) -> Instance:
+def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = (),
+              cache: TypingCache | None = None) -> Instance:
     """Read (unless given a raw instance), apply ``--set`` overrides and check."""
     raw = source if isinstance(source, RawInstance) else read_instance(source)
-    return check_instance(apply_overrides(raw, list(sets)))
+    return check_instance(apply_overrides(raw, list(sets)), cache)
 
 
-def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), duals: bool = True) -> Run:
+def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), duals: bool = True,
+             cache: TypingCache | None = None) -> Run:
     """Solve one case and extract its results.
 
     Parameters
@@ -80,6 +82,8 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         ``PATH=VALUE`` overrides.
     duals
         Whether to re-solve the fixed-integer LP for shadow prices.
+    cache
+        Typed tables to reuse across many cases of one instance (sweeps).
 
     Raises
     ------
@@ -87,7 +91,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         If the instance or an override is invalid (nothing is built then).
     """
     t0 = time.perf_counter()
-    inst = load_case(source, sets)
+    inst = load_case(source, sets, cache)
     t1 = time.perf_counter()
     data = derive(inst)
     findings = screen(data)

@@ -63,8 +63,32 @@ class Instance:
         return self.tables[table]
 
 
-def check_instance(raw: RawInstance) -> Instance:
+class TypingCache:
+    """Typed tables of earlier checks, for checking many variants of one instance.
+
+    A sweep checks hundreds of variants that differ from the base instance in a few cells;
+    overrides copy only the tables they change, so a table that is the very same object as in an
+    earlier check (with the same settings and overrides) is typed once and reused. Only tables
+    that typed without a problem are kept; the cross-table checks always run.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[str, tuple] = {}
+
+    def get(self, tname: str, df, key) -> pd.DataFrame | None:
+        hit = self._tables.get(tname)
+        if hit is not None and hit[0] is df and hit[1] == key:
+            return hit[2].copy()
+        return None
+
+    def put(self, tname: str, df, key, typed: pd.DataFrame) -> None:
+        self._tables[tname] = (df, key, typed.copy())
+
+
+def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instance:
     """Validate ``raw`` completely and return the typed :class:`Instance`.
+
+    ``cache`` reuses the typing of tables that are unchanged since an earlier check (sweeps).
 
     Raises
     ------
@@ -81,7 +105,15 @@ def check_instance(raw: RawInstance) -> Instance:
     for tname, table in TABLES.items():
         df = raw.tables.get(tname)
         origin = raw.origins.get(tname, f"{tname}.csv")
-        typed[tname] = _type_table(table, df, origin, settings, found, raw.overridden)
+        key = (origin, settings, tuple(sorted((k, v) for k, v in raw.overridden.items() if k[0] == tname)))
+        hit = cache.get(tname, df, key) if cache is not None and df is not None else None
+        if hit is not None:
+            typed[tname] = hit
+        else:
+            before = len(found.problems)
+            typed[tname] = _type_table(table, df, origin, settings, found, raw.overridden)
+            if cache is not None and df is not None and len(found.problems) == before:
+                cache.put(tname, df, key, typed[tname])
         if df is not None and any(c.required and c.name not in df.columns for c in table.columns):
             broken.add(tname)
     _check_references(typed, raw.origins, found, broken)

@@ -111,7 +111,11 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
 
 def manifest_dict(run, command: list[str] | None = None) -> dict:
     """What anyone needs to reproduce a run."""
-    inst = run.instance
+    return manifest_base(run.instance, run.options, command)
+
+
+def manifest_base(inst, options, command: list[str] | None = None) -> dict:
+    """The reproduction record of any command on a checked instance with solver options."""
     return _clean({
         "siting": _version("siting"),
         "python": sys.version.split()[0],
@@ -120,8 +124,8 @@ def manifest_dict(run, command: list[str] | None = None) -> dict:
         "instance": {"name": inst.name, "path": str(inst.path), "sha256": inst.sha256,
                      "sources": [s.model_dump() for s in inst.sources]},
         "overrides": list(inst.overrides),
-        "solver_options": run.outcome.options,
-        "seed": run.options.random_seed,
+        "solver_options": options.highs_options(),
+        "seed": options.random_seed,
         "command": command if command is not None else sys.argv,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     })
@@ -157,11 +161,16 @@ def check_out_dir(out: Path, instance_root: Path | None = None) -> Path:
     return out
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to a temporary file beside ``path`` and rename it into place."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(content)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -191,7 +200,7 @@ def write_run(run, out: Path, command: list[str] | None = None) -> list[Path]:
     for name in TABLE_FILES:
         if name in tables:
             path = out / f"{name}.csv"
-            _atomic_write(path, tables[name].to_csv(index=False, float_format="%.10g"))
+            atomic_write(path, tables[name].to_csv(index=False, float_format="%.10g"))
             written.append(path)
     names = [p.name for p in written] + ["summary.json", "manifest.json"]
     for stale in earlier - set(names):
@@ -200,7 +209,7 @@ def write_run(run, out: Path, command: list[str] | None = None) -> list[Path]:
     manifest["files"] = names
     for name, content in (("summary.json", summary_dict(run, command)), ("manifest.json", manifest)):
         path = out / name
-        _atomic_write(path, json.dumps(content, indent=2, allow_nan=False) + "\n")
+        atomic_write(path, json.dumps(content, indent=2, allow_nan=False) + "\n")
         written.append(path)
     return written
 

@@ -1,0 +1,669 @@
+"""Sweeps: many variants of one instance, each a set of ``--set`` overrides, solved in parallel.
+
+A sweep is planned once (the parameters, their values and the cases), written to
+``sweep.json``, and solved case by case through :func:`siting.run.run_case`, the pipeline every
+command uses. Each finished case is written at once, atomically, to ``cases/<id>.json``; running
+the same command again solves only the cases that have no file yet, so an interrupted sweep loses
+nothing but the cases that were being solved. The tables, plots and ``manifest.json`` (written
+last) are made from the case files once every case has one.
+
+Parameter values (``SPEC``) come in three forms:
+
+* a list: ``0.4,0.5,0.6`` (numbers or words);
+* a range ``START:STOP:STEP``, both ends included: ``0:0.5:0.05`` is 11 values;
+* a band around the instance's own value, ``-20%:+20%:10%``: five values, 0.8 to 1.2 times it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from siting.errors import InputError, Problem, SitingError
+from siting.instance.check import TypingCache
+from siting.instance.overrides import addressable_paths
+from siting.instance.read import RawInstance, suggest
+from siting.report.write import atomic_write
+from siting.run import Run, load_case, run_case
+from siting.solve import SolverOptions
+
+METHODS = ("grid", "oat", "lhs")
+
+#: More cases than this is almost certainly a typo in a step.
+MAX_CASES = 100_000
+
+#: Statuses of a case that solved (the others have no plan).
+SOLVED = ("optimal", "feasible")
+
+
+def fmt(x: float) -> str:
+    """A number as ``--set`` text: 12 significant digits, so 0.1 * 3 is written 0.3."""
+    text = f"{x:.12g}"
+    return "0" if text == "-0" else text
+
+
+def _number(text: str) -> float | None:
+    try:
+        x = float(text)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept parameter.
+
+    Attributes
+    ----------
+    path
+        The ``--set`` path, e.g. ``instruments.meti-chitose.rate``.
+    spec
+        The values as given on the command line.
+    values
+        The values as ``--set`` text, in the order given.
+    base
+        The instance's own value, as text ("" where the instance leaves it empty).
+    """
+
+    path: str
+    spec: str
+    values: tuple[str, ...]
+    base: str
+
+    @property
+    def numeric(self) -> bool:
+        return all(_number(v) is not None for v in self.values)
+
+    @property
+    def low(self) -> float:
+        return min(float(v) for v in self.values)
+
+    @property
+    def high(self) -> float:
+        return max(float(v) for v in self.values)
+
+
+def _range(where: str, parts: list[str], percent: bool) -> list[float]:
+    nums = []
+    for part in parts:
+        text = part.strip()
+        if percent:
+            if not text.endswith("%"):
+                raise InputError(Problem(where, f"'{part}' is not a percentage",
+                                         "write a band with % on every part, e.g. -20%:+20%:10%"))
+            text = text[:-1]
+        x = _number(text)
+        if x is None:
+            raise InputError(Problem(where, f"'{part}' is not a number",
+                                     "write START:STOP:STEP, e.g. 0:0.5:0.05, or a band such as -20%:+20%:10%"))
+        nums.append(x / 100 if percent else x)
+    start, stop, step = nums
+    if step <= 0:
+        raise InputError(Problem(where, f"step {parts[2]} is not positive", "give a step above zero"))
+    if stop < start:
+        raise InputError(Problem(where, f"stops ({parts[1]}) below where it starts ({parts[0]})",
+                                 "write the smaller value first"))
+    count = math.floor((stop - start) / step + 1e-9) + 1
+    if count > MAX_CASES:
+        raise InputError(Problem(where, f"gives {count:,} values", "choose a larger step"))
+    return [start + k * step for k in range(count)]
+
+
+def parse_axis(text: str, paths: dict[str, str]) -> Axis:
+    """Parse one ``--param PATH=SPEC`` against the instance's parameters (``paths``)."""
+    if "=" not in text:
+        raise InputError(Problem(f"--param {text}", "has no '='",
+                                 "write PATH=SPEC, e.g. instruments.meti-chitose.rate=0:0.6:0.05"))
+    path, spec = (t.strip() for t in text.split("=", 1))
+    where = f"--param {path}"
+    if path not in paths:
+        raise InputError(Problem(where, "no such parameter", suggest(path, paths, "list them with `siting params`")))
+    if not spec:
+        raise InputError(Problem(where, "has no values after '='",
+                                 "give a list (0.4,0.5), a range (0:0.5:0.05) or a band (-20%:+20%:10%)"))
+    base = paths[path] if paths[path] not in ("None", "nan") else ""
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) != 3:
+            raise InputError(Problem(where, f"'{spec}' is not START:STOP:STEP",
+                                     "write e.g. 0:0.5:0.05, or a band such as -20%:+20%:10%"))
+        percent = any(p.strip().endswith("%") for p in parts)
+        steps = _range(where, parts, percent)
+        if percent:
+            b = _number(base)
+            if b is None or b == 0:
+                shown = f"'{base}'" if base else "empty"
+                raise InputError(Problem(where, f"a band needs a non-zero number to scale, and the instance's "
+                                                f"value is {shown}", "give a list or a range instead"))
+            values = [fmt(b * (1 + f)) for f in steps]
+        else:
+            values = [fmt(x) for x in steps]
+    else:
+        values = [v.strip() for v in spec.split(",")]
+        if any(v == "" for v in values):
+            raise InputError(Problem(where, f"'{spec}' has an empty value", "separate values by single commas"))
+    if len(set(values)) != len(values):
+        raise InputError(Problem(where, f"'{spec}' repeats a value", "give each value once"))
+    return Axis(path=path, spec=spec, values=tuple(values), base=base)
+
+
+def plan_cases(axes: list[Axis], method: str, samples: int | None = None, seed: int = 0) -> list[tuple[str, ...]]:
+    """The cases of a sweep, each a tuple of ``PATH=VALUE`` assignments.
+
+    ``grid`` is every combination; ``oat`` is the base case (no assignment) and then each
+    parameter alone at each of its values; ``lhs`` draws ``samples`` points of a Latin hypercube
+    over each parameter's range (smallest to largest value given), seeded by ``seed``.
+    """
+    if method == "grid":
+        combos = list(itertools.product(*[a.values for a in axes]))
+        if len(combos) > MAX_CASES:
+            raise InputError(Problem("--method grid", f"gives {len(combos):,} cases",
+                                     "use fewer values, or --method lhs with --samples"))
+        return [tuple(f"{a.path}={v}" for a, v in zip(axes, combo)) for combo in combos]
+    if method == "oat":
+        cases: list[tuple[str, ...]] = [()]
+        for a in axes:
+            b = _number(a.base)
+            for v in a.values:
+                same = v == a.base or (b is not None and _number(v) == b)
+                if not same:
+                    cases.append((f"{a.path}={v}",))
+        return cases
+    if method == "lhs":
+        from scipy.stats import qmc
+
+        if not samples or samples < 1:
+            raise InputError(Problem("--method lhs", "needs the number of cases", "add --samples N, e.g. --samples 50"))
+        for a in axes:
+            if not a.numeric or a.low == a.high:
+                raise InputError(Problem(f"--param {a.path}", "a Latin hypercube needs a numeric range",
+                                         "give at least two numbers, e.g. 0.4,0.6 or 0.4:0.6:0.1"))
+        try:
+            sampler = qmc.LatinHypercube(d=len(axes), rng=np.random.default_rng(seed))
+        except TypeError:  # scipy before 1.15 names it seed
+            sampler = qmc.LatinHypercube(d=len(axes), seed=np.random.default_rng(seed))
+        unit = sampler.random(samples)
+        return [tuple(f"{a.path}={fmt(a.low + u * (a.high - a.low))}" for a, u in zip(axes, point))
+                for point in unit]
+    raise InputError(Problem(f"--method {method}", "unknown method", "use grid, oat or lhs"))
+
+
+# --- one case ------------------------------------------------------------------------------------
+
+def case_row(run: Run) -> dict:
+    """The sweep row of one solved case: status, objective, gap, the plan by site, outlay, unmet."""
+    out = run.outcome
+    row: dict = {"status": out.status, "objective": out.objective, "best_bound": out.best_bound,
+                 "mip_gap": out.mip_gap}
+    sites = list(run.data.sites["site"])
+    res = run.results
+    if res is None:
+        row["sites_open"] = ""
+        row["note"] = out.termination
+    else:
+        t = res.tables["sites"]
+        opened = [s for s, o in zip(t["site"], t["open"]) if o]
+        row["sites_open"] = "+".join(opened) if opened else "none"
+        for s, o in zip(t["site"], t["open"]):
+            row[f"open_{s}"] = int(o)
+        for s, c in zip(t["site"], t["capacity_wafers_per_year"]):
+            row[f"capacity_{s}"] = float(c)
+        for s, v in zip(t["site"], t["local_share"]):
+            row[f"local_share_{s}"] = float(v)
+        subs = res.tables["subsidies"]
+        row["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
+        row["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
+        row["unmet_demand"] = float(res.tables["unmet"]["unmet_wafers_per_year"].sum())
+        row["checks_passed"] = not run.violations
+        row["note"] = "; ".join(run.violations)
+    row["solve_seconds"] = run.times.get("solve", 0.0)
+    row["_sites"] = sites
+    return row
+
+
+class CaseSolver:
+    """Solves cases of one instance; one per worker process, holding what cases share."""
+
+    def __init__(self, raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...] = ()):
+        self.raw = raw
+        self.options = options
+        self.fixed = tuple(fixed)
+        self.cache = TypingCache()
+
+    def __call__(self, case_id: str, sets: tuple[str, ...]) -> dict:
+        """Solve one case and return its record; an error is recorded, not raised."""
+        t0 = time.perf_counter()
+        try:
+            run = run_case(self.raw, self.options, sets=self.fixed + tuple(sets), duals=False, cache=self.cache)
+            row = case_row(run)
+        except SitingError as exc:
+            row = {"status": "error", "note": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - a failed case is recorded and the sweep goes on
+            row = {"status": "error", "note": f"internal error: {type(exc).__name__}: {exc}"}
+        row["case_seconds"] = time.perf_counter() - t0
+        return {"id": case_id, "sets": list(sets), "row": row}
+
+
+_WORKER: CaseSolver | None = None
+
+
+def _init_worker(raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...]) -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool; a worker must not turn it into a
+    # half-solved case that looks finished
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _WORKER
+    _WORKER = CaseSolver(raw, options, fixed)
+
+
+def _solve_in_worker(case: tuple[str, tuple[str, ...]]) -> dict:
+    assert _WORKER is not None
+    return _WORKER(*case)
+
+
+def _solve_on_cluster(solver: CaseSolver, case_id: str, sets: tuple[str, ...]) -> dict:
+    return solver(case_id, sets)
+
+
+# --- the sweep -----------------------------------------------------------------------------------
+
+@dataclass
+class Sweep:
+    """A planned sweep and where it is written."""
+
+    raw: RawInstance
+    axes: list[Axis]
+    method: str
+    cases: list[tuple[str, ...]]
+    options: SolverOptions
+    out: Path
+    fixed: tuple[str, ...] = ()
+    seed: int = 0
+    samples: int | None = None
+    records: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list[str]:
+        width = max(4, len(str(len(self.cases))))
+        return [f"c{k:0{width}d}" for k in range(1, len(self.cases) + 1)]
+
+    def plan(self) -> dict:
+        """The content of ``sweep.json``: everything that decides the cases and their answers."""
+        return {
+            "instance": {"name": self.raw.name, "path": str(self.raw.path), "sha256": self.raw.sha256},
+            "method": self.method, "seed": self.seed if self.method == "lhs" else None,
+            "samples": self.samples if self.method == "lhs" else None,
+            "fixed": list(self.fixed),
+            "params": [{"path": a.path, "spec": a.spec, "base": a.base, "values": list(a.values)} for a in self.axes],
+            "solver_options": self.options.highs_options(),
+            "cases": [{"id": i, "sets": list(c)} for i, c in zip(self.ids, self.cases)],
+        }
+
+
+def prepare(sweep: Sweep) -> list[tuple[str, tuple[str, ...]]]:
+    """Write or check ``sweep.json``, read the cases already solved, and return those still to solve.
+
+    Raises
+    ------
+    InputError
+        If ``out`` holds a different sweep (other instance, parameters, values or options).
+    """
+    out = sweep.out
+    plan = sweep.plan()
+    plan_file = out / "sweep.json"
+    if plan_file.is_file():
+        try:
+            old = json.loads(plan_file.read_text(encoding="utf-8"))
+        except ValueError:
+            old = None
+        if old != json.loads(json.dumps(plan)):
+            raise InputError(Problem(f"--out {out}", "holds a different sweep (instance, parameters, values or "
+                                                     "solver options differ)",
+                                     "choose another --out, or delete the folder to start over"))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cases").mkdir(exist_ok=True)
+    # the folder is about to change: without a manifest it is visibly incomplete until the end
+    (out / "manifest.json").unlink(missing_ok=True)
+    atomic_write(plan_file, json.dumps(plan, indent=2) + "\n")
+    todo = []
+    for case_id, sets in zip(sweep.ids, sweep.cases):
+        record = _read_record(out / "cases" / f"{case_id}.json")
+        if record is not None and record.get("sets") == list(sets):
+            sweep.records[case_id] = record
+        else:
+            todo.append((case_id, sets))
+    return todo
+
+
+def _read_record(path: Path) -> dict | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("row"), dict) else None
+
+
+def _save(sweep: Sweep, record: dict) -> None:
+    record["row"].pop("_sites", None)
+    atomic_write(sweep.out / "cases" / f"{record['id']}.json", json.dumps(_jsonable(record), indent=1) + "\n")
+    sweep.records[record["id"]] = record
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return None if math.isnan(v) or math.isinf(v) else v
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | None = None, progress=None) -> None:
+    """Solve ``todo`` and write each case as it finishes; ``progress(record)`` is called after each.
+
+    ``workers`` local processes (1: in this process), or the workers of the Dask scheduler at
+    ``scheduler``. On Ctrl-C the workers are stopped and every case finished so far is kept.
+    """
+    if not todo:
+        return
+    args = (sweep.raw, sweep.options, sweep.fixed)
+    if scheduler:
+        _solve_with_dask(sweep, todo, scheduler, progress)
+        return
+    if workers <= 1 or len(todo) == 1:
+        solver = CaseSolver(*args)
+        for case_id, sets in todo:
+            record = solver(case_id, sets)
+            _save(sweep, record)
+            if progress:
+                progress(record)
+        return
+    import multiprocessing
+
+    # spawn: a fresh interpreter per worker, safe whatever threads this process holds
+    ctx = multiprocessing.get_context("spawn")
+    pool = ctx.Pool(min(workers, len(todo)), initializer=_init_worker, initargs=args)
+    try:
+        for record in pool.imap_unordered(_solve_in_worker, todo, chunksize=1):
+            _save(sweep, record)
+            if progress:
+                progress(record)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _solve_with_dask(sweep: Sweep, todo: list, address: str, progress) -> None:
+    where = f"--scheduler {address}"
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise InputError(Problem(where, "needs the Dask distributed package",
+                                 "install it with `pip install 'siting[cluster]'`")) from None
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise InputError(Problem(where, f"cannot reach the scheduler ({exc})",
+                                 "start one with `dask scheduler` and workers with `dask worker ADDRESS`")) from None
+    try:
+        solver = client.scatter(CaseSolver(sweep.raw, sweep.options, sweep.fixed), broadcast=True)
+        futures = [client.submit(_solve_on_cluster, solver, case_id, sets, pure=False) for case_id, sets in todo]
+        for fut in as_completed(futures):
+            record = fut.result()
+            _save(sweep, record)
+            if progress:
+                progress(record)
+    finally:
+        client.close()
+
+
+def table(sweep: Sweep) -> pd.DataFrame:
+    """One row per case, in plan order: parameter values, then the case's answers."""
+    sites = list(sweep_sites(sweep))
+    rows = []
+    for case_id, sets in zip(sweep.ids, sweep.cases):
+        record = sweep.records[case_id]
+        given = dict(s.split("=", 1) for s in sets)
+        row: dict = {"case": case_id}
+        for a in sweep.axes:
+            text = given.get(a.path, a.base)
+            row[a.path] = _number(text) if a.numeric and _number(text) is not None else text
+        r = record["row"]
+        row.update({k: r.get(k) for k in ("status", "objective", "best_bound", "mip_gap", "sites_open")})
+        for prefix in ("open", "capacity", "local_share"):
+            for s in sites:
+                row[f"{prefix}_{s}"] = r.get(f"{prefix}_{s}")
+        for k in ("government_outlay", "government_outlay_total", "unmet_demand", "checks_passed",
+                  "solve_seconds", "case_seconds", "note"):
+            row[k] = r.get(k)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    for s in sites:
+        df[f"open_{s}"] = df[f"open_{s}"].astype("Int64")
+    return df
+
+
+def sweep_sites(sweep: Sweep) -> list[str]:
+    """Site ids of the instance, in its order."""
+    df = sweep.raw.tables["sites"]
+    return [str(s) for s in df["id"]] if "id" in df.columns else []
+
+
+# --- switching points ----------------------------------------------------------------------------
+
+@dataclass
+class Switch:
+    """Where the set of open sites changes along one parameter."""
+
+    path: str
+    below: float
+    above: float
+    before: str
+    after: str
+    refined: bool = False
+
+    @property
+    def point(self) -> float:
+        return (self.below + self.above) / 2
+
+    def words(self) -> str:
+        """E.g. "chitose opens when instruments.meti-chitose.rate passes 0.42"."""
+        was, now = set(self.before.split("+")) - {"none", ""}, set(self.after.split("+")) - {"none", ""}
+        parts = [f"{s} opens" for s in sorted(now - was, key=self.after.find)]
+        parts += [f"{s} closes" for s in sorted(was - now, key=self.before.find)]
+        change = " and ".join(parts) or f"the plan changes from {self.before} to {self.after}"
+        if self.refined:
+            where = f"passes {fmt(self.point)} (within {fmt((self.above - self.below) / 2)})"
+        else:
+            where = f"passes a value between {fmt(self.below)} and {fmt(self.above)}"
+        return f"{change} when {self.path} {where}"
+
+
+def switching_points(df: pd.DataFrame, sweep: Sweep) -> list[Switch]:
+    """Consecutive cases along each parameter whose open sites differ (others at their base or only one axis)."""
+    switches = []
+    for a in sweep.axes:
+        if not a.numeric:
+            continue
+        if sweep.method == "oat":
+            others = [b.path for b in sweep.axes if b is not a]
+            mask = pd.Series(True, index=df.index)
+            for p in others:
+                base = next(b for b in sweep.axes if b.path == p).base
+                mask &= df[p].astype(str).map(lambda v, base=base: v == base or _number(v) == _number(base))
+            line = df[mask]
+        elif sweep.method == "grid" and len(sweep.axes) == 1:
+            line = df
+        else:
+            continue
+        line = line[line["status"].isin(SOLVED)].copy()
+        line["_x"] = line[a.path].astype(float)
+        line = line.sort_values("_x")
+        xs, pats = list(line["_x"]), list(line["sites_open"])
+        for k in range(1, len(xs)):
+            if pats[k] != pats[k - 1]:
+                switches.append(Switch(a.path, xs[k - 1], xs[k], pats[k - 1], pats[k]))
+    return switches
+
+
+def refine(sweep: Sweep, switch: Switch, tolerance: float) -> Switch:
+    """Bisect a switching point down to ``tolerance`` (each step one solve of the instance)."""
+    solver = CaseSolver(sweep.raw, sweep.options, sweep.fixed)
+    lo, hi = switch.below, switch.above
+    while hi - lo > 2 * tolerance:
+        mid = (lo + hi) / 2
+        row = solver("refine", (f"{switch.path}={fmt(mid)}",))["row"]
+        if row.get("status") not in SOLVED:
+            break
+        if row["sites_open"] == switch.before:
+            lo = mid
+        elif row["sites_open"] == switch.after:
+            hi = mid
+        else:  # a third plan in between: two switches, keep the first
+            hi, switch = mid, Switch(switch.path, switch.below, mid, switch.before, row["sites_open"])
+    return Switch(switch.path, lo, hi, switch.before, switch.after, refined=True)
+
+
+def check_values(sweep: Sweep) -> None:
+    """Check every value of every parameter against the instance's rules before solving.
+
+    Each distinct value is checked once with the others at their base (for ``lhs``, the two
+    ends of each range), so a value that cannot be right stops the sweep at once, with exit 2.
+    """
+    problems: list[Problem] = []
+    cache = TypingCache()
+    for a in sweep.axes:
+        values = [fmt(a.low), fmt(a.high)] if sweep.method == "lhs" else list(a.values)
+        for v in values:
+            try:
+                load_case(sweep.raw, sweep.fixed + (f"{a.path}={v}",), cache)
+            except InputError as exc:
+                for p in exc.problems:
+                    said = p.problem if p.location.startswith("--set") else f"{p.location}: {p.problem}"
+                    problems.append(Problem(f"--param {a.path} value {v}", said, p.fix))
+    if problems:
+        raise InputError(problems)
+
+
+def parameter_paths(raw: RawInstance) -> dict[str, str]:
+    """Every path a sweep can vary (those of ``--set``), with the instance's values."""
+    return addressable_paths(raw)
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# --- outputs -------------------------------------------------------------------------------------
+
+def tornado_table(df: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
+    """For an ``oat`` sweep: the objective at each parameter's lowest and highest value."""
+    rows = []
+    for a in sweep.axes:
+        if not a.numeric:
+            continue
+        mine = df[df["case"].isin([i for i, c in zip(sweep.ids, sweep.cases) if c and c[0].startswith(a.path + "=")])]
+        mine = mine[mine["status"].isin(SOLVED)]
+        if mine.empty:
+            continue
+        lo, hi = mine.loc[mine[a.path].astype(float).idxmin()], mine.loc[mine[a.path].astype(float).idxmax()]
+        rows.append({"parameter": a.path, "base_value": _number(a.base), "low_value": float(lo[a.path]),
+                     "high_value": float(hi[a.path]), "at_low": lo["objective"], "at_high": hi["objective"]})
+    out = pd.DataFrame(rows, columns=["parameter", "base_value", "low_value", "high_value", "at_low", "at_high"])
+    out["swing"] = (out["at_high"] - out["at_low"]).abs()
+    return out.sort_values("swing", ascending=False).reset_index(drop=True)
+
+
+@dataclass
+class Finished:
+    """What :func:`finish` wrote and found."""
+
+    table: pd.DataFrame
+    switches: list[Switch]
+    tornado: pd.DataFrame | None
+    files: list[str]
+
+
+def finish(sweep: Sweep, money: str, command: list[str], refine_tolerance: float | None = None) -> Finished:
+    """Write the tables, plots and, last, ``manifest.json`` from the case files."""
+    from siting.report import charts
+    from siting.report.write import manifest_base
+
+    out = sweep.out
+    df = table(sweep)
+    files = []
+
+    def put(name: str, content: str | bytes) -> None:
+        atomic_write(out / name, content)
+        files.append(name)
+
+    put("sweep.csv", df.to_csv(index=False, float_format="%.10g"))
+    buf = _parquet(df)
+    put("sweep.parquet", buf)
+    switches = switching_points(df, sweep)
+    if refine_tolerance:
+        switches = [refine(sweep, s, refine_tolerance) for s in switches]
+    if switches:
+        put("switching.csv", pd.DataFrame([{
+            "parameter": s.path, "below": s.below, "above": s.above, "point": s.point,
+            "refined": s.refined, "before": s.before, "after": s.after, "words": s.words()} for s in switches
+        ]).to_csv(index=False, float_format="%.10g"))
+    sites = sweep_sites(sweep)
+    tor = None
+    numeric = [a for a in sweep.axes if a.numeric]
+    if sweep.method == "oat":
+        tor = tornado_table(df, sweep)
+        base = df[df["case"] == sweep.ids[0]]
+        if len(tor) and base["status"].iloc[0] in SOLVED:
+            put("tornado.csv", tor.to_csv(index=False, float_format="%.10g"))
+            put("tornado.png", charts.tornado(tor, float(base["objective"].iloc[0]), money))
+        for a in numeric:
+            line = df[df["case"].isin([sweep.ids[0]] + [i for i, c in zip(sweep.ids, sweep.cases)
+                                                         if c and c[0].startswith(a.path + "=")])]
+            if line["status"].isin(SOLVED).sum() > 1:
+                put(f"sweep-{_safe(a.path)}.png",
+                    charts.sweep_line(line, a.path, sites, [s for s in switches if s.path == a.path], money))
+    elif sweep.method == "grid" and len(sweep.axes) == 1 and numeric:
+        if df["status"].isin(SOLVED).sum() > 1:
+            put("sweep.png", charts.sweep_line(df, sweep.axes[0].path, sites, switches, money))
+    elif sweep.method == "grid" and len(sweep.axes) == 2 and len(numeric) == 2:
+        put("sweep-heatmap.png", charts.sweep_heatmap(df, sweep.axes[0].path, sweep.axes[1].path))
+    manifest = manifest_base(load_case(sweep.raw, sweep.fixed), sweep.options, command)
+    manifest["files"] = ["sweep.json", "cases/", *files]
+    manifest["cases"] = {"total": len(sweep.cases), "by_status": df["status"].value_counts().to_dict()}
+    atomic_write(out / "manifest.json", json.dumps(_jsonable(manifest), indent=2) + "\n")
+    return Finished(table=df, switches=switches, tornado=tor, files=files)
+
+
+def _parquet(df: pd.DataFrame) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def _safe(path: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in path)
