@@ -231,7 +231,7 @@ def _sweep(args, argv: list[str]) -> int:
     where = f"on the Dask scheduler {args.scheduler}" if args.scheduler else \
         f"with {used} worker{'s' if used > 1 else ''}"
     console.print(f"{len(cases)} cases ({args.method}); {done_before} already solved in {out}/, "
-                  f"{len(todo)} to solve {where}")
+                  f"{len(todo)} to solve {where}", soft_wrap=True)
     failed = sum(1 for r in sweep.records.values() if r["row"].get("status") == "error")
     err = make_console()
     err.file = sys.stderr
@@ -257,7 +257,7 @@ def _sweep(args, argv: list[str]) -> int:
     money = base.settings.money_label
     finished = sw.finish(sweep, money, ["siting", *argv], refine_tolerance=args.refine)
     _print_sweep(console, sweep, finished, money)
-    console.print(f"results written to {out}/ ({', '.join(finished.files)})")
+    console.print(f"results written to {out}/ ({', '.join(finished.files)})", soft_wrap=True)
     return EXIT_ERROR if failed else EXIT_OK
 
 

@@ -491,7 +491,9 @@ class Switch:
         parts += [f"{s} closes" for s in sorted(was - now, key=self.before.find)]
         change = " and ".join(parts) or f"the plan changes from {self.before} to {self.after}"
         if self.refined:
-            where = f"passes {fmt(self.point)} (within {fmt((self.above - self.below) / 2)})"
+            half = (self.above - self.below) / 2
+            digits = max(0, math.ceil(-math.log10(half))) if half > 0 else 12
+            where = f"passes {fmt(round(self.point, digits))} (within {fmt(half)})"
         else:
             where = f"passes a value between {fmt(self.below)} and {fmt(self.above)}"
         return f"{change} when {self.path} {where}"

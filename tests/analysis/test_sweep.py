@@ -1,0 +1,291 @@
+"""Sweeps: parameter specs, case plans, rows that equal separate solves, switching points against a
+hand-solved break-even, resuming after a kill, and the same table from serial, parallel and Dask runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting.analysis.sweep import parse_axis, plan_cases
+from siting.cli import main
+from siting.errors import InputError
+from tests.helpers import write_instance
+
+#: Two sites for 100 wafers. a's module costs 125, b's 95 (CRF 1, plain USD); a grant at a with
+#: rate r pays 125 r, so a costs 125 (1 - r) and wins once 125 (1 - r) < 95: r > 30/125 = 0.24.
+FLIP = {
+    "sites": """
+        id,country,lat,lon
+        a,JP,33.0,131.0
+        b,US,33.5,-112.0
+    """,
+    "products": "id\nchip",
+    "modules": """
+        site,product,wafers_per_module,capex_per_module,max_modules
+        a,chip,100,125,1
+        b,chip,100,95,1
+    """,
+    "markets": """
+        id,country,lat,lon
+        m,JP,35.0,137.0
+    """,
+    "demand": """
+        market,product,wafers_per_year
+        m,chip,100
+    """,
+    "instruments": """
+        id,kind,site,rate
+        grant,capex_grant,a,0.1
+    """,
+}
+BREAK_EVEN = 30 / 125
+TIMES = ["solve_seconds", "case_seconds"]
+
+
+@pytest.fixture
+def flip(tmp_path) -> Path:
+    return write_instance(tmp_path / "flip", FLIP)
+
+
+def sweep(*args: str) -> int:
+    return main(["sweep", *args])
+
+
+def answers(folder: Path) -> pd.DataFrame:
+    """The sweep table without the columns that hold times."""
+    return pd.read_csv(folder / "sweep.csv").drop(columns=TIMES)
+
+
+PATHS = {"instruments.grant.rate": "0.1", "modules.a/chip.capex_per_module": "125", "settings.local_rule": "country",
+         "settings.firm_budget": "None"}
+
+
+@pytest.mark.parametrize("spec, values", [
+    ("0.4,0.5,0.6", ("0.4", "0.5", "0.6")),
+    ("0:0.3:0.1", ("0", "0.1", "0.2", "0.3")),          # both ends, 0.1 * 3 written as 0.3
+    ("0:0.25:0.1", ("0", "0.1", "0.2")),                # a stop between steps is not passed
+    ("0.2:0.2:0.1", ("0.2",)),
+])
+def test_lists_and_ranges(spec, values):
+    assert parse_axis(f"instruments.grant.rate={spec}", PATHS).values == values
+
+
+def test_band_scales_the_instance_value():
+    """-20%:+20%:10% around 125 is 100, 112.5, 125, 137.5, 150."""
+    axis = parse_axis("modules.a/chip.capex_per_module=-20%:+20%:10%", PATHS)
+    assert [float(v) for v in axis.values] == [100, 112.5, 125, 137.5, 150]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("instruments.grant.rat=0,1", "--param instruments.grant.rat | no such parameter; did you mean "
+                                  "'instruments.grant.rate'?"),
+    ("instruments.grant.rate", "--param instruments.grant.rate | has no '='; write PATH=SPEC, e.g. "
+                               "instruments.meti-chitose.rate=0:0.6:0.05"),
+    ("instruments.grant.rate=0:1", "--param instruments.grant.rate | '0:1' is not START:STOP:STEP; write e.g. "
+                                   "0:0.5:0.05, or a band such as -20%:+20%:10%"),
+    ("instruments.grant.rate=0:1:0", "--param instruments.grant.rate | step 0 is not positive; give a step above "
+                                     "zero"),
+    ("instruments.grant.rate=1:0:0.1", "--param instruments.grant.rate | stops (0) below where it starts (1); "
+                                       "write the smaller value first"),
+    ("instruments.grant.rate=0:x:0.1", "--param instruments.grant.rate | 'x' is not a number; write "
+                                       "START:STOP:STEP, e.g. 0:0.5:0.05, or a band such as -20%:+20%:10%"),
+    ("settings.firm_budget=-10%:10%:10%", "--param settings.firm_budget | a band needs a non-zero number to "
+                                          "scale, and the instance's value is empty; give a list or a range "
+                                          "instead"),
+    ("instruments.grant.rate=0.1,,0.2", "--param instruments.grant.rate | '0.1,,0.2' has an empty value; "
+                                        "separate values by single commas"),
+    ("instruments.grant.rate=0.1,0.1", "--param instruments.grant.rate | '0.1,0.1' repeats a value; give each "
+                                       "value once"),
+])
+def test_bad_specs_are_one_line_each(text, message):
+    with pytest.raises(InputError) as err:
+        parse_axis(text, PATHS)
+    assert str(err.value) == message
+
+
+def test_grid_oat_and_lhs_plans():
+    rate = parse_axis("instruments.grant.rate=0,0.1,0.2", PATHS)
+    capex = parse_axis("modules.a/chip.capex_per_module=100,125", PATHS)
+    assert len(plan_cases([rate, capex], "grid")) == 6
+    # one at a time: the base case, then each value that differs from the instance's own
+    assert plan_cases([rate, capex], "oat") == [
+        (), ("instruments.grant.rate=0",), ("instruments.grant.rate=0.2",), ("modules.a/chip.capex_per_module=100",)]
+    a = plan_cases([rate, capex], "lhs", samples=10, seed=7)
+    assert a == plan_cases([rate, capex], "lhs", samples=10, seed=7)
+    assert a != plan_cases([rate, capex], "lhs", samples=10, seed=8)
+    # a Latin hypercube puts exactly one sample in each tenth of every range
+    for k, (lo, hi) in enumerate([(0, 0.2), (100, 125)]):
+        x = np.array([float(case[k].split("=")[1]) for case in a])
+        assert sorted(np.floor((x - lo) / (hi - lo) * 10).astype(int)) == list(range(10))
+
+
+def test_rows_equal_separate_solve_runs(flip, tmp_path):
+    """Every row of a 2 x 2 grid equals `siting solve --set` of the same values."""
+    out = tmp_path / "sweep"
+    assert sweep(str(flip), "--param", "instruments.grant.rate=0.1,0.3",
+                 "--param", "modules.b/chip.capex_per_module=95,80", "--workers", "1", "--out", str(out)) == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert len(table) == 4
+    for _, row in table.iterrows():
+        sets = [f"instruments.grant.rate={row['instruments.grant.rate']:g}",
+                f"modules.b/chip.capex_per_module={row['modules.b/chip.capex_per_module']:g}"]
+        one = tmp_path / f"solve-{row['case']}"
+        assert main(["solve", str(flip), "--out", str(one), *sum((["--set", s] for s in sets), [])]) == 0
+        summary = json.loads((one / "summary.json").read_text())
+        assert row["objective"] == pytest.approx(summary["objective"], rel=1e-12)
+        assert row["status"] == summary["status"]
+        opened = [s["id"] for s in summary["sites"] if s["open"]]
+        assert row["sites_open"] == "+".join(opened)
+        for s in summary["sites"]:
+            assert row[f"open_{s['id']}"] == int(s["open"])
+            assert row[f"capacity_{s['id']}"] == pytest.approx(sum(s["capacity"].values()))
+        assert row["government_outlay"] == pytest.approx(summary["government_outlay"])
+        assert row["unmet_demand"] == pytest.approx(summary["unmet_demand"])
+
+
+def test_switching_point_matches_the_hand_solved_break_even(flip, tmp_path, capsys):
+    """a opens once the grant rate passes 30/125 = 0.24; the sweep brackets it, --refine pins it."""
+    out = tmp_path / "sweep"
+    assert sweep(str(flip), "--param", "instruments.grant.rate=0:0.45:0.15", "--workers", "1",
+                 "--refine", "0.0005", "--out", str(out)) == 0
+    printed = capsys.readouterr().out
+    points = pd.read_csv(out / "switching.csv")
+    assert len(points) == 1
+    p = points.iloc[0]
+    assert (p["below"], p["above"]) == (pytest.approx(BREAK_EVEN, abs=5e-4), pytest.approx(BREAK_EVEN, abs=5e-4))
+    assert p["below"] <= BREAK_EVEN + 1e-12 and p["above"] >= BREAK_EVEN - 1e-12
+    assert p["before"] == "b" and p["after"] == "a"
+    said = re.search(r"a opens and b closes when instruments.grant.rate passes ([0-9.]+) \(within ([0-9.]+)\)",
+                     printed)
+    assert said and abs(float(said[1]) - BREAK_EVEN) <= float(said[2]) + 1e-4
+    assert (out / "sweep.png").stat().st_size > 0
+    # without --refine the grid brackets it between the two cases around 0.24
+    out2 = tmp_path / "coarse"
+    assert sweep(str(flip), "--param", "instruments.grant.rate=0:0.45:0.15", "--workers", "1", "--out", str(out2)) == 0
+    coarse = pd.read_csv(out2 / "switching.csv").iloc[0]
+    assert (coarse["below"], coarse["above"]) == (pytest.approx(0.15), pytest.approx(0.3))
+
+
+def test_oat_tornado_and_two_parameter_heatmap(flip, tmp_path):
+    out = tmp_path / "oat"
+    assert sweep(str(flip), "--method", "oat", "--param", "instruments.grant.rate=0:0.4:0.2",
+                 "--param", "modules.b/chip.capex_per_module=-20%:+20%:20%", "--workers", "1", "--out", str(out)) == 0
+    tor = pd.read_csv(out / "tornado.csv").set_index("parameter")
+    # rate 0 -> b at 95; rate 0.4 -> a at 75. b's capex 76 -> b at 76; 114 -> a at 112.5
+    assert tor.loc["instruments.grant.rate", ["at_low", "at_high"]].tolist() == pytest.approx([95, 75])
+    assert tor.loc["modules.b/chip.capex_per_module", ["at_low", "at_high"]].tolist() == pytest.approx([76, 112.5])
+    assert (out / "tornado.png").is_file()
+    grid = tmp_path / "grid"
+    assert sweep(str(flip), "--param", "instruments.grant.rate=0,0.4", "--param",
+                 "modules.b/chip.capex_per_module=76,114", "--workers", "1", "--out", str(grid)) == 0
+    assert (grid / "sweep-heatmap.png").is_file()
+    assert set(pd.read_parquet(grid / "sweep.parquet")["sites_open"]) == {"a", "b"}
+
+
+def test_parallel_and_serial_sweeps_give_the_same_table(flip, tmp_path):
+    args = ["--param", "instruments.grant.rate=0:0.5:0.05", "--param", "modules.b/chip.capex_per_module=80,95"]
+    assert sweep(str(flip), *args, "--workers", "1", "--out", str(tmp_path / "one")) == 0
+    assert sweep(str(flip), *args, "--workers", "2", "--out", str(tmp_path / "two")) == 0
+    pd.testing.assert_frame_equal(answers(tmp_path / "one"), answers(tmp_path / "two"))
+
+
+def test_dask_scheduler_gives_the_same_table_as_local_processes(flip, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    args = ["--param", "instruments.grant.rate=0:0.5:0.1"]
+    assert sweep(str(flip), *args, "--workers", "2", "--out", str(tmp_path / "local")) == 0
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        assert sweep(str(flip), *args, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")) == 0
+    pd.testing.assert_frame_equal(answers(tmp_path / "local"), answers(tmp_path / "dask"))
+
+
+def test_unreachable_scheduler_is_one_line(flip, tmp_path, capsys):
+    code = sweep(str(flip), "--param", "instruments.grant.rate=0,0.1", "--scheduler", "tcp://127.0.0.1:9",
+                 "--out", str(tmp_path / "x"))
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("--scheduler tcp://127.0.0.1:9 | cannot reach the scheduler")
+    assert "\n" not in err
+
+
+def test_a_bad_value_stops_the_sweep_before_any_case(flip, tmp_path, capsys):
+    out = tmp_path / "bad"
+    assert sweep(str(flip), "--param", "instruments.grant.rate=0.5,1.5", "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--param instruments.grant.rate value 1.5 | ")
+    assert not out.exists()
+
+
+def test_another_sweep_in_the_same_folder_is_refused(flip, tmp_path, capsys):
+    out = tmp_path / "s"
+    assert sweep(str(flip), "--param", "instruments.grant.rate=0,0.1", "--workers", "1", "--out", str(out)) == 0
+    assert sweep(str(flip), "--param", "instruments.grant.rate=0,0.2", "--workers", "1", "--out", str(out)) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"--out {out} | holds a different sweep (instance, parameters, values or solver options differ); "
+        "choose another --out, or delete the folder to start over")
+
+
+def test_a_failed_case_is_recorded_and_the_sweep_goes_on(flip, tmp_path, monkeypatch):
+    import siting.analysis.sweep as sw
+
+    real = sw.run_case
+
+    def flaky(raw, options, sets=(), **kw):
+        if "instruments.grant.rate=0.1" in sets:
+            raise RuntimeError("disk on fire")
+        return real(raw, options, sets=sets, **kw)
+
+    monkeypatch.setattr(sw, "run_case", flaky)
+    out = tmp_path / "s"
+    assert sweep(str(flip), "--param", "instruments.grant.rate=0,0.1,0.3", "--workers", "1", "--out", str(out)) == 1
+    table = pd.read_csv(out / "sweep.csv").set_index("instruments.grant.rate")
+    assert table.loc[0.1, "status"] == "error"
+    assert table.loc[0.1, "note"] == "internal error: RuntimeError: disk on fire"
+    assert list(table.loc[[0.0, 0.3], "sites_open"]) == ["b", "a"]
+    assert (out / "manifest.json").is_file()
+
+
+def _case_files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each saved case with the inode and modification time of its file."""
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (folder / "cases").glob("c*.json")}
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.15, 0.4])
+def test_killed_sweep_resumes_without_losing_or_repeating_a_case(flip, tmp_path, delay):
+    """SIGKILL the sweep (parent and workers) mid-run; a rerun solves exactly the missing cases."""
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "siting.cli", "sweep", str(flip), "--param", "instruments.grant.rate=0:0.6:0.02",
+           "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list((out / "cases").glob("c*.json")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = _case_files(out)
+    total = 31
+    assert 0 < len(before) < total, "the kill came too late to test anything"
+    for name in before:  # a saved case is whole: written to a temporary name and renamed
+        assert json.loads((out / "cases" / name).read_text())["row"]["status"] == "optimal"
+    assert not (out / "manifest.json").exists()
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(before)} already solved in {out}/, {total - len(before)} to solve" in again.stdout
+    after = _case_files(out)
+    assert len(after) == total
+    assert all(after[name] == before[name] for name in before), "a case saved before the kill was solved again"
+    table = pd.read_csv(out / "sweep.csv")
+    assert table["case"].is_unique and len(table) == total
+    assert (table["status"] == "optimal").all()
+    assert json.loads((out / "manifest.json").read_text())["cases"]["total"] == total
