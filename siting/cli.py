@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="an override for every case (repeatable)")
+    p.add_argument("--no-warm-start", action="store_true",
+                   help="do not start HiGHS from the base case's plan (by default every case does)")
     p.add_argument("--refine", type=float, metavar="TOL",
                    help="bisect each switching point to this tolerance (extra solves)")
     p.add_argument("--out", "-o", help="sweep folder (default results/<instance name>-sweep/)")
@@ -221,7 +223,7 @@ def _sweep(args, argv: list[str]) -> int:
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-sweep")
     check_out_dir(out, raw.root)
     sweep = sw.Sweep(raw=raw, axes=axes, method=args.method, cases=cases, options=options, out=out,
-                     fixed=tuple(args.set), seed=args.seed, samples=args.samples)
+                     fixed=tuple(args.set), seed=args.seed, samples=args.samples, warm_start=not args.no_warm_start)
     sw.check_values(sweep)
     todo = sw.prepare(sweep)
     workers = args.workers or sw.default_workers()

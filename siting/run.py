@@ -69,7 +69,7 @@ def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...
 
 
 def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), duals: bool = True,
-             cache: TypingCache | None = None) -> Run:
+             cache: TypingCache | None = None, start=None) -> Run:
     """Solve one case and extract its results.
 
     Parameters
@@ -84,6 +84,8 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         Whether to re-solve the fixed-integer LP for shadow prices.
     cache
         Typed tables to reuse across many cases of one instance (sweeps).
+    start
+        Column values of a solved neighbouring case, offered to HiGHS as a first incumbent.
 
     Raises
     ------
@@ -106,7 +108,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         return run
     sm = build_model(data)
     t2 = time.perf_counter()
-    outcome, compiled = solve_model(sm, options)
+    outcome, compiled = solve_model(sm, options, start)
     t3 = time.perf_counter()
     run = Run(instance=inst, data=data, model=sm, outcome=outcome, options=options, screens=findings)
     if outcome.has_solution and compiled is not None:

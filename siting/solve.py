@@ -251,8 +251,12 @@ def _release_memory() -> None:
         pass
 
 
-def solve_model(sm, options: SolverOptions) -> tuple[Outcome, Compiled | None]:
-    """Compile and solve; return the outcome and the compiled model (for duals and re-solves)."""
+def solve_model(sm, options: SolverOptions, start: np.ndarray | None = None) -> tuple[Outcome, Compiled | None]:
+    """Compile and solve; return the outcome and the compiled model (for duals and re-solves).
+
+    ``start`` is a solution of a model with the same columns (a neighbouring sweep case), given to
+    HiGHS as a starting incumbent; HiGHS checks it and ignores it if it is not feasible here.
+    """
     t0 = time.perf_counter()
     try:
         compiled = compile_model(sm)
@@ -264,6 +268,11 @@ def solve_model(sm, options: SolverOptions) -> tuple[Outcome, Compiled | None]:
     _release_memory()
     t1 = time.perf_counter()
     h = _highs(compiled, options)
+    if start is not None and len(start) == len(compiled.columns):
+        given = highspy.HighsSolution()
+        given.col_value = list(map(float, start))
+        given.value_valid = True
+        h.setSolution(given)
     # Ctrl-C cancels the solve and returns the incumbent (status "feasible", with its gap) instead
     # of losing the work done so far.
     h.HandleKeyboardInterrupt = True

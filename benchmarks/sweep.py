@@ -1,0 +1,110 @@
+"""Cases per second of a 100-case sweep of the flagship instance.
+
+Compares four ways of solving the same cases (the METI grant rate at Chitose from 0 to 0.99):
+
+* ``rebuild``: every case from the files, as 100 separate ``siting solve --set`` would
+  (read, check, derive, build, solve, extract, check the solution), in one process;
+* ``sweep, cold``: ``siting sweep`` in one worker without a starting plan: the instance read once,
+  tables that a case does not change typed once;
+* ``sweep``: the same, each case starting HiGHS from the base case's plan (the default);
+* ``sweep, 2 workers``: the default on two local processes.
+
+Per-case overhead is everything but HiGHS's own time (``case_seconds - solve_seconds``), as a
+median and as a share of HiGHS's time; the issue's targets are an overhead of at most 10% of
+HiGHS's time and a speed-up of at least 1.8x from one to two workers.
+
+Usage: ``python benchmarks/sweep.py [--cases 100] [--out benchmarks/out/sweep.csv]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from siting.analysis import sweep as sw  # noqa: E402
+from siting.instance.read import read_instance  # noqa: E402
+from siting.run import run_case  # noqa: E402
+from siting.solve import load_profile  # noqa: E402
+
+PARAM = "instruments.meti-chitose.rate"
+
+
+def measure(name: str, cases: list, records: list[dict], wall: float) -> dict:
+    solve = [r["row"]["solve_seconds"] for r in records]
+    case = [r["row"]["case_seconds"] for r in records]
+    over = [c - s for c, s in zip(case, solve)]
+    objectives = [r["row"].get("objective") for r in records]
+    return {"way": name, "cases": len(cases), "wall_s": wall, "cases_per_s": len(cases) / wall,
+            "highs_median_s": statistics.median(solve), "overhead_median_s": statistics.median(over),
+            "overhead_share": sum(over) / sum(solve), "objective_sum": sum(o for o in objectives if o is not None)}
+
+
+def rebuild(instance: Path, cases: list) -> dict:
+    options = load_profile("default")
+    records = []
+    start = time.perf_counter()
+    for sets in cases:
+        t0 = time.perf_counter()
+        run = run_case(instance, options, sets=list(sets), duals=False)
+        row = {"solve_seconds": run.times["solve"], "case_seconds": time.perf_counter() - t0,
+               "objective": run.outcome.objective}
+        records.append({"row": row})
+    return measure("rebuild", cases, records, time.perf_counter() - start)
+
+
+def sweep(instance: Path, axes: list, cases: list, workers: int, warm: bool, name: str) -> dict:
+    raw = read_instance(instance)
+    with tempfile.TemporaryDirectory() as tmp:
+        s = sw.Sweep(raw=raw, axes=axes, method="grid", cases=cases, options=load_profile("default"),
+                     out=Path(tmp) / "s", warm_start=warm)
+        todo = sw.prepare(s)
+        start = time.perf_counter()
+        sw.solve_cases(s, todo, workers=workers)
+        wall = time.perf_counter() - start
+        return measure(name, cases, list(s.records.values()), wall)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--instance", type=Path, default=ROOT / "instances" / "jasm")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "sweep.csv")
+    args = parser.parse_args()
+    raw = read_instance(args.instance)
+    step = 0.99 / (args.cases - 1)
+    axes = [sw.parse_axis(f"{PARAM}=0:0.99:{step:.12g}", sw.parameter_paths(raw))]
+    cases = sw.plan_cases(axes, "grid")[: args.cases]
+    rows = [rebuild(args.instance, cases),
+            sweep(args.instance, axes, cases, 1, False, "sweep, cold"),
+            sweep(args.instance, axes, cases, 1, True, "sweep"),
+            sweep(args.instance, axes, cases, 2, True, "sweep, 2 workers")]
+    cols = ["way", "cases", "wall_s", "cases_per_s", "highs_median_s", "overhead_median_s", "overhead_share",
+            "objective_sum"]
+    print(f"{'way':<18}" + "".join(f"{c:>18}" for c in cols[1:]))
+    for r in rows:
+        print(f"{r['way']:<18}" + "".join(f"{r[c]:>18.4f}" if isinstance(r[c], float) else f"{r[c]:>18}"
+                                          for c in cols[1:]))
+    one, two = rows[2], rows[3]
+    print(f"2 workers against 1: {two['cases_per_s'] / one['cases_per_s']:.2f}x (target 1.8x)")
+    print(f"sweep against rebuild: {one['cases_per_s'] / rows[0]['cases_per_s']:.2f}x; overhead "
+          f"{one['overhead_share']:.0%} of HiGHS's time (target at most 10%)")
+    print(f"starting from the base plan: HiGHS median {rows[1]['highs_median_s']:.3f} -> "
+          f"{rows[2]['highs_median_s']:.3f} s per case")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
