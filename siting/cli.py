@@ -285,7 +285,7 @@ def _print_sweep(console, sweep, finished, money: str) -> None:
     if finished.tornado is not None and len(finished.tornado):
         t = Table(title=f"Swing of the firm cost ({money}/yr)", title_justify="left")
         for c in ("parameter", "base", "low", "cost at low", "high", "cost at high", "swing"):
-            t.add_column(c, justify="left" if c == "parameter" else "right")
+            t.add_column(c, justify="left" if c == "parameter" else "right", overflow="fold")
         for _, r in finished.tornado.iterrows():
             t.add_row(r["parameter"], f"{r['base_value']:.6g}", f"{r['low_value']:.6g}", f"{r['at_low']:,.3f}",
                       f"{r['high_value']:.6g}", f"{r['at_high']:,.3f}", f"{r['swing']:,.3f}")

@@ -600,8 +600,10 @@ def tornado_table(df: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
     for a in sweep.axes:
         if not a.numeric:
             continue
-        mine = df[df["case"].isin([i for i, c in zip(sweep.ids, sweep.cases) if c and c[0].startswith(a.path + "=")])]
-        mine = mine[mine["status"].isin(SOLVED)]
+        # the base case counts: the instance's own value may be the lowest or highest
+        mine = df[df["case"].isin([sweep.ids[0]] + [i for i, c in zip(sweep.ids, sweep.cases)
+                                                    if c and c[0].startswith(a.path + "=")])]
+        mine = mine[mine["status"].isin(SOLVED) & mine[a.path].map(lambda v: _number(str(v)) is not None)]
         if mine.empty:
             continue
         lo, hi = mine.loc[mine[a.path].astype(float).idxmin()], mine.loc[mine[a.path].astype(float).idxmax()]

@@ -90,9 +90,10 @@ def tornado(swings: pd.DataFrame, base: float, money: str) -> bytes:
             if pd.isna(at):
                 continue
             ax.barh(k, at - base, left=base, color=colour, height=0.6)
-            ax.annotate(f"{value:.4g}", (at, k), xytext=(3 if at >= base else -3, 0), textcoords="offset points",
+            ax.annotate(f"{value:,.6g}", (at, k), xytext=(3 if at >= base else -3, 0), textcoords="offset points",
                         ha="left" if at >= base else "right", va="center", fontsize=8)
     ax.axvline(base, color="black", linewidth=1)
+    ax.margins(x=0.12)
     ax.set_yticks(range(len(s)), list(s["parameter"]))
     ax.set_xlabel(f"firm cost ({money}/yr); base case {base:,.1f}")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ("#1565c0", "#ef6c00")]
