@@ -78,7 +78,7 @@ def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
 
 def _supply(d: Derived) -> list[Finding]:
     hard = _hard_demand(d)
-    need = d.bom.assign(units=d.bom["units_per_wafer"] * d.bom["product"].map(hard).fillna(0.0))
+    need = d.bom.assign(units=d.bom["units_per_wafer"] * d.bom["product"].map(hard).astype(float).fillna(0.0))
     need = need.groupby("input")["units"].sum()
     offered = d.offers.groupby("input")["capacity"].sum()
     out = []
