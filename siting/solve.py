@@ -188,15 +188,61 @@ def compile_model(sm) -> Compiled:
     return Compiled(columns=cols, rows=info.rows, lp=lp, integer=integer, offset=offset)
 
 
+#: Where the coefficients of each row family come from in the input, to say what to rescale.
+ROW_SOURCES = {
+    "capacity": "modules.wafers_per_module", "concentration": "modules.wafers_per_module",
+    "input_balance": "bom.units_per_wafer", "output_balance": "bom.units_per_wafer",
+    "supplier_capacity": "offers.capacity", "local_share": "local_targets.target and offers.price_per_unit",
+    "supplier_share": "settings.max_supplier_share", "grant_rate": "instruments.rate and modules.capex_per_module",
+    "grant_cap": "instruments.cap", "lump_sum": "instruments.amount",
+    "firm_budget": "modules.capex_per_module and sites.fixed_cost", "module_site": "modules.max_modules",
+    "demand_balance": "demand.wafers_per_year", "demand_cover": "demand.wafers_per_year",
+    "route_link": "demand.wafers_per_year", "qualification_link": "offers.capacity",
+}
+#: Where the objective coefficient of each column family comes from.
+COST_SOURCES = {
+    "build": "sites.fixed_cost", "modules": "modules.capex_per_module", "qualify": "qualification.cost",
+    "payout": "instruments (payouts, annualised)", "produce": "modules.operating_cost_per_wafer, lanes and tariffs",
+    "purchase": "offers.price_per_unit, lanes and tariffs", "unmet": "demand.penalty_per_wafer",
+}
+
+
+def _family(item) -> str:
+    return item.parent_component().local_name if item is not None else "a linking row"
+
+
 def numerics_report(compiled: Compiled) -> list[str]:
-    """Coefficient ranges HiGHS may struggle with, as readable warnings."""
+    """Coefficient ranges HiGHS may struggle with, naming the input columns to rescale.
+
+    Reported before the solve when the nonzero coefficients of the matrix or the objective span
+    more than nine orders of magnitude; each end names the row (or column) family and the input
+    column its coefficient comes from.
+    """
     warnings = []
     lp = compiled.lp
+    col_of = np.repeat(np.arange(len(lp["start"]) - 1), np.diff(lp["start"]))
     for label, arr in (("matrix", lp["value"]), ("objective", lp["cost"])):
-        nz = np.abs(arr[(arr != 0) & np.isfinite(arr)])
-        if nz.size and nz.max() / nz.min() > 1e9:
-            warnings.append(f"{label} coefficients span {nz.min():.2g} to {nz.max():.2g}; "
-                            "rescale units (money_unit, input units) to narrow the range")
+        mags = np.abs(arr)
+        usable = (mags > 0) & np.isfinite(mags)
+        if not usable.any():
+            continue
+        where = np.flatnonzero(usable)
+        lo, hi = where[np.argmin(mags[where])], where[np.argmax(mags[where])]
+        if mags[hi] / mags[lo] <= 1e9:
+            continue
+
+        def name(pos: int, label: str = label) -> str:
+            if label == "objective":
+                fam = _family(compiled.columns[pos])
+                return f"{fam} costs, from {COST_SOURCES.get(fam, 'the data')}"
+            row = compiled.rows[lp["index"][pos]]
+            fam = _family(row[0] if row is not None else None)
+            col = _family(compiled.columns[col_of[pos]])
+            return f"{fam} rows x {col}, from {ROW_SOURCES.get(fam, 'the data')}"
+
+        warnings.append(f"{label} coefficients span {mags[lo]:.2g} ({name(lo)}) to {mags[hi]:.2g} ({name(hi)}); "
+                        "HiGHS may misjudge feasibility across such a range: restate one of these columns in "
+                        "larger or smaller units (money_unit for capital)")
     return warnings
 
 

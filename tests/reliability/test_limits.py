@@ -43,3 +43,21 @@ def test_time_limit_returns_the_incumbent_with_gap_and_bound(tmp_path, capsys):
     assert (out / "sites.csv").exists()
     headline = capsys.readouterr().out.splitlines()[0]
     assert "feasible" in headline and f"gap {summary['mip_gap']:.4%}" in headline
+
+
+def test_coefficients_across_ten_orders_of_magnitude_are_named_before_the_solve(tmp_path):
+    """A module of 1e6 wafers against 1e-5 units of an input per wafer spans 1e11 in one matrix:
+    the warning names both ends with the input columns that make them."""
+    from tests.helpers import solve, write_instance
+    from tests.model.test_hand_solved import LOCAL
+
+    tables = dict(LOCAL, modules="site,product,wafers_per_module,capex_per_module,max_modules\n"
+                                 "kumamoto,chip,1000000,100,1",
+                  bom="product,input,units_per_wafer\nchip,wafer,0.00001")
+    run = solve(write_instance(tmp_path, tables))
+    assert run.outcome.status == "optimal"
+    [line] = [w for w in run.outcome.numerics if w.startswith("matrix")]
+    assert line.startswith("matrix coefficients span 1e-05 (input_balance rows x ")
+    assert "from bom.units_per_wafer) to 1e+06 (capacity rows x modules, from modules.wafers_per_module)" in line
+    plain = solve(write_instance(tmp_path / "plain", LOCAL))
+    assert plain.outcome.numerics == []
