@@ -99,6 +99,7 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         } if len(shadow) else {}
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
     summary["screens"] = [f.as_dict() for f in run.screens]
+    summary["diagnosis"] = [f.as_dict() for f in run.diagnosis]
     summary["numerics"] = out.numerics
     summary["solver"] = {"name": "highs", "version": _version("highspy"), "options": out.options,
                          "nodes": out.nodes}
