@@ -164,7 +164,7 @@ def _validate(args) -> int:
 
 
 def _solve(args, argv: list[str]) -> int:
-    from siting.diagnose import likely_causes
+    from siting.diagnose import diagnose
     from siting.instance.read import read_instance
     from siting.report.console import headline, make_console, print_run
     from siting.report.write import check_out_dir, default_out_dir, summary_dict, write_run
@@ -183,8 +183,8 @@ def _solve(args, argv: list[str]) -> int:
     else:
         run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
     command = ["siting", *argv]
-    if run.outcome.status in ("infeasible", "unbounded") and run.model is not None:
-        run.outcome.termination += "; " + likely_causes(run, options)
+    if run.outcome.status == "infeasible" and not run.diagnosis:
+        diagnose(run, options)
     write_run(run, out, command)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))

@@ -1,49 +1,532 @@
-"""Name the rule family most likely behind an infeasible model.
+"""Infeasibility in the planner's words: which rules must give, and by how much.
 
-The model is re-solved with one family of business rules switched off at a time; a family whose
-removal makes the model feasible is a likely cause. This is a first answer in the planner's terms;
-it does not say by how much a rule must give.
+When HiGHS finds no plan and the pre-solve screens (:mod:`siting.instance.screens`) did not
+already explain why, the compiled model is solved again with the rows of every family of
+business rules made *elastic*: each row gets a non-negative slack column that lets it give, and
+the re-solve minimises the total slack. The rules are not written a second time: a slack is one
+extra column beside a row the model builder wrote, so the rules have one source of truth. The
+compiled matrix still holds the rows freed from Pyomo after compiling (route and qualification
+links), and they stay valid with slack, so the re-solve is the same model.
+
+How slack is measured
+---------------------
+Families have different units (shares, wafers, money, suppliers), so every slack is measured in
+percent of its rule's own level, and one percent of any rule weighs the same:
+
+=================  =========================================  ==========================================
+family             rows                                       100% of slack is
+=================  =========================================  ==========================================
+demand             ``demand_balance`` rows without a penalty  the product's demand that must be met
+local_share        ``local_share``                            the site's counted purchases at its
+                                                              reference output, valued at the cheapest
+                                                              offers (so one percent is about one point
+                                                              of share)
+supplier_share     ``supplier_share``                         the site's reference need of the input
+min_suppliers      ``min_suppliers``                          the number of suppliers required (k)
+concentration      ``concentration``                          the reference capacity (all demand)
+firm_budget        ``firm_budget``                            the budget
+supplier_capacity  ``supplier_capacity``                      the supplier's capacity
+=================  =========================================  ==========================================
+
+A site's reference output of a product is the lesser of its most capacity and the product's
+demand; a level of zero is replaced by the nearest sensible one (the input's need for a supplier
+with no capacity, the cheapest site for a budget of zero).
+
+The re-solve has two stages: the first minimises the total slack (a MIP: sites, modules and
+qualifications stay integer); the second holds the total at its minimum and minimises the firm's
+cost, so that the plan whose numbers are reported is the cheapest of the closest plans. For a
+share, the shortfall is linear in money (local purchases against the target times all counted
+purchases); with output fixed, the plan that minimises it also has the highest share.
+
+Rows that are physics or definitions stay hard: capacity, balances, links, module limits and
+subsidy terms (a grant's rate and cap, a lump sum: a plan can always take less). Subsidy
+conditions (a local share or utilisation a grant requires) will join as a family when conditional
+instruments exist. ``demand_cover`` is freed: it is a valid inequality only while demand must be
+met in full. HiGHS's irreducible infeasible sets are not used: HiGHS finds them for LPs only, and
+every siting model has binary site decisions.
 """
 
 from __future__ import annotations
 
-from siting.solve import SolverOptions, solve_model
+import logging
+import math
+import time
+from dataclasses import dataclass, replace
 
-#: Rule families that can be switched off, with the words a planner knows them by.
-FAMILIES = (
-    (("local_share",), "local-procurement targets"),
-    (("supplier_capacity",), "supplier capacities"),
-    (("supplier_share",), "the largest share per supplier (diversification)"),
-    (("min_suppliers",), "the minimum number of qualified suppliers"),
-    (("concentration",), "the concentration limits"),
-    (("firm_budget",), "the firm's capex budget"),
-    (("demand_balance", "demand_cover"), "demand that must be met in full (no unmet-demand penalty)"),
-)
+import highspy
+import numpy as np
+import pandas as pd
+
+from siting.instance.screens import Finding
+from siting.report.extract import read_solution
+from siting.solve import Compiled, SolverOptions, make_highs, set_values
+
+log = logging.getLogger(__name__)
+
+#: Constraint name -> rule family, in the order findings are listed.
+ELASTIC = {
+    "demand_balance": "demand",
+    "local_share": "local_share",
+    "supplier_share": "supplier_share",
+    "min_suppliers": "min_suppliers",
+    "concentration": "concentration",
+    "firm_budget": "firm_budget",
+    "supplier_capacity": "supplier_capacity",
+}
+#: Valid inequalities implied by demand that must be met: no longer valid once demand may give.
+FREED = ("demand_cover",)
+#: Slack below this many percent of a rule's level is solver tolerance, not a rule that gives.
+TOL_PERCENT = 1e-4
+FOUND_BY = "elastic re-solve"
 
 
-def likely_causes(run, options: SolverOptions, time_limit: float = 20.0) -> str:
-    """Return a sentence naming the families whose removal makes the model feasible."""
-    m = run.model.model
-    quick = options.model_copy(update={"time_limit": time_limit})
-    causes = []
-    # Without its demand rows any plan is feasible (build nothing), so demand is named only when
-    # no business rule alone explains the infeasibility.
-    for names, words in FAMILIES:
-        if names[0] == "demand_balance" and causes:
-            break
-        comps = [getattr(m, n) for n in names if hasattr(m, n)]
-        comps = [c for c in comps if len(c) > 0 and c.active]
-        if not comps:
-            continue
-        for c in comps:
-            c.deactivate()
-        try:
-            outcome, _ = solve_model(run.model, quick)
-        finally:
-            for c in comps:
-                c.activate()
-        if outcome.status in ("optimal", "feasible"):
-            causes.append(words)
-    if not causes:
-        return "no single rule family explains it: several rules conflict"
-    return "likely cause: " + "; or ".join(causes) + " (the model is feasible without it)"
+@dataclass(frozen=True)
+class Slack:
+    """One elastic row: its position in the matrix, family, Pyomo index and 100% level."""
+
+    row: int
+    family: str
+    index: object
+    level: float  # in the row's own units: the slack column's coefficient is +-level/100
+
+
+def diagnose(run, options: SolverOptions, time_limit: float = 30.0) -> list[Finding]:
+    """Find which rules must give, and by how much, for an infeasible run; store it on the run.
+
+    Sets ``run.diagnosis`` and appends the findings to ``run.outcome.termination``.
+
+    Parameters
+    ----------
+    run
+        A :class:`siting.run.Run` whose MIP HiGHS found infeasible (with its ``compiled`` model).
+    options
+        The run's solver options (one thread and the seed are kept).
+    time_limit
+        Seconds each of the two stages may take (at most the run's own limit).
+    """
+    t0 = time.perf_counter()
+    findings = elastic_findings(run, options, time_limit)
+    run.diagnosis = findings
+    run.times["diagnose"] = time.perf_counter() - t0
+    run.times["total"] = run.times.get("total", 0.0) + run.times["diagnose"]
+    if findings:
+        run.outcome.termination += "; elastic re-solve: " + "; ".join(f.message for f in findings)
+    elif run.compiled is not None:
+        limit = min(time_limit, options.time_limit or time_limit)
+        run.outcome.termination += f"; the elastic re-solve found no plan in {limit:g} s to say which rule must give"
+    return findings
+
+
+def elastic_findings(run, options: SolverOptions, time_limit: float = 30.0) -> list[Finding]:
+    """The rules with positive slack in the closest plan, in the planner's words.
+
+    Where the closest plan gives on demand that must be met, planners usually hold demand fixed,
+    so the rules that would have to give to meet it all follow as alternatives (re-solved with
+    demand hard), when some relaxation of the rules can meet it.
+    """
+    sm, compiled = run.model, run.compiled
+    if sm is None or compiled is None:
+        return []
+    limit = min(time_limit, options.time_limit) if options.time_limit else time_limit
+    quick = options.model_copy(update={"time_limit": limit})
+    rows = rows_by_family(compiled)
+    freed = [n for name in FREED for n, _ in rows[name]]
+    slacks = elastic_rows(sm, rows)
+    if not slacks:  # no business rule at all: the screens cover what physics alone rules out
+        return [Finding("infeasible", "numerics", (
+            "the model has no business rule that could give, so HiGHS's verdict comes from numerical trouble; see "
+            "the numerics warnings and rescale units (money_unit, input units)"), found_by=FOUND_BY)]
+    findings = closest_plan(sm, compiled, slacks, quick, freed)
+    if any(f.rule == "demand" for f in findings):
+        held = [s for s in slacks if s.family != "demand"]
+        findings += [replace(f, message="or, to meet all demand: " + f.message, alternative=True)
+                     for f in closest_plan(sm, compiled, held, quick, freed) if f.rule != "numerics"]
+    return findings
+
+
+def closest_plan(sm, compiled: Compiled, slacks: list[Slack], options: SolverOptions, freed=()) -> list[Finding]:
+    """Solve the elastic model over ``slacks`` (both stages) and explain the slack it needs."""
+    if not slacks:
+        return []
+    elastic = elastic_model(compiled, slacks, loosened_bounds(sm, compiled, slacks), freed)
+    first = _solve(elastic, options)
+    if first is None:
+        log.info("the elastic re-solve found no plan within %s s", options.time_limit)
+        return []
+    values, total, proven = first
+    if total <= TOL_PERCENT:
+        return [Finding("infeasible", "numerics", (
+            "with every rule elastic the re-solve finds a plan that breaks none, so HiGHS's verdict comes from "
+            "numerical trouble; see the numerics warnings and rescale units (money_unit, input units)"),
+            found_by=FOUND_BY)]
+    second = _solve(cheapest_within(elastic, compiled, total), options)
+    if second is not None:
+        values = second[0]
+    n = len(compiled.lp["cost"])
+    set_values(sm, compiled, values[:n])
+    return _explain(sm, slacks, values[n:], proven)
+
+
+def _levels(d) -> dict:
+    """Reference amounts the slacks are measured against (see the module docstring)."""
+    demand = d.demand.groupby(["product", "period", "scenario"])["wafers"].sum()
+    most_demand = demand.groupby(["product", "period"]).max()
+    mods = d.modules
+    ref_out = np.minimum(mods["wafers_per_module"].values * mods["max_modules"].values,
+                         [float(most_demand.get((p, t), 0.0)) for p, t in zip(mods["product"], mods["period"])])
+    use = mods[["site", "product", "period"]].assign(out=ref_out).merge(d.bom, on="product")
+    use["need"] = use["out"] * use["units_per_wafer"]
+    need = use.groupby(["site", "input", "period"])["need"].sum()
+    arcs = d.arcs
+    cheapest = arcs.groupby(["site", "input", "period"])["price"].min()
+    counts = arcs.groupby(["site", "input", "period"])["counts"].first()
+    value = (need * cheapest.reindex(need.index).fillna(0.0) * counts.reindex(need.index).fillna(False))
+    capacity = mods.assign(cap=mods["wafers_per_module"] * mods["max_modules"]).groupby(
+        ["product", "period"])["cap"].sum()
+    reference_capacity = float(np.minimum(capacity.reindex(most_demand.index).fillna(0.0), most_demand).sum())
+    hard = d.demand[np.isnan(d.demand["penalty"].values)]
+    site_capex = [f + (mods.loc[mods["site"] == s, "capex_per_module"].min() if (mods["site"] == s).any() else 0.0)
+                  for s, f in zip(d.sites["site"], d.sites["fixed_cost"])]
+    return {
+        "need": need,
+        "need_of_input": need.groupby(level=["input", "period"]).sum(),
+        "local_value": value.groupby(level=["site", "period"]).sum(),
+        "capacity": reference_capacity,
+        "hard": hard.groupby(["product", "period", "scenario"])["wafers"].sum(),
+        "cheapest_site": float(min(site_capex)) if site_capex else 1.0,
+    }
+
+
+def _positive(x: float, fallback: float = 1.0) -> float:
+    return float(x) if x > 0 and math.isfinite(x) else fallback
+
+
+def rows_by_family(compiled: Compiled) -> dict[str, list[tuple[int, object]]]:
+    """Row positions and indices of the elastic and freed families, in one pass over the rows."""
+    wanted = {*ELASTIC, *FREED}
+    out: dict[str, list[tuple[int, object]]] = {name: [] for name in wanted}
+    for n, row in enumerate(compiled.rows):
+        if row is not None:
+            name = row[0].parent_component().local_name
+            if name in wanted:
+                out[name].append((n, row[0].index()))
+    return out
+
+
+def elastic_rows(sm, rows: dict[str, list[tuple[int, object]]]) -> list[Slack]:
+    """Every row of an elastic family, with the level one hundred percent of its slack stands for."""
+    m, d = sm.model, sm.data
+    ref = _levels(d)
+    scale = sm.row_scale.get("local_share", {})
+    k_of = {(s, i): float(k) for s, i, k in d.min_suppliers[["site", "input", "k"]].itertuples(index=False)}
+    demand_key = list(d.demand[["product", "period", "scenario"]].itertuples(index=False, name=None))
+    arc_key = list(d.arcs[["site", "input", "period"]].itertuples(index=False, name=None))
+    offer_cap = d.offers["capacity"].tolist()
+    offer_key = list(d.offers[["input", "period"]].itertuples(index=False, name=None))
+    unmet = set(m.UNMET)
+    out = []
+    for name, family in ELASTIC.items():
+        for n, idx in rows[name]:
+            if family == "demand":
+                if idx in unmet:  # a penalised row: its unmet variable is its slack already
+                    continue
+                level = ref["hard"].get(demand_key[idx], 0.0)
+            elif family == "local_share":
+                level = _positive(ref["local_value"].get(idx[:2], 0.0)) / scale.get(idx, 1.0)
+            elif family == "supplier_share":
+                level = ref["need"].get(arc_key[idx], 0.0)
+            elif family == "min_suppliers":
+                level = k_of[idx[:2]]
+            elif family == "concentration":
+                level = ref["capacity"]
+            elif family == "firm_budget":
+                level = _positive(d.firm_budget or 0.0, ref["cheapest_site"])
+            else:  # supplier_capacity
+                o = idx[0]
+                level = _positive(offer_cap[o], ref["need_of_input"].get(offer_key[o], 0.0))
+            out.append(Slack(row=n, family=family, index=idx, level=_positive(level)))
+    return out
+
+
+def loosened_bounds(sm, compiled: Compiled, slacks: list[Slack]) -> list[tuple[int, int, float]]:
+    """Coefficients to change where a bound derived from a rule stops being valid once it gives.
+
+    ``qualification_link`` bounds a purchase by min(supplier capacity, the site's largest use);
+    where the supplier's capacity is elastic, the site's largest use alone is the valid bound.
+    Returns (row, column, new coefficient) triples.
+    """
+    offers = {s.index[0] for s in slacks if s.family == "supplier_capacity"}
+    rows = compiled.freed.get("qualification_link")
+    if not offers or rows is None:
+        return []
+    m, arcs = sm.model, sm.data.arcs
+    most = arcs.merge(sm.data.needs, on=["site", "input", "period", "scenario"], how="left")["most"].values
+    col_of = {id(v): j for j, v in enumerate(compiled.columns)}
+    return [(int(rows[a]), col_of[id(m.qualify[int(arcs.at[a, "qualification"])])], -float(most[a]))
+            for a in np.flatnonzero(arcs["offer"].isin(list(offers)).values)]
+
+
+def elastic_model(compiled: Compiled, slacks: list[Slack], changes=(), freed=()) -> Compiled:
+    """The compiled model with one slack column per elastic row and a last row that sums them.
+
+    The slack columns come after the model's own, so the model's columns keep their positions.
+    The objective is the total slack (in percent of each rule's level); the last row is free
+    until :func:`cheapest_within` caps it. ``changes`` are (row, column, coefficient) triples
+    from :func:`loosened_bounds`; ``freed`` are rows dropped (given infinite bounds).
+    """
+    lp = dict(compiled.lp)
+    if changes:
+        lp["value"] = lp["value"].copy()
+        for row, col, coef in changes:
+            span = np.arange(lp["start"][col], lp["start"][col + 1])
+            lp["value"][span[lp["index"][span] == row]] = coef
+    n, rows = len(lp["cost"]), lp["num_row"]
+    k = len(slacks)
+    lower_finite = np.isfinite(lp["row_lower"])
+    upper_finite = np.isfinite(lp["row_upper"])
+    coef = np.empty(k)
+    for j, s in enumerate(slacks):
+        if lower_finite[s.row] and upper_finite[s.row]:  # an equality: demand, short of its right-hand side
+            sign = 1.0 if lp["row_upper"][s.row] >= 0 else -1.0
+        else:
+            sign = 1.0 if lower_finite[s.row] else -1.0  # >= rows gain the slack, <= rows lose it
+        coef[j] = sign * s.level / 100.0
+    at = np.array([s.row for s in slacks], dtype=np.int32)
+    index = np.concatenate([lp["index"], np.column_stack([at, np.full(k, rows, dtype=np.int32)]).ravel()])
+    value = np.concatenate([lp["value"], np.column_stack([coef, np.ones(k)]).ravel()])
+    start = np.concatenate([lp["start"], lp["start"][-1] + 2 * np.arange(1, k + 1)])
+    row_lower = np.append(lp["row_lower"], -np.inf)
+    row_upper = np.append(lp["row_upper"], np.inf)
+    for r in freed:
+        row_lower[r], row_upper[r] = -np.inf, np.inf
+    new = dict(cost=np.concatenate([np.zeros(n), np.ones(k)]), lower=np.append(lp["lower"], np.zeros(k)),
+               upper=np.append(lp["upper"], np.full(k, np.inf)), row_lower=row_lower, row_upper=row_upper,
+               start=start.astype(np.int32), index=index.astype(np.int32), value=value, num_row=rows + 1)
+    return Compiled(columns=compiled.columns, rows=[*compiled.rows, None], lp=new,
+                    integer=np.append(compiled.integer, np.zeros(k, dtype=bool)), offset=0.0)
+
+
+def cheapest_within(elastic: Compiled, compiled: Compiled, total: float) -> Compiled:
+    """Stage two: total slack held at (a hair above) ``total``, the firm's cost as the objective."""
+    lp = dict(elastic.lp)
+    k = len(lp["cost"]) - len(compiled.lp["cost"])
+    lp["cost"] = np.concatenate([compiled.lp["cost"], np.zeros(k)])
+    lp["row_upper"] = lp["row_upper"].copy()
+    lp["row_upper"][-1] = total * (1 + 1e-6) + 1e-6
+    return Compiled(columns=elastic.columns, rows=elastic.rows, lp=lp, integer=elastic.integer,
+                    offset=compiled.offset)
+
+
+def _solve(c: Compiled, options: SolverOptions) -> tuple[np.ndarray, float, bool] | None:
+    """Values, objective and whether HiGHS proved it optimal; None without a plan."""
+    h = make_highs(c, options)
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return None
+    proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return np.asarray(h.getSolution().col_value, dtype=float), float(info.objective_function_value), proven
+
+
+# ---- the findings, in words -------------------------------------------------------------------
+
+
+def _num(x: float) -> str:
+    """A readable amount: 1,234 / 56.7 / 8.91 / 0.0123."""
+    ax = abs(x)
+    if ax >= 100 or abs(x - round(x)) <= 1e-6 * max(1.0, ax):
+        return f"{x:,.0f}"
+    if ax >= 10:
+        return f"{x:,.1f}"
+    return f"{x:,.3g}"
+
+
+def _pct(x: float) -> str:
+    """A share as a percentage with at most one decimal: 60%, 47.3%."""
+    text = f"{x * 100:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + "%"
+
+
+def _down(x: float) -> float:
+    """A share rounded down to a tenth of a point (a target the plan meets)."""
+    return math.floor(x * 1000 + 1e-6) / 1000
+
+
+def _up(x: float) -> float:
+    """A share rounded up to a tenth of a point (a limit the plan keeps)."""
+    return math.ceil(x * 1000 - 1e-6) / 1000
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _explain(sm, slacks: list[Slack], sigma: np.ndarray, proven: bool) -> list[Finding]:
+    out: list[Finding] = []
+    by_family: dict[str, list] = {}
+    for s, v in zip(slacks, sigma):
+        if v > TOL_PERCENT:
+            by_family.setdefault(s.family, []).append((s, float(v)))
+    words = _Words(sm, read_solution(sm))
+    for family in ELASTIC.values():
+        rows = by_family.get(family)
+        if rows:
+            out.extend(getattr(words, family)(rows))
+    if not proven:
+        out = [replace(f, message=f.message + " (the re-solve stopped at its time limit: a smaller change may exist)")
+               for f in out]
+    return out
+
+
+class _Words:
+    """One method per family: its rows with slack -> findings, with numbers from the closest plan."""
+
+    def __init__(self, sm, sol):
+        self.sm, self.d, self.sol = sm, sm.data, sol
+        st = self.d.instance.settings
+        self.money = st.money_label
+        inputs = self.d.instance["inputs"]
+        self.unit = dict(zip(inputs["id"], inputs["unit"]))
+
+    def demand(self, rows) -> list[Finding]:
+        d, sol = self.d, self.sol
+        made = pd.Series(sol.produce).groupby(d.routes["demand_row"].values).sum()
+        hard = d.demand[np.isnan(d.demand["penalty"].values)]
+        out = []
+        products = {(d.demand.at[s.index, "product"], d.demand.at[s.index, "period"],
+                     d.demand.at[s.index, "scenario"]) for s, _ in rows}
+        for p, t, w in sorted(products):
+            group = hard[(hard["product"] == p) & (hard["period"] == t) & (hard["scenario"] == w)]
+            need = float(group["wafers"].sum())
+            got = made.reindex(group.index).fillna(0.0)
+            short = group["wafers"] - got
+            where = [f"{mk} short by {_num(x)}" for mk, x in zip(group["market"], short) if x > 1e-6 * max(1.0, need)]
+            best = float(got.sum())
+            out.append(Finding("infeasible", "demand", (
+                f"demand for {p} that must be met ({_num(need)} wafers/yr) cannot all be met under the other rules: "
+                f"the best plan makes {_num(best)} wafers/yr ({_and(where)}); allow unmet demand at a cost "
+                "(penalty_per_wafer) or add capacity the other rules allow"),
+                where=str(p), required=need, best=best, unit="wafers/yr", found_by=FOUND_BY))
+        return out
+
+    def local_share(self, rows) -> list[Finding]:
+        d, sol = self.d, self.sol
+        arcs = d.arcs
+        targets = dict(zip(d.local_targets["site"], d.local_targets["target"]))
+        out = []
+        for s_, _ in rows:
+            site, t, w = s_.index
+            at = ((arcs["site"].values == site) & arcs["counts"].values & (arcs["period"].values == t)
+                  & (arcs["scenario"].values == w))
+            value = arcs["price"].values * sol.purchase * at
+            local = float(np.sum(value * arcs["local"].values))
+            total = float(np.sum(value))
+            best = local / total if total > 0 else 0.0
+            tau = float(targets[site])
+            foreign = pd.Series(value * ~arcs["local"].values).groupby(arcs["input"].values).sum()
+            foreign = foreign[foreign > 1e-9 * max(total, 1e-12)].sort_values(ascending=False)
+            shown = [f"{i} {_num(v)}" for i, v in foreign.head(4).items()]
+            if len(foreign) > 4:
+                shown.append(f"{len(foreign) - 4} more")
+            bought = f"; bought from non-local suppliers: {', '.join(shown)}" if shown else ""
+            here = (arcs["site"].values == site) & arcs["local"].values
+            no_local = [i for i in foreign.index if not (here & (arcs["input"].values == i)).any()]
+            extra = list(foreign.index[:3])
+            fix = f"add local supply of {_and(extra)}" if extra else "add local suppliers"
+            if no_local:
+                fix += f" ({_and(no_local)} {'has' if len(no_local) == 1 else 'have'} no local supplier)"
+            reach = _pct(_down(best))  # rounded down: a target the best plan meets
+            out.append(Finding("infeasible", "local_share", (
+                f"{site}'s {_pct(tau)} local share cannot be met: the best plan reaches {reach} (local purchases "
+                f"{_num(local)} of {_num(total)} {self.money}/yr{bought}); lower the target to {reach} or {fix}"),
+                where=str(site), required=tau, best=best, unit="share of purchases by value", found_by=FOUND_BY))
+        return out
+
+    def supplier_share(self, rows) -> list[Finding]:
+        d, sol = self.d, self.sol
+        arcs = d.arcs
+        limit = {(s, i): v for s, i, v in d.diversification[["site", "input", "max_share"]].itertuples(index=False)}
+        out = []
+        for s_, _ in rows:
+            a = s_.index
+            site, i, u = arcs.at[a, "site"], arcs.at[a, "input"], arcs.at[a, "supplier"]
+            peers = ((arcs["site"].values == site) & (arcs["input"].values == i)
+                     & (arcs["period"].values == arcs.at[a, "period"])
+                     & (arcs["scenario"].values == arcs.at[a, "scenario"]))
+            total = float(np.sum(sol.purchase[peers]))
+            mine = float(sol.purchase[a])
+            share = mine / total if total > 0 else 0.0
+            others = sorted(set(arcs.loc[peers, "supplier"]) - {u})
+            more = (f"only {_and(others)} can also deliver {i} there" if others
+                    else f"no other supplier can deliver {i} there")
+            unit = self.unit.get(i, "unit")
+            out.append(Finding("infeasible", "supplier_share", (
+                f"at {site}, no supplier may sell more than {_pct(limit[site, i])} of its {i}, but the best plan buys "
+                f"{_pct(share)} from {u} ({_num(mine)} of {_num(total)} {unit}/yr; {more}); raise max_supplier_share "
+                f"for {i} to {_pct(_up(share))} or add suppliers of {i} for {site}"),
+                where=f"{site}/{i}/{u}", required=float(limit[site, i]), best=share, unit=f"share of {i} bought",
+                found_by=FOUND_BY))
+        return out
+
+    def min_suppliers(self, rows) -> list[Finding]:
+        d, sol = self.d, self.sol
+        arcs, quals = d.arcs, d.qualifications
+        k_of = {(s, i): k for s, i, k in d.min_suppliers[["site", "input", "k"]].itertuples(index=False)}
+        out = []
+        for s_, _ in rows:
+            site, i, t = s_.index
+            can = sorted(set(arcs.loc[(arcs["site"].values == site) & (arcs["input"].values == i)
+                                      & (arcs["period"].values == t), "supplier"]))
+            qualified = set(quals.loc[(sol.qualify > 0.5) & (quals["site"].values == site), "supplier"])
+            have = [u for u in can if u in qualified]
+            k = int(k_of[site, i])
+            names = f" ({_and(can)})" if can else ""
+            out.append(Finding("infeasible", "min_suppliers", (
+                f"{site} needs {k} qualified suppliers of {i}, but only {len(can)} can deliver it there{names}; "
+                f"lower min_suppliers for {i} to {len(can)} or add offers of {i} from other suppliers"),
+                where=f"{site}/{i}", required=float(k), best=float(len(have)), unit="qualified suppliers",
+                found_by=FOUND_BY))
+        return out
+
+    def concentration(self, rows) -> list[Finding]:
+        d, sol = self.d, self.sol
+        size = d.modules["wafers_per_module"].values * sol.modules
+        total = float(size.sum())
+        out = []
+        for s_, _ in rows:
+            label, gamma, members = next(c for c in d.concentration if c[0] == s_.index)
+            inside = float(size[np.isin(d.modules["site"].values, list(members))].sum())
+            share = inside / total if total > 0 else 0.0
+            kind, group = label.split("=", 1)
+            place = f"{kind.replace('_', ' ')} {group}"
+            out.append(Finding("infeasible", "concentration", (
+                f"at most {_pct(gamma)} of capacity may be in {place}, but the best plan puts {_pct(share)} there "
+                f"({_num(inside)} of {_num(total)} wafers/yr); raise the limit to {_pct(_up(share))} or add "
+                f"capacity outside {place}"),
+                where=label, required=float(gamma), best=share, unit="share of capacity", found_by=FOUND_BY))
+        return out
+
+    def firm_budget(self, rows) -> list[Finding]:
+        d, sol = self.d, self.sol
+        capex = float(np.sum(d.sites["fixed_cost"].values * sol.build)
+                      + np.sum(d.modules["capex_per_module"].values * sol.modules))
+        budget = float(d.firm_budget)
+        return [Finding("infeasible", "firm_budget", (
+            f"the firm's capex budget of {_num(budget)} {self.money} cannot be kept: the best plan needs "
+            f"{_num(capex)} {self.money} of capex; raise settings.firm_budget to {_num(capex)}"),
+            where="firm", required=budget, best=capex, unit=self.money, found_by=FOUND_BY)]
+
+    def supplier_capacity(self, rows) -> list[Finding]:
+        d, sol = self.d, self.sol
+        out = []
+        for s_, _ in rows:
+            o, w = s_.index
+            u, i, cap = d.offers.at[o, "supplier"], d.offers.at[o, "input"], float(d.offers.at[o, "capacity"])
+            on = (d.arcs["offer"].values == o) & (d.arcs["scenario"].values == w)
+            need = float(np.sum(sol.purchase[on]))
+            unit = self.unit.get(i, "unit")
+            out.append(Finding("infeasible", "supplier_capacity", (
+                f"{u} can sell {_num(cap)} {unit}/yr of {i}, but the best plan needs {_num(need)} ({_num(need - cap)} "
+                f"more); add capacity (offers {u}/{i}) or other suppliers of {i}"),
+                where=f"{u}/{i}", required=cap, best=need, unit=f"{unit}/yr", found_by=FOUND_BY))
+        return out

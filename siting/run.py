@@ -21,7 +21,7 @@ from siting.instance.screens import screen
 from siting.model.build import SitingModel, build_model
 from siting.report.extract import Results, extract, shadow_prices
 from siting.report.verify import verify
-from siting.solve import Outcome, SolverOptions, fixed_lp_duals, set_values, solve_model
+from siting.solve import Compiled, Outcome, SolverOptions, fixed_lp_duals, set_values, solve_model
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ class Run:
         Rules the solution breaks when checked against the raw data (should be empty).
     times
         Seconds for load, build, solve, extract, total.
+    diagnosis
+        For an infeasible run, the rules that must give and by how much: the blocking screen
+        findings, or those of the elastic re-solve (:func:`siting.diagnose.diagnose`).
+    compiled
+        The compiled model of a run without a solution, kept for the elastic re-solve.
     """
 
     instance: Instance
@@ -59,6 +64,8 @@ class Run:
     shadow: pd.DataFrame | None = None
     violations: list[str] = field(default_factory=list)
     times: dict = field(default_factory=dict)
+    diagnosis: list = field(default_factory=list)
+    compiled: Compiled | None = None
 
 
 def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = (),
@@ -103,7 +110,8 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         t2 = time.perf_counter()
         outcome = Outcome(status="infeasible", termination="pre-solve screen: " + "; ".join(
             f.message for f in blocking), options=options.highs_options(), times={"compile": 0.0, "solve": 0.0})
-        run = Run(instance=inst, data=data, model=None, outcome=outcome, options=options, screens=findings)
+        run = Run(instance=inst, data=data, model=None, outcome=outcome, options=options, screens=findings,
+                  diagnosis=blocking)
         run.times = {"load": t1 - t0, "build": t2 - t1, "solve": 0.0, "extract": 0.0, "total": t2 - t0}
         return run
     sm = build_model(data)
@@ -118,6 +126,8 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         if duals:
             y = fixed_lp_duals(compiled, outcome.values, options)
             run.shadow = shadow_prices(sm, compiled, y, run.results.solution)
+    elif outcome.status == "infeasible":
+        run.compiled = compiled
     t4 = time.perf_counter()
     run.times = {
         "load": t1 - t0,

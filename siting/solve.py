@@ -120,13 +120,20 @@ def load_profile(name: str | None = "default", **overrides) -> SolverOptions:
 
 @dataclass
 class Compiled:
-    """The model as matrices, with the map back to Pyomo."""
+    """The model as matrices, with the map back to Pyomo.
+
+    ``rows[n]`` is the (constraint, sense) of row n, or None for a row whose Pyomo object was
+    freed after compiling; ``freed`` maps each freed family to the positions of its rows in the
+    order of its index (row k of routes or arcs is at ``freed[name][k]``), so that a re-solve
+    can still find them in the matrix.
+    """
 
     columns: list
     rows: list
     lp: dict
     integer: np.ndarray
     offset: float
+    freed: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -246,7 +253,14 @@ def numerics_report(compiled: Compiled) -> list[str]:
     return warnings
 
 
-def _highs(compiled: Compiled, options: SolverOptions, with_integrality: bool = True) -> highspy.Highs:
+def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: bool = True) -> highspy.Highs:
+    """A HiGHS object holding ``compiled`` (as an LP if ``with_integrality`` is false), options set.
+
+    Raises
+    ------
+    InputError
+        If an option is unknown to HiGHS or has a value HiGHS refuses.
+    """
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     for k, v in options.highs_options().items():
@@ -280,11 +294,22 @@ COMPILED_ONLY = ("route_link", "qualification_link")
 
 def _drop_compiled_only(sm, compiled: Compiled) -> None:
     m = sm.model
+    # row positions of each freed family, in the order of its index (the rows of routes or arcs),
+    # which is the order the compiler writes them in; freed rows become None in ``rows``
+    freed: dict[str, list[int]] = {name: [] for name in COMPILED_ONLY}
+    rows = []
+    for n, row in enumerate(compiled.rows):
+        name = row[0].parent_component().local_name
+        if name in freed:
+            freed[name].append(n)
+            rows.append(None)
+        else:
+            rows.append(row)
+    compiled.rows = rows
+    compiled.freed = {name: np.array(at, dtype=np.int64) for name, at in freed.items()}
     for name in COMPILED_ONLY:
         if hasattr(m, name):
             m.del_component(getattr(m, name))
-    # keep row positions aligned with the matrix; freed rows are None
-    compiled.rows = [row if row[0].parent_component() is not None else None for row in compiled.rows]
 
 
 def _release_memory() -> None:
@@ -313,12 +338,15 @@ def solve_model(sm, options: SolverOptions, start: np.ndarray | None = None) -> 
     _drop_compiled_only(sm, compiled)
     _release_memory()
     t1 = time.perf_counter()
-    h = _highs(compiled, options)
+    h = make_highs(compiled, options)
     if start is not None and len(start) == len(compiled.columns):
         given = highspy.HighsSolution()
         given.col_value = list(map(float, start))
         given.value_valid = True
         h.setSolution(given)
+    numerics = numerics_report(compiled)
+    for line in numerics:  # said before HiGHS starts, so a planner need not wait for a long solve
+        log.warning("numerics: %s", line)
     # Ctrl-C cancels the solve and returns the incumbent (status "feasible", with its gap) instead
     # of losing the work done so far.
     h.HandleKeyboardInterrupt = True
@@ -326,7 +354,7 @@ def solve_model(sm, options: SolverOptions, start: np.ndarray | None = None) -> 
     t2 = time.perf_counter()
     outcome = _outcome(h, compiled, options)
     outcome.times = {"compile": t1 - t0, "solve": t2 - t1}
-    outcome.numerics = numerics_report(compiled)
+    outcome.numerics = numerics
     return outcome, compiled
 
 
@@ -389,7 +417,7 @@ def fixed_lp_duals(compiled: Compiled, values: np.ndarray, options: SolverOption
     fixed["upper"][compiled.integer] = rounded
     relaxed = Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
                        integer=np.zeros_like(compiled.integer), offset=compiled.offset)
-    h = _highs(relaxed, options, with_integrality=False)
+    h = make_highs(relaxed, options, with_integrality=False)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         log.warning("fixed LP for duals ended %s", h.modelStatusToString(h.getModelStatus()))

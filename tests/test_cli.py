@@ -106,17 +106,18 @@ def test_bad_flag_value_is_a_clean_error(tmp_path, capsys):
     assert "did you mean 'exact'" in capsys.readouterr().err
 
 
-def test_infeasible_exits_3_and_names_the_likely_cause(tmp_path, capsys):
+def test_infeasible_exits_3_and_says_what_must_give(tmp_path, capsys):
     """Demand must be met and the cheapest site's capex is 80, but the firm may spend 50: no screen
-    sees it (it is a budget, not a capacity), the MIP is infeasible, and switching rule families
-    off one at a time finds the budget."""
+    sees it (it is a budget, not a capacity), the MIP is infeasible, and the elastic re-solve names
+    the budget and the capex the best plan needs (every family: tests/reliability/test_diagnosis.py)."""
     inst = write_instance(tmp_path / "inst", SMALL, settings={"firm_budget": 50})
     out = tmp_path / "out"
     assert main(["solve", str(inst), "--out", str(out)]) == 3
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "infeasible"
-    assert summary["termination"] == ("Infeasible; likely cause: the firm's capex budget (the model is feasible "
-                                      "without it)")
+    assert summary["termination"] == ("Infeasible; elastic re-solve: the firm's capex budget of 50 USD cannot be "
+                                      "kept: the best plan needs 80 USD of capex; raise settings.firm_budget to 80")
+    assert [d["rule"] for d in summary["diagnosis"]] == ["firm_budget"]
     assert "infeasible" in capsys.readouterr().err
 
 

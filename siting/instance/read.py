@@ -20,11 +20,13 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import openpyxl
+import openpyxl.utils
 import pandas as pd
 import yaml
 
 from siting.errors import InputError, Problem, ProblemCollector
-from siting.instance.schema import TABLES
+from siting.instance.schema import TABLES, Table, key_label
 
 YAML_NAMES = ("instance.yaml", "instance.yml")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -224,7 +226,7 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
                       "create it or fix the file name")
             continue
         files.append(csv_path)
-        df = _read_csv(csv_path, found)
+        df = _read_csv(csv_path, found, table)
         if df is not None:
             tables[tname] = df
             origins[tname] = csv_path.name
@@ -297,7 +299,7 @@ def _clean(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _read_csv(path: Path, found: ProblemCollector) -> pd.DataFrame | None:
+def _read_csv(path: Path, found: ProblemCollector, table: Table | None = None) -> pd.DataFrame | None:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -320,7 +322,11 @@ def _read_csv(path: Path, found: ProblemCollector) -> pd.DataFrame | None:
         found.add(path.name, f"columns are separated by {shown}, not commas",
                   "save it as 'CSV UTF-8 (comma delimited)'")
         return None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _csv_rows(text, path.name, found)
+    if rows is None:
+        return None
+    if table is not None and _title_above_header(path.name, rows, table, found):
+        return None
     width = len(rows[0])
     blank = [n for n, name in enumerate(rows[0], start=1) if not name.strip()]
     if blank:
@@ -346,18 +352,68 @@ def _read_csv(path: Path, found: ProblemCollector) -> pd.DataFrame | None:
     return df
 
 
+def _csv_rows(text: str, name: str, found: ProblemCollector) -> list[list[str]] | None:
+    """Split CSV text into rows of cells; a quote that is never closed is reported at its row.
+
+    A quote left open swallows every comma and line break after it, so the row it starts in
+    would otherwise be reported with the wrong number of fields, or the whole file would become
+    one header cell.
+    """
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            found.add(f"{name} row {len(rows) + 1}", 'has a quote (") that is never closed', "close it or remove it")
+            return None
+        # other irregular quoting ('"a"b') is read leniently, as spreadsheet programs do
+        rows = list(csv.reader(io.StringIO(text)))
+    return rows
+
+
+#: How far below row 1 a header is looked for when row 1 names no column (title rows).
+TITLE_ROWS = 5
+
+
+def _title_above_header(where: str, rows: list[list[str]], table: Table, found: ProblemCollector) -> bool:
+    """Report a title row above the header: row 1 names none of the table's columns, and one of the
+    next few rows names mostly columns. Returns whether it was reported."""
+    known = {c.lower() for c in table.names}
+
+    def names(row) -> list[str]:
+        return [str(c).strip() for c in row if str(c).strip()]
+
+    if not rows or any(c.lower() in known for c in names(rows[0])):
+        return False
+    for row in rows[1:TITLE_ROWS + 1]:
+        cells = names(row)
+        hits = sum(c.lower() in known for c in cells)
+        if hits and 2 * hits >= len(cells):
+            found.add(f"{where} row 1", f"is '{', '.join(names(rows[0]))}', not the column names",
+                      "delete title rows above the header, so that row 1 names the columns "
+                      f"({', '.join(cells)})")
+            return True
+    return False
+
+
 def _read_workbook_sheets(path: Path, found: ProblemCollector) -> dict[str, pd.DataFrame]:
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
-                               engine="openpyxl")
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds for a corrupt file
         found.add(path.name, f"cannot be read as an Excel workbook ({type(exc).__name__})",
                   "save it again as .xlsx from Excel or LibreOffice")
         return {}
     out = {}
-    for sname, df in sheets.items():
-        sname = str(sname).strip()
+    for raw_name, df in sheets.items():
+        sname = str(raw_name).strip()
         names = [str(c) for c in df.columns]
+        table = TABLES.get(sname)
+        header = ["" if c.startswith("Unnamed:") else c for c in names]  # pandas' name for an empty cell
+        if table is not None and _title_above_header(
+                f"{path.name}[{sname}]", [header, *df.astype(str).values.tolist()], table, found):
+            continue
         twice = [c for c in names if re.match(r"^(.*)\.\d+$", c) and re.sub(r"\.\d+$", "", c) in names]
         if twice:
             first = re.sub(r"\.\d+$", "", twice[0])
@@ -371,6 +427,69 @@ def _read_workbook_sheets(path: Path, found: ProblemCollector) -> dict[str, pd.D
         df = _clean(df)
         df = df[(df != "").any(axis=1)] if len(df.columns) else df
         out[sname] = df
+    # cells are checked only in sheets whose header was read, so that locations name real columns
+    _report_unreadable_cells(path, set(out), found)
+    return out
+
+
+def _report_unreadable_cells(path: Path, sheets: set[str], found: ProblemCollector) -> None:
+    """Excel error values (#DIV/0!, #REF!...) and formulas saved without their value.
+
+    Both reach pandas as empty cells, which would send the planner looking for a value they did
+    write. A workbook written by a script (openpyxl, many exporters) stores formulas without the
+    value Excel computes when it saves the file; the formulas are read from a second pass.
+    """
+    # the values Excel saved with each formula (data_only), as pandas read them
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    formulas = None
+    for ws in values.worksheets:
+        sname = ws.title.strip()
+        if sname not in sheets:
+            continue
+        table = TABLES.get(sname)
+        header: list[str] = []
+        for r, row in enumerate(ws.iter_rows(), start=1):
+            if r == 1:
+                header = ["" if c.value is None else str(c.value).strip() for c in row]
+                continue
+            bad = [(n, c) for n, c in enumerate(row) if c.data_type == "e" or c.value is None]
+            if not bad:
+                continue
+            cells = {h: _cell_text(c.value) for h, c in zip(header, row) if h}
+            for n, c in bad:
+                if c.data_type == "e":
+                    problem, fix = f"is the Excel error {c.value}", "fix the formula in the workbook"
+                else:
+                    if formulas is None:
+                        formulas = _formula_cells(path)
+                    formula = formulas.get((ws.title, r, n))
+                    if formula is None:
+                        continue
+                    problem = f"is the formula {formula} with no saved value"
+                    fix = ("open the workbook in Excel or LibreOffice and save it, so that every formula's "
+                           "value is stored")
+                column = header[n] if n < len(header) and header[n] else openpyxl.utils.get_column_letter(n + 1)
+                key = f" {key_label(table, cells)}" if table is not None else ""
+                found.add(f"{path.name}[{sname}] row {r}{key} column {column}", problem, fix)
+    values.close()
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
+def _formula_cells(path: Path) -> dict[tuple[str, int, int], str]:
+    """(sheet, row, column position) -> formula text, for every formula in the workbook."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    out = {}
+    for ws in book.worksheets:
+        for r, row in enumerate(ws.iter_rows(), start=1):
+            for n, c in enumerate(row):
+                if c.data_type == "f":
+                    out[ws.title, r, n] = str(c.value)
+    book.close()
     return out
 
 

@@ -23,14 +23,49 @@ from siting.instance.derive import Derived
 
 @dataclass(frozen=True)
 class Finding:
-    """One screen result: ``kind`` is "infeasible" or "warning"."""
+    """A rule that no plan can meet, or a dead end, in the planner's words and numbers.
+
+    The pre-solve screens and the elastic re-solve (:mod:`siting.diagnose`) both report in this
+    form, so that ``summary.json`` lists what must give the same way whichever step found it.
+
+    Attributes
+    ----------
+    kind
+        "infeasible" (no plan meets the rule) or "warning" (a plan exists, but part of the
+        instance can never be used).
+    rule
+        The rule family: demand, supplier_capacity, local_share, supplier_share, min_suppliers,
+        concentration or firm_budget ("numerics" when a re-solve with every rule elastic needs no
+        rule to give, so that the infeasibility is HiGHS's numerical trouble).
+    message
+        One sentence: what cannot be met, the best a plan can do, and what would fix it.
+    where
+        The rule's row: a site, a product, an input, a supplier and input, a group of sites.
+    required, best, unit
+        The rule's level and the best a plan reaches (a share, wafers, units or money per year;
+        for a limit such as a budget or a supplier's capacity, what the best plan needs), in
+        ``unit``.
+    found_by
+        "pre-solve screen" or "elastic re-solve".
+    alternative
+        True for a way out that keeps all demand that must be met, offered after a closest plan
+        that gives on demand.
+    """
 
     kind: str
     rule: str
     message: str
+    where: str | None = None
+    required: float | None = None
+    best: float | None = None
+    unit: str | None = None
+    found_by: str = "pre-solve screen"
+    alternative: bool = False
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "rule": self.rule, "message": self.message}
+        return {"kind": self.kind, "rule": self.rule, "where": self.where, "required": self.required,
+                "best": self.best, "unit": self.unit, "found_by": self.found_by, "alternative": self.alternative,
+                "message": self.message}
 
 
 def _fmt(x: float) -> str:
@@ -72,7 +107,8 @@ def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
             out.append(Finding("infeasible", "demand", (
                 f"demand for {p} that must be met ({_fmt(need)} wafers/yr, rows without a penalty) exceeds the "
                 f"most capacity that could be built for it ({_fmt(most)} wafers/yr){why}: add modules, sites or "
-                "suppliers, or set penalty_per_wafer so that unmet demand is allowed at a cost")))
+                "suppliers, or set penalty_per_wafer so that unmet demand is allowed at a cost"),
+                where=str(p), required=float(need), best=most, unit="wafers/yr"))
     return out
 
 
@@ -81,13 +117,15 @@ def _supply(d: Derived) -> list[Finding]:
     need = d.bom.assign(units=d.bom["units_per_wafer"] * d.bom["product"].map(hard).astype(float).fillna(0.0))
     need = need.groupby("input")["units"].sum()
     offered = d.offers.groupby("input")["capacity"].sum()
+    unit_of = dict(zip(d.instance["inputs"]["id"], d.instance["inputs"]["unit"]))
     out = []
     for i, units in need.items():
         can = float(offered.get(i, 0.0))
         if units > can * (1 + 1e-9):
             out.append(Finding("infeasible", "supplier_capacity", (
                 f"meeting the demand that must be met needs {_fmt(units)} units of {i} a year, but all its "
-                f"suppliers together offer {_fmt(can)}: add offers or capacity, or allow unmet demand")))
+                f"suppliers together offer {_fmt(can)}: add offers or capacity, or allow unmet demand"),
+                where=str(i), required=float(units), best=can, unit=f"{unit_of.get(i, 'unit')}/yr"))
     return out
 
 
@@ -124,6 +162,7 @@ def _local_share(d: Derived) -> tuple[list[Finding], dict[str, str]]:
                    if missing else "")
             out.append(Finding("warning", "local_share", (
                 f"{s}'s {tau:.0%} local share cannot be met: local suppliers can cover at most {best:.0%} of its "
-                f"purchases{gap}, so {s} can never open; lower the target or add local offers")))
+                f"purchases{gap}, so {s} can never open; lower the target or add local offers"),
+                where=str(s), required=float(tau), best=best, unit="share of purchases by value"))
             dead[s] = f"its {tau:.0%} local share cannot be met (at most {best:.0%})"
     return out, dead

@@ -6,8 +6,10 @@ import math
 import os
 import shutil
 import sys
+import textwrap
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 #: Above this many sites the console lists only the open ones.
@@ -57,15 +59,27 @@ def print_run(run, console: Console | None = None) -> None:
     """Print the plan of a solved run (only open sites get shadow-price lines)."""
     console = console or make_console()
     money = run.instance.settings.money_label
-    console.print(f"[bold]{headline(run)}[/bold]")
+    if run.results is None and run.diagnosis:
+        # the headline would repeat every finding in one line; they are listed below instead
+        console.print(f"[bold]{run.instance.name}: {run.outcome.status}: no plan meets every rule[/bold]")
+    else:
+        console.print(f"[bold]{escape(headline(run))}[/bold]")
     t = run.times
+    diagnose = f", diagnose {t['diagnose']:.2f}s" if "diagnose" in t else ""
     console.print(f"times: load {t['load']:.2f}s, build {t['build']:.2f}s, solve {t['solve']:.2f}s, "
-                  f"extract {t['extract']:.2f}s, total {t['total']:.2f}s")
+                  f"extract {t['extract']:.2f}s{diagnose}, total {t['total']:.2f}s")
     for line in run.outcome.numerics:
-        console.print(f"[yellow]numerics: {line}[/yellow]")
+        console.print(f"[yellow]numerics: {escape(line)}[/yellow]")
     for f in run.screens:
-        colour = "red" if f.kind == "infeasible" else "yellow"
-        console.print(f"[{colour}]{f.kind}: {f.message}[/{colour}]")
+        if f not in run.diagnosis:
+            colour = "red" if f.kind == "infeasible" else "yellow"
+            console.print(f"[{colour}]{f.kind}: {escape(f.message)}[/{colour}]")
+    if run.diagnosis:
+        console.print(f"[red]what must give (found by the {run.diagnosis[0].found_by}):[/red]")
+        for f in run.diagnosis:
+            lead = "  " if f.alternative else "- "
+            text = textwrap.fill(f.message, width=console.width - 1, initial_indent=lead, subsequent_indent="  ")
+            console.print(escape(text), soft_wrap=True)
     res = run.results
     if res is None:
         return

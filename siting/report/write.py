@@ -1,19 +1,32 @@
 """Write a run into its results folder: tables, ``summary.json`` and ``manifest.json``.
 
-Every file is written to a temporary name and moved into place, so an interrupted run never
-leaves a half-written file behind, and the folder never mixes the tables of two runs: stale
-tables of an earlier run that this run did not produce are removed.
+A results folder holds one run, whole: the files its ``manifest.json`` lists, each with its
+SHA-256, and never a table of another run. The new run is written into a hidden folder beside the
+results folder (``.NAME.siting-PID-XXXX``), together with links to the planner's own files found
+in the old one, and the two folders are then swapped in one atomic step (Linux ``renameat2`` with
+``RENAME_EXCHANGE``); the old run is deleted after. A run killed at any moment therefore leaves
+either the previous results or the new ones, plus at worst a hidden folder that the next run into
+the same place removes. Where the swap is not available (another operating system or file system,
+a results folder that is the working directory or a mount point, a parent folder that is not
+writable), each file is written to a temporary name and moved into place, the manifest last:
+no file is ever half-written, but a run killed between two moves leaves a folder whose manifest
+does not match its files.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import hashlib
 import json
 import math
 import os
 import platform
 import re
+import shutil
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -99,6 +112,7 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         } if len(shadow) else {}
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
     summary["screens"] = [f.as_dict() for f in run.screens]
+    summary["diagnosis"] = [f.as_dict() for f in run.diagnosis]
     summary["numerics"] = out.numerics
     summary["solver"] = {"name": "highs", "version": _version("highspy"), "options": out.options,
                          "nodes": out.nodes}
@@ -161,6 +175,17 @@ def check_out_dir(out: Path, instance_root: Path | None = None) -> Path:
     return out
 
 
+#: Testing aid: seconds to pause after each step of writing the results (unset in normal use), so
+#: that a test can kill a run in the middle of writing.
+PAUSE_VARIABLE = "SITING_TEST_WRITE_PAUSE"
+
+
+def _pause() -> None:
+    pause = os.environ.get(PAUSE_VARIABLE)
+    if pause:
+        time.sleep(float(pause))
+
+
 def atomic_write(path: Path, content: str | bytes) -> None:
     """Write ``content`` to a temporary file beside ``path`` and rename it into place."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -178,40 +203,182 @@ def atomic_write(path: Path, content: str | bytes) -> None:
         raise
 
 
-def write_run(run, out: Path, command: list[str] | None = None) -> list[Path]:
-    """Write every table, ``summary.json`` and ``manifest.json`` into ``out``.
-
-    Returns the files written. Tables are written only when the run has a solution; tables that
-    an earlier run wrote into the same folder (listed in its manifest) and this run did not are
-    removed, so the folder never mixes two runs. No other file is ever removed.
-    """
-    out = Path(out)
-    check_out_dir(out, run.instance.root)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(Problem(f"--out {out}", f"cannot write there ({exc.strerror})",
-                                 "choose a folder you can write to")) from None
-    earlier = _files_of_earlier_run(out)
+def result_texts(run, command: list[str] | None = None) -> dict[str, str]:
+    """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others
+    and their SHA-256."""
     tables = dict(run.results.tables) if run.results is not None else {}
     if run.shadow is not None:
         tables["shadow_prices"] = run.shadow
-    written = []
-    for name in TABLE_FILES:
-        if name in tables:
-            path = out / f"{name}.csv"
-            atomic_write(path, tables[name].to_csv(index=False, float_format="%.10g"))
-            written.append(path)
-    names = [p.name for p in written] + ["summary.json", "manifest.json"]
-    for stale in earlier - set(names):
-        (out / stale).unlink(missing_ok=True)
+    texts = {f"{name}.csv": tables[name].to_csv(index=False, float_format="%.10g")
+             for name in TABLE_FILES if name in tables}
+    texts["summary.json"] = json.dumps(summary_dict(run, command), indent=2, allow_nan=False) + "\n"
     manifest = manifest_dict(run, command)
-    manifest["files"] = names
-    for name, content in (("summary.json", summary_dict(run, command)), ("manifest.json", manifest)):
-        path = out / name
-        atomic_write(path, json.dumps(content, indent=2, allow_nan=False) + "\n")
-        written.append(path)
-    return written
+    manifest["files"] = [*texts, "manifest.json"]
+    manifest["sha256"] = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in texts.items()}
+    texts["manifest.json"] = json.dumps(manifest, indent=2, allow_nan=False) + "\n"
+    return texts
+
+
+def write_run(run, out: Path, command: list[str] | None = None) -> list[Path]:
+    """Write every table, ``summary.json`` and ``manifest.json`` into ``out``, as one step.
+
+    Returns the files written. Tables are written only when the run has a solution. Tables that
+    an earlier run wrote into the same folder (listed in its manifest) and this run did not are
+    gone afterwards, so the folder never mixes two runs; every other file in it is kept.
+    """
+    out = Path(out)
+    check_out_dir(out, run.instance.root)
+    texts = result_texts(run, command)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(out)
+        earlier = _files_of_earlier_run(out)
+        if swap_available(out):
+            try:
+                _write_and_swap(out, texts, earlier)
+                return [out / name for name in texts]
+            except _NoSwap:
+                pass
+        _write_in_place(out, texts, earlier)
+    except OSError as exc:
+        raise InputError(Problem(f"--out {out}", f"cannot write there ({exc.strerror or exc})",
+                                 "choose a folder you can write to")) from None
+    return [out / name for name in texts]
+
+
+class _NoSwap(Exception):
+    """The file system refused the atomic swap."""
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _renameat2():
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def swap_available(out: Path) -> bool:
+    """Whether ``out`` can be replaced by a swap of folders (see the module docstring)."""
+    if not sys.platform.startswith("linux") or _renameat2() is None:
+        return False
+    real = out.resolve()
+    if not os.access(real.parent, os.W_OK):
+        return False
+    if out.exists():
+        cwd = Path.cwd().resolve()
+        if real == cwd or real in cwd.parents or os.path.ismount(real):
+            return False
+    return True
+
+
+def _staging_prefix(out: Path) -> str:
+    return f".{out.resolve().name}.siting-"
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove hidden folders that runs killed while writing to ``out`` left beside it."""
+    real = out.resolve()
+    if not real.parent.is_dir():
+        return
+    prefix = _staging_prefix(out)
+    for entry in real.parent.iterdir():
+        if not entry.name.startswith(prefix) or not entry.is_dir() or entry.is_symlink():
+            continue
+        pid = entry.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_and_swap(out: Path, texts: dict[str, str], earlier: set[str]) -> None:
+    real = out.resolve()
+    staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(out)}{os.getpid()}-", dir=real.parent))
+    try:
+        os.chmod(staging, real.stat().st_mode & 0o7777)
+        ours = earlier | set(texts)
+        for entry in real.iterdir():
+            if entry.name not in ours and not _temporary(entry.name, ours):
+                _link(entry, staging / entry.name)
+        for name, text in texts.items():
+            with open(staging / name, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _pause()
+        _fsync_dir(staging)
+        if _renameat2()(_AT_FDCWD, bytes(staging), _AT_FDCWD, bytes(real), _RENAME_EXCHANGE) != 0:
+            code = ctypes.get_errno()
+            if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
+                raise _NoSwap()
+            raise OSError(code, os.strerror(code))
+        _fsync_dir(real.parent)
+        _pause()
+    finally:
+        # before the swap the hidden folder holds the unfinished new run; after it, the old one
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _temporary(name: str, ours: set[str]) -> bool:
+    """A temporary file that a run writing in place left behind (``.sites.csv.XXXX``)."""
+    return name.startswith(".") and any(name.startswith(f".{o}.") for o in ours)
+
+
+def _link(src: Path, dst: Path) -> None:
+    """Carry one of the planner's own entries into the new folder without copying its data."""
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+    elif src.is_dir():
+        shutil.copytree(src, dst, symlinks=True, copy_function=_link_file)
+    else:
+        _link_file(src, dst)
+
+
+def _link_file(src, dst) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_in_place(out: Path, texts: dict[str, str], earlier: set[str]) -> None:
+    for name, text in texts.items():
+        if name != "manifest.json":
+            atomic_write(out / name, text)
+            _pause()
+    for stale in earlier - set(texts):
+        (out / stale).unlink(missing_ok=True)
+    atomic_write(out / "manifest.json", texts["manifest.json"])
 
 
 def _files_of_earlier_run(out: Path) -> set[str]:
