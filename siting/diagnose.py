@@ -102,7 +102,8 @@ def diagnose(run, options: SolverOptions, time_limit: float = 30.0) -> list[Find
     options
         The run's solver options (one thread and the seed are kept).
     time_limit
-        Seconds each of the two stages may take (at most the run's own limit).
+        Seconds each solve of the re-solve may take (two stages, and two more when an alternative
+        that keeps demand is sought), at most the run's own limit.
     """
     t0 = time.perf_counter()
     findings = elastic_findings(run, options, time_limit)
