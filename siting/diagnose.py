@@ -102,7 +102,8 @@ def diagnose(run, options: SolverOptions, time_limit: float = 30.0) -> list[Find
     options
         The run's solver options (one thread and the seed are kept).
     time_limit
-        Seconds each of the two stages may take (at most the run's own limit).
+        Seconds each solve of the re-solve may take (two stages, and two more when an alternative
+        that keeps demand is sought), at most the run's own limit.
     """
     t0 = time.perf_counter()
     findings = elastic_findings(run, options, time_limit)
@@ -312,7 +313,9 @@ def cheapest_within(elastic: Compiled, compiled: Compiled, total: float) -> Comp
     k = len(lp["cost"]) - len(compiled.lp["cost"])
     lp["cost"] = np.concatenate([compiled.lp["cost"], np.zeros(k)])
     lp["row_upper"] = lp["row_upper"].copy()
-    lp["row_upper"][-1] = total * (1 + 1e-6) + 1e-6
+    # a hair of room for HiGHS's tolerances, too little to buy cost with slack (it would show as a
+    # rule giving by a few millionths of a percent)
+    lp["row_upper"][-1] = total * (1 + 1e-9) + 1e-9
     return Compiled(columns=elastic.columns, rows=elastic.rows, lp=lp, integer=elastic.integer,
                     offset=compiled.offset)
 
@@ -400,7 +403,10 @@ class _Words:
             need = float(group["wafers"].sum())
             got = made.reindex(group.index).fillna(0.0)
             short = group["wafers"] - got
-            where = [f"{mk} short by {_num(x)}" for mk, x in zip(group["market"], short) if x > 1e-6 * max(1.0, need)]
+            short = short[short > 1e-6 * max(1.0, need)].sort_values(ascending=False, kind="stable")
+            where = [f"{mk} short by {_num(x)}" for mk, x in zip(group.loc[short.index[:3], "market"], short)]
+            if len(short) > 3:
+                where.append(f"{len(short) - 3} more markets short by {_num(float(short.iloc[3:].sum()))}")
             best = float(got.sum())
             out.append(Finding("infeasible", "demand", (
                 f"demand for {p} that must be met ({_num(need)} wafers/yr) cannot all be met under the other rules: "
