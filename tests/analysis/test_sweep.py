@@ -20,34 +20,18 @@ from siting.analysis.sweep import parse_axis, plan_cases
 from siting.cli import main
 from siting.errors import InputError
 from tests.helpers import write_instance
+from tests.model.test_hand_solved import TWO_SITES
 
 #: Two sites for 100 wafers. a's module costs 125, b's 95 (CRF 1, plain USD); a grant at a with
 #: rate r pays 125 r, so a costs 125 (1 - r) and wins once 125 (1 - r) < 95: r > 30/125 = 0.24.
-FLIP = {
-    "sites": """
-        id,country,lat,lon
-        a,JP,33.0,131.0
-        b,US,33.5,-112.0
-    """,
-    "products": "id\nchip",
-    "modules": """
-        site,product,wafers_per_module,capex_per_module,max_modules
-        a,chip,100,125,1
-        b,chip,100,95,1
-    """,
-    "markets": """
-        id,country,lat,lon
-        m,JP,35.0,137.0
-    """,
-    "demand": """
-        market,product,wafers_per_year
-        m,chip,100
-    """,
-    "instruments": """
-        id,kind,site,rate
-        grant,capex_grant,a,0.1
-    """,
-}
+FLIP = dict(TWO_SITES, modules="""
+    site,product,wafers_per_module,capex_per_module,max_modules
+    a,chip,100,125,1
+    b,chip,100,95,1
+""", instruments="""
+    id,kind,site,rate
+    grant,capex_grant,a,0.1
+""")
 BREAK_EVEN = 30 / 125
 TIMES = ["solve_seconds", "case_seconds"]
 

@@ -26,29 +26,13 @@ from siting.errors import InputError
 from siting.run import run_case
 from siting.solve import load_profile
 from tests.helpers import write_instance
+from tests.model.test_hand_solved import LOCAL, TWO_SITES
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 JASM = ROOT / "instances" / "jasm"
 
-TWO_SITES = {
-    "sites": "id,country,lat,lon\na,JP,33,131\nb,US,33.5,-112",
-    "products": "id\nchip",
-    "modules": "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,100,1\nb,chip,100,80,1",
-    "markets": "id,country,lat,lon\nm,JP,35,137",
-    "demand": "market,product,wafers_per_year\nm,chip,100",
-}
-
-ONE_SITE = {
-    "sites": "id,country,lat,lon\nkumamoto,JP,32.88,130.83",
-    "products": "id\nchip",
-    "modules": "site,product,wafers_per_module,capex_per_module,max_modules\nkumamoto,chip,100,100,1",
-    "markets": "id,country,lat,lon\nm,JP,33,131",
-    "demand": "market,product,wafers_per_year\nm,chip,100",
-    "inputs": "id,unit\nwafer,wafer",
-    "bom": "product,input,units_per_wafer\nchip,wafer,1",
-    "suppliers": "id,country,lat,lon\nlocal,JP,33.27,129.88\nabroad,TW,24.78,121.00",
-    "offers": "supplier,input,capacity_units_per_year,price_per_unit\nlocal,wafer,1000,12\nabroad,wafer,1000,10",
-}
+# the two-site and one-site instances of the hand-solved model tests
+ONE_SITE = LOCAL
 
 
 def _solve(tmp_path: Path, capsys, folder, *extra: str) -> tuple[int, list[dict], str, str]:
