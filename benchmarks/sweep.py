@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from siting.analysis import sweep as sw  # noqa: E402
+from siting.instance.overrides import addressable_paths  # noqa: E402
 from siting.instance.read import read_instance  # noqa: E402
 from siting.run import run_case  # noqa: E402
 from siting.solve import load_profile  # noqa: E402
@@ -80,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     raw = read_instance(args.instance)
     step = 0.99 / (args.cases - 1)
-    axes = [sw.parse_axis(f"{PARAM}=0:0.99:{step:.12g}", sw.parameter_paths(raw))]
+    axes = [sw.parse_axis(f"{PARAM}=0:0.99:{step:.12g}", addressable_paths(raw))]
     cases = sw.plan_cases(axes, "grid")[: args.cases]
     rows = [rebuild(args.instance, cases),
             sweep(args.instance, axes, cases, 1, False, "sweep, cold"),

@@ -201,6 +201,7 @@ def _sweep(args, argv: list[str]) -> int:
     from rich import progress as bar
 
     from siting.analysis import sweep as sw
+    from siting.instance.overrides import addressable_paths
     from siting.instance.read import read_instance
     from siting.report.console import make_console
     from siting.report.write import check_out_dir, default_out_dir
@@ -214,7 +215,7 @@ def _sweep(args, argv: list[str]) -> int:
         raise InputError(Problem("--refine", f"must be above zero (got {args.refine})", "give a tolerance, e.g. 0.001"))
     raw = read_instance(args.instance)
     base = load_case(raw, args.set)
-    paths = sw.parameter_paths(raw)
+    paths = addressable_paths(raw)
     axes = [sw.parse_axis(text, paths) for text in args.param]
     seen = [a.path for a in axes]
     if len(set(seen)) != len(seen):
@@ -257,7 +258,7 @@ def _sweep(args, argv: list[str]) -> int:
                   "run the same command again to solve the rest", file=sys.stderr)
             return 130
     money = base.settings.money_label
-    finished = sw.finish(sweep, money, ["siting", *argv], refine_tolerance=args.refine)
+    finished = sw.finish(sweep, base, ["siting", *argv], refine_tolerance=args.refine)
     _print_sweep(console, sweep, finished, money)
     console.print(f"results written to {out}/ ({', '.join(finished.files)})", soft_wrap=True)
     return EXIT_ERROR if failed else EXIT_OK

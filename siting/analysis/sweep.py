@@ -30,9 +30,8 @@ import pandas as pd
 
 from siting.errors import InputError, Problem, SitingError
 from siting.instance.check import TypingCache
-from siting.instance.overrides import addressable_paths
 from siting.instance.read import RawInstance, suggest
-from siting.report.write import atomic_write
+from siting.report.write import atomic_write, json_safe
 from siting.run import Run, load_case, run_case
 from siting.solve import SolverOptions
 
@@ -359,23 +358,8 @@ def _read_record(path: Path) -> dict | None:
 
 def _save(sweep: Sweep, record: dict) -> None:
     record["row"].pop("_sites", None)
-    atomic_write(sweep.out / "cases" / f"{record['id']}.json", json.dumps(_jsonable(record), indent=1) + "\n")
+    atomic_write(sweep.out / "cases" / f"{record['id']}.json", json.dumps(json_safe(record), indent=1) + "\n")
     sweep.records[record["id"]] = record
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return None if math.isnan(v) or math.isinf(v) else v
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | None = None, progress=None) -> None:
@@ -579,11 +563,6 @@ def check_values(sweep: Sweep) -> None:
         raise InputError(problems)
 
 
-def parameter_paths(raw: RawInstance) -> dict[str, str]:
-    """Every path a sweep can vary (those of ``--set``), with the instance's values."""
-    return addressable_paths(raw)
-
-
 def default_workers() -> int:
     """The cores this process may use."""
     try:
@@ -624,8 +603,10 @@ class Finished:
     files: list[str]
 
 
-def finish(sweep: Sweep, money: str, command: list[str], refine_tolerance: float | None = None) -> Finished:
-    """Write the tables, plots and, last, ``manifest.json`` from the case files."""
+def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | None = None) -> Finished:
+    """Write the tables, plots and, last, ``manifest.json`` from the case files (``base``: the checked
+    instance with the fixed overrides)."""
+    money = base.settings.money_label
     from siting.report import charts
     from siting.report.write import manifest_base
 
@@ -653,10 +634,10 @@ def finish(sweep: Sweep, money: str, command: list[str], refine_tolerance: float
     numeric = [a for a in sweep.axes if a.numeric]
     if sweep.method == "oat":
         tor = tornado_table(df, sweep)
-        base = df[df["case"] == sweep.ids[0]]
-        if len(tor) and base["status"].iloc[0] in SOLVED:
+        base_row = df[df["case"] == sweep.ids[0]]
+        if len(tor) and base_row["status"].iloc[0] in SOLVED:
             put("tornado.csv", tor.to_csv(index=False, float_format="%.10g"))
-            put("tornado.png", charts.tornado(tor, float(base["objective"].iloc[0]), money))
+            put("tornado.png", charts.tornado(tor, float(base_row["objective"].iloc[0]), money))
         for a in numeric:
             line = df[df["case"].isin([sweep.ids[0]] + [i for i, c in zip(sweep.ids, sweep.cases)
                                                          if c and c[0].startswith(a.path + "=")])]
@@ -668,10 +649,10 @@ def finish(sweep: Sweep, money: str, command: list[str], refine_tolerance: float
             put("sweep.png", charts.sweep_line(df, sweep.axes[0].path, sites, switches, money))
     elif sweep.method == "grid" and len(sweep.axes) == 2 and len(numeric) == 2:
         put("sweep-heatmap.png", charts.sweep_heatmap(df, sweep.axes[0].path, sweep.axes[1].path))
-    manifest = manifest_base(load_case(sweep.raw, sweep.fixed), sweep.options, command)
+    manifest = manifest_base(base, sweep.options, command)
     manifest["files"] = ["sweep.json", "cases/", *files]
     manifest["cases"] = {"total": len(sweep.cases), "by_status": df["status"].value_counts().to_dict()}
-    atomic_write(out / "manifest.json", json.dumps(_jsonable(manifest), indent=2) + "\n")
+    atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
     return Finished(table=df, switches=switches, tornado=tor, files=files)
 
 

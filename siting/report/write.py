@@ -47,12 +47,12 @@ def _version(pkg: str) -> str:
         return "unknown"
 
 
-def _clean(value):
+def json_safe(value):
     """JSON-safe value: NaN and infinities become None, numpy scalars plain numbers."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating, float)):
@@ -120,7 +120,7 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
     summary["overrides"] = list(inst.overrides)
     if command is not None:
         summary["command"] = command
-    return _clean(summary)
+    return json_safe(summary)
 
 
 def manifest_dict(run, command: list[str] | None = None) -> dict:
@@ -130,7 +130,7 @@ def manifest_dict(run, command: list[str] | None = None) -> dict:
 
 def manifest_base(inst, options, command: list[str] | None = None) -> dict:
     """The reproduction record of any command on a checked instance with solver options."""
-    return _clean({
+    return json_safe({
         "siting": _version("siting"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),

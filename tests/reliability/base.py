@@ -10,20 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers import write_instance
+from tests.instance.test_validation import BASE as VALIDATION_BASE
 
-BASE = {
-    "sites": "id,country,lat,lon,fixed_cost\na,JP,33,131,10\nb,US,33.5,-112,10",
-    "products": "id\nchip",
-    "modules": "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,100,1\nb,chip,100,80,1",
-    "markets": "id,country,lat,lon\nm,JP,35,137",
-    "demand": "market,product,wafers_per_year\nm,chip,100",
-    "inputs": "id,unit\nwafer,wafer",
-    "bom": "product,input,units_per_wafer\nchip,wafer,1",
-    "suppliers": "id,country,lat,lon\nsumco,JP,33.27,129.88\ngw,TW,24.78,121.0",
-    "offers": "supplier,input,capacity_units_per_year,price_per_unit\nsumco,wafer,1000,100\ngw,wafer,1000,90",
-    "instruments": "id,kind,site,rate,cap\ngrant,capex_grant,a,0.4,50",
-    "local_targets": "site,target\na,0.5",
-}
+# the validation tests' two-site instance, with a second supplier, a capped grant and a local target
+BASE = dict(
+    VALIDATION_BASE,
+    suppliers="id,country,lat,lon\nsumco,JP,33.27,129.88\ngw,TW,24.78,121.0",
+    offers="supplier,input,capacity_units_per_year,price_per_unit\nsumco,wafer,1000,100\ngw,wafer,1000,90",
+    instruments="id,kind,site,rate,cap\ngrant,capex_grant,a,0.4,50",
+    local_targets="site,target\na,0.5",
+)
 
 
 def write_base(folder: Path, **tables: str) -> Path:
