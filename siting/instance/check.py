@@ -310,7 +310,7 @@ def _empty(table: Table) -> pd.DataFrame:
 
 def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
                       found: ProblemCollector, broken: set[str]) -> None:
-    ids = {t: set(typed[t]["id"]) for t in ("sites", "products", "markets", "inputs", "suppliers")}
+    ids = {t: set(typed[t]["id"]) for t in ("sites", "products", "markets", "inputs", "suppliers", "programs")}
     for group in (("sites", "markets", "suppliers"), ("products", "inputs")):
         owner: dict[str, str] = {}
         for t in group:
@@ -352,14 +352,7 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
         df = raw.tables.get(table)
         return df is None or column not in df.columns or df.at[row_no, column] == ""
 
-    inst = typed["instruments"]
-    for row_no, r in inst.iterrows():
-        if r["kind"] == "capex_grant" and pd.isna(r["rate"]) and blank("instruments", row_no, "rate"):
-            found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "rate"),
-                      "is empty for a capex_grant", "give the share of capex granted, e.g. 0.4")
-        if r["kind"] == "lump_sum" and pd.isna(r["amount"]) and blank("instruments", row_no, "amount"):
-            found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "amount"),
-                      "is empty for a lump_sum", f"give the amount in {settings.money_label}")
+    _check_instruments(typed, settings, o("instruments"), blank, found)
     if settings.local_rule == "radius" and settings.local_radius_km is None:
         found.add("instance.yaml settings.local_radius_km", "is empty but local_rule is radius",
                   "give the radius in km, e.g. 100")
@@ -410,3 +403,52 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
         if r["input"] not in offered and not pd.isna(r["input"]):
             found.add(_loc(o("bom"), row_no, TABLES["bom"], r.to_dict(), "input"),
                       f"no supplier offers {r['input']}", "add an offer for it in offers.csv")
+
+
+#: Columns an instrument of each kind must give, with the hint for an empty one.
+_NEEDS = {
+    "capex_grant": (("rate", "give the share of capex granted, e.g. 0.4"),),
+    "tax_credit": (("rate", "give the credit as a share of capex, e.g. 0.25"),),
+    "lump_sum": (("amount", "give the amount in {money}"),),
+    "production_subsidy": (("per_wafer", "give the subsidy per wafer in {currency}"),),
+    "concessional_loan": (("loan_share", "give the share of capex lent, e.g. 0.5"),
+                          ("loan_rate", "give the loan's interest rate, e.g. 0.01")),
+}
+
+
+def _check_instruments(typed: dict[str, pd.DataFrame], settings: Settings, origin: str, blank,
+                       found: ProblemCollector) -> None:
+    """Kind-specific columns, one scope per instrument, loans cheaper than the firm's own capital."""
+    table = TABLES["instruments"]
+    sites = typed["sites"].set_index("id")
+    for row_no, r in typed["instruments"].iterrows():
+        values = r.to_dict()
+        kind = r["kind"]
+        for column, hint in _NEEDS.get(kind, ()):
+            if pd.isna(r[column]) and blank("instruments", row_no, column):
+                found.add(_loc(origin, row_no, table, values, column), f"is empty for a {kind}",
+                          hint.format(money=settings.money_label, currency=settings.currency))
+        scopes = [c for c in ("site", "country", "region") if isinstance(r[c], str) and r[c]]
+        if len(scopes) != 1 and not (pd.isna(r["site"]) and not blank("instruments", row_no, "site")):
+            problem = "names no site, country or region" if not scopes else f"names both {' and '.join(scopes)}"
+            found.add(_loc(origin, row_no, table, values), problem,
+                      "give exactly one of site, country or region")
+        elif scopes and scopes[0] != "site" and not (sites[scopes[0]] == r[scopes[0]]).any():
+            found.add(_loc(origin, row_no, table, values, scopes[0]),
+                      f"no candidate site is in {scopes[0]} '{r[scopes[0]]}'",
+                      suggest(str(r[scopes[0]]), set(sites[scopes[0]]), f"use a {scopes[0]} of sites.csv"))
+        if kind != "production_subsidy" and isinstance(r["product"], str) and r["product"]:
+            found.add(_loc(origin, row_no, table, values, "product"), f"is set for a {kind}",
+                      "product applies to production_subsidy only; leave it empty")
+        if kind == "concessional_loan" and not pd.isna(r["loan_rate"]) and scopes:
+            at = [r["site"]] if scopes[0] == "site" else sites.index[sites[scopes[0]] == r[scopes[0]]]
+            for s in at:
+                if s not in sites.index:
+                    continue
+                rate = sites.at[s, "discount_rate"]
+                rate = settings.discount_rate if pd.isna(rate) else rate
+                if r["loan_rate"] >= rate:
+                    found.add(_loc(origin, row_no, table, values, "loan_rate"),
+                              f"is {r['loan_rate']:.4g}, no cheaper than {s}'s discount rate {rate:.4g}",
+                              "a concessional loan's rate must be below the firm's discount rate")
+                    break

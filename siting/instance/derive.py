@@ -18,25 +18,11 @@ import numpy as np
 import pandas as pd
 
 from siting.instance.check import Instance
+from siting.instance.finance import crf
 from siting.instance.geo import geodesic_km
+from siting.instance.instruments import derive_instruments
 
 NOMINAL = "nominal"
-
-
-def crf(rate: float, years: float) -> float:
-    """Capital recovery factor r(1+r)^L / ((1+r)^L - 1); 1/L when r = 0.
-
-    Examples
-    --------
-    >>> round(crf(0.08, 10), 6)
-    0.149029
-    >>> crf(0.0, 1)
-    1.0
-    """
-    if rate == 0:
-        return 1.0 / years
-    growth = (1 + rate) ** years
-    return rate * growth / (growth - 1)
 
 
 @dataclass(frozen=True)
@@ -81,7 +67,10 @@ class Derived:
     concentration
         ``label, max_share, sites`` (tuple of site ids).
     instruments
-        ``id, kind, site, rate, cap, amount, provider_country``.
+        One row per instrument and site it is offered at, in the model's form
+        (:func:`siting.instance.instruments.derive_instruments`).
+    programs
+        ``id, budget``: program budgets shared by the instruments naming them.
     firm_budget
         Most total capex, or None.
     """
@@ -103,6 +92,7 @@ class Derived:
     min_suppliers: pd.DataFrame
     concentration: list
     instruments: pd.DataFrame
+    programs: pd.DataFrame
     firm_budget: float | None
 
     @property
@@ -120,12 +110,12 @@ def derive(inst: Instance) -> Derived:
     t = inst.tables
 
     sites = t["sites"].copy()
-    sites["crf"] = [
-        crf(st.discount_rate if pd.isna(r) else r, st.lifetime_years if pd.isna(L) else L)
-        for r, L in zip(sites["discount_rate"], sites["lifetime_years"])
-    ]
+    sites["discount_rate"] = sites["discount_rate"].astype(float).fillna(st.discount_rate)
+    sites["lifetime_years"] = sites["lifetime_years"].astype(float).fillna(st.lifetime_years)
+    sites["crf"] = [crf(r, L) for r, L in zip(sites["discount_rate"], sites["lifetime_years"])]
     sites = sites.rename(columns={"id": "site"})[
-        ["site", "country", "region", "lat", "lon", "hazard_zones", "crf", "fixed_cost"]
+        ["site", "country", "region", "lat", "lon", "hazard_zones", "status", "discount_rate", "lifetime_years",
+         "crf", "fixed_cost"]
     ].reset_index(drop=True)
     sites["fixed_cost"] = sites["fixed_cost"].astype(float)
 
@@ -166,7 +156,8 @@ def derive(inst: Instance) -> Derived:
         instance=inst, periods=(period,), scenarios=scenarios, sites=sites, modules=modules,
         demand=demand, routes=routes, offers=offers, arcs=arcs, qualifications=quals,
         needs=needs, bom=bom, local_targets=local, diversification=diversification,
-        min_suppliers=min_sup, concentration=_concentration(inst), instruments=_instruments(inst),
+        min_suppliers=min_sup, concentration=_concentration(inst),
+        instruments=derive_instruments(inst["instruments"], sites, per_unit), programs=_programs(inst),
         firm_budget=st.firm_budget,
     )
 
@@ -365,15 +356,6 @@ def _concentration(inst: Instance) -> list:
     return out
 
 
-def _instruments(inst: Instance) -> pd.DataFrame:
-    g = inst["instruments"]
-    sites = inst["sites"].set_index("id")
-    prov = [p or (sites.at[s, "country"] if s in sites.index else "")
-            for p, s in zip(g["provider_country"], g["site"])]
-    return pd.DataFrame({
-        "id": g["id"].values, "kind": g["kind"].values, "site": g["site"].values,
-        "rate": pd.to_numeric(g["rate"], errors="coerce").values,
-        "cap": pd.to_numeric(g["cap"], errors="coerce").values,
-        "amount": pd.to_numeric(g["amount"], errors="coerce").values,
-        "provider_country": prov,
-    })
+def _programs(inst: Instance) -> pd.DataFrame:
+    p = inst["programs"]
+    return pd.DataFrame({"id": p["id"].values, "budget": p["budget"].astype(float).values})

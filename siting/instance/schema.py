@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 MONEY = "money unit (currency x money_unit, e.g. USD million)"
 PER_UNIT = "currency per unit (e.g. USD)"
 
+#: Kinds of subsidy instrument (MODEL.md constraint 10).
+INSTRUMENT_KINDS = ("capex_grant", "tax_credit", "lump_sum", "production_subsidy", "concessional_loan")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -127,6 +130,8 @@ TABLES: dict[str, Table] = {
                 Column("lifetime_years", "float", lo=1, hi=100, unit="years",
                        doc="Overrides settings.lifetime_years for this site's capital."),
                 Column("hazard_zones", "list", default="", doc="Hazard zones the site lies in, ';'-separated."),
+                Column("status", "str", default="", choices=("open", "closed"),
+                       doc="open: the plan must open the site; closed: it may not; empty: the model decides."),
                 _source(),
             ),
             doc="Candidate fab sites: build[s] decides whether each opens.",
@@ -284,15 +289,48 @@ TABLES: dict[str, Table] = {
             doc="Duties on inputs shipped to a site and on wafers shipped to a market.",
         ),
         Table(
+            "programs", ("id",),
+            (
+                Column("id", "id", required=True),
+                Column("budget", "float", required=True, lo=0, unit=MONEY,
+                       doc="Most the program's instruments pay in total, undiscounted."),
+                _source(),
+            ),
+            required=False,
+            doc="Subsidy programs: a budget shared by the instruments that name them.",
+        ),
+        Table(
             "instruments", ("id",),
             (
                 Column("id", "id", required=True),
-                Column("kind", "str", required=True, choices=("capex_grant", "lump_sum"),
-                       doc="capex_grant: rate x capex up to cap; lump_sum: amount on opening."),
-                Column("site", "id", required=True, ref="sites"),
-                Column("rate", "float", lo=0, hi=1, doc="Share of capex granted (capex_grant)."),
-                Column("cap", "float", lo=0, unit=MONEY, doc="Most a capex_grant pays; empty: no cap."),
+                Column("kind", "str", required=True, choices=INSTRUMENT_KINDS,
+                       doc="capex_grant or tax_credit: rate x capex up to cap; lump_sum: amount on opening; "
+                           "production_subsidy: per_wafer x wafers made for years, up to cap; "
+                           "concessional_loan: loan_share of capex lent at loan_rate, up to cap lent."),
+                Column("site", "id", ref="sites",
+                       doc="Site the instrument is offered at; or give country or region instead."),
+                Column("country", "str", default="",
+                       doc="Offered at every candidate site in this country (instead of site)."),
+                Column("region", "str", default="",
+                       doc="Offered at every candidate site in this region (instead of site)."),
+                Column("rate", "float", lo=0, hi=1, doc="Share of capex granted (capex_grant, tax_credit)."),
+                Column("cap", "float", lo=0, unit=MONEY,
+                       doc="Most paid at one site in total, undiscounted (for a loan: most lent); empty: no cap."),
                 Column("amount", "float", lo=0, unit=MONEY, doc="Lump sum paid on opening."),
+                Column("per_wafer", "float", lo=0, unit=PER_UNIT,
+                       doc="Production subsidy per wafer made at the site."),
+                Column("product", "id", ref="products",
+                       doc="Product a production subsidy pays for; empty: every product."),
+                Column("years", "float", lo=0, lo_open=True, unit="years",
+                       doc="Years a production subsidy is paid, or a loan's term; empty: the site's lifetime."),
+                Column("loan_share", "float", lo=0, hi=1, doc="Share of capex a concessional loan lends."),
+                Column("loan_rate", "float", lo=0, hi=1, unit="per year",
+                       doc="Interest rate of a concessional loan (below the site's discount rate)."),
+                Column("min_local_share", "float", lo=0, hi=1,
+                       doc="Condition: paid only if the site's local share is at least this."),
+                Column("min_utilisation", "float", lo=0, hi=1,
+                       doc="Condition: paid only if the site's output is at least this share of its capacity."),
+                Column("program", "id", ref="programs", doc="Program whose budget the payout counts against."),
                 Column("provider_country", "str", default="",
                        doc="Government paying; empty: the site's country."),
                 _source(),

@@ -41,6 +41,10 @@ class Settings(BaseModel):
         None, ge=1, description="Default qualified suppliers needed per critical input at an open site."
     )
     period: str = Field("base", description="Label of the single planning period.")
+    policy_country: str = Field(
+        "", description="Country of the policy maker whose outlay and domestic capacity analyses count; "
+                        "empty: every government's outlay, no domestic capacity."
+    )
 
     @property
     def money_multiplier(self) -> float:

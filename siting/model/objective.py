@@ -4,9 +4,10 @@ Every cost or subsidy term registers itself here once. The objective is the sum 
 and the cost breakdown in the results evaluates the same entries, so the two cannot drift apart.
 
 Objective (MODEL.md): annualised firm cost
-    sum_s CRF_s (F z + sum_p C n) + sum CRF_s Q v - sum_g CRF_s payout
+    sum_s CRF_s (F z + sum_p C n) + sum CRF_s Q v - sum_g f_g payout
     + sum_w pi[w] cost2[w]
-with cost2[w] = operating + purchases + inbound and outbound freight + tariffs + unmet penalty.
+with cost2[w] = operating + purchases + inbound and outbound freight + tariffs + unmet penalty
+- production subsidies, and f_g the annualisation factor of instrument row g.
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ def add_objective(sm) -> None:
     q_crf = np.array([crf[s] for s in d.qualifications["site"]])
     reg.register("qualification", lin(q_crf * d.qualifications["cost"].values,
                                       [m.qualify[q] for q in m.QUALIFICATIONS]))
-    g_crf = np.array([crf[s] for s in d.instruments["site"]])
-    reg.register("subsidies", lin(-g_crf, [m.payout[k] for k in m.INSTRUMENTS]))
+    factor = d.instruments["factor"].values
+    first = list(m.INSTRUMENTS)
+    reg.register("subsidies", lin(-factor[first], [m.payout[k] for k in first]))
 
     for w in d.scenarios["id"]:
         r = np.flatnonzero(d.routes["scenario"].values == w)
@@ -86,5 +88,7 @@ def add_objective(sm) -> None:
             reg.register(category, lin(d.arcs[column].values[a], purchase), w)
         q = [k for k in m.UNMET if d.demand.at[k, "scenario"] == w]
         reg.register("unmet_penalty", lin(d.demand["penalty"].values[q], [m.unmet[k] for k in q]), w)
+        paid = [k for (k, v) in m.WAFER_PAYOUTS if v == w]
+        reg.register("subsidies", lin(-factor[paid], [m.wafer_payout[k, w] for k in paid]), w)
 
     m.firm_cost = pyo.Objective(expr=sum(reg.expected(c) for c in CATEGORIES), sense=pyo.minimize)

@@ -21,7 +21,8 @@ class Solution:
     build: np.ndarray
     modules: np.ndarray
     qualify: np.ndarray
-    payout: np.ndarray
+    payout: np.ndarray  # one entry per instrument row; production subsidies: expected over scenarios
+    take: np.ndarray  # 1 where a conditional instrument is taken up (unconditional rows: 1)
     produce: np.ndarray
     purchase: np.ndarray
     unmet: np.ndarray  # one entry per demand row (0 where unmet is not allowed)
@@ -49,9 +50,19 @@ def read_solution(sm) -> Solution:
     for k in m.UNMET:
         unmet[k] = max(m.unmet[k].value or 0.0, 0.0)
     unmet[unmet < 1e-9] = 0.0
+    payout = np.zeros(len(d.instruments))
+    for k in m.INSTRUMENTS:
+        payout[k] = m.payout[k].value or 0.0
+    prob = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
+    for (k, w) in m.WAFER_PAYOUTS:
+        payout[k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
+    payout[payout < 1e-9] = 0.0
+    take = np.ones(len(d.instruments))
+    for k in m.TAKEUP:
+        take[k] = round(m.take[k].value or 0.0)
     return Solution(
         build=np.round(vals(m.build, len(d.sites))), modules=np.round(vals(m.modules, len(d.modules))),
-        qualify=np.round(vals(m.qualify, len(d.qualifications))), payout=vals(m.payout, len(d.instruments)),
+        qualify=np.round(vals(m.qualify, len(d.qualifications))), payout=payout, take=take,
         produce=vals(m.produce, len(d.routes)), purchase=vals(m.purchase, len(d.arcs)), unmet=unmet,
     )
 
@@ -70,7 +81,7 @@ def extract(sm, costs: dict[str, float]) -> Results:
     """Build the result tables from the values in the model."""
     d = sm.data
     sol = read_solution(sm)
-    crf = dict(zip(d.sites["site"], d.sites["crf"]))
+    site_row = {s: j for j, s in enumerate(d.sites["site"])}
 
     mods = d.modules[["site", "product", "period", "wafers_per_module", "max_modules"]].copy()
     mods["modules"] = sol.modules.astype(int)
@@ -85,8 +96,9 @@ def extract(sm, costs: dict[str, float]) -> Results:
     g = d.instruments
     subsidies = pd.DataFrame({
         "instrument": g["id"].values, "kind": g["kind"].values, "site": g["site"].values,
-        "provider_country": g["provider_country"].values, "payout_total": sol.payout,
-        "payout_per_year": sol.payout * np.array([crf[s] for s in g["site"]]) if len(g) else [],
+        "provider_country": g["provider_country"].values, "conditional": g["conditional"].values,
+        "taken": (sol.take > 0.5) & sol.build[[site_row[s] for s in g["site"]]].astype(bool),
+        "payout_total": sol.payout, "payout_per_year": sol.payout * g["factor"].values,
     })
 
     share = local_share_by_site(d, sol.purchase)

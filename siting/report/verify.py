@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from siting.instance.finance import crf, grant_element, spread_factor
+
 #: Relative tolerance of every check (HiGHS's feasibility tolerance is 1e-7 on scaled rows).
 RTOL = 1e-6
 
@@ -154,24 +156,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
         if not r["open"] and r["production_wafers_per_year"] > 1e-6:
             out.append(f"site {r['site']}: makes wafers but is not open")
 
-    # 10. instruments within their terms
-    inst_rows = t["instruments"].set_index("id")
-    caps = tab["sites"].set_index("site")
-    for _, g in tab["subsidies"].iterrows():
-        spec = inst_rows.loc[g["instrument"]]
-        capex = caps.at[g["site"], "capex_total"]
-        paid = g["payout_total"]
-        is_open = bool(caps.at[g["site"], "open"])
-        if spec["kind"] == "capex_grant":
-            limit = spec["rate"] * capex
-            if not pd.isna(spec["cap"]):
-                limit = min(limit, spec["cap"])
-            if not _close_le(paid, limit, max(capex, 1.0)):
-                out.append(f"instrument {g['instrument']}: pays {paid:.6g}, its terms allow {limit:.6g}")
-        elif spec["kind"] == "lump_sum":
-            due = spec["amount"] if is_open else 0.0
-            if abs(paid - due) > RTOL * max(1.0, spec["amount"]):
-                out.append(f"instrument {g['instrument']}: pays {paid:.6g}, due {due:.6g}")
+    out += _check_instruments(inst, tab)
 
     # the cost breakdown adds up to the objective
     if objective is not None:
@@ -180,3 +165,69 @@ def verify(inst, results, objective: float | None) -> list[str]:
             out.append(f"costs: breakdown sums to {total:.10g}, objective is {objective:.10g}")
     return out
 
+
+
+def _check_instruments(inst, tab: dict) -> list[str]:
+    """10. Every payout within its instrument's terms, recomputed from the raw tables."""
+    t, st = inst.tables, inst.settings
+    out: list[str] = []
+    specs = t["instruments"].set_index("id")
+    raw_sites = t["sites"].set_index("id")
+    sites = tab["sites"].set_index("site")
+    made = tab["production"].groupby(["site", "product"])["wafers_per_year"].sum()
+    per_unit = 1.0 / st.money_multiplier
+    for _, g in tab["subsidies"].iterrows():
+        spec, s, paid = specs.loc[g["instrument"]], g["site"], float(g["payout_total"])
+        name = f"instrument {g['instrument']} at {s}"
+        scope = [c for c in ("site", "country", "region") if isinstance(spec[c], str) and spec[c]][0]
+        if (s if scope == "site" else raw_sites.at[s, scope]) != spec[scope]:
+            out.append(f"{name}: the site is not in the instrument's {scope} {spec[scope]}")
+        rate = raw_sites.at[s, "discount_rate"]
+        rate = st.discount_rate if pd.isna(rate) else float(rate)
+        life = raw_sites.at[s, "lifetime_years"]
+        life = st.lifetime_years if pd.isna(life) else float(life)
+        years = life if pd.isna(spec["years"]) else min(float(spec["years"]), life)
+        site = sites.loc[s]
+        kind = spec["kind"]
+        if kind in ("capex_grant", "tax_credit", "concessional_loan"):
+            share, cap = spec["rate"], spec["cap"]
+            if kind == "concessional_loan":
+                term = life if pd.isna(spec["years"]) else float(spec["years"])
+                gift = grant_element(float(spec["loan_rate"]), rate, term)
+                share, cap = spec["loan_share"] * gift, cap * gift
+            limit = share * site["capex_total"]
+            factor = crf(rate, life)
+        elif kind == "lump_sum":
+            limit, cap, factor = spec["amount"], np.nan, crf(rate, life)
+            if bool(site["open"]) and g["taken"] and abs(paid - limit) > RTOL * max(1.0, limit):
+                out.append(f"{name}: pays {paid:.6g}, due {limit:.6g}")
+        else:
+            product = spec["product"] if isinstance(spec["product"], str) and spec["product"] else None
+            at_site = made[made.index.get_level_values(0) == s]
+            wafers = float(at_site.sum()) if product is None else float(at_site.get((s, product), 0.0))
+            limit = float(spec["per_wafer"]) * per_unit * years * wafers
+            cap, factor = spec["cap"], spread_factor(rate, life, years)
+        if not pd.isna(cap):
+            limit = min(limit, float(cap))
+        if not bool(site["open"]) or not g["taken"]:
+            limit = 0.0
+        if not _close_le(paid, limit, max(abs(limit), 1.0)):
+            out.append(f"{name}: pays {paid:.6g}, its terms allow {limit:.6g}")
+        if abs(g["payout_per_year"] - paid * factor) > RTOL * max(1.0, abs(paid)):
+            out.append(f"{name}: {g['payout_per_year']:.6g} a year is not {paid:.6g} annualised ({factor:.6g})")
+        if paid > RTOL * max(1.0, abs(limit)):
+            theta, kappa = spec["min_local_share"], spec["min_utilisation"]
+            if not pd.isna(theta) and not pd.isna(site["local_share"]) and site["local_share"] < theta - 1e-6:
+                out.append(f"{name}: paid although the local share {site['local_share']:.4%} is below its "
+                           f"condition {theta:.0%}")
+            capacity = site["capacity_wafers_per_year"]
+            if not pd.isna(kappa) and site["production_wafers_per_year"] < kappa * capacity - RTOL * max(1.0, capacity):
+                out.append(f"{name}: paid although utilisation {site['production_wafers_per_year'] / capacity:.4%} "
+                           f"is below its condition {kappa:.0%}")
+    budget = dict(zip(t["programs"]["id"], t["programs"]["budget"])) if "programs" in t else {}
+    program = tab["subsidies"]["instrument"].map(specs["program"])
+    for p, b in budget.items():
+        spent = float(tab["subsidies"].loc[program == p, "payout_total"].sum())
+        if not _close_le(spent, b, b):
+            out.append(f"program {p}: instruments pay {spent:.6g}, its budget is {b:.6g}")
+    return out
