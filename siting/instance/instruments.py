@@ -21,6 +21,10 @@ COLUMNS = ["id", "kind", "site", "provider_country", "rate", "cap", "amount", "p
            "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program"]
 
 
+def _num(x) -> float:
+    return np.nan if x is None or pd.isna(x) else float(x)
+
+
 def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit: float) -> pd.DataFrame:
     """One row per (instrument, site), with the terms in the model's form.
 
@@ -55,25 +59,25 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
         for s in at:
             r, life = float(by_id.at[s, "discount_rate"]), float(by_id.at[s, "lifetime_years"])
             kind = g["kind"]
-            years = life if pd.isna(g["years"]) else min(float(g["years"]), life)
-            rate, cap, ge = g["rate"], g["cap"], np.nan
+            years = life if np.isnan(_num(g["years"])) else min(float(g["years"]), life)
+            rate, cap, ge = _num(g["rate"]), _num(g["cap"]), np.nan
             factor = crf(r, life)
             if kind == "concessional_loan":
-                term = life if pd.isna(g["years"]) else float(g["years"])
+                term = life if np.isnan(_num(g["years"])) else float(g["years"])
                 ge = grant_element(float(g["loan_rate"]), r, term)
                 rate, cap = g["loan_share"] * ge, cap * ge
             per_wafer_total = np.nan
             if kind == "production_subsidy":
                 per_wafer_total = float(g["per_wafer"]) * per_unit * years
                 factor = spread_factor(r, life, years)
-            theta, kappa = g["min_local_share"], g["min_utilisation"]
+            theta, kappa = _num(g["min_local_share"]), _num(g["min_utilisation"])
             rows.append({
                 "id": g["id"], "kind": kind, "site": s,
                 "provider_country": g["provider_country"] or by_id.at[s, "country"],
-                "rate": rate, "cap": cap, "amount": g["amount"], "per_wafer_total": per_wafer_total,
+                "rate": rate, "cap": cap, "amount": _num(g["amount"]), "per_wafer_total": per_wafer_total,
                 "product": g["product"] if isinstance(g["product"], str) else "", "years": years,
                 "factor": factor, "grant_element": ge, "min_local_share": theta, "min_utilisation": kappa,
-                "conditional": not (pd.isna(theta) and pd.isna(kappa)),
+                "conditional": not (np.isnan(theta) and np.isnan(kappa)),
                 "program": g["program"] if isinstance(g["program"], str) else "",
             })
     out = pd.DataFrame(rows, columns=COLUMNS)

@@ -171,7 +171,10 @@ def _check_instruments(inst, tab: dict) -> list[str]:
     """10. Every payout within its instrument's terms, recomputed from the raw tables."""
     t, st = inst.tables, inst.settings
     out: list[str] = []
-    specs = t["instruments"].set_index("id")
+    specs = t["instruments"].set_index("id").copy()
+    for c in ("rate", "cap", "amount", "per_wafer", "years", "loan_share", "loan_rate", "min_local_share",
+              "min_utilisation"):
+        specs[c] = pd.to_numeric(specs[c], errors="coerce").astype(float)
     raw_sites = t["sites"].set_index("id")
     sites = tab["sites"].set_index("site")
     made = tab["production"].groupby(["site", "product"])["wafers_per_year"].sum()
