@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", help="sweep folder (default results/<instance name>-sweep/)")
     _add_solver_flags(p, seed=False)
 
+    p = sub.add_parser("compare", help="solve every subsidy package of a designs file side by side")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--designs", required=True, help="designs YAML naming the policy packages")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    p.add_argument("--out", "-o", help="folder for compare.csv and compare.png (default results/<name>-compare/)")
+    _add_solver_flags(p)
+
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
@@ -125,6 +132,8 @@ def _dispatch(args, argv: list[str]) -> int:
         return _solve(args, argv)
     if args.command == "validate":
         return _validate(args)
+    if args.command == "compare":
+        return _compare(args, argv)
     if args.command == "sweep":
         return _sweep(args, argv)
     if args.command == "init":
@@ -195,6 +204,37 @@ def _solve(args, argv: list[str]) -> int:
     if code != EXIT_OK:
         print(headline(run), file=sys.stderr)
     return code
+
+
+def _options(args):
+    from siting.solve import load_profile
+
+    return load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
+                        random_seed=getattr(args, "seed", None))
+
+
+def _compare(args, argv: list[str]) -> int:
+    from siting.analysis.compare import compare, print_comparison, write_comparison
+    from siting.instance.designs import read_designs
+    from siting.instance.read import read_instance
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir
+    from siting.run import load_case
+
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    raw = read_instance(args.instance)
+    packages = read_designs(args.designs)
+    out = Path(args.out) if args.out else default_out_dir(raw.name + "-compare")
+    check_out_dir(out, raw.root)
+    console = make_console()
+    console.print(f"{len(packages)} packages: {', '.join(p.name for p in packages)}", soft_wrap=True)
+    df = compare(raw, packages, _options(args), workers=args.workers)
+    base = load_case(raw)
+    files = write_comparison(df, out, base, _options(args), ["siting", *argv], Path(args.designs))
+    print_comparison(console, df, base.settings.money_label, base.settings.currency)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK if df["status"].isin(("optimal", "feasible")).all() else EXIT_ERROR
 
 
 def _sweep(args, argv: list[str]) -> int:

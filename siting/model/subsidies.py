@@ -152,10 +152,12 @@ def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None
         most = theta * most_counted_spend(d, s, w)
         if len(a) == 0:
             return pyo.Constraint.Skip  # no counted purchases: the share condition holds vacuously
-        coefs = np.append((is_local[a] - theta) * price[a], -most)
-        # scaled like local_share: prices in the money unit are tiny
-        scale[k, w] = float(np.max(np.abs(coefs))) if len(coefs) and np.max(np.abs(coefs)) > 0 else 1.0
-        return lin(coefs / scale[k, w], [m.purchase[r] for r in a] + [m.take[k]]) >= -most / scale[k, w]
+        coefs = (is_local[a] - theta) * price[a]
+        # scaled like local_share, by the largest purchase coefficient (prices in the money unit are
+        # tiny): the take-up coefficient then reads in units bought, like a qualification link's bound
+        scale[k, w] = float(np.max(np.abs(coefs))) or 1.0
+        return lin(np.append(coefs, -most) / scale[k, w], [m.purchase[r] for r in a] + [m.take[k]]) \
+            >= -most / scale[k, w]
 
     m.CONDITION_LOCAL = pyo.Set(initialize=[(k, w) for k in local for w in scenarios], dimen=2, ordered=True)
     m.condition_local = pyo.Constraint(m.CONDITION_LOCAL, rule=condition_local)

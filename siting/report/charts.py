@@ -100,3 +100,28 @@ def tornado(swings: pd.DataFrame, base: float, money: str) -> bytes:
     ax.legend(handles, ["lowest value", "highest value"], fontsize=8, loc="lower right")
     ax.set_title("Swing of the firm cost per parameter (one at a time)", fontsize=11)
     return _png(fig)
+
+
+def compare_bars(df: pd.DataFrame, money: str) -> bytes:
+    """Per package: the policy maker's outlay a year beside the domestic capacity it buys."""
+    names = df["package"].tolist()
+    countries = sorted({c for c in df["policy_country"].fillna("") if c})
+    who = countries[0] if len(countries) == 1 else "each package's policy country" if countries else ""
+    y = np.arange(len(names))
+    fig, (left, right) = plt.subplots(1, 2, sharey=True, figsize=(9, 0.55 * len(names) + 1.6))
+    outlay = df["outlay_per_year"].fillna(0.0)
+    cap = df["domestic_capacity"].fillna(0.0) / 1000.0
+    left.barh(y, outlay, color="#b45f06")
+    left.set_xlabel(f"outlay ({money}/yr)")
+    left.set_yticks(y, names)
+    left.invert_yaxis()
+    right.barh(y, cap, color="#1f4e79")
+    right.set_xlabel("domestic capacity (thousand wafers/yr)" if who else "no policy country set")
+    for ax, values in ((left, outlay), (right, cap)):
+        ax.grid(axis="x", alpha=0.3)
+        for k, v in enumerate(values):
+            ax.annotate(f"{v:,.0f}", (v, k), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.set_xlim(0, max(float(values.max()), 1.0) * 1.18)
+    fig.suptitle(f"Subsidy designs: outlay of {who or 'every government'} and the capacity built there",
+                 fontsize=10)
+    return _png(fig)
