@@ -28,8 +28,9 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(Problem(self.prog, message, f"see `{self.prog} --help`"))
 
 
-def _add_solver_flags(p: argparse.ArgumentParser, seed: bool = True) -> None:
-    p.add_argument("--profile", default="default", help="solver profile: solvers/NAME.toml (default, exact, fast)")
+def _add_solver_flags(p: argparse.ArgumentParser, seed: bool = True, profile: str = "default") -> None:
+    p.add_argument("--profile", default=profile,
+                   help=f"solver profile: solvers/NAME.toml (default, exact, fast; here {profile})")
     p.add_argument("--time-limit", type=float, help="seconds HiGHS may run (per case in a sweep)")
     p.add_argument("--mip-gap", type=float, help="relative MIP gap at which HiGHS stops")
     p.add_argument("--threads", type=int, help="HiGHS threads")
@@ -77,6 +78,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
     p.add_argument("--out", "-o", help="folder for compare.csv and compare.png (default results/<name>-compare/)")
     _add_solver_flags(p)
+
+    p = sub.add_parser("breakeven", help="the smallest offer that makes a site open (or what an open site could lose)")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--site", required=True, help="the site, e.g. chitose")
+    p.add_argument("--instrument", default="lump", help="lump (exact, two solves), grant-rate or per-wafer (bisection)")
+    p.add_argument("--tolerance", type=float, help="bisection tolerance (rate, or currency per wafer)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (the offer is the field offer)")
+    # an offer is a difference of two optima: both are proven to the exact profile's gap
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("explain", help="why not here? the optimum beside the plan with a site forced the other way")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--site", required=True, help="the site, e.g. phoenix")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--out", "-o", help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
+    _add_solver_flags(p, profile="exact")
 
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
@@ -134,6 +152,10 @@ def _dispatch(args, argv: list[str]) -> int:
         return _validate(args)
     if args.command == "compare":
         return _compare(args, argv)
+    if args.command == "breakeven":
+        return _breakeven(args)
+    if args.command == "explain":
+        return _explain(args, argv)
     if args.command == "sweep":
         return _sweep(args, argv)
     if args.command == "init":
@@ -235,6 +257,52 @@ def _compare(args, argv: list[str]) -> int:
     print_comparison(console, df, base.settings.money_label, base.settings.currency)
     console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
     return EXIT_OK if df["status"].isin(("optimal", "feasible")).all() else EXIT_ERROR
+
+
+def _with_sets(args):
+    from siting.instance.overrides import apply_overrides
+    from siting.instance.read import read_instance
+
+    return apply_overrides(read_instance(args.instance), args.set)
+
+
+def _breakeven(args) -> int:
+    from siting.analysis.breakeven import breakeven
+    from siting.report.console import make_console
+
+    if args.tolerance is not None and not args.tolerance > 0:
+        raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
+    answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance)
+    if args.json:
+        from siting.report.write import json_safe
+
+        print(json.dumps(json_safe(answer.as_dict()), indent=2))
+        return EXIT_OK
+    console = make_console()
+    for line in answer.words():
+        console.print(line, soft_wrap=True)
+    console.print(f"solves used ({len(answer.solves)}):")
+    for s in answer.solves:
+        gap = "-" if s["mip_gap"] is None else f"{s['mip_gap']:.4%}"
+        console.print(f"  {s['what']}: {s['status']}, firm cost {s['objective']:,.3f} {answer.money}/yr "
+                      f"(gap {gap}); opens {s['sites_open']}", soft_wrap=True)
+    return EXIT_OK
+
+
+def _explain(args, argv: list[str]) -> int:
+    from siting.analysis.explain import explain, print_explanation, write_explanation
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir
+
+    raw = _with_sets(args)
+    out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-explain-{args.site}")
+    check_out_dir(out, raw.root)
+    answer, df = explain(raw, args.site, _options(args))
+    files = write_explanation(answer, df, out, _options(args), ["siting", *argv])
+    console = make_console()
+    print_explanation(console, answer, df)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK
 
 
 def _sweep(args, argv: list[str]) -> int:

@@ -79,7 +79,7 @@ def add_subsidies(sm) -> None:
     - grant_rate: payout[g] <= rho[g] capex[s] (capex grant, tax credit, loan grant element);
     - grant_cap: payout[g] <= min(cap[g], rho[g] max capex[s]) y[g];
     - lump_sum: payout[g] = L[g] y[g];
-    - wafer_rate: wafer_payout[g,w] <= D[g] a[g] sum_m x[s,m,p,w] (a: subsidy per wafer, D: years);
+    - wafer_rate: wafer_payout[g,w] / (D[g] a[g]) <= sum_m x[s,m,p,w] (a: subsidy per wafer, D: years);
     - wafer_cap: wafer_payout[g,w] <= min(cap[g], D[g] a[g] max output[s]) y[g];
     with y[g] = take[g] for a conditional instrument and build[s] otherwise, and
     - take_site: take[g] <= build[s];
@@ -125,7 +125,10 @@ def add_subsidies(sm) -> None:
     def wafer_rate(_, k, w):
         rows = _route_rows(d, site[k], w, g.at[k, "product"])
         a = float(g.at[k, "per_wafer_total"])
-        return lin([1.0] + [-a] * len(rows), [m.wafer_payout[k, w]] + [m.produce[r] for r in rows]) <= 0
+        if a <= 0:
+            return m.wafer_payout[k, w] <= 0
+        # divided by a: per-wafer amounts in the money unit are tiny next to the wafers they multiply
+        return lin([1.0 / a] + [-1.0] * len(rows), [m.wafer_payout[k, w]] + [m.produce[r] for r in rows]) <= 0
 
     def wafer_cap(_, k, w):
         most = float(g.at[k, "per_wafer_total"]) * most_output(d, site[k], g.at[k, "product"])

@@ -125,3 +125,32 @@ def compare_bars(df: pd.DataFrame, money: str) -> bytes:
     fig.suptitle(f"Subsidy designs: outlay of {who or 'every government'} and the capacity built there",
                  fontsize=10)
     return _png(fig)
+
+
+def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tuple[str, str], currency: str) -> bytes:
+    """Two waterfalls side by side: each plan's landed cost per wafer built up category by category."""
+    rows = df[df["category"] != "total"]
+    fig, axes = plt.subplots(1, 2, sharey=True, figsize=(11, 4.6))
+    top = max(float(np.max(np.cumsum(rows[f"{k}_per_wafer"].fillna(0.0).to_numpy()))) for k in keys)
+    axes[0].set_ylim(0, top * 1.1 if top > 0 else 1.0)
+    for ax, key, title in zip(axes, keys, titles):
+        values = rows[f"{key}_per_wafer"].fillna(0.0).to_numpy()
+        labels = rows["category"].tolist()
+        start = np.concatenate([[0.0], np.cumsum(values)[:-1]])
+        colours = ["#b45f06" if v >= 0 else "#38761d" for v in values]
+        x = np.arange(len(values) + 1)
+        ax.bar(x[:-1], values, bottom=start, color=colours, width=0.65)
+        total = float(values.sum())
+        ax.bar(x[-1], total, color="#1f4e79", width=0.65)
+        for k, v in enumerate(values):
+            if abs(v) >= 0.5:
+                ax.annotate(f"{v:+,.0f}", (k, start[k] + max(v, 0)), xytext=(0, 2), textcoords="offset points",
+                            ha="center", fontsize=7)
+        ax.annotate(f"{total:,.0f}", (x[-1], total), xytext=(0, 2), textcoords="offset points", ha="center",
+                    fontsize=8, weight="bold")
+        ax.set_xticks(x, labels + ["total"], rotation=40, ha="right", fontsize=8)
+        ax.set_title(title, fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel(f"{currency} per wafer made")
+    fig.suptitle("Landed cost per wafer: the optimum and the counterfactual", fontsize=10)
+    return _png(fig)
