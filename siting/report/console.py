@@ -106,6 +106,7 @@ def print_run(run, console: Console | None = None) -> None:
         console.print("capacity built: " + "; ".join(
             f"{r['site']} {r['product']} {r['modules']} modules = {r['capacity_wafers_per_year']:,.0f} wafers/yr"
             for _, r in built.iterrows()))
+    _print_subsidies(console, res.tables["subsidies"], money)
     costs = Table(title=f"Annual cost ({money}/yr)", title_justify="left")
     costs.add_column("category")
     costs.add_column("cost", justify="right")
@@ -142,3 +143,20 @@ def print_run(run, console: Console | None = None) -> None:
             console.print(f"[red]  {line}[/red]")
     else:
         console.print("solution checked against the instance tables: all rules hold")
+
+
+def _print_subsidies(console: Console, subs, money: str) -> None:
+    """Instruments that pay, and conditional offers with the firm's decision."""
+    shown = subs[(subs["payout_total"] > 0) | subs["conditional"]]
+    if shown.empty:
+        return
+    if len(shown) > MAX_SITE_ROWS:
+        shown = shown[shown["payout_total"] > 0]
+    t = Table(title=f"Subsidies ({money}; per year annualised like capex)", title_justify="left")
+    for col in ("instrument", "kind", "site", "paid by", "offer", "total", "per year"):
+        t.add_column(col, justify="right" if col in ("total", "per year") else "left")
+    for _, r in shown.iterrows():
+        offer = ("taken" if r["taken"] else "declined") if r["conditional"] else "-"
+        t.add_row(r["instrument"], r["kind"].replace("_", " "), r["site"], r["provider_country"], offer,
+                  _num(r["payout_total"], 1), _num(r["payout_per_year"], 3))
+    console.print(t)

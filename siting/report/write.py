@@ -104,6 +104,14 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         subs = res.tables["subsidies"]
         summary["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
         summary["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
+        summary["government_outlay_by_country"] = {
+            c: {"per_year": float(g["payout_per_year"].sum()), "total": float(g["payout_total"].sum())}
+            for c, g in subs.groupby("provider_country", sort=True)}
+        summary["instruments"] = [
+            {"id": r["instrument"], "kind": r["kind"], "site": r["site"], "provider_country": r["provider_country"],
+             "conditional": bool(r["conditional"]), "taken": bool(r["taken"]), "payout_total": r["payout_total"],
+             "payout_per_year": r["payout_per_year"]}
+            for _, r in subs.iterrows()]
         summary["unmet_demand"] = float(res.tables["unmet"]["unmet_wafers_per_year"].sum())
         shadow = run.shadow if run.shadow is not None else pd.DataFrame()
         summary["shadow_prices"] = {
