@@ -93,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
     p.add_argument("--site", required=True, help="the site, e.g. phoenix")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
-    p.add_argument("--out", "-o", help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
+    p.add_argument("--out", "-o",
+                   help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
     _add_solver_flags(p, profile="exact")
 
     p = sub.add_parser("validate", help="check an instance and list every problem")

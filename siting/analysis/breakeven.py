@@ -112,7 +112,8 @@ class Breakeven:
         }
 
 
-def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, sets=(), offer: dict | None = None) -> Run:
+def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, sets=(),
+           offer: dict | None = None) -> Run:
     source = apply_package(raw, Package("breakeven", add=(offer,), origin="breakeven")) if offer else raw
     run = run_case(source, options, sets=list(sets), duals=False)
     o = run.outcome
@@ -187,7 +188,8 @@ def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: s
         hi = gap / (crf * site_row["capex_total"]) if site_row["capex_total"] > 0 else math.inf
         tol = tolerance or 1e-4
         if hi > 1:
-            out.offer, out.plan = None, (f"even a grant of all its capex ({site_row['capex_total']:,.3f} {st.money_label}) "
+            out.offer, out.plan = None, (f"even a grant of all its capex ({site_row['capex_total']:,.3f} "
+                                         f"{st.money_label}) "
                                          f"is worth less than the {gap:,.3f} {st.money_label}/yr it lacks")
             return out
 

@@ -52,8 +52,8 @@ def package_row(package: Package, run: Run) -> dict:
     row["outlay_total"] = float(mine["payout_total"].sum())
     row["outlay_all_governments_per_year"] = float(subs["payout_per_year"].sum())
     opened = sites[sites["open"]]
-    row["sites_open"] = "; ".join(f"{s} ({c:,.0f})" for s, c in zip(opened["site"], opened["capacity_wafers_per_year"])) \
-        or "none"
+    row["sites_open"] = "; ".join(
+        f"{s} ({c:,.0f})" for s, c in zip(opened["site"], opened["capacity_wafers_per_year"])) or "none"
     home = opened[opened["country"] == country] if country else opened.iloc[0:0]
     row["domestic_capacity"] = float(home["capacity_wafers_per_year"].sum()) if country else math.nan
     weights = home["capacity_wafers_per_year"].where(home["local_share"].notna(), 0.0)

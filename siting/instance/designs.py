@@ -83,8 +83,8 @@ def read_designs(path: str | Path) -> list[Package]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(Problem(str(path), "no such file", "give the designs YAML, e.g. instances/jasm/designs.yaml")) \
-            from None
+        raise InputError(Problem(str(path), "no such file",
+                                 "give the designs YAML, e.g. instances/jasm/designs.yaml")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""

@@ -161,7 +161,8 @@ def test_compare_rows_equal_separate_solves(flip, tmp_path):
         "none": solve(write_instance(tmp_path / "none", {k: v for k, v in FLIP.items() if k != "instruments"}),
                       profile="exact"),
         "richer": solve(flip, sets=["instruments.grant.rate=0.5"], profile="exact"),
-        "lump-only": solve(write_instance(tmp_path / "lump", dict(FLIP, instruments="id,kind,site,amount\nlump,lump_sum,a,40")),
+        "lump-only": solve(write_instance(tmp_path / "lump",
+                                          dict(FLIP, instruments="id,kind,site,amount\nlump,lump_sum,a,40")),
                            profile="exact"),
     }
     for name, run in separate.items():
@@ -222,3 +223,10 @@ def test_bundled_designs_compare_on_the_flagship(tmp_path):
     assert row.at["none", "sites_open"].startswith("tainan")
     assert row.at["base", "sites_open"].startswith("kumamoto")
     assert row.at["conditional-50", "domestic_local_share"] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_every_bundled_design_row_cites_a_source():
+    for designs in sorted((ROOT / "instances").glob("*/designs.yaml")):
+        for package in read_designs(designs):
+            for row in (*(package.replace or ()), *package.add, *(package.programs or ())):
+                assert str(row.get("source", "")).strip(), f"{designs} {package.name}: {row.get('id')} has no source"

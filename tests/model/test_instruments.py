@@ -180,7 +180,8 @@ def test_conditional_grant_flips_the_site_choice(tmp_path):
     local share: a costs 1000 - 300 + 1000 + 111.11 = 1811.11 < 1900, so a opens and takes it."""
     tables = dict(LOCAL, instruments="id,kind,site,rate,min_local_share\ng,capex_grant,a,0.3,0.6")
     tables["sites"] = "id,country,lat,lon\na,JP,32.88,130.83\nb,US,33.5,-112.0"
-    tables["modules"] = "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,1000,1\nb,chip,100,900,1"
+    tables["modules"] = ("site,product,wafers_per_module,capex_per_module,max_modules\n"
+                         "a,chip,100,1000,1\nb,chip,100,900,1")
     without = solve(write_instance(tmp_path / "without", {k: v for k, v in tables.items() if k != "instruments"}))
     assert opened(without) == ["b"] and without.outcome.objective == pytest.approx(1900.0, rel=1e-9)
     run = checked(solve(write_instance(tmp_path / "with", tables)), 300.0)
