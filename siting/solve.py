@@ -203,6 +203,7 @@ ROW_SOURCES = {
     "supplier_capacity": "offers.capacity", "local_share": "local_targets.target and offers.price_per_unit",
     "supplier_share": "settings.max_supplier_share", "grant_rate": "instruments.rate and modules.capex_per_module",
     "grant_cap": "instruments.cap", "lump_sum": "instruments.amount",
+    "grants_within_capex": "modules.capex_per_module and sites.fixed_cost",
     "wafer_rate": "instruments.per_wafer and years", "wafer_cap": "instruments.cap",
     "condition_local": "instruments.min_local_share and offers.price_per_unit",
     "condition_utilisation": "instruments.min_utilisation and modules.wafers_per_module",

@@ -79,7 +79,8 @@ class Breakeven:
                          f"exact from two solves{self._within()}")
             lines.append(f"it receives {self.subsidy_now:,.3f} {m}/yr of subsidy now: "
                          + ("it would stay open with none of it" if self.could_lose > self.subsidy_now
-                            else f"it could lose {self.could_lose / max(self.subsidy_now, 1e-300):.1%} of it"))
+                            else f"it could lose at least {self.could_lose / max(self.subsidy_now, 1e-300):.1%} of "
+                                 "it (more if the plan around it adapts as the subsidy shrinks)"))
             return lines
         if self.offer is None:
             lines.append(f"no {self.instrument} offer opens {s}: {self.plan}")
@@ -138,10 +139,16 @@ def _is_open(run: Run, site: str) -> bool:
 
 
 def check_site(raw: RawInstance, site: str) -> None:
-    sites = list(raw.tables["sites"]["id"]) if "sites" in raw.tables else []
+    """The site exists and the model is free to open or close it."""
+    table = raw.tables.get("sites")
+    sites = list(table["id"]) if table is not None else []
     if site not in sites:
         raise InputError(Problem(f"--site {site}", "is not a site of the instance",
                                  suggest(site, sites, "give one of the ids in sites.csv")))
+    status = table.loc[table["id"] == site, "status"].iloc[0] if "status" in table.columns else ""
+    if str(status).strip():
+        raise InputError(Problem(f"--site {site}", f"is fixed {status} by sites.status, so no offer can change it",
+                                 f"clear it with --set sites.{site}.status= to ask what would change the plan"))
 
 
 def forced(raw: RawInstance, site: str, options: SolverOptions, solves: list) -> tuple[Run, Run]:

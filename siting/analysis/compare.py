@@ -8,7 +8,9 @@ demand and what each outcome costs the government, also measured against ``none`
 Definitions (money in the instance's money unit; ``_per_year`` annualised like every cost):
 
 * ``outlay_per_year``, ``outlay_total``: payouts of instruments whose provider is the policy
-  country (every instrument when no policy country is set);
+  country (every instrument when no policy country is set); a concessional loan counts by its
+  grant element (the interest forgone, as a present value at the firm's rate), and the principal
+  it lends (repaid) is ``loan_principal_total``;
 * ``domestic_capacity``: wafers a year of capacity built at sites in the policy country;
 * ``domestic_local_share``: local share at the open domestic sites, weighted by their capacity;
 * ``outlay_per_domestic_wafer``: outlay a year per wafer a year of domestic capacity (currency);
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +54,7 @@ def package_row(package: Package, run: Run) -> dict:
     row["outlay_per_year"] = float(mine["payout_per_year"].sum())
     row["outlay_total"] = float(mine["payout_total"].sum())
     row["outlay_all_governments_per_year"] = float(subs["payout_per_year"].sum())
+    row["loan_principal_total"] = float(mine["loan_principal_total"].sum())
     opened = sites[sites["open"]]
     row["sites_open"] = "; ".join(
         f"{s} ({c:,.0f})" for s, c in zip(opened["site"], opened["capacity_wafers_per_year"])) or "none"
@@ -76,19 +80,28 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b and not math.isnan(b) and abs(b) > 1e-12 else math.nan
 
 
-def add_differences(df: pd.DataFrame, money: float) -> pd.DataFrame:
-    """Differences to the ``none`` package and the incremental cost-effectiveness ratios."""
-    none = df[(df["package"] == "none") & df["status"].isin(("optimal", "feasible"))]
+def add_differences(df: pd.DataFrame, money: float, references: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Differences to ``none`` measured for the same policy country, and the incremental ratios.
+
+    ``references`` holds ``none`` rows for policy countries other than its own in ``df`` (a
+    package may name its own country; ``none`` is then measured again for it). Where ``none``
+    builds nothing at home its local share counts as 0: the package's whole share is its gain.
+    """
     cols = ("firm_cost", "outlay_per_year", "domestic_capacity", "domestic_local_share")
-    if none.empty or "outlay_per_year" not in df:
-        for c in cols:
-            df[f"{c}_vs_none"] = np.nan
-        df["incremental_outlay_per_domestic_wafer"] = np.nan
-        df["incremental_outlay_per_local_point"] = np.nan
-        return df
-    ref = none.iloc[0]
+    nones = pd.concat([df[df["package"] == "none"], references if references is not None else df.iloc[0:0]])
+    nones = nones[nones["status"].isin(("optimal", "feasible"))] if "status" in nones else nones
+    by_country = {r["policy_country"]: r for _, r in nones.iterrows()} if "outlay_per_year" in df else {}
     for c in cols:
-        df[f"{c}_vs_none"] = df[c] - ref[c]
+        df[f"{c}_vs_none"] = np.nan
+    for i, row in df.iterrows():
+        ref = by_country.get(row.get("policy_country", ""))
+        if ref is None or row["status"] not in ("optimal", "feasible"):
+            continue
+        for c in cols:
+            base = ref[c]
+            if c == "domestic_local_share" and math.isnan(base) and ref["domestic_capacity"] == 0:
+                base = 0.0
+            df.at[i, f"{c}_vs_none"] = row[c] - base
     df["incremental_outlay_per_domestic_wafer"] = [
         _ratio(o * money, c) for o, c in zip(df["outlay_per_year_vs_none"], df["domestic_capacity_vs_none"])]
     df["incremental_outlay_per_local_point"] = [
@@ -114,12 +127,19 @@ def compare(raw: RawInstance, packages: list[Package], options: SolverOptions, w
     """
     from siting.run import load_case
 
+    countries = {}
     for p in packages:
-        load_case(apply_package(raw, p))
-    rows = map_cases(_solve_package, [(raw, p, options) for p in packages], workers, progress)
-    df = pd.DataFrame(rows)
+        countries[p.name] = load_case(apply_package(raw, p)).settings.policy_country
+    # `none` measured again for every other policy country a package names, so that each package
+    # is compared with no subsidy from its own policy maker's point of view
+    none = next((p for p in packages if p.name == "none"), None)
+    extra = [] if none is None else [replace(none, policy_country=c) for c in sorted(set(countries.values()))
+                                     if c != countries["none"]]
+    rows = map_cases(_solve_package, [(raw, p, options) for p in [*packages, *extra]], workers, progress)
+    df = pd.DataFrame(rows[:len(packages)])
+    references = pd.DataFrame(rows[len(packages):]) if extra else None
     money = load_case(raw).settings.money_multiplier
-    return add_differences(df, money)
+    return add_differences(df, money, references)
 
 
 def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, command: list[str],
@@ -147,32 +167,38 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
 
 def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> None:
     """The comparison as a console table, then the ratios against ``none``."""
+    from rich.markup import escape
     from rich.table import Table
 
-    country = next((c for c in df.get("policy_country", pd.Series(dtype=str)) if c), "")
-    t = Table(title=f"Subsidy designs: firm cost and outlay in {money}/yr (total: undiscounted); outlay of "
-                    f"{country or 'every government'}; home: capacity in {country or '-'}, its local share, and "
-                    f"outlay per wafer of it", title_justify="left")
-    heads = ("package", "firm cost", "outlay", "total", "sites (k wafers/yr)", "home k", "local", "unmet",
-             f"{currency}/wafer")
-    width = max([len(str(p)) for p in df["package"]] + [7])
+    countries = df["policy_country"].fillna("") if "policy_country" in df else pd.Series("", index=df.index)
+    mixed = countries.nunique() > 1
+    country = countries.iloc[0] if len(df) else ""
+    whose = ("outlay, home capacity and its local share for each package's policy country [in brackets]" if mixed
+             else f"outlay of {country or 'every government'}; home: capacity in {country or '-'} and its local share")
+    t = Table(title=escape(f"Subsidy designs: firm cost and outlay in {money}/yr (total: undiscounted); {whose}; "
+                           f"{currency}/wafer: outlay a year per home wafer a year"), title_justify="left")
+    unmet = "expected_unmet" in df and df["expected_unmet"].fillna(0).abs().max() > 0
+    heads = ("package", "firm cost", "outlay", "total", "sites (k wafers/yr)", "home k", "local",
+             *(("unmet",) if unmet else ()), f"{currency}/wafer")
+    names = [escape(f"{p} [{c}]" if mixed and c else str(p)) for p, c in zip(df["package"], countries)]
+    width = max([len(n) for n in names] + [7])
     for h in heads:
         t.add_column(h, justify="left" if h in ("package", "sites (k wafers/yr)") else "right",
-                     no_wrap=h != "sites (k wafers/yr)", min_width=width if h == "package" else None)
+                     no_wrap=True, min_width=width if h == "package" else None)
 
     def num(x, fmt="{:,.1f}"):
         return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
 
-    for _, r in df.iterrows():
+    for name, (_, r) in zip(names, df.iterrows()):
         if r["status"] not in ("optimal", "feasible"):
-            t.add_row(r["package"], r["status"], *["-"] * 6, str(r.get("note", ""))[:40])
+            t.add_row(name, r["status"], *["-"] * (len(heads) - 3), str(r.get("note", ""))[:40])
             continue
         sites = r["sites_open"] if r["sites_open"] == "none" else ", ".join(
             f"{name} {float(cap.strip('()').replace(',', '')) / 1000:,.0f}"
             for name, cap in (part.split(" ", 1) for part in r["sites_open"].split("; ")))
-        t.add_row(r["package"], num(r["firm_cost"]), num(r["outlay_per_year"]), num(r["outlay_total"], "{:,.0f}"),
-                  sites, num(r["domestic_capacity"] / 1000 if country else math.nan, "{:,.0f}"),
-                  num(r["domestic_local_share"], "{:.1%}"), num(r["expected_unmet"], "{:,.0f}"),
+        t.add_row(name, num(r["firm_cost"]), num(r["outlay_per_year"]), num(r["outlay_total"], "{:,.0f}"),
+                  sites, num(r["domestic_capacity"] / 1000 if r["policy_country"] else math.nan, "{:,.0f}"),
+                  num(r["domestic_local_share"], "{:.1%}"), *((num(r["expected_unmet"], "{:,.0f}"),) if unmet else ()),
                   num(r["outlay_per_domestic_wafer"], "{:,.0f}"))
     console.print(t)
     rows = df[df["status"].isin(("optimal", "feasible")) & (df["package"] != "none")]
@@ -183,7 +209,7 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
                      f"firm cost {num(r['firm_cost_vs_none'], '{:+,.1f}')}/yr")
             if not math.isnan(r["outlay_per_local_point"]):
                 words += f", {num(r['outlay_per_local_point'], '{:,.2f}')}/yr per point of local share"
-            if country:
+            if r["policy_country"]:
                 words += f", domestic capacity {num(r['domestic_capacity_vs_none'], '{:+,.0f}')} wafers/yr"
                 if not math.isnan(r["incremental_outlay_per_domestic_wafer"]):
                     words += (f" ({num(r['incremental_outlay_per_domestic_wafer'], '{:,.0f}')} {currency} of outlay "

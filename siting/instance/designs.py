@@ -85,6 +85,11 @@ def read_designs(path: str | Path) -> list[Package]:
     except FileNotFoundError:
         raise InputError(Problem(str(path), "no such file",
                                  "give the designs YAML, e.g. instances/jasm/designs.yaml")) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(str(path), "is not UTF-8 text", "save the designs file as UTF-8 YAML")) from None
+    except OSError as exc:
+        raise InputError(Problem(str(path), f"cannot be read ({exc.strerror or exc})",
+                                 "give the designs YAML file, e.g. instances/jasm/designs.yaml")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
@@ -149,4 +154,7 @@ def apply_package(raw: RawInstance, package: Package) -> RawInstance:
     if package.policy_country is not None:
         settings["policy_country"] = package.policy_country
     changed = raw.with_changes(tables=tables, origins=origins, settings=settings)
-    return apply_overrides(changed, list(package.sets))
+    try:
+        return apply_overrides(changed, list(package.sets))
+    except InputError as exc:
+        raise InputError([Problem(f"{label} set: {p.location}", p.problem, p.fix) for p in exc.problems]) from None

@@ -78,7 +78,8 @@ def add_subsidies(sm) -> None:
 
     - grant_rate: payout[g] <= rho[g] capex[s] (capex grant, tax credit, loan grant element);
     - grant_cap: payout[g] <= min(cap[g], rho[g] max capex[s]) y[g];
-    - lump_sum: payout[g] = L[g] y[g];
+    - lump_sum: payout[g] <= L[g] y[g] (paid in full unless a program budget runs short);
+    - grants_within_capex: sum of capex-share payouts at a site <= its capex (where several stack);
     - wafer_rate: wafer_payout[g,w] / (D[g] a[g]) <= sum_m x[s,m,p,w] (a: subsidy per wafer, D: years);
     - wafer_cap: wafer_payout[g,w] <= min(cap[g], D[g] a[g] max output[s]) y[g];
     with y[g] = take[g] for a conditional instrument and build[s] otherwise, and
@@ -120,7 +121,17 @@ def add_subsidies(sm) -> None:
         m.GRANTS, rule=lambda _, k: m.payout[k]
         - limit(k, float(g.at[k, "rate"]) * max_capex(sm, pos[site[k]])) * paid_if(k) <= 0)
     m.LUMPS = pyo.Set(initialize=[k for k in first if kind[k] == "lump_sum"], ordered=True)
-    m.lump_sum = pyo.Constraint(m.LUMPS, rule=lambda _, k: m.payout[k] - float(g.at[k, "amount"]) * paid_if(k) == 0)
+    # at most L: the objective pays it in full unless a program budget runs short
+    m.lump_sum = pyo.Constraint(m.LUMPS, rule=lambda _, k: m.payout[k] - float(g.at[k, "amount"]) * paid_if(k) <= 0)
+
+    # instruments that pay a share of capex never pay more than the capex, however they stack
+    # (a grant and a tax credit, a site's and its country's): else building idle modules would pay
+    stacked: dict = {}
+    for k in share:
+        stacked.setdefault(pos[site[k]], []).append(k)
+    m.STACKED = pyo.Set(initialize=[j for j, ks in stacked.items() if len(ks) > 1], ordered=True)
+    m.grants_within_capex = pyo.Constraint(
+        m.STACKED, rule=lambda _, j: sum(m.payout[k] for k in stacked[j]) - capex_expression(sm, j) <= 0)
 
     def wafer_rate(_, k, w):
         rows = _route_rows(d, site[k], w, g.at[k, "product"])

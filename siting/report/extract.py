@@ -99,6 +99,9 @@ def extract(sm, costs: dict[str, float]) -> Results:
         "provider_country": g["provider_country"].values, "conditional": g["conditional"].values,
         "taken": (sol.take > 0.5) & sol.build[[site_row[s] for s in g["site"]]].astype(bool),
         "payout_total": sol.payout, "payout_per_year": sol.payout * g["factor"].values,
+        # a loan's payout is its grant element (a present value); the principal lent is repaid
+        "loan_principal_total": np.where(g["kind"].values == "concessional_loan",
+                                         sol.payout / g["grant_element"].where(g["grant_element"] > 0).values, np.nan),
     })
 
     share = local_share_by_site(d, sol.purchase)

@@ -202,7 +202,9 @@ def _check_instruments(inst, tab: dict) -> list[str]:
             factor = crf(rate, life)
         elif kind == "lump_sum":
             limit, cap, factor = spec["amount"], np.nan, crf(rate, life)
-            if bool(site["open"]) and g["taken"] and abs(paid - limit) > RTOL * max(1.0, limit):
+            # paid in full at an open site that takes it, unless a program budget runs short
+            in_program = isinstance(spec["program"], str) and bool(spec["program"])
+            if bool(site["open"]) and g["taken"] and not in_program and abs(paid - limit) > RTOL * max(1.0, limit):
                 out.append(f"{name}: pays {paid:.6g}, due {limit:.6g}")
         else:
             product = spec["product"] if isinstance(spec["product"], str) and spec["product"] else None
@@ -227,6 +229,12 @@ def _check_instruments(inst, tab: dict) -> list[str]:
             if not pd.isna(kappa) and site["production_wafers_per_year"] < kappa * capacity - RTOL * max(1.0, capacity):
                 out.append(f"{name}: paid although utilisation {site['production_wafers_per_year'] / capacity:.4%} "
                            f"is below its condition {kappa:.0%}")
+    share = tab["subsidies"][tab["subsidies"]["instrument"].map(specs["kind"]).isin(
+        ("capex_grant", "tax_credit", "concessional_loan"))]
+    for s, paid in share.groupby("site")["payout_total"].sum().items():
+        capex = float(sites.at[s, "capex_total"])
+        if not _close_le(paid, capex, capex):
+            out.append(f"site {s}: grants, credits and loans pay {paid:.6g} in all, more than its capex {capex:.6g}")
     budget = dict(zip(t["programs"]["id"], t["programs"]["budget"])) if "programs" in t else {}
     program = tab["subsidies"]["instrument"].map(specs["program"])
     for p, b in budget.items():

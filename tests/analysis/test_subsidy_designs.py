@@ -230,3 +230,43 @@ def test_every_bundled_design_row_cites_a_source():
         for package in read_designs(designs):
             for row in (*(package.replace or ()), *package.add, *(package.programs or ())):
                 assert str(row.get("source", "")).strip(), f"{designs} {package.name}: {row.get('id')} has no source"
+
+
+def test_breakeven_refuses_a_site_whose_status_is_fixed(flip, capsys):
+    assert main(["breakeven", str(flip), "--site", "a", "--set", "sites.a.status=closed"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "--site a | is fixed closed by sites.status, so no offer can change it; "
+        "clear it with --set sites.a.status= to ask what would change the plan")
+
+
+def test_each_package_is_compared_with_none_for_its_own_policy_country(flip, tmp_path):
+    """FLIP's none opens b (US). Measured for JP, none builds nothing at home; for US it builds
+    100 wafers. A package that changes nothing but names the US must show no change against
+    none, and a JP package with a lump sum that opens a gains 100 JP wafers."""
+    designs = tmp_path / "designs.yaml"
+    designs.write_text("policy_country: JP\npackages:\n  us-view:\n    policy_country: US\n    replace: []\n"
+                       "  jp-lump:\n    replace:\n      - {id: lump, kind: lump_sum, site: a, amount: 40}\n")
+    df = compare(read_instance(flip), read_designs(designs), EXACT).set_index("package")
+    assert df.at["us-view", "policy_country"] == "US"
+    assert df.at["us-view", "domestic_capacity"] == 100
+    assert df.at["us-view", "domestic_capacity_vs_none"] == 0
+    assert df.at["us-view", "outlay_per_year_vs_none"] == 0
+    assert df.at["jp-lump", "domestic_capacity_vs_none"] == 100
+    assert df.at["none", "domestic_capacity"] == 0  # the none row itself is measured for the file's country
+
+
+@pytest.mark.parametrize("text, message", [
+    ("packages:\n  p:\n    set: [instruments.nothere.rate=1]\n",
+     "designs.yaml[p] set: --set instruments.nothere.rate | no such parameter; did you mean 'instruments.grant.rate'"),
+])
+def test_a_bad_override_in_a_package_names_the_package(flip, tmp_path, capsys, text, message):
+    designs = tmp_path / "designs.yaml"
+    designs.write_text(text)
+    assert main(["compare", str(flip), "--designs", str(designs), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith(message)
+
+
+def test_a_folder_as_designs_is_one_line(flip, tmp_path, capsys):
+    assert main(["compare", str(flip), "--designs", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{tmp_path} | cannot be read (") and "\n" not in err
