@@ -224,6 +224,8 @@ TABLES: dict[str, Table] = {
                 Column("qualification_cost", "float", default=0.0, lo=0, unit=MONEY,
                        doc="Cost of qualifying this supplier at one site, paid once."),
                 Column("flags", "list", default="", doc="Labels for exclusion rules, ';'-separated."),
+                Column("hazard_zones", "list", default="",
+                       doc="Hazard zones the plant lies in, ';'-separated (a hazard_zones layer adds to them)."),
                 _source(),
             ),
             required=False,
