@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", help="sweep folder (default results/<instance name>-sweep/)")
     _add_solver_flags(p, seed=False)
 
+    p = sub.add_parser("map", help="draw map.png again from a results folder")
+    p.add_argument("run_dir", help="a results folder written by `siting solve`")
+
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
@@ -127,6 +130,11 @@ def _dispatch(args, argv: list[str]) -> int:
         return _validate(args)
     if args.command == "sweep":
         return _sweep(args, argv)
+    if args.command == "map":
+        from siting.report.write import redraw_map
+
+        print(f"wrote {redraw_map(Path(args.run_dir))}")
+        return EXIT_OK
     if args.command == "init":
         from siting.instance.template import write_template
 

@@ -48,7 +48,7 @@ def geodesic_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     >>> round(float(geodesic_km(0, 0, 0, 1)), 3)  # one degree of longitude on the equator
     111.319
     """
-    lat1, lon1, lat2, lon2 = (np.asarray(a, dtype=float) for a in (lat1, lon1, lat2, lon2))
+    lat1, lon1, lat2, lon2 = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lat1, lon1, lat2, lon2)))
     if lat1.size == 0:
         return np.zeros(0)
     _, _, metres = _WGS84.inv(lon1, lat1, lon2, lat2)
