@@ -92,13 +92,16 @@ def network_layers(run) -> dict[str, gpd.GeoDataFrame]:
 
 def geopackage_bytes(layers: dict[str, gpd.GeoDataFrame]) -> bytes:
     """The layers as one GeoPackage file, returned as bytes so the writer can place it atomically."""
+    # GDAL stamps each layer with the current time unless told a date: a fixed one keeps two
+    # identical runs byte-identical
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "network.gpkg"
         for name in LAYERS:
             layer = layers[name]
             # empty layers still need a geometry type, or GDAL refuses them
-            pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG",
-                                    geometry_type=None if len(layer) else ("LineString" if name == "flows" else "Point"))
+            kind = None if len(layer) else ("LineString" if name == "flows" else "Point")
+            pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG", geometry_type=kind)
         return path.read_bytes()
 
 
