@@ -150,5 +150,6 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
         **{f"{k} s": v for k, v in times.items()}}])))
     out.append("<h2>Manifest</h2><p class=\"note\">Everything needed to reproduce this run; the SHA-256 of "
                "each file lets anyone check the folder is whole.</p>")
-    out.append(f"<pre>{escape(json.dumps(manifest, indent=2))}</pre></body></html>")
+    out.append(f"<details><summary>manifest.json</summary><pre>{escape(json.dumps(manifest, indent=2))}</pre>"
+               "</details></body></html>")
     return "\n".join(out) + "\n"
