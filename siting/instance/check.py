@@ -411,6 +411,14 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
             found.add(f"{o('inputs')} row {row_no} (id={r['id']}) {src}",
                       f"no supplier may exceed {sigma:.0%} but only {have} offer {r['id']}, so their shares "
                       "cannot add up to 100%", f"allow at least {1 / have:.0%} or add offers")
+    # a mode with no rate would silently fall back to the item's own rate
+    rates = typed["freight_rates"]
+    for tname in ("products", "inputs"):
+        for row_no, r in typed[tname].iterrows():
+            if r["mode"] and not ((rates["mode"] == r["mode"]) & rates["item"].isin([r["id"], "*"])).any():
+                found.add(_loc(o(tname), row_no, TABLES[tname], r.to_dict(), "mode"),
+                          f"'{r['mode']}' has no rate for {r['id']} in freight_rates",
+                          f"add a freight_rates row (mode={r['mode']}, item={r['id']} or *) or clear the mode")
     offered = set(typed["offers"]["input"])
     for row_no, r in typed["bom"].iterrows():
         if r["input"] not in offered and not pd.isna(r["input"]):

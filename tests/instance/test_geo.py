@@ -235,3 +235,41 @@ def test_an_unknown_layer_is_named(tmp_path):
     with pytest.raises(InputError) as err:
         load_case(_geo_instance(tmp_path, "country", {"hazard_zone": layer}))
     assert str(err.value) == "instance.yaml layers.hazard_zone | unknown layer; did you mean 'hazard_zones'?"
+
+
+FREIGHT = {
+    "sites": "id,country,lat,lon\nkumamoto,JP,32.88,130.83",
+    "products": "id,freight_per_wafer_km,mode\nchip,0.5,",
+    "modules": "site,product,wafers_per_module,capex_per_module,max_modules\nkumamoto,chip,100,100,1",
+    "markets": "id,country,lat,lon\ntokyo,JP,35.68,139.77",
+    "demand": "market,product,wafers_per_year\ntokyo,chip,100",
+    "inputs": "id,unit,freight_per_unit_km,mode\nwafer,wafer,9,sea\nresist,litre,9,air",
+    "bom": "product,input,units_per_wafer\nchip,wafer,1\nchip,resist,1",
+    "suppliers": "id,country,lat,lon\nhsinchu,TW,24.78,121.00",
+    "offers": "supplier,input,capacity_units_per_year,price_per_unit\nhsinchu,wafer,1000,10\nhsinchu,resist,1000,10",
+    "freight_rates": "mode,item,rate_per_unit_km,route_factor\nsea,*,0.01,1.3\nair,resist,0.2,",
+}
+
+
+def test_freight_is_distance_times_the_rate_of_the_mode_and_a_lane_overrides_it(tmp_path):
+    """Hsinchu to Kikuyo by Vincenty: wafers go by sea at 0.01 per unit-km over a route 1.3 times
+    the geodesic; resist by air at 0.2 (no factor: 1); wafers out to Tokyo at the product's own
+    0.5 per wafer-km (no mode). A lane of 3 per unit replaces the sea rate for wafers."""
+    inst = load_case(write_instance(tmp_path, FREIGHT))
+    d = derive(inst)
+    km = vincenty_km(24.78, 121.00, 32.88, 130.83)
+    arcs = d.arcs.set_index("input")["freight"]
+    assert arcs["wafer"] == pytest.approx(km * 1.3 * 0.01, rel=1e-6)
+    assert arcs["resist"] == pytest.approx(km * 0.2, rel=1e-6)
+    assert d.routes.at[0, "freight"] == pytest.approx(vincenty_km(32.88, 130.83, 35.68, 139.77) * 0.5, rel=1e-6)
+    (tmp_path / "lanes.csv").write_text("origin,destination,item,cost_per_unit\nhsinchu,kumamoto,wafer,3\n")
+    laned = derive(load_case(tmp_path)).arcs.set_index("input")["freight"]
+    assert laned["wafer"] == pytest.approx(3.0) and laned["resist"] == pytest.approx(km * 0.2, rel=1e-6)
+
+
+def test_a_mode_without_a_rate_is_named(tmp_path):
+    tables = dict(FREIGHT, inputs="id,unit,mode\nwafer,wafer,rail\nresist,litre,air")
+    with pytest.raises(InputError) as err:
+        load_case(write_instance(tmp_path, tables))
+    assert str(err.value) == ("inputs.csv row 2 (id=wafer) column mode | 'rail' has no rate for wafer in "
+                              "freight_rates; add a freight_rates row (mode=rail, item=wafer or *) or clear the mode")
