@@ -49,7 +49,8 @@ def _cell(value) -> tuple[str, bool]:
     return str(value), True
 
 
-def _table(df: pd.DataFrame, columns: list[str] | None = None) -> str:
+def table_html(df: pd.DataFrame | None, columns: list[str] | None = None) -> str:
+    """A table as HTML (only ``columns`` that exist, in their order); 'none' when empty."""
     if df is None or len(df) == 0:
         return '<p class="note">none</p>'
     cols = columns or list(df.columns)
@@ -72,7 +73,7 @@ def _shadow(shadow: pd.DataFrame | None) -> str:
     binding = shadow[shadow["value"].abs() > 1e-9]
     rest = len(shadow) - len(binding)
     note = f'<p class="note">{rest} rows with a zero price are left out here; shadow_prices.csv has every row.</p>'
-    return _table(binding, ["constraint", "site", "product", "supplier", "input", "value", "unit", "meaning"]) + (
+    return table_html(binding, ["constraint", "site", "product", "supplier", "input", "value", "unit", "meaning"]) + (
         note if rest else "")
 
 
@@ -116,22 +117,22 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
                    f"{summary.get('government_outlay', 0):,.1f} {escape(money)}/yr "
                    f"({summary.get('government_outlay_total', 0):,.1f} {escape(money)} in total); "
                    f"unmet demand {summary.get('unmet_demand', 0):,.0f} wafers/yr.</p>")
-        out.append(_table(sites, ["site", "country", "region", "open", "capacity_wafers_per_year",
+        out.append(table_html(sites, ["site", "country", "region", "open", "capacity_wafers_per_year",
                                   "production_wafers_per_year", "utilisation", "local_share", "local_target",
                                   "capex_total", "subsidy_total", "subsidy_per_year"]))
-        out.append(_table(tables.get("capacity"), ["site", "product", "modules", "max_modules",
+        out.append(table_html(tables.get("capacity"), ["site", "product", "modules", "max_modules",
                                                    "capacity_wafers_per_year", "production_wafers_per_year",
                                                    "utilisation"]))
         out.append("<h2>Map</h2>" + _img(map_png, "map of the chosen network"))
         costs = summary.get("costs", {})
         out.append("<h2>Cost breakdown</h2>" + _img(charts.cost_waterfall(costs, money), "cost waterfall"))
-        out.append(_table(pd.DataFrame({"category": list(costs), f"{money} per year": list(costs.values())})))
+        out.append(table_html(pd.DataFrame({"category": list(costs), f"{money} per year": list(costs.values())})))
         mix = tables.get("supplier_mix")
         if mix is not None and len(mix):
             out.append("<h2>Supplier mix</h2>" + _img(charts.supplier_mix(mix), "supplier mix"))
         if sites["open"].astype(bool).any():
             out.append("<h2>Local share</h2>" + _img(charts.local_share(sites), "local share against target"))
-        out.append(f"<h2>Subsidies and government outlay</h2>{_table(tables.get('subsidies'))}")
+        out.append(f"<h2>Subsidies and government outlay</h2>{table_html(tables.get('subsidies'))}")
         out.append("<h2>Shadow prices</h2>" + _shadow(tables.get("shadow_prices")))
         checks = summary.get("checks", {})
         text = "passed" if checks.get("passed") else "FAILED: " + "; ".join(checks.get("violations", []))
@@ -142,14 +143,33 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
                                                      for f in findings) + "</ul>")
     solver = summary.get("solver", {})
     times = summary.get("times", {})
-    out.append("<h2>Solver</h2>" + _table(pd.DataFrame([{
+    out.append("<h2>Solver</h2>" + table_html(pd.DataFrame([{
         "status": summary.get("status"), "termination": summary.get("termination"),
         "objective": summary.get("objective"), "best bound": summary.get("best_bound"),
         "MIP gap": summary.get("mip_gap"), "nodes": solver.get("nodes"),
         "solver": f"{solver.get('name', '')} {solver.get('version', '')}",
         **{f"{k} s": v for k, v in times.items()}}])))
-    out.append("<h2>Manifest</h2><p class=\"note\">Everything needed to reproduce this run; the SHA-256 of "
-               "each file lets anyone check the folder is whole.</p>")
-    out.append(f"<details><summary>manifest.json</summary><pre>{escape(json.dumps(manifest, indent=2))}</pre>"
-               "</details></body></html>")
+    out.append(_manifest(manifest) + "</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _manifest(manifest: dict) -> str:
+    return ("<h2>Manifest</h2><p class=\"note\">Everything needed to reproduce this run; the SHA-256 of "
+            "each file lets anyone check the folder is whole.</p>"
+            f"<details><summary>manifest.json</summary><pre>{escape(json.dumps(manifest, indent=2))}</pre>"
+            "</details>")
+
+
+def analysis_page(title: str, sections: list[tuple[str, str]], pictures: dict[str, bytes], manifest: dict) -> str:
+    """A self-contained page for an analysis (sweep, compare, frontier).
+
+    ``sections`` are (heading, HTML) pairs; a body that is exactly ``{name.png}`` is replaced by that
+    picture from ``pictures``, embedded.
+    """
+    out = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>siting: {escape(title)}</title>",
+           f"<style>{STYLE}</style></head><body>", f"<h1>{escape(title)}</h1>"]
+    for heading, body in sections:
+        key = body[1:-1] if body.startswith("{") and body.endswith("}") else None
+        out.append(f"<h2>{escape(heading)}</h2>" + (_img(pictures[key], heading) if key in pictures else body))
+    out.append(_manifest(manifest) + "</body></html>")
     return "\n".join(out) + "\n"
