@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
     _add_solver_flags(p, profile="exact")
 
+    p = sub.add_parser("map", help="draw map.png again from a results folder")
+    p.add_argument("run_dir", help="a results folder written by `siting solve`")
+
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
@@ -159,6 +162,11 @@ def _dispatch(args, argv: list[str]) -> int:
         return _explain(args, argv)
     if args.command == "sweep":
         return _sweep(args, argv)
+    if args.command == "map":
+        from siting.report.write import redraw_map
+
+        print(f"wrote {redraw_map(Path(args.run_dir))}")
+        return EXIT_OK
     if args.command == "init":
         from siting.instance.template import write_template
 

@@ -68,3 +68,20 @@ def test_format_reference_is_up_to_date():
     text = (ROOT / "docs" / "format.md").read_text()
     generated = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert generated == format_reference().strip()
+
+
+@pytest.mark.parametrize("folder", INSTANCES, ids=lambda p: p.name)
+def test_every_bundled_instance_gets_a_map_a_network_and_a_report(folder, tmp_path):
+    from siting.cli import main
+    from siting.report.network import read_network
+    from tests.report.test_network_report import assert_self_contained
+
+    out = tmp_path / "out"
+    assert main(["solve", str(folder), "--out", str(out)]) == 0
+    assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    layers = read_network(out / "network.gpkg")
+    inst = load_case(folder)
+    assert len(layers["sites"]) == len(inst["sites"]) and len(layers["suppliers"]) == len(inst["suppliers"])
+    html = (out / "report.html").read_text()
+    assert_self_contained(html)
+    assert html.count("data:image/png;base64,") >= 2  # at least the map and the cost waterfall

@@ -7,7 +7,7 @@ Each line names the file, the row (as a spreadsheet shows it), the row's key and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from siting.errors import ProblemCollector
+from siting.instance.geo import apply_layers
 from siting.instance.read import RawInstance, suggest
 from siting.instance.schema import MONEY, PER_UNIT, TABLES, Column, Table, key_label
 from siting.instance.settings import Settings, Source
@@ -45,6 +46,9 @@ class Instance:
         Table name -> file it came from.
     sources, assumptions, description
         Provenance from ``instance.yaml``.
+    layers
+        Polygon layers in WGS84 (:mod:`siting.instance.geo`); their labels are already in the
+        ``region`` and ``hazard_zones`` columns of the point tables.
     """
 
     name: str
@@ -58,6 +62,7 @@ class Instance:
     sources: tuple[Source, ...]
     assumptions: tuple[str, ...]
     description: str
+    layers: dict = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -121,10 +126,11 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
         _check_rules(typed, raw, settings, found)
     found.raise_if_any()
     assert settings is not None
+    apply_layers(typed, raw.layers)
     return Instance(name=raw.name, root=raw.root, path=raw.path, settings=settings, tables=typed,
                     origins=dict(raw.origins), sha256=raw.sha256, overrides=raw.overrides,
                     sources=sources, assumptions=assumptions,
-                    description=str(raw.spec.get("description") or ""))
+                    description=str(raw.spec.get("description") or ""), layers=dict(raw.layers))
 
 
 def _check_settings(values: dict, where: str, found: ProblemCollector, overridden: dict) -> Settings | None:
@@ -398,6 +404,14 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
             found.add(f"{o('inputs')} row {row_no} (id={r['id']}) {src}",
                       f"no supplier may exceed {sigma:.0%} but only {have} offer {r['id']}, so their shares "
                       "cannot add up to 100%", f"allow at least {1 / have:.0%} or add offers")
+    # a mode with no rate would silently fall back to the item's own rate
+    rates = typed["freight_rates"]
+    for tname in ("products", "inputs"):
+        for row_no, r in typed[tname].iterrows():
+            if r["mode"] and not ((rates["mode"] == r["mode"]) & rates["item"].isin([r["id"], "*"])).any():
+                found.add(_loc(o(tname), row_no, TABLES[tname], r.to_dict(), "mode"),
+                          f"'{r['mode']}' has no rate for {r['id']} in freight_rates",
+                          f"add a freight_rates row (mode={r['mode']}, item={r['id']} or *) or clear the mode")
     offered = set(typed["offers"]["input"])
     for row_no, r in typed["bom"].iterrows():
         if r["input"] not in offered and not pd.isna(r["input"]):

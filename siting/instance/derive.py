@@ -185,6 +185,17 @@ def _lookup(table: pd.DataFrame, pair: dict[str, pd.Series], item: pd.Series, va
     return out
 
 
+def _freight(inst: Instance, items: pd.DataFrame, item: pd.Series, dist: np.ndarray, own_rate: str) -> pd.Series:
+    """Freight per unit before lanes: geodesic km x route factor x the rate of the item's mode, or
+    km x the item's own rate where it names no mode."""
+    mode = pd.Series(items["mode"].reindex(item.values).values, index=item.index)
+    rates = _lookup(inst["freight_rates"], {"mode": mode}, item, ["rate_per_unit_km", "route_factor"])
+    own = items[own_rate].reindex(item.values).astype(float).values
+    by_mode = rates["rate_per_unit_km"] * rates["route_factor"].fillna(1.0)
+    per_km = by_mode.where(by_mode.notna() & (mode != ""), own)
+    return pd.Series(dist * per_km.values, index=item.index)
+
+
 def _lane_costs(inst: Instance, origin: pd.Series, dest: pd.Series, item: pd.Series) -> pd.Series:
     """Lane cost per unit where a lane (or a '*' lane) covers the pair, else NaN."""
     return _lookup(inst["lanes"], {"origin": origin, "destination": dest}, item, ["cost_per_unit"])["cost_per_unit"]
@@ -214,8 +225,7 @@ def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: 
     products = inst["products"].set_index("id")
     dist = geodesic_km(srow.loc[r["site"], "lat"].values, srow.loc[r["site"], "lon"].values,
                        markets.loc[r["market"], "lat"].values, markets.loc[r["market"], "lon"].values)
-    rate = products.loc[r["product"], "freight_per_wafer_km"].astype(float).values
-    freight = pd.Series(dist * rate, index=r.index)
+    freight = _freight(inst, products, r["product"], dist, "freight_per_wafer_km")
     lane = _lane_costs(inst, r["site"], r["market"], r["product"])
     freight = lane.where(lane.notna(), freight)
     tariff = _tariffs(inst, pd.Series(srow.loc[r["site"], "country"].values, index=r.index),
@@ -288,8 +298,7 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
     dist = geodesic_km(sup["lat"].values, sup["lon"].values,
                        srow.loc[a["site"], "lat"].values, srow.loc[a["site"], "lon"].values)
     inputs = inst["inputs"].set_index("id")
-    freight = pd.Series(dist * inputs.loc[a["input"], "freight_per_unit_km"].astype(float).values,
-                        index=a.index)
+    freight = _freight(inst, inputs, a["input"], dist, "freight_per_unit_km")
     lane = _lane_costs(inst, a["supplier"], a["site"], a["input"])
     freight = lane.where(lane.notna(), freight)
     tariff = _tariffs(inst, pd.Series(sup["country"].values, index=a.index),

@@ -81,5 +81,10 @@ class InstanceSpec(BaseModel):
         default_factory=dict, description="Table name -> CSV file, relative to the instance folder."
     )
     workbook: str | None = Field(None, description="An Excel file whose sheets are the tables.")
+    layers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Polygon layer -> GeoJSON or GeoPackage file: 'regions' (a region column) fills empty "
+                    "regions by point-in-polygon; 'hazard_zones' (a zone column) marks sites and suppliers inside.",
+    )
     sources: list[Source] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
