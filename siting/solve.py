@@ -174,6 +174,7 @@ def compile_model(sm) -> Compiled:
     """Compile the Pyomo model to matrices in the column order of the derived tables."""
     m = sm.model
     order = [m.build, m.modules, m.qualify, m.payout, m.produce, m.output, m.purchase, m.unmet]
+    order += [getattr(m, name) for name in ("var_at_risk", "tail_excess", "worst_cost") if hasattr(m, name)]
     info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=order)
     cols = info.columns
     n = len(cols)
