@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a parameter, e.g. sites.kumamoto.fixed_cost=900 (repeatable)")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the tables")
     p.add_argument("--no-duals", action="store_true", help="skip the fixed-integer LP for shadow prices")
+    p.add_argument("--risk-report", action="store_true",
+                   help="add the value of the stochastic solution (VSS) and of perfect information (EVPI): "
+                        "2 + one solve per scenario more")
     _add_solver_flags(p)
 
     p = sub.add_parser("sweep", help="solve many variants of an instance (grid, one at a time, Latin hypercube)")
@@ -185,6 +188,13 @@ def _solve(args, argv: list[str]) -> int:
     command = ["siting", *argv]
     if run.outcome.status == "infeasible" and not run.diagnosis:
         diagnose(run, options)
+    if args.risk_report and run.results is not None:
+        from siting.analysis.risk import risk_report
+
+        if run.instance.settings.objective != "cost":
+            raise InputError(Problem("--risk-report", "needs settings.objective=cost (the risk-weighted firm cost)",
+                                     "leave settings.objective at cost"))
+        run.risk_report = risk_report(raw, options, args.set, run)
     write_run(run, out, command)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))

@@ -54,6 +54,9 @@ class Run:
         findings, or those of the elastic re-solve (:func:`siting.diagnose.diagnose`).
     compiled
         The compiled model of a run without a solution, kept for the elastic re-solve.
+    risk_report
+        The value of the stochastic solution and of perfect information with the solves they
+        took (``--risk-report``, :func:`siting.analysis.risk.risk_report`).
     """
 
     instance: Instance
@@ -68,6 +71,7 @@ class Run:
     times: dict = field(default_factory=dict)
     diagnosis: list = field(default_factory=list)
     compiled: Compiled | None = None
+    risk_report: dict = field(default_factory=dict)
 
 
 def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = (),

@@ -260,7 +260,8 @@ def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: 
     freight = pd.Series(dist * rate, index=r.index)
     lane = _lane_costs(inst, r["site"], r["market"], r["product"])
     freight = lane.where(lane.notna(), freight)
-    per = availability.set_index(["module", "scenario"]).reindex(pd.MultiIndex.from_arrays([r["module"], r["scenario"]]))
+    at = pd.MultiIndex.from_arrays([r["module"], r["scenario"]])
+    per = availability.set_index(["module", "scenario"]).reindex(at)
     freight = freight * per["freight_factor"].values
     tariff = _tariffs(inst, pd.Series(srow.loc[r["site"], "country"].values, index=r.index),
                       pd.Series(markets.loc[r["market"], "country"].values, index=r.index),

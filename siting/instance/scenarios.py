@@ -23,6 +23,8 @@ from siting.instance.read import suggest
 from siting.instance.schema import TABLES, key_label
 
 NOMINAL = "nominal"
+#: The one scenario of the expected-value problem (probability-weighted mean of every multiplier).
+EXPECTED = "expected-value"
 #: How far the probabilities may sum from 1.
 PROBABILITY_TOLERANCE = 1e-6
 #: Which table's rows each target selects among, and whether its item is a product or an input.
@@ -63,7 +65,7 @@ class ScenarioFactors:
 
     _MATRICES = ("site", "freight_out", "demand", "capacity", "price", "freight_in")
 
-    def expected(self, label: str = "expected") -> ScenarioFactors:
+    def expected(self, label: str = EXPECTED) -> ScenarioFactors:
         """One scenario holding the probability-weighted mean of every multiplier: the data of the
         expected-value problem. Local-share targets bind in it if they bind in any scenario."""
         p = self.probability
@@ -103,7 +105,8 @@ def _hit(by: str, match: str, ent: pd.DataFrame) -> np.ndarray:
     return (ent[by] == match).values
 
 
-def _multipliers(inst, target: str, owner: str, owners: pd.Series, items: pd.Series, ids: tuple[str, ...]) -> np.ndarray:
+def _multipliers(inst, target: str, owner: str, owners: pd.Series, items: pd.Series,
+                 ids: tuple[str, ...]) -> np.ndarray:
     """Multiplier of each (owner, item) row in each scenario, for effects of ``target`` on ``owner`` rows."""
     out = np.ones((len(owners), len(ids)))
     effects = inst["scenario_effects"]

@@ -55,6 +55,34 @@ def make_console() -> Console:
     return _Console(width=max(width, 110))
 
 
+def _print_scenarios(run, console: Console) -> None:
+    """Per-scenario cost and unmet demand, the risk figures, and VSS and EVPI when computed."""
+    res = run.results
+    scen = res.tables["scenarios"]
+    risk = res.risk
+    money = run.instance.settings.money_label
+    if len(scen) > 1:
+        table = Table(title=f"Scenarios (the plan's total annual cost in each, {money}/yr)", title_justify="left")
+        for col in ("scenario", "probability", "cost", "unmet wafers/yr", "unmet share"):
+            table.add_column(col, justify="left" if col == "scenario" else "right")
+        for _, r in scen.iterrows():
+            share = r["unmet_wafers_per_year"] / r["demand_wafers_per_year"] if r["demand_wafers_per_year"] else 0.0
+            table.add_row(r["scenario"], f"{r['probability']:.3f}", _num(r["cost_per_year"], 3),
+                          _num(r["unmet_wafers_per_year"], 0), _pct(share))
+        console.print(table)
+        console.print(f"risk: expected cost {_num(risk['expected_cost'], 3)}, CVaR {risk['cvar_level']:.0%} "
+                      f"{_num(risk['cvar'], 3)}, worst {_num(risk['worst_case'], 3)} ({risk['worst_scenario']}); "
+                      f"unmet expected {_num(risk['expected_unmet'], 0)}, worst {_num(risk['worst_unmet'], 0)} "
+                      f"wafers/yr ({risk['worst_unmet_scenario']}); risk weight {risk['risk_weight']:g}")
+    for key, label in (("vss", "value of the stochastic solution (VSS)"),
+                       ("evpi", "expected value of perfect information (EVPI)")):
+        item = run.risk_report.get(key)
+        if item is None:
+            continue
+        value = "-" if item.get("value") is None else f"{item['value']:,.3f} {money}/yr"
+        console.print(f"{label}: {value} ({item['solves']} solves{'; ' + item['note'] if item.get('note') else ''})")
+
+
 def print_run(run, console: Console | None = None) -> None:
     """Print the plan of a solved run (only open sites get shadow-price lines)."""
     console = console or make_console()
@@ -113,9 +141,18 @@ def print_run(run, console: Console | None = None) -> None:
         costs.add_row(cat, _num(v, 3))
     costs.add_row("[bold]total[/bold]", f"[bold]{_num(sum(res.costs.values()), 3)}[/bold]")
     console.print(costs)
+    _print_scenarios(run, console)
     mix = res.tables["supplier_mix"]
+    several = res.tables["scenarios"]["scenario"].nunique() > 1
+    if several:  # one line per site and input: shares of the expected purchases
+        proc = res.tables["procurement"]
+        p = dict(zip(res.tables["scenarios"]["scenario"], res.tables["scenarios"]["probability"]))
+        units = proc.assign(units=proc["units_per_year"] * proc["scenario"].map(p))
+        units = units.groupby(["site", "input", "supplier", "local"], sort=False, as_index=False)["units"].sum()
+        mix = units.assign(share=units["units"] / units.groupby(["site", "input"])["units"].transform("sum"))
     if len(mix):
-        table = Table(title="Supplier mix (share of each input; * = local)", title_justify="left")
+        title = "Supplier mix (share of each input" + (", expected over the scenarios" if several else "")
+        table = Table(title=title + "; * = local)", title_justify="left")
         table.add_column("site")
         table.add_column("input")
         table.add_column("suppliers")

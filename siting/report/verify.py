@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from siting.instance.scenarios import EXPECTED
+
 #: Relative tolerance of every check (HiGHS's feasibility tolerance is 1e-7 on scaled rows).
 RTOL = 1e-6
 
@@ -31,7 +33,13 @@ def _place(table: pd.DataFrame) -> dict:
 
 
 def factor(inst, target: str, scenario: str, place: dict, item: str) -> float:
-    """The multiplier of ``scenario`` on a value of ``target`` at ``place`` for ``item``, one effect at a time."""
+    """The multiplier of ``scenario`` on a value of ``target`` at ``place`` for ``item``, one effect at a time.
+
+    The expected-value problem's one scenario takes the probability-weighted mean over the scenarios.
+    """
+    if scenario == EXPECTED and EXPECTED not in set(inst["scenarios"]["id"]):
+        return sum(p * factor(inst, target, w, place, item)
+                   for w, p in zip(inst["scenarios"]["id"], inst["scenarios"]["probability"]))
     out = 1.0
     for _, e in inst["scenario_effects"].iterrows():
         if e["target"] != target or e["scenario"] != scenario:
@@ -60,7 +68,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
     proc = tab["procurement"]
     sites_open = dict(zip(tab["sites"]["site"], tab["sites"]["open"]))
 
-    scenarios = list(t["scenarios"]["id"]) if len(t["scenarios"]) else ["nominal"]
+    scenarios = list(tab["scenarios"]["scenario"])  # the run's own: all, one alone, or the expected-value one
     markets, sites_at, suppliers_at = _place(t["markets"]), _place(t["sites"]), _place(t["suppliers"])
 
     # 1. demand met or penalised, in every scenario
@@ -185,7 +193,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
     # 6. local share at open sites with a target, in every scenario the targets bind in
     price = t["offers"].set_index(["supplier", "input"])["price_per_unit"]
     counts = t["inputs"].set_index("id")["counts_for_local"]
-    binds = scenarios if st.local_share_scenarios == "all" else [st.local_share_scenarios]
+    binds = scenarios if st.local_share_scenarios == "all" else [st.local_share_scenarios, EXPECTED]
     counted = proc[proc["input"].map(counts).fillna(False).astype(bool) & proc["scenario"].isin(binds)]
     value = np.array([q * price[(u, i)] * factor(inst, "price", sc, suppliers_at[u], i)
                       for u, i, sc, q in counted[["supplier", "input", "scenario", "units_per_year"]].itertuples(

@@ -37,7 +37,7 @@ import pandas as pd
 from siting.errors import InputError, Problem
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
-               "unmet", "subsidies", "costs", "shadow_prices")
+               "unmet", "subsidies", "costs", "scenarios", "shadow_prices")
 
 
 def _version(pkg: str) -> str:
@@ -104,7 +104,8 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         subs = res.tables["subsidies"]
         summary["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
         summary["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
-        summary["unmet_demand"] = float(res.tables["unmet"]["unmet_wafers_per_year"].sum())
+        summary["unmet_demand"] = res.risk["expected_unmet"]
+        summary["risk"] = {**res.risk, **getattr(run, "risk_report", {})}
         shadow = run.shadow if run.shadow is not None else pd.DataFrame()
         summary["shadow_prices"] = {
             kind: shadow[shadow["constraint"] == kind].dropna(axis=1, how="all").to_dict("records")
