@@ -102,7 +102,7 @@ def _hit(by: str, match: str, ent: pd.DataFrame) -> np.ndarray:
         return np.ones(len(ent), dtype=bool)
     if by == "hazard_zone":
         return np.array([match in z for z in ent["hazard_zones"]], dtype=bool)
-    return (ent[by] == match).values
+    return np.array(ent[by].values == match, dtype=bool)
 
 
 def _multipliers(inst, target: str, owner: str, owners: pd.Series, items: pd.Series,
@@ -167,7 +167,7 @@ def check_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str,
     table = TABLES["scenario_effects"]
     products, inputs = set(typed["products"]["id"]), set(typed["inputs"]["id"])
     for row_no, e in effects.iterrows():
-        if e["target"] is None or e["by"] is None or pd.isna(e["multiplier"]):
+        if not isinstance(e["target"], str) or not isinstance(e["by"], str) or pd.isna(e["multiplier"]):
             continue  # an invalid choice or number was reported already
 
         def loc(column: str, e=e, row_no=row_no) -> str:
