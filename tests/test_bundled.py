@@ -68,3 +68,18 @@ def test_format_reference_is_up_to_date():
     text = (ROOT / "docs" / "format.md").read_text()
     generated = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert generated == format_reference().strip()
+
+
+def test_network_solves_with_every_check_holding_in_every_scenario():
+    """The scenario instance solves to a plan that passes every check in every scenario; its risk
+    figures are consistent (CVaR between the expected and the worst cost) and the Taiwan blockade
+    leaves no output in Taiwan."""
+    run = solve(ROOT / "instances" / "network-2030", profile="default", duals=False)
+    assert run.outcome.status == "optimal"
+    assert run.violations == []
+    risk = run.results.risk
+    assert risk["scenarios"] == 8
+    assert risk["expected_cost"] <= risk["cvar"] + 1e-6 <= risk["worst_case"] + 2e-6
+    made = run.results.tables["production"]
+    blockade = made[(made["scenario"] == "taiwan-blockade") & made["site"].isin(["tainan", "hsinchu", "kaohsiung"])]
+    assert blockade["wafers_per_year"].sum() == 0
