@@ -100,3 +100,23 @@ def tornado(swings: pd.DataFrame, base: float, money: str) -> bytes:
     ax.legend(handles, ["lowest value", "highest value"], fontsize=8, loc="lower right")
     ax.set_title("Swing of the firm cost per parameter (one at a time)", fontsize=11)
     return _png(fig)
+
+
+def frontier(table: pd.DataFrame, measure_label: str, money: str, knee: int | None) -> bytes:
+    """Expected cost against the risk measure, each point labelled by its open sites, the knee marked."""
+    d = table[table["status"].isin(SOLVED)]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    ax.plot(d["measure"], d["expected_cost"], marker="o", color="#1f4e79")
+    for k, r in d.iterrows():
+        ax.annotate(str(r["sites_open"]).replace(" ", ", ") or "(none)", (r["measure"], r["expected_cost"]),
+                    xytext=(5, 5), textcoords="offset points", fontsize=7)
+    if knee is not None and knee in d.index:
+        ax.scatter([d.at[knee, "measure"]], [d.at[knee, "expected_cost"]], s=160, facecolors="none",
+                   edgecolors="#c62828", linewidths=2, label="knee", zorder=3)
+        ax.legend(fontsize=8)
+    ax.set_xlabel(measure_label)
+    ax.set_ylabel(f"expected cost ({money}/yr)")
+    ax.ticklabel_format(axis="both", useOffset=False, style="plain")
+    ax.grid(alpha=0.3)
+    ax.set_title("Cost-risk frontier (epsilon-constraint)", fontsize=11)
+    return _png(fig)
