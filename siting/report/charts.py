@@ -107,7 +107,7 @@ def frontier(table: pd.DataFrame, measure_label: str, money: str, knee: int | No
     d = table[table["status"].isin(SOLVED)]
     fig, ax = plt.subplots(figsize=(8, 5))
     ax.plot(d["measure"], d["expected_cost"], marker="o", color="#1f4e79")
-    for k, r in d.iterrows():
+    for _, r in d.iterrows():
         ax.annotate(str(r["sites_open"]).replace(" ", ", ") or "(none)", (r["measure"], r["expected_cost"]),
                     xytext=(5, 5), textcoords="offset points", fontsize=7)
     if knee is not None and knee in d.index:
