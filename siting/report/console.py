@@ -163,15 +163,19 @@ def print_run(run, console: Console | None = None) -> None:
         console.print(table)
     shadow = run.shadow
     if shadow is not None and len(shadow):
+        # with several scenarios a row's dual is its scenario's share of the objective's change
+        def where(r) -> str:
+            return f" in scenario {r['scenario']}" if several else ""
+
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():
-            console.print(f"local-share target at {r['site']}: one more point costs "
+            console.print(f"local-share target at {r['site']}{where(r)}: one more point costs "
                           f"{r['value']:,.3f} {money}/yr")
         binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() >= 0.005)]
         for _, r in binding.iterrows():
             who = (f"{r['site']} {r['product']}" if r["constraint"] == "capacity"
                    else f"{r['supplier']} ({r['input']})")
-            console.print(f"binding {r['constraint'].replace('_', ' ')} {who}: one more unit per year "
+            console.print(f"binding {r['constraint'].replace('_', ' ')} {who}{where(r)}: one more unit per year "
                           f"saves {r['value']:,.2f} {run.instance.settings.currency}/yr")
     if run.violations:
         console.print(f"[red]solution check failed ({len(run.violations)}):[/red]")

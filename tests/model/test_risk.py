@@ -269,3 +269,15 @@ def test_one_scenario_equals_the_deterministic_model_with_its_data(seed, tmp_pat
         got = solve(stochastic, [f"settings.risk_weight={lam}"])
         assert got.violations == []
         assert got.outcome.objective == pytest.approx(want.outcome.objective, rel=1e-6, abs=1e-6)
+
+
+def test_a_risk_limit_no_plan_meets_is_named_with_the_least_risk(hand, tmp_path, capsys):
+    """The least CVaR any plan reaches is b's 400 (see HAND): a limit of 300 must give."""
+    from siting.cli import main
+
+    code = main(["solve", str(hand), "--set", "settings.risk_limit=300", "--out", str(tmp_path / "out"),
+                 "--profile", "exact"])
+    text = capsys.readouterr().out
+    assert code == 3
+    assert ("settings.risk_limit: the CVaR (80%) of the total cost cannot be brought to 300 USD/yr; the least any "
+            "plan reaches is 400 USD/yr: raise the limit to at least that") in " ".join(text.split())
