@@ -32,27 +32,33 @@ def _place(table: pd.DataFrame) -> dict:
             for i, c, r, z in zip(table["id"], table["country"], table["region"], zones)}
 
 
-def factor(inst, target: str, scenario: str, place: dict, item: str) -> float:
-    """The multiplier of ``scenario`` on a value of ``target`` at ``place`` for ``item``, one effect at a time.
+class Factors:
+    """Each scenario's multiplier on one value, recomputed effect by effect from ``scenario_effects``.
 
     The expected-value problem's one scenario takes the probability-weighted mean over the scenarios.
     """
-    if scenario == EXPECTED and EXPECTED not in set(inst["scenarios"]["id"]):
-        return sum(p * factor(inst, target, w, place, item)
-                   for w, p in zip(inst["scenarios"]["id"], inst["scenarios"]["probability"]))
-    out = 1.0
-    for _, e in inst["scenario_effects"].iterrows():
-        if e["target"] != target or e["scenario"] != scenario:
-            continue
-        if e["by"] == "all":
-            hit = True
-        elif e["by"] == "hazard_zone":
-            hit = e["match"] in place["hazard_zones"]
-        else:
-            hit = place[e["by"]] == e["match"]
-        if hit and e["item"] in ("*", "", None, item):
-            out *= float(e["multiplier"])
-    return out
+
+    def __init__(self, inst):
+        self.effects: dict = {}
+        for e in inst["scenario_effects"].itertuples(index=False):
+            self.effects.setdefault((e.target, e.scenario), []).append((e.by, e.match, e.item, float(e.multiplier)))
+        sc = inst["scenarios"]
+        self.probability = dict(zip(sc["id"], sc["probability"]))
+
+    def __call__(self, target: str, scenario: str, place: dict, item: str) -> float:
+        if scenario == EXPECTED and EXPECTED not in self.probability:
+            return sum(p * self(target, w, place, item) for w, p in self.probability.items())
+        out = 1.0
+        for by, match, wanted, multiplier in self.effects.get((target, scenario), ()):
+            if by == "all":
+                hit = True
+            elif by == "hazard_zone":
+                hit = match in place["hazard_zones"]
+            else:
+                hit = place[by] == match
+            if hit and wanted in ("*", "", None, item):
+                out *= multiplier
+        return out
 
 
 def _close_le(lhs: float, rhs: float, scale: float) -> bool:
@@ -70,6 +76,11 @@ def verify(inst, results, objective: float | None) -> list[str]:
 
     scenarios = list(tab["scenarios"]["scenario"])  # the run's own: all, one alone, or the expected-value one
     markets, sites_at, suppliers_at = _place(t["markets"]), _place(t["sites"]), _place(t["suppliers"])
+    factor = Factors(inst)
+
+    def shown(key: tuple) -> tuple:
+        """A key as messages show it: without its scenario when the run has only one."""
+        return key if len(scenarios) > 1 else key[:-1]
 
     # 1. demand met or penalised, in every scenario
     made = prod.groupby(["market", "product", "scenario"])["wafers_per_year"].sum()
@@ -77,13 +88,13 @@ def verify(inst, results, objective: float | None) -> list[str]:
     for _, r in t["demand"].iterrows():
         for w in scenarios:
             key = (r["market"], r["product"], w)
-            due = r["wafers_per_year"] * factor(inst, "demand", w, markets[r["market"]], r["product"])
+            due = r["wafers_per_year"] * factor("demand", w, markets[r["market"]], r["product"])
             got = made.get(key, 0.0) + short.get(key, 0.0)
             if abs(got - due) > RTOL * max(1.0, due):
-                out.append(f"demand {key}: supplied + unmet = {got:.6g}, demand is {due:.6g}")
+                out.append(f"demand {shown(key)}: supplied + unmet = {got:.6g}, demand is {due:.6g}")
             penalised = not pd.isna(r["penalty_per_wafer"]) or inst.settings.unmet_penalty_per_wafer is not None
             if short.get(key, 0.0) > RTOL * max(1.0, due) and not penalised:
-                out.append(f"demand {key}: {short[key]:.6g} wafers unmet but unmet demand is not allowed")
+                out.append(f"demand {shown(key)}: {short[key]:.6g} wafers unmet but unmet demand is not allowed")
 
     # 2. capacity and modules
     cap = tab["capacity"].set_index(["site", "product"])
@@ -94,9 +105,11 @@ def verify(inst, results, objective: float | None) -> list[str]:
             out.append(f"capacity ({s}, {p}): {w:.6g} wafers made where the site has no modules for {p}")
             continue
         n = cap.at[(s, p), "modules"]
-        K = mods.at[(s, p), "wafers_per_module"] * factor(inst, "site", sc, sites_at[s], p)
+        K = mods.at[(s, p), "wafers_per_module"] * factor("site", sc, sites_at[s], p)
         if not _close_le(w, n * K, n * K):
-            out.append(f"capacity ({s}, {p}, {sc}): makes {w:.6g} wafers with {n} modules of {K:g} available")
+            at = f"({s}, {p}, {sc})" if len(scenarios) > 1 else f"({s}, {p})"
+            out.append(f"capacity {at}: makes {w:.6g} wafers with {n} modules of {K:g}"
+                       + (" available" if len(scenarios) > 1 else ""))
     for (s, p), r in cap.iterrows():
         if r["modules"] > mods.at[(s, p), "max_modules"]:
             out.append(f"modules ({s}, {p}): {r['modules']} built, at most {mods.at[(s, p), 'max_modules']}")
@@ -112,7 +125,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
     for key in set(need.index) | set(bought.index):
         a, b = need.get(key, 0.0), bought.get(key, 0.0)
         if abs(a - b) > RTOL * max(1.0, a):
-            out.append(f"inputs {key}: buys {b:.6g} units, production needs {a:.6g}")
+            out.append(f"inputs {shown(key)}: buys {b:.6g} units, production needs {a:.6g}")
 
     # 4. supplier capacity, 9. exclusions
     offers = t["offers"].set_index(["supplier", "input"])["capacity_units_per_year"]
@@ -120,9 +133,9 @@ def verify(inst, results, objective: float | None) -> list[str]:
         if (u, i) not in offers.index:
             out.append(f"supplier {(u, i)}: buys {q:.6g} units without an offer")
             continue
-        most = offers[(u, i)] * factor(inst, "supplier", sc, suppliers_at[u], i)
+        most = offers[(u, i)] * factor("supplier", sc, suppliers_at[u], i)
         if not _close_le(q, most, offers[(u, i)]):
-            out.append(f"supplier {(u, i, sc)}: buys {q:.6g} units, capacity is {most:.6g}")
+            out.append(f"supplier {shown((u, i, sc))}: buys {q:.6g} units, capacity is {most:.6g}")
     suppliers = t["suppliers"].set_index("id")
     bought = proc.groupby(["supplier", "site"], as_index=False)["units_per_year"].sum()
     country = suppliers["country"].reindex(bought["supplier"]).values
@@ -195,7 +208,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
     counts = t["inputs"].set_index("id")["counts_for_local"]
     binds = scenarios if st.local_share_scenarios == "all" else [st.local_share_scenarios, EXPECTED]
     counted = proc[proc["input"].map(counts).fillna(False).astype(bool) & proc["scenario"].isin(binds)]
-    value = np.array([q * price[(u, i)] * factor(inst, "price", sc, suppliers_at[u], i)
+    value = np.array([q * price[(u, i)] * factor("price", sc, suppliers_at[u], i)
                       for u, i, sc, q in counted[["supplier", "input", "scenario", "units_per_year"]].itertuples(
                           index=False)], dtype=float)
     counted = counted.assign(value=value, local_value=value * counted["local"].values.astype(float))
