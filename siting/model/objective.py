@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyomo.environ as pyo
 
-from siting.model.linear import lin
+from siting.model.linear import groups, lin
 from siting.model.risk import add_risk
 
 #: Cost categories, in the order results list them.
@@ -108,16 +108,20 @@ def add_objective(sm) -> None:
     g_crf = np.array([crf[s] for s in d.instruments["site"]])
     reg.register("subsidies", lin(-g_crf, [m.payout[k] for k in m.INSTRUMENTS]))
 
+    # rows of each scenario, found once (a pass over all rows per scenario grows with its square)
+    route_rows, arc_rows = groups(d.routes["scenario"]), groups(d.arcs["scenario"])
+    unmet_rows = groups(d.demand["scenario"].iloc[list(m.UNMET)]) if len(m.UNMET) else {}
+    unmet_index = np.array(list(m.UNMET), dtype=int)
     for w in d.scenarios["id"]:
-        r = np.flatnonzero(d.routes["scenario"].values == w)
+        r = route_rows.get(w, [])
         produce = [m.produce[k] for k in r]
         for category, column in (("operating", "operating"), ("freight", "freight"), ("tariffs", "tariff")):
             reg.register(category, lin(d.routes[column].values[r], produce), w)
-        a = np.flatnonzero(d.arcs["scenario"].values == w)
+        a = arc_rows.get(w, [])
         purchase = [m.purchase[k] for k in a]
         for category, column in (("purchases", "price"), ("freight", "freight"), ("tariffs", "tariff")):
             reg.register(category, lin(d.arcs[column].values[a], purchase), w)
-        q = [k for k in m.UNMET if d.demand.at[k, "scenario"] == w]
+        q = unmet_index[unmet_rows.get(w, [])].tolist()
         reg.register("unmet_penalty", lin(d.demand["penalty"].values[q], [m.unmet[k] for k in q]), w)
 
     measure = add_risk(sm)
