@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--risk-report", action="store_true",
                    help="add the value of the stochastic solution (VSS) and of perfect information (EVPI): "
                         "2 + one solve per scenario more")
+    p.add_argument("--engine", default="ef", choices=["ef", "mpisppy"],
+                   help="ef: one extensive form (default); mpisppy: progressive hedging over MPI ranks, "
+                        "the plan then evaluated across all scenarios")
+    p.add_argument("--ranks", type=int, default=2, help="MPI processes for --engine mpisppy (default 2)")
     _add_solver_flags(p)
 
     p = sub.add_parser("sweep", help="solve many variants of an instance (grid, one at a time, Latin hypercube)")
@@ -191,7 +195,11 @@ def _solve(args, argv: list[str]) -> int:
     out = Path(args.out) if args.out else default_out_dir(raw.name)
     check_out_dir(out, raw.root)
     console = make_console()
-    if sys.stdout.isatty() and not args.json:
+    if args.engine == "mpisppy":
+        from siting.decompose import solve_by_ph
+
+        run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
+    elif sys.stdout.isatty() and not args.json:
         with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):
             run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
     else:

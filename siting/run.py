@@ -57,6 +57,8 @@ class Run:
     risk_report
         The value of the stochastic solution and of perfect information with the solves they
         took (``--risk-report``, :func:`siting.analysis.risk.risk_report`).
+    decomposition
+        Progressive hedging's figures when the plan came from ``--engine mpisppy``.
     """
 
     instance: Instance
@@ -72,6 +74,7 @@ class Run:
     diagnosis: list = field(default_factory=list)
     compiled: Compiled | None = None
     risk_report: dict = field(default_factory=dict)
+    decomposition: dict = field(default_factory=dict)
 
 
 def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = (),

@@ -96,6 +96,11 @@ def print_run(run, console: Console | None = None) -> None:
     diagnose = f", diagnose {t['diagnose']:.2f}s" if "diagnose" in t else ""
     console.print(f"times: load {t['load']:.2f}s, build {t['build']:.2f}s, solve {t['solve']:.2f}s, "
                   f"extract {t['extract']:.2f}s{diagnose}, total {t['total']:.2f}s")
+    dec = getattr(run, "decomposition", None)
+    if dec:
+        console.print(f"progressive hedging (mpi-sppy, {dec['ranks']} ranks, {dec['iterations']} iterations, "
+                      f"convergence {dec['convergence']:.3g}): PH bound {dec['bound']:,.3f}, plan gap "
+                      f"{(dec['gap'] or 0):.4%}, {dec['seconds']:.1f}s")
     for line in run.outcome.numerics:
         console.print(f"[yellow]numerics: {escape(line)}[/yellow]")
     for f in run.screens:

@@ -112,6 +112,8 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
             for kind in ("local_share", "capacity", "supplier_capacity")
         } if len(shadow) else {}
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
+    if getattr(run, "decomposition", None):
+        summary["decomposition"] = run.decomposition
     summary["screens"] = [f.as_dict() for f in run.screens]
     summary["diagnosis"] = [f.as_dict() for f in run.diagnosis]
     summary["numerics"] = out.numerics
