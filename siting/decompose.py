@@ -83,8 +83,12 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
     The run's status is ``feasible`` (PH proves nothing), its best bound PH's trivial bound and its
     gap the distance between the two; ``run.decomposition`` holds PH's own figures.
     """
-    from siting.run import run_case
+    from siting.run import load_case, run_case
 
+    st = load_case(raw, sets).settings
+    if st.risk_limit is not None or st.objective != "cost":
+        raise InputError(Problem("--engine mpisppy", "decomposes the risk-weighted cost only, not a risk limit or "
+                                 "objective=risk", "use the extensive form (--engine ef) for those"))
     result = run_ph(instance, sets, ranks, options, ph)
     run = run_case(raw, options, sets, duals=duals, first_stage=result["plan"])
     out = run.outcome

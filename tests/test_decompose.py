@@ -34,3 +34,15 @@ def test_two_ranks_reach_the_extensive_form_plan(tmp_path):
     sites = run.results.tables["sites"]
     assert sites.loc[sites["open"], "site"].tolist() == ["a"]
     assert run.decomposition["ranks"] == 2
+
+
+def test_a_risk_limit_is_refused(tmp_path):
+    from siting.decompose import solve_by_ph
+    from siting.errors import InputError
+    from siting.solve import load_profile
+
+    folder = write_instance(tmp_path / "two", HAND)
+    with pytest.raises(InputError) as err:
+        solve_by_ph(read_instance(folder), folder, load_profile("exact"), ["settings.risk_limit=500"], ranks=2)
+    assert str(err.value.problems[0]) == ("--engine mpisppy | decomposes the risk-weighted cost only, not a risk "
+                                          "limit or objective=risk; use the extensive form (--engine ef) for those")
