@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a parameter, e.g. sites.kumamoto.fixed_cost=900 (repeatable)")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the tables")
     p.add_argument("--no-duals", action="store_true", help="skip the fixed-integer LP for shadow prices")
+    p.add_argument("--risk-report", action="store_true",
+                   help="add the value of the stochastic solution (VSS) and of perfect information (EVPI): "
+                        "2 + one solve per scenario more")
+    p.add_argument("--engine", default="ef", choices=["ef", "mpisppy"],
+                   help="ef: one extensive form (default); mpisppy: progressive hedging over MPI ranks, "
+                        "the plan then evaluated across all scenarios")
+    p.add_argument("--ranks", type=int, default=2, help="MPI processes for --engine mpisppy (default 2)")
     _add_solver_flags(p)
 
     p = sub.add_parser("sweep", help="solve many variants of an instance (grid, one at a time, Latin hypercube)")
@@ -99,6 +106,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("map", help="draw map.png again from a results folder")
     p.add_argument("run_dir", help="a results folder written by `siting solve`")
+
+    p = sub.add_parser("frontier", help="the cost-risk frontier: expected cost against a risk measure")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--measure", default="cvar", choices=["cvar", "unmet", "worst"],
+                   help="cvar: CVaR of the total cost; unmet: expected unmet wafers; worst: worst scenario's cost")
+    p.add_argument("--points", type=int, default=5, help="points on the frontier, both ends included (default 5)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override for every point")
+    p.add_argument("--out", "-o", help="frontier folder (default results/<instance name>-frontier/)")
+    _add_solver_flags(p)
 
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
@@ -167,6 +183,8 @@ def _dispatch(args, argv: list[str]) -> int:
 
         print(f"wrote {redraw_map(Path(args.run_dir))}")
         return EXIT_OK
+    if args.command == "frontier":
+        return _frontier(args, argv)
     if args.command == "init":
         from siting.instance.template import write_template
 
@@ -217,7 +235,11 @@ def _solve(args, argv: list[str]) -> int:
     out = Path(args.out) if args.out else default_out_dir(raw.name)
     check_out_dir(out, raw.root)
     console = make_console()
-    if sys.stdout.isatty() and not args.json:
+    if args.engine == "mpisppy":
+        from siting.decompose import solve_by_ph
+
+        run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
+    elif sys.stdout.isatty() and not args.json:
         with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):
             run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
     else:
@@ -225,6 +247,13 @@ def _solve(args, argv: list[str]) -> int:
     command = ["siting", *argv]
     if run.outcome.status == "infeasible" and not run.diagnosis:
         diagnose(run, options)
+    if args.risk_report and run.results is not None:
+        from siting.analysis.risk import risk_report
+
+        if run.instance.settings.objective != "cost":
+            raise InputError(Problem("--risk-report", "needs settings.objective=cost (the risk-weighted firm cost)",
+                                     "leave settings.objective at cost"))
+        run.risk_report = risk_report(raw, options, args.set, run)
     write_run(run, out, command)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
@@ -312,6 +341,60 @@ def _explain(args, argv: list[str]) -> int:
     print_explanation(console, answer, df)
     console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
     return EXIT_OK
+def _frontier(args, argv: list[str]) -> int:
+    from rich.table import Table
+
+    from siting.analysis.frontier import compute_frontier
+    from siting.instance.read import read_instance
+    from siting.report import charts
+    from siting.report.console import make_console
+    from siting.report.write import atomic_write, check_out_dir, default_out_dir, manifest_base
+    from siting.run import load_case
+    from siting.solve import load_profile
+
+    if args.points < 2:
+        raise InputError(Problem("--points", f"must be at least 2 (got {args.points})", "give 2 or more"))
+    options = load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap,
+                           threads=args.threads, random_seed=args.seed)
+    raw = read_instance(args.instance)
+    base = load_case(raw, args.set)
+    out = Path(args.out) if args.out else default_out_dir(raw.name + "-frontier")
+    check_out_dir(out, raw.root)
+    console = make_console()
+    st = base.settings
+    unit = "wafers/yr" if args.measure == "unmet" else f"{st.money_label}/yr"
+    label = {"cvar": f"CVaR {st.cvar_level:.0%} of total cost", "unmet": "expected unmet demand",
+             "worst": "worst-scenario cost"}[args.measure]
+    console.print(f"{args.points} points + the least-risk solve, {label} ({unit})")
+    result = compute_frontier(raw, options, args.set, args.measure, args.points,
+                              progress=lambda r: console.print(f"  point {r['point']}: {r['status']}"))
+    table = result.table
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "frontier.csv", table.to_csv(index=False, float_format="%.10g"))
+    files = ["frontier.csv"]
+    if table["status"].isin(("optimal", "feasible")).sum() >= 2:
+        atomic_write(out / "frontier.png", charts.frontier(table, f"{label} ({unit})", st.money_label, result.knee))
+        files.append("frontier.png")
+    manifest = manifest_base(base, options, ["siting", *argv])
+    manifest["files"] = [*files, "manifest.json"]
+    atomic_write(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    t = Table(title=f"Cost-risk frontier ({st.money_label}/yr)", title_justify="left")
+    for c in ("point", "limit", "status", "expected cost", label, "sites open"):
+        t.add_column(c, justify="left" if c in ("status", "sites open") else "right")
+    for _, r in table.iterrows():
+        lim = "-" if r["limit"] is None or r["limit"] != r["limit"] else f"{r['limit']:,.3f}"
+        solved = r["status"] in ("optimal", "feasible")
+        t.add_row(str(r["point"]), lim, r["status"], f"{r['expected_cost']:,.3f}" if solved else "-",
+                  f"{r['measure']:,.3f}" if solved else "-", r.get("sites_open", "") if solved else "")
+    console.print(t)
+    if result.knee is not None:
+        k = table.loc[result.knee]
+        console.print(f"knee: point {k['point']} ({k['sites_open']}): expected cost {k['expected_cost']:,.3f}, "
+                      f"{label} {k['measure']:,.3f} {unit}")
+    else:
+        console.print("no knee: fewer than three distinct points on the frontier")
+    console.print(f"results written to {out}/ ({', '.join([*files, 'manifest.json'])})", soft_wrap=True)
+    return EXIT_OK if table["status"].isin(("optimal", "feasible")).all() else EXIT_ERROR
 
 
 def _sweep(args, argv: list[str]) -> int:

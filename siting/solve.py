@@ -175,6 +175,7 @@ def compile_model(sm) -> Compiled:
     m = sm.model
     order = [m.build, m.modules, m.qualify, m.take, m.payout, m.produce, m.output, m.purchase, m.unmet,
              m.wafer_payout]
+    order += [getattr(m, name) for name in ("var_at_risk", "tail_excess", "worst_cost") if hasattr(m, name)]
     info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=order)
     cols = info.columns
     n = len(cols)

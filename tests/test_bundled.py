@@ -85,3 +85,18 @@ def test_every_bundled_instance_gets_a_map_a_network_and_a_report(folder, tmp_pa
     html = (out / "report.html").read_text()
     assert_self_contained(html)
     assert html.count("data:image/png;base64,") >= 2  # at least the map and the cost waterfall
+
+
+def test_network_solves_with_every_check_holding_in_every_scenario():
+    """The scenario instance solves to a plan that passes every check in every scenario; its risk
+    figures are consistent (CVaR between the expected and the worst cost) and the Taiwan blockade
+    leaves no output in Taiwan."""
+    run = solve(ROOT / "instances" / "network-2030", profile="default", duals=False)
+    assert run.outcome.status == "optimal"
+    assert run.violations == []
+    risk = run.results.risk
+    assert risk["scenarios"] == 8
+    assert risk["expected_cost"] <= risk["cvar"] + 1e-6 <= risk["worst_case"] + 2e-6
+    made = run.results.tables["production"]
+    blockade = made[(made["scenario"] == "taiwan-blockade") & made["site"].isin(["tainan", "hsinchu", "kaohsiung"])]
+    assert blockade["wafers_per_year"].sum() == 0

@@ -21,7 +21,7 @@ from siting.solve import SolverOptions
 #: Waterfall labels of the cost categories.
 LABELS = {"capex": "capex annuity", "qualification": "qualification", "operating": "operating cost",
           "purchases": "purchases", "freight": "freight", "tariffs": "tariffs", "unmet_penalty": "unmet demand",
-          "subsidies": "subsidy"}
+          "subsidies": "subsidy", "risk": "risk premium (CVaR)"}
 
 
 def landed_costs(answer: Breakeven) -> pd.DataFrame:
@@ -31,10 +31,12 @@ def landed_costs(answer: Breakeven) -> pd.DataFrame:
     rows = []
     made = {k: float(r.results.tables["sites"]["production_wafers_per_year"].sum()) for k, r in runs.items()}
     for c in CATEGORIES:
+        if c == "risk" and all(abs(r.results.costs.get(c, 0.0)) < 1e-12 for r in runs.values()):
+            continue  # no CVaR weight: no risk premium in either plan
         row = {"category": LABELS[c]}
         for k, r in runs.items():
-            row[f"{k}_per_year"] = r.results.costs[c]
-            row[f"{k}_per_wafer"] = r.results.costs[c] * money / made[k] if made[k] > 0 else float("nan")
+            row[f"{k}_per_year"] = r.results.costs.get(c, 0.0)
+            row[f"{k}_per_wafer"] = row[f"{k}_per_year"] * money / made[k] if made[k] > 0 else float("nan")
         rows.append(row)
     df = pd.DataFrame(rows)
     total = {"category": "total"}

@@ -222,7 +222,7 @@ def case_row(run: Run) -> dict:
         subs = res.tables["subsidies"]
         row["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
         row["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
-        row["unmet_demand"] = float(res.tables["unmet"]["unmet_wafers_per_year"].sum())
+        row["unmet_demand"] = res.risk["expected_unmet"]
         row["checks_passed"] = not run.violations
         row["note"] = "; ".join(run.violations)
     row["solve_seconds"] = run.times.get("solve", 0.0)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from siting.errors import ProblemCollector
 from siting.instance.geo import apply_layers
 from siting.instance.read import RawInstance, suggest
+from siting.instance.scenarios import check_scenarios
 from siting.instance.schema import MONEY, PER_UNIT, TABLES, Column, Table, key_label
 from siting.instance.settings import Settings, Source
 
@@ -124,6 +125,7 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
     _check_references(typed, raw.origins, found, broken)
     if settings is not None:
         _check_rules(typed, raw, settings, found)
+        check_scenarios(typed, settings, raw.origins, raw.overridden, found)
     found.raise_if_any()
     assert settings is not None
     apply_layers(typed, raw.layers)
@@ -316,7 +318,8 @@ def _empty(table: Table) -> pd.DataFrame:
 
 def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
                       found: ProblemCollector, broken: set[str]) -> None:
-    ids = {t: set(typed[t]["id"]) for t in ("sites", "products", "markets", "inputs", "suppliers", "programs")}
+    ids = {t: set(typed[t]["id"])
+           for t in ("sites", "products", "markets", "inputs", "suppliers", "programs", "scenarios")}
     for group in (("sites", "markets", "suppliers"), ("products", "inputs")):
         owner: dict[str, str] = {}
         for t in group:

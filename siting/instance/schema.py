@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 MONEY = "money unit (currency x money_unit, e.g. USD million)"
 PER_UNIT = "currency per unit (e.g. USD)"
+#: What a scenario effect can scale.
+EFFECT_TARGETS = ("site", "supplier", "demand", "price", "freight")
 
 #: Kinds of subsidy instrument (MODEL.md constraint 10).
 INSTRUMENT_KINDS = ("capex_grant", "tax_credit", "lump_sum", "production_subsidy", "concessional_loan")
@@ -234,7 +236,8 @@ TABLES: dict[str, Table] = {
                        doc="Cost of qualifying this supplier at one site, paid once."),
                 Column("flags", "list", default="", doc="Labels for exclusion rules, ';'-separated."),
                 Column("hazard_zones", "list", default="",
-                       doc="Hazard zones the plant lies in, ';'-separated (a hazard_zones layer adds to them)."),
+                       doc="Hazard zones the plant lies in, ';'-separated (a hazard_zones layer adds to them; "
+                           "scenario effects select by them)."),
                 _source(),
             ),
             required=False,
@@ -399,6 +402,41 @@ TABLES: dict[str, Table] = {
             ),
             required=False,
             doc="Suppliers never qualified for a site (a 'non-red' supply chain).",
+        ),
+        Table(
+            "scenarios", ("id",),
+            (
+                Column("id", "id", required=True, doc="Short name of the scenario, e.g. nankai-quake."),
+                Column("name", "str", default=""),
+                Column("probability", "float", required=True, lo=0, hi=1,
+                       doc="Probability pi[w]; the probabilities of all scenarios sum to 1."),
+                Column("description", "str", default="", doc="What happens in the scenario."),
+                _source(),
+            ),
+            required=False,
+            doc="Disruption scenarios W of the second stage; absent: one nominal scenario with probability 1.",
+        ),
+        Table(
+            "scenario_effects", ("scenario", "target", "by", "match", "item"),
+            (
+                Column("scenario", "id", required=True, ref="scenarios"),
+                Column("target", "str", required=True, choices=EFFECT_TARGETS,
+                       doc="What the multiplier scales: site (availability of capacity), supplier (availability "
+                           "of capacity), demand, price (suppliers' prices) or freight (from a site or supplier)."),
+                Column("by", "str", default="id", choices=("id", "country", "region", "hazard_zone", "all"),
+                       doc="How match selects the sites, suppliers or markets the row applies to."),
+                Column("match", "str", default="*",
+                       doc="The id, country, region or hazard zone selected; * (or empty) with by=all."),
+                Column("item", "id", ref=("products", "inputs"), wildcard=True, default="*",
+                       doc="Product (site, demand, freight from a site) or input (supplier, price, freight from "
+                           "a supplier) the row applies to; * or empty: all."),
+                Column("multiplier", "float", required=True, lo=0,
+                       doc="Factor on the base value in the scenario; availabilities are in [0, 1]. Rows that "
+                           "hit the same value multiply."),
+                _source(),
+            ),
+            required=False,
+            doc="Multipliers that define each scenario: site and supplier availability, demand, prices, freight.",
         ),
     )
 }

@@ -45,6 +45,28 @@ class Settings(BaseModel):
         "", description="Country of the policy maker whose outlay and domestic capacity analyses count; "
                         "empty: every government's outlay, no domestic capacity."
     )
+    risk_weight: float = Field(
+        0.0, ge=0, le=1,
+        description="Weight lambda of CVaR in the objective (1 - lambda) E[cost2] + lambda CVaR(cost2); 0: expected "
+                    "cost only.",
+    )
+    cvar_level: float = Field(
+        0.95, ge=0, lt=1, description="Level beta of CVaR: the mean cost of the worst (1 - beta) of probability."
+    )
+    local_share_scenarios: str = Field(
+        "all", description="Scenarios local-share targets bind in: all, or the id of one scenario (e.g. nominal)."
+    )
+    risk_measure: Literal["cvar", "unmet", "worst"] = Field(
+        "cvar", description="Risk measure that risk_limit caps and objective=risk minimises: CVaR of the total cost, "
+                            "expected unmet wafers, or the worst scenario's total cost."
+    )
+    risk_limit: float | None = Field(
+        None, description="Most the risk measure may reach (money unit per year, or wafers per year for unmet); "
+                          "empty: no limit."
+    )
+    objective: Literal["cost", "risk"] = Field(
+        "cost", description="What a solve minimises: cost (the risk-weighted firm cost) or risk (the risk measure)."
+    )
 
     @property
     def money_multiplier(self) -> float:

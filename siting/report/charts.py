@@ -6,6 +6,7 @@ Each function returns the PNG as bytes so that the caller writes it atomically b
 from __future__ import annotations
 
 import io
+import textwrap
 
 import matplotlib
 
@@ -410,4 +411,29 @@ def local_share(sites: pd.DataFrame) -> bytes:
     ax.set_xlabel("value share of purchases from local suppliers")
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("Local share against target", fontsize=11)
+    return _png(fig)
+
+
+def frontier(table: pd.DataFrame, measure_label: str, money: str, knee: int | None) -> bytes:
+    """Expected cost against the risk measure, each point labelled by its open sites, the knee marked."""
+    d = table[table["status"].isin(SOLVED)]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    ax.plot(d["measure"], d["expected_cost"], marker="o", color="#1f4e79")
+    previous = None
+    for n, (_, r) in enumerate(d.iterrows()):
+        sites = str(r["sites_open"]).replace(" ", ", ") or "(none)"
+        # a plan already named at the previous point is not repeated; labels alternate above and below
+        text = textwrap.fill(sites, 34) if sites != previous else "(same sites)"
+        previous = sites
+        ax.annotate(f"{r['point']}: {text}", (r["measure"], r["expected_cost"]), xytext=(6, 8 if n % 2 else -8),
+                    textcoords="offset points", fontsize=7, va="bottom" if n % 2 else "top")
+    if knee is not None and knee in d.index:
+        ax.scatter([d.at[knee, "measure"]], [d.at[knee, "expected_cost"]], s=160, facecolors="none",
+                   edgecolors="#c62828", linewidths=2, label="knee", zorder=3)
+        ax.legend(fontsize=8)
+    ax.set_xlabel(measure_label)
+    ax.set_ylabel(f"expected cost ({money}/yr)")
+    ax.ticklabel_format(axis="both", useOffset=False, style="plain")
+    ax.grid(alpha=0.3)
+    ax.set_title("Cost-risk frontier (epsilon-constraint)", fontsize=11)
     return _png(fig)

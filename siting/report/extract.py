@@ -30,11 +30,69 @@ class Solution:
 
 @dataclass
 class Results:
-    """Everything a solve reports, as tables plus the cost breakdown."""
+    """Everything a solve reports, as tables plus the cost breakdown.
+
+    ``costs`` holds each category's expected value over the scenarios (their sum is the
+    objective); ``risk`` the risk figures computed from the per-scenario table
+    (:func:`risk_summary`).
+    """
 
     solution: Solution
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     costs: dict[str, float] = field(default_factory=dict)
+    risk: dict = field(default_factory=dict)
+
+
+def cvar_of(values, probability, beta: float) -> float:
+    """CVaR at level ``beta`` of a discrete distribution: min over eta of
+    eta + 1/(1 - beta) sum_w p[w] max(values[w] - eta, 0).
+
+    The function is piecewise linear and convex in eta with its kinks at the values, so its
+    minimum is at one of them: evaluated there, not through the model's own rows.
+
+    Examples
+    --------
+    >>> cvar_of([10.0, 20.0], [0.5, 0.5], 0.5)   # the worse half: 20
+    20.0
+    >>> cvar_of([10.0, 20.0], [0.5, 0.5], 0.0)   # beta = 0: the mean
+    15.0
+    """
+    c = np.asarray(values, dtype=float)
+    p = np.asarray(probability, dtype=float)
+    return float(min(eta + np.sum(p * np.maximum(c - eta, 0.0)) / (1.0 - beta) for eta in c))
+
+
+def scenario_costs(sm, sol: Solution) -> pd.DataFrame:
+    """One row per scenario: probability, the plan's total annual cost in it by category, unmet wafers."""
+    d = sm.data
+    by_scenario = sm.costs.scenario_values()
+    dem = d.demand
+    rows = []
+    for w, p in zip(d.scenarios["id"], d.scenarios["probability"]):
+        at = dem["scenario"].values == w
+        cost = by_scenario[w]
+        rows.append({"scenario": w, "probability": float(p), "cost_per_year": sum(cost.values()),
+                     **{f"{c}_per_year": v for c, v in cost.items()},
+                     "demand_wafers_per_year": float(dem["wafers"].values[at].sum()),
+                     "unmet_wafers_per_year": float(sol.unmet[at].sum())})
+    return pd.DataFrame(rows)
+
+
+def risk_summary(table: pd.DataFrame, beta: float) -> dict:
+    """Expected, CVaR and worst cost, expected and worst unmet demand, from the per-scenario table."""
+    p = table["probability"].values
+    cost, unmet = table["cost_per_year"].values, table["unmet_wafers_per_year"].values
+    return {
+        "scenarios": len(table),
+        "expected_cost": float(np.sum(p * cost)),
+        "cvar": cvar_of(cost, p, beta),
+        "cvar_level": beta,
+        "worst_case": float(cost.max()),
+        "worst_scenario": str(table["scenario"].values[int(np.argmax(cost))]),
+        "expected_unmet": float(np.sum(p * unmet)),
+        "worst_unmet": float(unmet.max()),
+        "worst_unmet_scenario": str(table["scenario"].values[int(np.argmax(unmet))]),
+    }
 
 
 def read_solution(sm) -> Solution:
@@ -67,10 +125,16 @@ def read_solution(sm) -> Solution:
     )
 
 
+def scenario_weights(d, scenario: pd.Series) -> np.ndarray:
+    """The probability of each row's scenario."""
+    return scenario.map(dict(zip(d.scenarios["id"], d.scenarios["probability"]))).values.astype(float)
+
+
 def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
-    """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought)."""
+    """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought),
+    over the expected purchases of the scenarios."""
     arcs = d.arcs
-    value = arcs["price"].values * purchase * arcs["counts"].values
+    value = arcs["price"].values * purchase * arcs["counts"].values * scenario_weights(d, arcs["scenario"])
     frame = pd.DataFrame({"site": arcs["site"].values, "value": value, "local": value * arcs["local"].values})
     sums = frame.groupby("site")[["value", "local"]].sum()
     share = sums["local"] / sums["value"].where(sums["value"] > 0)
@@ -86,7 +150,9 @@ def extract(sm, costs: dict[str, float]) -> Results:
     mods = d.modules[["site", "product", "period", "wafers_per_module", "max_modules"]].copy()
     mods["modules"] = sol.modules.astype(int)
     mods["capacity_wafers_per_year"] = mods["modules"] * mods["wafers_per_module"]
-    made = pd.DataFrame({"module": d.routes["module"].values, "w": sol.produce}).groupby("module")["w"].sum()
+    # production is the expected output over the scenarios
+    made = pd.DataFrame({"module": d.routes["module"].values,
+                         "w": sol.produce * scenario_weights(d, d.routes["scenario"])}).groupby("module")["w"].sum()
     mods["production_wafers_per_year"] = made.reindex(range(len(mods))).fillna(0.0).values
     mods["utilisation"] = mods["production_wafers_per_year"] / mods["capacity_wafers_per_year"].where(
         mods["capacity_wafers_per_year"] > 0)
@@ -160,10 +226,13 @@ def extract(sm, costs: dict[str, float]) -> Results:
         "penalty_per_year": np.nan_to_num(dem["penalty"].values) * sol.unmet,
     })
     cost_table = pd.DataFrame({"category": list(CATEGORIES), "cost_per_year": [costs[c] for c in CATEGORIES]})
-    return Results(solution=sol, costs=costs, tables={
+    scen = scenario_costs(sm, sol)
+    st = d.instance.settings
+    risk = {**risk_summary(scen, st.cvar_level), "risk_weight": st.risk_weight}
+    return Results(solution=sol, costs=costs, risk=risk, tables={
         "sites": sites, "capacity": capacity, "production": production, "procurement": procurement,
         "supplier_mix": supplier_mix, "qualification": qual, "unmet": unmet, "subsidies": subsidies,
-        "costs": cost_table,
+        "costs": cost_table, "scenarios": scen,
     })
 
 

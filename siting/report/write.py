@@ -37,7 +37,7 @@ import pandas as pd
 from siting.errors import InputError, Problem
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
-               "unmet", "subsidies", "costs", "shadow_prices")
+               "unmet", "subsidies", "costs", "scenarios", "shadow_prices")
 #: Files other than tables that a run writes: the network for GIS, its map and the report page.
 PICTURE_FILES = ("network.gpkg", "map.png", "report.html")
 
@@ -114,13 +114,16 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
              "conditional": bool(r["conditional"]), "taken": bool(r["taken"]), "payout_total": r["payout_total"],
              "payout_per_year": r["payout_per_year"]}
             for _, r in subs.iterrows()]
-        summary["unmet_demand"] = float(res.tables["unmet"]["unmet_wafers_per_year"].sum())
+        summary["unmet_demand"] = res.risk["expected_unmet"]
+        summary["risk"] = {**res.risk, **getattr(run, "risk_report", {})}
         shadow = run.shadow if run.shadow is not None else pd.DataFrame()
         summary["shadow_prices"] = {
             kind: shadow[shadow["constraint"] == kind].dropna(axis=1, how="all").to_dict("records")
             for kind in ("local_share", "capacity", "supplier_capacity")
         } if len(shadow) else {}
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
+    if getattr(run, "decomposition", None):
+        summary["decomposition"] = run.decomposition
     summary["screens"] = [f.as_dict() for f in run.screens]
     summary["diagnosis"] = [f.as_dict() for f in run.diagnosis]
     summary["numerics"] = out.numerics
