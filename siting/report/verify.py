@@ -283,7 +283,8 @@ def _check_instruments(inst, tab: dict) -> list[str]:
     # a production subsidy pays on the expected output over the scenarios
     prod = tab["production"]
     prob = prod["scenario"].map(dict(zip(tab["scenarios"]["scenario"], tab["scenarios"]["probability"])))
-    made = (prod["wafers_per_year"].astype(float) * prob.astype(float).fillna(1.0)).groupby([prod["site"], prod["product"]]).sum()
+    weight = prob.astype(float).fillna(1.0)
+    made = (prod["wafers_per_year"].astype(float) * weight).groupby([prod["site"], prod["product"]]).sum()
     per_unit = 1.0 / st.money_multiplier
     for _, g in tab["subsidies"].iterrows():
         spec, s, paid = specs.loc[g["instrument"]], g["site"], float(g["payout_total"])
