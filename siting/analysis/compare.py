@@ -148,6 +148,7 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
     import hashlib
 
     from siting.report import charts
+    from siting.report.html import analysis_page, table_html
     from siting.report.write import manifest_base
 
     out.mkdir(parents=True, exist_ok=True)
@@ -155,11 +156,24 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
     files = ["compare.csv"]
     atomic_write(out / "compare.csv", df.to_csv(index=False, float_format="%.10g"))
     solved = df[df["status"].isin(("optimal", "feasible"))]
+    pictures = {}
     if len(solved):
-        atomic_write(out / "compare.png", charts.compare_bars(solved, base.settings.money_label))
+        pictures["compare.png"] = charts.compare_bars(solved, base.settings.money_label)
+        atomic_write(out / "compare.png", pictures["compare.png"])
         files.append("compare.png")
     manifest = manifest_base(base, options, command)
     manifest["designs"] = {"path": str(designs), "sha256": hashlib.sha256(designs.read_bytes()).hexdigest()}
+    money = base.settings.money_label
+    cols = ["package", "description", "policy_country", "status", "firm_cost", "mip_gap", "outlay_per_year",
+            "outlay_total", "loan_principal_total", "sites_open", "domestic_capacity", "domestic_local_share",
+            "expected_unmet", "outlay_per_domestic_wafer", "outlay_per_local_point", "firm_cost_vs_none",
+            "outlay_per_year_vs_none", "domestic_capacity_vs_none", "incremental_outlay_per_domestic_wafer"]
+    sections = [("Packages", f"<p>{len(df)} packages from {designs.name}; money in {money} (per year: "
+                             "annualised like every cost; total: undiscounted).</p>"),
+                ("Outlay and the capacity it buys", "{compare.png}"),
+                ("Every package", table_html(df, [c for c in cols if c in df.columns]))]
+    atomic_write(out / "report.html", analysis_page(f"{base.name}: subsidy designs", sections, pictures, manifest))
+    files.append("report.html")
     manifest["files"] = files
     atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
     return files

@@ -61,19 +61,29 @@ def counterfactual_label(answer: Breakeven) -> str:
 def write_explanation(answer: Breakeven, df: pd.DataFrame, out: Path, options: SolverOptions,
                       command: list[str]) -> list[str]:
     """explain.csv, explain.png, explain.json and, last, manifest.json."""
+    from html import escape
+
     from siting.report import charts
+    from siting.report.html import analysis_page, table_html
     from siting.report.write import manifest_base
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").unlink(missing_ok=True)
     st = answer.base.instance.settings
     atomic_write(out / "explain.csv", df.to_csv(index=False, float_format="%.10g"))
-    atomic_write(out / "explain.png", charts.landed_cost_waterfalls(
+    picture = charts.landed_cost_waterfalls(
         df, ("optimum", "counterfactual"), (f"optimum: {_short(answer.base)}", counterfactual_label(answer)),
-        st.currency))
+        st.currency)
+    atomic_write(out / "explain.png", picture)
     atomic_write(out / "explain.json", json.dumps(json_safe(answer.as_dict()), indent=2) + "\n")
-    files = ["explain.csv", "explain.png", "explain.json"]
+    files = ["explain.csv", "explain.png", "explain.json", "report.html"]
     manifest = manifest_base(answer.base.instance, options, command)
+    words = "".join(f"<li>{escape(line)}</li>" for line in answer.words())
+    sections = [("Answer", f"<ul>{words}</ul>"), ("Landed cost per wafer", "{explain.png}"),
+                (f"Per wafer ({st.currency}) and per year ({st.money_label})", table_html(df)),
+                ("Solves", table_html(pd.DataFrame(answer.solves)))]
+    atomic_write(out / "report.html", analysis_page(f"{answer.base.instance.name}: why not {answer.site}?",
+                                                    sections, {"explain.png": picture}, manifest))
     manifest["files"] = files
     atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
     return files

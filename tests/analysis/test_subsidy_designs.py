@@ -22,6 +22,7 @@ from siting.instance.read import read_instance
 from siting.solve import load_profile
 from tests.analysis.test_sweep import FLIP
 from tests.helpers import solve, write_instance
+from tests.report.test_network_report import assert_self_contained
 
 ROOT = Path(__file__).resolve().parents[2]
 EXACT = load_profile("exact")
@@ -131,7 +132,8 @@ def test_explain_shows_both_plans_and_their_difference(flip, tmp_path, capsys):
     assert df.at["total", "difference_per_year"] == pytest.approx(LUMP, abs=1e-6)
     assert (out / "explain.png").stat().st_size > 1000
     assert set(json.loads((out / "manifest.json").read_text())["files"]) == {"explain.csv", "explain.png",
-                                                                            "explain.json"}
+                                                                            "explain.json", "report.html"}
+    assert_self_contained((out / "report.html").read_text())
     assert "a forced open" in capsys.readouterr().out
 
 
@@ -195,7 +197,10 @@ def test_compare_cli_writes_table_chart_and_manifest(flip, tmp_path):
     df = pd.read_csv(out / "compare.csv")
     assert df["package"].tolist() == ["base", "none", "richer", "lump-only"]
     assert (out / "compare.png").stat().st_size > 1000
-    assert json.loads((out / "manifest.json").read_text())["files"] == ["compare.csv", "compare.png"]
+    assert json.loads((out / "manifest.json").read_text())["files"] == ["compare.csv", "compare.png", "report.html"]
+    html = (out / "report.html").read_text()
+    assert_self_contained(html)
+    assert html.count("data:image/png;base64,") == 1 and "lump-only" in html
 
 
 @pytest.mark.parametrize("text, message", [
