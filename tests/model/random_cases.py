@@ -100,10 +100,14 @@ def random_case(seed: int, *, max_assignments: int | None = 4096, min_assignment
     force
         Feature switches that replace the seed's draw: ``money`` ("one"/"million"), ``finance``
         ("unit"/"r08"/"per_site"), ``demand`` ("hard"/"row"/"default"), ``grant``, ``lump``,
-        ``target``, ``lanes``, ``tariffs``, ``qual_override``, and the edge rows ``orphan`` (a
+        ``target``, ``lanes``, ``tariffs``, ``qual_override``, the edge rows ``orphan`` (a
         product no site can make), ``zero_demand`` (a demand row of 0 wafers), ``dead_module`` (a
-        modules row with max_modules 0), all bools. Every draw happens whether forced or not, so
-        forcing one switch leaves the rest of the instance unchanged.
+        modules row with max_modules 0), and the instruments ``credit`` (a tax credit for a
+        country), ``wafer`` (a production subsidy), ``loan`` (a concessional loan; only where a
+        site's discount rate is above 0), ``conditional`` (an offer with conditions; left out when
+        its take-up binary would take the enumeration above ``max_assignments``) and ``program``
+        (a budget shared by some of these four), all bools. Every draw happens whether forced or
+        not, so forcing one switch leaves the rest of the instance unchanged.
     """
     rng = np.random.default_rng(seed)
 
@@ -388,8 +392,8 @@ def random_case(seed: int, *, max_assignments: int | None = 4096, min_assignment
         features |= {f"cond_{c}" for c in ("local", "utilisation") if which in (c, "both")}
     # a program budget shared by some of the instruments above
     budget = round(rng.uniform(300, 4000) * capital, 6)
-    joins = [bool(rng.random() < 0.7) for _ in range(4)]
-    members = [g for g, j in zip(extra, joins, strict=False) if j]
+    joins = {name: bool(rng.random() < 0.7) for name in ("credit", "wafer", "loan", "cond")}
+    members = [g for g in extra if joins[g["id"]]]
     programs = pd.DataFrame([{"id": "prog", "budget": budget}])
     if more["program"] and members:
         for g in members:

@@ -9,8 +9,8 @@ last digit, which the payout checks rely on.
 
 The subsidy checks recompute each (instrument, site) row's limit from the raw tables (share of
 capex, grant element, per-wafer amount times wafers made, cap, take-up), the program budgets and
-the conditions of offers taken up. Two monotonicity properties close the module: a bigger grant rate never raises the firm's cost,
-and a tighter local-share target never lowers it.
+the conditions of offers taken up. Two monotonicity properties close the module: a bigger grant
+rate never raises the firm's cost, and a tighter local-share target never lowers it.
 """
 
 from __future__ import annotations
