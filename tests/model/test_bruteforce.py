@@ -25,18 +25,20 @@ from tests.model.random_cases import (
 # --------------------------------------------------------------------------------------------
 
 SEEDS = list(range(1, 21))
-#: Seeds drawn with a conditional offer forced on, each one's truth depending (checked below) on
-#: the rule named: the offer's local-share condition (25), its utilisation condition (29), the
-#: product a production subsidy pays for (56).
-FORCED = [(25, "local"), (29, "kappa"), (56, "product")]
-CASES = [(seed, {}) for seed in SEEDS] + [(seed, {"conditional": True}) for seed, _ in FORCED]
+#: Seeds drawn with an instrument forced on, each one's truth depending (checked below) on the
+#: rule named: a conditional offer's local-share condition (25), its utilisation condition (29),
+#: the product a production subsidy pays for where its site cannot make that product (56) and
+#: where the site makes it and another (28).
+FORCED = [(25, {"conditional": True}, "local"), (29, {"conditional": True}, "kappa"),
+          (56, {"conditional": True}, "product"), (28, {"wafer": True}, "product")]
+CASES = [(seed, {}) for seed in SEEDS] + [(seed, force) for seed, force, _ in FORCED]
 
 
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1e-3)
 
 
-@pytest.mark.parametrize(("seed", "force"), CASES, ids=[f"{s}{'-conditional' if f else ''}" for s, f in CASES])
+@pytest.mark.parametrize(("seed", "force"), CASES, ids=[f"{s}{''.join(f'-{k}' for k in f)}" for s, f in CASES])
 def test_optimum_equals_brute_force(seed, force, tmp_path):
     """The package's optimum (exact profile) is the least total over every assignment; where no
     assignment has a feasible plan (seed 20), the package must say infeasible."""
@@ -92,11 +94,11 @@ def test_seeds_cover_every_feature():
     assert wanted <= seen, f"not covered: {sorted(wanted - seen)}"
 
 
-@pytest.mark.parametrize(("seed", "rule"), FORCED)
-def test_forced_cases_depend_on_their_rule(seed, rule):
+@pytest.mark.parametrize(("seed", "force", "rule"), FORCED)
+def test_forced_cases_depend_on_their_rule(seed, force, rule):
     """Leaving the named rule out of the truth changes its minimum, so the forced cases above do
     check the package's version of that rule (a condition that never binds would check nothing)."""
-    case = random_case(seed, conditional=True)
+    case = random_case(seed, **force)
     truth, _ = brute_force(case)
     loose, _ = brute_force(case, loosen=(rule,))
     assert truth.best is not None and loose.best is not None
