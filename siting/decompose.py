@@ -9,8 +9,9 @@ eta) are the nonanticipative ones. HiGHS cannot take PH's quadratic proximal ter
 piecewise-linear outer approximation of it is used (``linearize_proximal_terms``).
 
 PH with integer decisions is a heuristic: its consensus first stage is rounded to a plan, and the
-plan is then evaluated across all scenarios by the ordinary pipeline (``run_case`` with the first
-stage held), which gives the reported objective and every check. The PH bound reported with it is
+plan (sites and modules; qualifications re-optimised) is then evaluated across all scenarios by the
+ordinary pipeline (``run_case`` with those decisions held), which gives the reported objective and
+every check. The PH bound reported with it is
 mpi-sppy's trivial bound (the wait-and-see bound, valid for the extensive form); the gap is
 between the two.
 
@@ -50,6 +51,8 @@ def _mpiexec() -> str:
 def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = None) -> dict:
     """Run PH in ``ranks`` MPI processes; return the rounded first-stage plan and PH's figures.
 
+    ``options.time_limit`` (``--time-limit``) stops PH's iterations after that many seconds.
+
     Returns
     -------
     dict
@@ -64,7 +67,8 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         spec = {"instance": str(Path(instance).resolve()), "sets": list(sets), "ph": settings,
-                "threads": 1, "seed": options.random_seed, "out": str(Path(tmp) / "plan.json")}
+                "threads": 1, "seed": options.random_seed, "time_limit": options.time_limit,
+                "out": str(Path(tmp) / "plan.json")}
         (Path(tmp) / "spec.json").write_text(json.dumps(spec))
         done = subprocess.run([launcher, "-n", str(ranks), sys.executable, "-m", "siting.decompose",
                                str(Path(tmp) / "spec.json")], capture_output=True, text=True)
@@ -90,18 +94,40 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
         raise InputError(Problem("--engine mpisppy", "decomposes the risk-weighted cost only, not a risk limit or "
                                  "objective=risk", "use the extensive form (--engine ef) for those"))
     result = run_ph(instance, sets, ranks, options, ph)
-    run = run_case(raw, options, sets, duals=duals, first_stage=result["plan"])
+    run = run_case(raw, options, sets, duals=duals, first_stage=consistent_plan(raw, sets, result["plan"]))
     out = run.outcome
     if out.has_solution:
         bound = float(result["bound"])
         out.status, out.best_bound = "feasible", bound
         out.mip_gap = abs(out.objective - bound) / max(abs(out.objective), 1e-9)
         out.termination = f"progressive hedging (mpi-sppy, {ranks} ranks), plan evaluated across all scenarios"
+    elif out.status == "infeasible":
+        from siting.instance.screens import Finding
+
+        # the elastic re-solve would explain the held plan, not the instance: say what happened
+        run.diagnosis = [Finding("infeasible", "ph_plan", (
+            "the plan progressive hedging rounded to cannot meet every rule in every scenario: raise --time-limit "
+            "or the iterations, or solve the extensive form (--engine ef)"), found_by="progressive hedging")]
     run.decomposition = {"engine": "mpisppy", "ranks": ranks, "iterations": result["iterations"],
                          "convergence": result["convergence"], "bound": result["bound"],
                          "ph_objective": result["ph_objective"], "seconds": result["seconds"],
                          "plan_cost": out.objective, "gap": out.mip_gap}
     return run
+
+
+def consistent_plan(raw, sets, plan: dict) -> dict:
+    """Sites and modules from PH's rounded consensus, made consistent: a site is open exactly when
+    it holds a module (rounding each decision on its own can open an empty site or put modules in a
+    closed one). Qualifications are left to the evaluation, which re-optimises them for the plan."""
+    from siting.instance.derive import derive
+    from siting.run import load_case
+
+    data = derive(load_case(raw, sets))
+    modules = {k: max(0, min(int(v), int(data.modules.at[k, "max_modules"])))
+               for k, v in plan.get("modules", {}).items()}
+    open_sites = {data.modules.at[k, "site"] for k, n in modules.items() if n > 0}
+    build = {j: int(s in open_sites) for j, s in enumerate(data.sites["site"])}
+    return {"build": build, "modules": modules}
 
 
 def scenario_creator(name: str, instance: str = "", sets=(), probability: dict | None = None):
@@ -143,6 +169,8 @@ def _main(spec_path: str) -> None:
         "linearize_proximal_terms": True, "proximal_linearization_tolerance": float(ph_settings["prox_tolerance"]),
         "iter0_solver_options": {"threads": spec["threads"], "random_seed": spec["seed"]},
         "iterk_solver_options": {"threads": spec["threads"], "random_seed": spec["seed"]},
+        # --time-limit bounds PH's iterations as a whole (the last iteration finishes first)
+        "time_limit": spec.get("time_limit"),
     }
     ph = PH(options, list(factors.ids), scenario_creator,
             scenario_creator_kwargs={"instance": spec["instance"], "sets": spec["sets"], "probability": probability})

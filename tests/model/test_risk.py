@@ -281,3 +281,15 @@ def test_a_risk_limit_no_plan_meets_is_named_with_the_least_risk(hand, tmp_path,
     assert code == 3
     assert ("settings.risk_limit: the CVaR (80%) of the total cost cannot be brought to 300 USD/yr; the least any "
             "plan reaches is 400 USD/yr: raise the limit to at least that") in " ".join(text.split())
+
+
+def test_a_rounded_consensus_is_made_consistent(hand):
+    """PH rounds each decision on its own; the plan handed to the evaluation opens exactly the sites
+    that hold a module (site a: module row 0; site b: row 1), caps modules at their maximum and
+    leaves qualifications to be re-optimised."""
+    from siting.decompose import consistent_plan
+    from siting.instance.read import read_instance
+
+    plan = consistent_plan(read_instance(hand), [], {"build": {0: 0, 1: 1}, "modules": {0: 3, 1: 0},
+                                                     "qualify": {0: 1}})
+    assert plan == {"build": {0: 1, 1: 0}, "modules": {0: 1, 1: 0}}
