@@ -4,8 +4,8 @@
 rank builds the model of its scenarios one at a time, through the same derive and build steps as
 any solve (the scenario's multipliers alone, with probability 1, so that its objective is the first
 stage + (1 - lambda) cost2[w] + lambda (eta + xi[w] / (1 - beta)), the scenario's term of the
-extensive form's objective). The first-stage decisions (sites, modules, qualifications, payouts and
-eta) are the nonanticipative ones. HiGHS cannot take PH's quadratic proximal term, so mpi-sppy's
+extensive form's objective). The first-stage decisions (sites, modules, qualifications, take-up of
+conditional offers, payouts and eta) are the nonanticipative ones. HiGHS cannot take PH's quadratic proximal term, so mpi-sppy's
 piecewise-linear outer approximation of it is used (``linearize_proximal_terms``).
 
 PH with integer decisions is a heuristic: its consensus first stage is rounded to a plan, and the
@@ -143,6 +143,8 @@ def scenario_creator(name: str, instance: str = "", sets=(), probability: dict |
     sm = build_model(derive(inst, data.factors.only(name)))
     m = sm.model
     nonants = [m.build, m.modules, m.qualify, m.payout]
+    if len(m.TAKEUP):
+        nonants.append(m.take)  # taking up a conditional offer is decided before the scenario is known
     if hasattr(m, "var_at_risk"):
         nonants.append(m.var_at_risk)
     sputils.attach_root_node(m, sm.costs.first_stage(), nonants)
