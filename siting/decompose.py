@@ -5,8 +5,8 @@ rank builds the model of its scenarios one at a time, through the same derive an
 any solve (the scenario's multipliers alone, with probability 1, so that its objective is the first
 stage + (1 - lambda) cost2[w] + lambda (eta + xi[w] / (1 - beta)), the scenario's term of the
 extensive form's objective). The first-stage decisions (sites, modules, qualifications, take-up of
-conditional offers, payouts and eta) are the nonanticipative ones. HiGHS cannot take PH's quadratic proximal term, so mpi-sppy's
-piecewise-linear outer approximation of it is used (``linearize_proximal_terms``).
+conditional offers, payouts and eta) are the nonanticipative ones. HiGHS cannot take PH's quadratic
+proximal term, so mpi-sppy's piecewise-linear outer approximation of it is used (``linearize_proximal_terms``).
 
 PH with integer decisions is a heuristic: its consensus first stage is rounded to a plan, and the
 plan (sites and modules; qualifications re-optimised) is then evaluated across all scenarios by the
