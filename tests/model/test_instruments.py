@@ -261,3 +261,23 @@ def test_stacked_grants_never_pay_more_than_the_capex(tmp_path):
     capex = run.results.tables["sites"].set_index("site").at["a", "capex_total"]
     checked(run, capex)
     assert run.outcome.objective == pytest.approx(0.0, abs=1e-9)
+
+
+def test_production_subsidy_is_paid_per_scenario_and_counted_in_each_scenarios_cost(tmp_path):
+    """One site a (module 100 for 100 wafers); demand 100 in `high` and 50 in `low`, half and half.
+    USD 1 a wafer pays 100 in high and 50 in low: expected payout 75, objective 100 - 75 = 25; the
+    plan costs 100 - 100 = 0 in high and 100 + 0 - 50 = 50 in low (the idle half costs nothing)."""
+    tables = {
+        "sites": "id,country,lat,lon\na,JP,33,131",
+        "products": "id\nchip",
+        "modules": "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,100,1",
+        "markets": "id,country,lat,lon\nm,JP,33,131",
+        "demand": "market,product,wafers_per_year\nm,chip,100",
+        "instruments": "id,kind,site,per_wafer\nps,production_subsidy,a,1",
+        "scenarios": "id,probability\nhigh,0.5\nlow,0.5",
+        "scenario_effects": "scenario,target,by,match,multiplier\nlow,demand,all,,0.5",
+    }
+    run = checked(solve(write_instance(tmp_path, tables)), 75.0)
+    assert run.outcome.objective == pytest.approx(25.0, rel=1e-9)
+    per = run.results.tables["scenarios"].set_index("scenario")["cost_per_year"]
+    assert per.to_dict() == {"high": pytest.approx(0.0, abs=1e-9), "low": pytest.approx(50.0, rel=1e-9)}
