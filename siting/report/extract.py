@@ -40,20 +40,24 @@ def read_solution(sm) -> Solution:
     """Read the variable values currently held in the Pyomo model."""
     m, d = sm.model, sm.data
 
-    def vals(var, n):
-        x = np.array([var[k].value or 0.0 for k in range(n)], dtype=float)
-        # every variable is non-negative: values within HiGHS's tolerance of zero are zero
-        return np.where(x < 1e-9, 0.0, x)
+    def vals(var, index) -> np.ndarray:
+        return np.array([var[k].value or 0.0 for k in index], dtype=float)
 
     unmet = np.zeros(len(d.demand))
-    for k in m.UNMET:
-        unmet[k] = max(m.unmet[k].value or 0.0, 0.0)
-    unmet[unmet < 1e-9] = 0.0
-    return Solution(
-        build=np.round(vals(m.build, len(d.sites))), modules=np.round(vals(m.modules, len(d.modules))),
-        qualify=np.round(vals(m.qualify, len(d.qualifications))), payout=vals(m.payout, len(d.instruments)),
-        produce=vals(m.produce, len(d.routes)), purchase=vals(m.purchase, len(d.arcs)), unmet=unmet,
-    )
+    unmet[list(m.UNMET)] = vals(m.unmet, m.UNMET)
+    return clean_solution(
+        build=vals(m.build, range(len(d.sites))), modules=vals(m.modules, range(len(d.modules))),
+        qualify=vals(m.qualify, range(len(d.qualifications))), payout=vals(m.payout, range(len(d.instruments))),
+        produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet)
+
+
+def clean_solution(**values: np.ndarray) -> Solution:
+    """A :class:`Solution` from raw values by family: integers rounded, values within HiGHS's
+    tolerance of zero set to zero (every variable is non-negative)."""
+    x = {k: np.where(v < 1e-9, 0.0, v) for k, v in values.items()}
+    for k in ("build", "modules", "qualify"):
+        x[k] = np.round(x[k])
+    return Solution(**x)
 
 
 def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
@@ -68,8 +72,11 @@ def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
 
 def extract(sm, costs: dict[str, float]) -> Results:
     """Build the result tables from the values in the model."""
-    d = sm.data
-    sol = read_solution(sm)
+    return tabulate(sm.data, read_solution(sm), costs)
+
+
+def tabulate(d, sol: Solution, costs: dict[str, float]) -> Results:
+    """Build the result tables of ``sol`` from the derived tables ``d`` and the cost breakdown."""
     crf = dict(zip(d.sites["site"], d.sites["crf"]))
 
     mods = d.modules[["site", "product", "period", "wafers_per_module", "max_modules"]].copy()

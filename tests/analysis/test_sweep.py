@@ -222,14 +222,14 @@ def test_another_sweep_in_the_same_folder_is_refused(flip, tmp_path, capsys):
 def test_a_failed_case_is_recorded_and_the_sweep_goes_on(flip, tmp_path, monkeypatch):
     import siting.analysis.sweep as sw
 
-    real = sw.run_case
+    real = sw.case_row
 
-    def flaky(raw, options, sets=(), **kw):
-        if "instruments.grant.rate=0.1" in sets:
+    def flaky(run):  # every case passes here, patched or rebuilt
+        if run.instance.tables["instruments"]["rate"].iloc[0] == 0.1:
             raise RuntimeError("disk on fire")
-        return real(raw, options, sets=sets, **kw)
+        return real(run)
 
-    monkeypatch.setattr(sw, "run_case", flaky)
+    monkeypatch.setattr(sw, "case_row", flaky)
     out = tmp_path / "s"
     assert sweep(str(flip), "--param", "instruments.grant.rate=0,0.1,0.3", "--workers", "1", "--out", str(out)) == 1
     table = pd.read_csv(out / "sweep.csv").set_index("instruments.grant.rate")
@@ -273,3 +273,69 @@ def test_killed_sweep_resumes_without_losing_or_repeating_a_case(flip, tmp_path,
     assert table["case"].is_unique and len(table) == total
     assert (table["status"] == "optimal").all()
     assert json.loads((out / "manifest.json").read_text())["cases"]["total"] == total
+
+
+#: FLIP with a's grant capped at 20: a costs 125 - min(125 r, 20), at least 105, so with b at 95 b
+#: always wins, and with b at 110 a wins once 125 r > 15, r > 0.12. The cap makes the grant's bound
+#: min(125 r, 20) bend at r = 0.16: the patched sweep must learn it piecewise.
+CAPPED = dict(FLIP, instruments="""
+    id,kind,site,rate,cap
+    grant,capex_grant,a,0.1,20
+""")
+
+
+def _hand_cost(rate: float, capex_b: float) -> float:
+    return min(125 - min(125 * rate, 20), capex_b)
+
+
+def _solve_sweep(folder: Path, out: Path, params: list[str], patch: bool, fixed=(), profile="exact"):
+    from siting.analysis import sweep as sw
+    from siting.instance.overrides import addressable_paths
+    from siting.instance.read import read_instance
+    from siting.solve import load_profile
+
+    raw = read_instance(folder)
+    axes = [sw.parse_axis(p, addressable_paths(raw)) for p in params]
+    s = sw.Sweep(raw=raw, axes=axes, method="grid", cases=sw.plan_cases(axes, "grid"),
+                 options=load_profile(profile), out=out, fixed=tuple(fixed), patch=patch)
+    sw.solve_cases(s, sw.prepare(s), workers=1)
+    return s, sw.table(s)
+
+
+def test_patched_cases_equal_rebuilt_cases(tmp_path):
+    """Every case of a 11 x 2 grid, patched from probes, equals the same case rebuilt, and the hand-solved cost."""
+    folder = write_instance(tmp_path / "capped", CAPPED)
+    params = ["instruments.grant.rate=0:0.5:0.05", "modules.b/chip.capex_per_module=95,110"]
+    patched_sweep, patched = _solve_sweep(folder, tmp_path / "p", params, patch=True)
+    _, rebuilt = _solve_sweep(folder, tmp_path / "r", params, patch=False)
+    assert patched_sweep.patcher.notes() == {p.split("=")[0]: "patched" for p in params}
+    assert patched_sweep.patcher.joint
+    assert (patched["model"] == "patched").all() and (rebuilt["model"] == "rebuilt").all()
+    answers = [c for c in patched.columns if c not in (*TIMES, "model")]
+    pd.testing.assert_frame_equal(patched[answers], rebuilt[answers], rtol=1e-9)
+    for _, row in patched.iterrows():
+        assert row["checks_passed"]
+        cost = _hand_cost(row["instruments.grant.rate"], row["modules.b/chip.capex_per_module"])
+        assert row["objective"] == pytest.approx(cost, rel=1e-9, abs=1e-9)
+
+
+def test_a_path_whose_effect_is_not_affine_is_rebuilt(tmp_path, capsys):
+    """The discount rate enters through the capital recovery factor r(1+r)^L / ((1+r)^L - 1), not
+    affine in r: every case is rebuilt, and the answers are still those solved by hand (b at 95 a year
+    before annualising, since a costs 112.5 after its 10% grant)."""
+    from siting.instance.derive import crf
+
+    folder = write_instance(tmp_path / "flip", FLIP)
+    s, df = _solve_sweep(folder, tmp_path / "s", ["settings.discount_rate=0:0.12:0.02"], patch=True,
+                         fixed=("settings.lifetime_years=10",))
+    assert s.patcher.notes() == {"settings.discount_rate": "rebuilt: its effect on the model is not affine"}
+    # rate 0 is the instance's own: the base case, whose model was built, not interpolated
+    assert df["model"].tolist() == ["patched"] + ["rebuilt"] * 6
+    for _, row in df.iterrows():
+        assert row["sites_open"] == "b"
+        assert row["objective"] == pytest.approx(95 * crf(row["settings.discount_rate"], 10), rel=1e-9)
+    out = tmp_path / "cli"
+    assert sweep(str(folder), "--param", "settings.discount_rate=0:0.12:0.02", "--set", "settings.lifetime_years=10",
+                 "--workers", "1", "--out", str(out)) == 0
+    said = "settings.discount_rate: rebuilt every case (its effect on the model is not affine)"
+    assert said in capsys.readouterr().out
