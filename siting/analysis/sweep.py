@@ -389,19 +389,7 @@ def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | Non
     """
     if not todo:
         return
-    if sweep.warm_start and sweep.start is None:
-        # Every case starts HiGHS from the base case's plan: on the flagship this cuts HiGHS's
-        # time by a quarter (benchmarks/sweep.py), and, being the same start in every worker, it
-        # keeps parallel sweeps identical to serial ones
-        try:
-            base = run_case(sweep.raw, sweep.options, sets=sweep.fixed, duals=False)
-            sweep.start = base.outcome.values
-        except SitingError:
-            sweep.start = None
-    if sweep.patch and sweep.patcher is None:
-        sweep.patcher = Patcher.learn(sweep.raw, sweep.fixed, base_values(sweep), [sets for _, sets in todo])
-        for path, note in sweep.patcher.notes().items():
-            log.info("%s: %s", path, note)
+    prepare_solvers(sweep, todo)
     args = (sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher)
     if scheduler:
         _solve_with_dask(sweep, todo, scheduler, progress)
@@ -430,6 +418,24 @@ def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | Non
         raise
     finally:
         pool.join()
+
+
+def prepare_solvers(sweep: Sweep, todo: list) -> None:
+    """What a sweep does once before its cases: the base case's plan (the start every case is
+    offered) and the probes that let cases be patched instead of built."""
+    if sweep.warm_start and sweep.start is None:
+        # Every case starts HiGHS from the base case's plan: on the flagship this cuts HiGHS's
+        # time by a quarter (benchmarks/sweep.py), and, being the same start in every worker, it
+        # keeps parallel sweeps identical to serial ones
+        try:
+            base = run_case(sweep.raw, sweep.options, sets=sweep.fixed, duals=False)
+            sweep.start = base.outcome.values
+        except SitingError:
+            sweep.start = None
+    if sweep.patch and sweep.patcher is None and todo:
+        sweep.patcher = Patcher.learn(sweep.raw, sweep.fixed, base_values(sweep), [sets for _, sets in todo])
+        for path, note in sweep.patcher.notes().items():
+            log.info("%s: %s", path, note)
 
 
 def _solve_with_dask(sweep: Sweep, todo: list, address: str, progress) -> None:

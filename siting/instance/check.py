@@ -106,13 +106,14 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
         df = raw.tables.get(tname)
         origin = raw.origins.get(tname, f"{tname}.csv")
         key = (origin, settings, tuple(sorted((k, v) for k, v in raw.overridden.items() if k[0] == tname)))
-        hit = cache.get(tname, df, key) if cache is not None and df is not None else None
+        # a table the instance leaves out (df None) is typed as an empty table: cached the same way
+        hit = cache.get(tname, df, key) if cache is not None else None
         if hit is not None:
             typed[tname] = hit
         else:
             before = len(found.problems)
             typed[tname] = _type_table(table, df, origin, settings, found, raw.overridden)
-            if cache is not None and df is not None and len(found.problems) == before:
+            if cache is not None and len(found.problems) == before:
                 cache.put(tname, df, key, typed[tname])
         if df is not None and any(c.required and c.name not in df.columns for c in table.columns):
             broken.add(tname)
