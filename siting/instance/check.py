@@ -74,6 +74,16 @@ class TypingCache:
 
     def __init__(self) -> None:
         self._tables: dict[str, tuple] = {}
+        self._passed: dict[str, object] = {}
+
+    def unchanged(self, raw: RawInstance) -> set[str]:
+        """Tables that are the very objects of the last check that found no problem: their
+        references need not be checked again while the tables they refer to are unchanged too."""
+        return {t for t, df in raw.tables.items() if self._passed.get(t, False) is df}
+
+    def passed(self, raw: RawInstance) -> None:
+        """Remember the tables of a check that found no problem."""
+        self._passed = dict(raw.tables)
 
     def get(self, tname: str, df, key) -> pd.DataFrame | None:
         hit = self._tables.get(tname)
@@ -117,10 +127,13 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
                 cache.put(tname, df, key, typed[tname])
         if df is not None and any(c.required and c.name not in df.columns for c in table.columns):
             broken.add(tname)
-    _check_references(typed, raw.origins, found, broken)
+    unchanged = cache.unchanged(raw) if cache is not None else set()
+    _check_references(typed, raw.origins, found, broken, unchanged)
     if settings is not None:
         _check_rules(typed, raw, settings, found)
     found.raise_if_any()
+    if cache is not None:
+        cache.passed(raw)
     assert settings is not None
     return Instance(name=raw.name, root=raw.root, path=raw.path, settings=settings, tables=typed,
                     origins=dict(raw.origins), sha256=raw.sha256, overrides=raw.overrides,
@@ -310,9 +323,13 @@ def _empty(table: Table) -> pd.DataFrame:
 
 
 def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
-                      found: ProblemCollector, broken: set[str]) -> None:
+                      found: ProblemCollector, broken: set[str], unchanged: set[str] = frozenset()) -> None:
+    """Ids unique across tables and every reference to a known id; ``unchanged`` tables (see
+    :meth:`TypingCache.unchanged`) are skipped where every table they refer to is unchanged too."""
     ids = {t: set(typed[t]["id"]) for t in ("sites", "products", "markets", "inputs", "suppliers")}
     for group in (("sites", "markets", "suppliers"), ("products", "inputs")):
+        if all(t in unchanged for t in group):
+            continue
         owner: dict[str, str] = {}
         for t in group:
             for i in sorted(ids[t]):
@@ -328,6 +345,8 @@ def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
                 continue
             targets = (col.ref,) if isinstance(col.ref, str) else col.ref
             if tname in broken or any(t in broken for t in targets):
+                continue
+            if tname in unchanged and all(t in unchanged for t in targets):
                 continue
             valid = set().union(*(ids[t] for t in targets))
             values_col = df[col.name]
