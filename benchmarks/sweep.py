@@ -94,17 +94,19 @@ def main() -> None:
     step = 0.99 / (args.cases - 1)
     axes = [sw.parse_axis(f"{PARAM}=0:0.99:{step:.12g}", addressable_paths(raw))]
     cases = sw.plan_cases(axes, "grid")[: args.cases]
-    rows = [rebuild(args.instance, cases),
-            sweep(args.instance, axes, cases, 1, True, False, "sweep, no patch"),
-            sweep(args.instance, axes, cases, 1, False, True, "sweep, patched, cold"),
-            sweep(args.instance, axes, cases, 1, True, True, "sweep, patched"),
-            sweep(args.instance, axes, cases, 2, True, True, "sweep, patched, 2 workers")]
     cols = ["way", "cases", "patched", "wall_s", "setup_s", "cases_per_s", "highs_median_s", "overhead_median_s",
             "overhead_share", "wall_share", "objective_sum"]
-    print(f"{'way':<26}" + "".join(f"{c:>18}" for c in cols[1:]))
-    for r in rows:
+    print(f"{'way':<26}" + "".join(f"{c:>18}" for c in cols[1:]), flush=True)
+    rows = []
+    for way in (lambda: rebuild(args.instance, cases),
+                lambda: sweep(args.instance, axes, cases, 1, True, False, "sweep, no patch"),
+                lambda: sweep(args.instance, axes, cases, 1, False, True, "sweep, patched, cold"),
+                lambda: sweep(args.instance, axes, cases, 1, True, True, "sweep, patched"),
+                lambda: sweep(args.instance, axes, cases, 2, True, True, "sweep, patched, 2 workers")):
+        r = way()
+        rows.append(r)
         print(f"{r['way']:<26}" + "".join(f"{r[c]:>18.4f}" if isinstance(r[c], float) else f"{r[c]:>18}"
-                                          for c in cols[1:]))
+                                          for c in cols[1:]), flush=True)
     by = {r["way"]: r for r in rows}
     one, two = by["sweep, patched"], by["sweep, patched, 2 workers"]
     print(f"2 workers against 1: {two['cases_per_s'] / one['cases_per_s']:.2f}x (target 1.8x)")

@@ -161,8 +161,8 @@ def _at(line: tuple[float, np.ndarray, np.ndarray], x: float) -> np.ndarray:
 
 
 @dataclass
-class Axis:
-    """What was learned about one swept path."""
+class Response:
+    """What the probes showed of one swept path's effect on the model."""
 
     path: str
     xs: list[float] = field(default_factory=list)             # sorted values probed or covered
@@ -179,7 +179,7 @@ class Patcher:
     def __init__(self) -> None:
         self.probes: list[Probe] = []
         self.vectors: list[np.ndarray] = []
-        self.axes: dict[str, Axis] = {}
+        self.axes: dict[str, Response] = {}
         self.base: float | None = None
         self.base_texts: dict[str, str] = {}
         self.joint = False
@@ -199,7 +199,7 @@ class Patcher:
         base = build_probe(raw, fixed, cache)
         if base is None:
             for path in bases:
-                self.axes[path] = Axis(path, reason="the base case cannot be built")
+                self.axes[path] = Response(path, reason="the base case cannot be built")
             return self
         self.probes.append(base)
         used: dict[str, dict[float, str]] = {p: {} for p in bases}
@@ -219,9 +219,9 @@ class Patcher:
             multi |= moved > 1
         for path in bases:
             if not numeric[path]:
-                self.axes[path] = Axis(path, reason="its values are not numbers")
+                self.axes[path] = Response(path, reason="its values are not numbers")
             elif not used[path]:
-                self.axes[path] = Axis(path)
+                self.axes[path] = Response(path)
             else:
                 self.axes[path] = self._learn_axis(raw, fixed, path, used[path], cache)
         self._finish()
@@ -247,8 +247,8 @@ class Patcher:
         self.probes.append(p)
         return len(self.probes) - 1
 
-    def _learn_axis(self, raw, fixed, path: str, values: dict[float, str], cache) -> Axis:
-        axis = Axis(path, xs=sorted(values), texts=values)
+    def _learn_axis(self, raw, fixed, path: str, values: dict[float, str], cache) -> Response:
+        axis = Response(path, xs=sorted(values), texts=values)
         xs = axis.xs
         at: dict[int, int | None] = {}
 
@@ -272,7 +272,7 @@ class Patcher:
                     failed += 1
                     nxt += [(i, mid), (mid, j)]
             if failed > 1:
-                return Axis(path, reason="its effect on the model is not affine")
+                return Response(path, reason="its effect on the model is not affine")
             work = nxt
         axis.exact = {xs[k]: n for k, n in at.items() if n is not None}
         return axis
@@ -330,7 +330,7 @@ class Patcher:
         """Path -> how its cases are made: "patched" or "rebuilt: <why>"."""
         return {p: "patched" if not a.reason else f"rebuilt: {a.reason}" for p, a in self.axes.items()}
 
-    def _axis_vector(self, axis: Axis, x: float) -> np.ndarray | None:
+    def _axis_vector(self, axis: Response, x: float) -> np.ndarray | None:
         if x in axis.exact:
             return self.vectors[axis.exact[x]]
         for (lo, hi, _, _), line in zip(axis.segments, axis.lines):
@@ -349,7 +349,7 @@ class Patcher:
                 return None
             parts.append(y)
         if not parts:
-            return self.vectors[0]
+            return self.vectors[0] if self.vectors else None
         if len(parts) == 1:
             return parts[0]
         base = self.vectors[0]
