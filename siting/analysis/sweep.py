@@ -4,8 +4,11 @@ A sweep is planned once (the parameters, their values and the cases), written to
 ``sweep.json``, and solved case by case through :func:`siting.run.run_case`, the pipeline every
 command uses. Each finished case is written at once, atomically, to ``cases/<id>.json``; running
 the same command again solves only the cases that have no file yet, so an interrupted sweep loses
-nothing but the cases that were being solved. The tables, plots and ``manifest.json`` (written
-last) are made from the case files once every case has one.
+nothing but the cases that were being solved. A case's model is not built from scratch where
+:mod:`siting.analysis.patch` can make it from probes of the pipeline (the row's ``model`` column
+says which); every case is still checked on its own values and its plan against the raw data.
+The tables, plots and ``manifest.json`` (written last) are made from the case files once every
+case has one.
 
 Parameter values (``SPEC``) come in three forms:
 
