@@ -262,7 +262,9 @@ def _sweep(args, argv: list[str]) -> int:
             return 130
     if sweep.patcher is not None:
         for path, note in sweep.patcher.notes().items():
-            said = "patched in place" if note == "patched" else f"rebuilt every case ({note.split(': ', 1)[1]})"
+            said = {"patched": "patched in place",
+                    "probed": "each value built once (too few values, or none along which it acts affinely)"
+                    }.get(note) or f"rebuilt every case ({note.split(': ', 1)[1]})"
             console.print(f"{path}: {said}", soft_wrap=True)
     money = base.settings.money_label
     finished = sw.finish(sweep, base, ["siting", *argv], refine_tolerance=args.refine)

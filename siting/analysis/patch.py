@@ -327,8 +327,18 @@ class Patcher:
     # --- cases -----------------------------------------------------------------------------------
 
     def notes(self) -> dict[str, str]:
-        """Path -> how its cases are made: "patched" or "rebuilt: <why>"."""
-        return {p: "patched" if not a.reason else f"rebuilt: {a.reason}" for p, a in self.axes.items()}
+        """Path -> how its cases are made: "patched", "probed" (each value built once, as a probe,
+        where there are too few values or none along which the model responds affinely), or
+        "rebuilt: <why>"."""
+        notes = {}
+        for path, a in self.axes.items():
+            if a.reason:
+                notes[path] = f"rebuilt: {a.reason}"
+            elif a.xs and not a.segments:
+                notes[path] = "probed"
+            else:
+                notes[path] = "patched"
+        return notes
 
     def _axis_vector(self, axis: Response, x: float) -> np.ndarray | None:
         if x in axis.exact:
@@ -359,8 +369,8 @@ class Patcher:
             out[finite] += y[finite] - base[finite]
         return out
 
-    def case(self, sets: tuple[str, ...]) -> np.ndarray | None:
-        """The numbers of a case (None: it must be rebuilt)."""
+    def _moved(self, sets: tuple[str, ...]) -> dict[str, float] | None:
+        """The paths a case moves away from the base, with their values (None: a value is not a number)."""
         moved = {}
         for text in sets:
             path, value = text.split("=", 1)
@@ -370,9 +380,24 @@ class Patcher:
                 moved[path] = float(value)
             except ValueError:
                 return None
-        if len(moved) > 1 and not self.joint:
+        return moved
+
+    def case(self, sets: tuple[str, ...]) -> np.ndarray | None:
+        """The numbers of a case (None: it must be rebuilt)."""
+        moved = self._moved(sets)
+        if moved is None or (len(moved) > 1 and not self.joint):
             return None
         return self._vector(moved)
+
+    def interpolated(self, sets: tuple[str, ...]) -> bool:
+        """Whether a case's numbers are interpolated, not those of a probe built for its very values."""
+        moved = self._moved(sets) or {}
+        if not moved:
+            return False
+        if len(moved) > 1:
+            return True
+        (path, x), = moved.items()
+        return x not in self.axes[path].exact if path in self.axes else True
 
     def unpack(self, y: np.ndarray, inst) -> tuple[Compiled, Derived, np.ndarray]:
         """The compiled model, derived tables and cost-category rows held in ``y``."""

@@ -262,7 +262,8 @@ class CaseSolver:
             run = None
             if self.patcher is not None:
                 run = self.patcher.run(self.raw, self.options, self.fixed, tuple(sets), self.cache, self.start)
-            model = "rebuilt" if run is None else "patched"
+            # a case whose model is a probe's, built for its very values, counts as rebuilt
+            model = "patched" if run is not None and self.patcher.interpolated(tuple(sets)) else "rebuilt"
             if run is None:
                 run = run_case(self.raw, self.options, sets=self.fixed + tuple(sets), duals=False,
                                cache=self.cache, start=self.start)

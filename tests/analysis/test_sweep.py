@@ -308,9 +308,19 @@ def test_patched_cases_equal_rebuilt_cases(tmp_path):
     params = ["instruments.grant.rate=0:0.5:0.05", "modules.b/chip.capex_per_module=95,110"]
     patched_sweep, patched = _solve_sweep(folder, tmp_path / "p", params, patch=True)
     _, rebuilt = _solve_sweep(folder, tmp_path / "r", params, patch=False)
-    assert patched_sweep.patcher.notes() == {p.split("=")[0]: "patched" for p in params}
+    # b's capex moves to one value only (95 is the instance's): that value is built once, as a probe
+    assert patched_sweep.patcher.notes() == {"instruments.grant.rate": "patched",
+                                             "modules.b/chip.capex_per_module": "probed"}
     assert patched_sweep.patcher.joint
-    assert (patched["model"] == "patched").all() and (rebuilt["model"] == "rebuilt").all()
+    # the cases at probed values were built for those values; every other case was interpolated
+    probed = set(patched_sweep.patcher.axes["instruments.grant.rate"].exact)
+    assert 0 < len(probed) < 10
+    rate, capex = patched["instruments.grant.rate"], patched["modules.b/chip.capex_per_module"]
+    # built: the base case, and a case that moves one path to a probed value; the rest interpolated
+    built = ((rate == 0.1) & (capex == 95)) | (rate.isin(probed) & (capex == 95)) | ((rate == 0.1) & (capex == 110))
+    assert (patched["model"] == np.where(built, "rebuilt", "patched")).all()
+    assert (patched["model"] == "patched").sum() >= 10
+    assert (rebuilt["model"] == "rebuilt").all()
     answers = [c for c in patched.columns if c not in (*TIMES, "model")]
     pd.testing.assert_frame_equal(patched[answers], rebuilt[answers], rtol=1e-9)
     for _, row in patched.iterrows():
@@ -329,8 +339,7 @@ def test_a_path_whose_effect_is_not_affine_is_rebuilt(tmp_path, capsys):
     s, df = _solve_sweep(folder, tmp_path / "s", ["settings.discount_rate=0:0.12:0.02"], patch=True,
                          fixed=("settings.lifetime_years=10",))
     assert s.patcher.notes() == {"settings.discount_rate": "rebuilt: its effect on the model is not affine"}
-    # rate 0 is the instance's own: the base case, whose model was built, not interpolated
-    assert df["model"].tolist() == ["patched"] + ["rebuilt"] * 6
+    assert (df["model"] == "rebuilt").all()
     for _, row in df.iterrows():
         assert row["sites_open"] == "b"
         assert row["objective"] == pytest.approx(95 * crf(row["settings.discount_rate"], 10), rel=1e-9)
