@@ -28,8 +28,9 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(Problem(self.prog, message, f"see `{self.prog} --help`"))
 
 
-def _add_solver_flags(p: argparse.ArgumentParser, seed: bool = True) -> None:
-    p.add_argument("--profile", default="default", help="solver profile: solvers/NAME.toml (default, exact, fast)")
+def _add_solver_flags(p: argparse.ArgumentParser, seed: bool = True, profile: str = "default") -> None:
+    p.add_argument("--profile", default=profile,
+                   help=f"solver profile: solvers/NAME.toml (default, exact, fast; here {profile})")
     p.add_argument("--time-limit", type=float, help="seconds HiGHS may run (per case in a sweep)")
     p.add_argument("--mip-gap", type=float, help="relative MIP gap at which HiGHS stops")
     p.add_argument("--threads", type=int, help="HiGHS threads")
@@ -49,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a parameter, e.g. sites.kumamoto.fixed_cost=900 (repeatable)")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the tables")
     p.add_argument("--no-duals", action="store_true", help="skip the fixed-integer LP for shadow prices")
+    p.add_argument("--risk-report", action="store_true",
+                   help="add the value of the stochastic solution (VSS) and of perfect information (EVPI): "
+                        "2 + one solve per scenario more")
+    p.add_argument("--engine", default="ef", choices=["ef", "mpisppy"],
+                   help="ef: one extensive form (default); mpisppy: progressive hedging over MPI ranks, "
+                        "the plan then evaluated across all scenarios")
+    p.add_argument("--ranks", type=int, default=2, help="MPI processes for --engine mpisppy (default 2)")
     _add_solver_flags(p)
 
     p = sub.add_parser("sweep", help="solve many variants of an instance (grid, one at a time, Latin hypercube)")
@@ -72,6 +80,43 @@ def _parser() -> argparse.ArgumentParser:
                    help="bisect each switching point to this tolerance (extra solves)")
     p.add_argument("--out", "-o", help="sweep folder (default results/<instance name>-sweep/)")
     _add_solver_flags(p, seed=False)
+
+    p = sub.add_parser("compare", help="solve every subsidy package of a designs file side by side")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--designs", required=True, help="designs YAML naming the policy packages")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    p.add_argument("--out", "-o", help="folder for compare.csv and compare.png (default results/<name>-compare/)")
+    _add_solver_flags(p)
+
+    p = sub.add_parser("breakeven", help="the smallest offer that makes a site open (or what an open site could lose)")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--site", required=True, help="the site, e.g. chitose")
+    p.add_argument("--instrument", default="lump", help="lump (exact, two solves), grant-rate or per-wafer (bisection)")
+    p.add_argument("--tolerance", type=float, help="bisection tolerance (rate, or currency per wafer)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (the offer is the field offer)")
+    # an offer is a difference of two optima: both are proven to the exact profile's gap
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("explain", help="why not here? the optimum beside the plan with a site forced the other way")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--site", required=True, help="the site, e.g. phoenix")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--out", "-o",
+                   help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("map", help="draw map.png again from a results folder")
+    p.add_argument("run_dir", help="a results folder written by `siting solve`")
+
+    p = sub.add_parser("frontier", help="the cost-risk frontier: expected cost against a risk measure")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--measure", default="cvar", choices=["cvar", "unmet", "worst"],
+                   help="cvar: CVaR of the total cost; unmet: expected unmet wafers; worst: worst scenario's cost")
+    p.add_argument("--points", type=int, default=5, help="points on the frontier, both ends included (default 5)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override for every point")
+    p.add_argument("--out", "-o", help="frontier folder (default results/<instance name>-frontier/)")
+    _add_solver_flags(p)
 
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
@@ -127,8 +172,21 @@ def _dispatch(args, argv: list[str]) -> int:
         return _solve(args, argv)
     if args.command == "validate":
         return _validate(args)
+    if args.command == "compare":
+        return _compare(args, argv)
+    if args.command == "breakeven":
+        return _breakeven(args)
+    if args.command == "explain":
+        return _explain(args, argv)
     if args.command == "sweep":
         return _sweep(args, argv)
+    if args.command == "map":
+        from siting.report.write import redraw_map
+
+        print(f"wrote {redraw_map(Path(args.run_dir))}")
+        return EXIT_OK
+    if args.command == "frontier":
+        return _frontier(args, argv)
     if args.command == "init":
         from siting.instance.template import write_template
 
@@ -179,7 +237,11 @@ def _solve(args, argv: list[str]) -> int:
     out = Path(args.out) if args.out else default_out_dir(raw.name)
     check_out_dir(out, raw.root)
     console = make_console()
-    if sys.stdout.isatty() and not args.json:
+    if args.engine == "mpisppy":
+        from siting.decompose import solve_by_ph
+
+        run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
+    elif sys.stdout.isatty() and not args.json:
         with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):
             run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
     else:
@@ -187,6 +249,13 @@ def _solve(args, argv: list[str]) -> int:
     command = ["siting", *argv]
     if run.outcome.status == "infeasible" and not run.diagnosis:
         diagnose(run, options)
+    if args.risk_report and run.results is not None:
+        from siting.analysis.risk import risk_report
+
+        if run.instance.settings.objective != "cost":
+            raise InputError(Problem("--risk-report", "needs settings.objective=cost (the risk-weighted firm cost)",
+                                     "leave settings.objective at cost"))
+        run.risk_report = risk_report(raw, options, args.set, run)
     write_run(run, out, command)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
@@ -197,6 +266,137 @@ def _solve(args, argv: list[str]) -> int:
     if code != EXIT_OK:
         print(headline(run), file=sys.stderr)
     return code
+
+
+def _options(args):
+    from siting.solve import load_profile
+
+    return load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
+                        random_seed=getattr(args, "seed", None))
+
+
+def _compare(args, argv: list[str]) -> int:
+    from siting.analysis.compare import compare, print_comparison, write_comparison
+    from siting.instance.designs import read_designs
+    from siting.instance.read import read_instance
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir
+    from siting.run import load_case
+
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    raw = read_instance(args.instance)
+    packages = read_designs(args.designs)
+    out = Path(args.out) if args.out else default_out_dir(raw.name + "-compare")
+    check_out_dir(out, raw.root)
+    console = make_console()
+    console.print(f"{len(packages)} packages: {', '.join(p.name for p in packages)}", soft_wrap=True)
+    df = compare(raw, packages, _options(args), workers=args.workers)
+    base = load_case(raw)
+    files = write_comparison(df, out, base, _options(args), ["siting", *argv], Path(args.designs))
+    print_comparison(console, df, base.settings.money_label, base.settings.currency)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK if df["status"].isin(("optimal", "feasible")).all() else EXIT_ERROR
+
+
+def _with_sets(args):
+    from siting.instance.overrides import apply_overrides
+    from siting.instance.read import read_instance
+
+    return apply_overrides(read_instance(args.instance), args.set)
+
+
+def _breakeven(args) -> int:
+    from siting.analysis.breakeven import breakeven
+    from siting.report.console import make_console
+
+    if args.tolerance is not None and not args.tolerance > 0:
+        raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
+    answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance)
+    if args.json:
+        from siting.report.write import json_safe
+
+        print(json.dumps(json_safe(answer.as_dict()), indent=2))
+        return EXIT_OK
+    console = make_console()
+    for line in answer.words():
+        console.print(line, soft_wrap=True)
+    console.print(f"solves used ({len(answer.solves)}):")
+    for s in answer.solves:
+        gap = "-" if s["mip_gap"] is None else f"{s['mip_gap']:.4%}"
+        console.print(f"  {s['what']}: {s['status']}, firm cost {s['objective']:,.3f} {answer.money}/yr "
+                      f"(gap {gap}); opens {s['sites_open']}", soft_wrap=True)
+    return EXIT_OK
+
+
+def _explain(args, argv: list[str]) -> int:
+    from siting.analysis.explain import explain, print_explanation, write_explanation
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir
+
+    raw = _with_sets(args)
+    out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-explain-{args.site}")
+    check_out_dir(out, raw.root)
+    answer, df = explain(raw, args.site, _options(args))
+    files = write_explanation(answer, df, out, _options(args), ["siting", *argv])
+    console = make_console()
+    print_explanation(console, answer, df)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK
+def _frontier(args, argv: list[str]) -> int:
+    from rich.table import Table
+
+    from siting.analysis.frontier import compute_frontier
+    from siting.instance.read import read_instance
+    from siting.report import charts
+    from siting.report.console import make_console
+    from siting.report.write import atomic_write, check_out_dir, default_out_dir, manifest_base
+    from siting.run import load_case
+    from siting.solve import load_profile
+
+    if args.points < 2:
+        raise InputError(Problem("--points", f"must be at least 2 (got {args.points})", "give 2 or more"))
+    options = load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap,
+                           threads=args.threads, random_seed=args.seed)
+    raw = read_instance(args.instance)
+    base = load_case(raw, args.set)
+    out = Path(args.out) if args.out else default_out_dir(raw.name + "-frontier")
+    check_out_dir(out, raw.root)
+    console = make_console()
+    st = base.settings
+    unit = "wafers/yr" if args.measure == "unmet" else f"{st.money_label}/yr"
+    label = {"cvar": f"CVaR {st.cvar_level:.0%} of total cost", "unmet": "expected unmet demand",
+             "worst": "worst-scenario cost"}[args.measure]
+    console.print(f"{args.points} points + the least-risk solve, {label} ({unit})")
+    result = compute_frontier(raw, options, args.set, args.measure, args.points,
+                              progress=lambda r: console.print(f"  point {r['point']}: {r['status']}"))
+    table = result.table
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "frontier.csv", table.to_csv(index=False, float_format="%.10g"))
+    files = ["frontier.csv"]
+    if table["status"].isin(("optimal", "feasible")).sum() >= 2:
+        atomic_write(out / "frontier.png", charts.frontier(table, f"{label} ({unit})", st.money_label, result.knee))
+        files.append("frontier.png")
+    manifest = manifest_base(base, options, ["siting", *argv])
+    manifest["files"] = [*files, "manifest.json"]
+    atomic_write(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    t = Table(title=f"Cost-risk frontier ({st.money_label}/yr)", title_justify="left")
+    for c in ("point", "limit", "status", "expected cost", label, "sites open"):
+        t.add_column(c, justify="left" if c in ("status", "sites open") else "right")
+    for _, r in table.iterrows():
+        lim = "-" if r["limit"] is None or r["limit"] != r["limit"] else f"{r['limit']:,.3f}"
+        solved = r["status"] in ("optimal", "feasible")
+        t.add_row(str(r["point"]), lim, r["status"], f"{r['expected_cost']:,.3f}" if solved else "-",
+                  f"{r['measure']:,.3f}" if solved else "-", r.get("sites_open", "") if solved else "")
+    console.print(t)
+    if result.knee is not None:
+        k = table.loc[result.knee]
+        console.print(f"knee: point {k['point']} ({k['sites_open']}): expected cost {k['expected_cost']:,.3f}, "
+                      f"{label} {k['measure']:,.3f} {unit}")
+    else:
+        console.print("no knee: fewer than three distinct points on the frontier")
+    console.print(f"results written to {out}/ ({', '.join([*files, 'manifest.json'])})", soft_wrap=True)
+    return EXIT_OK if table["status"].isin(("optimal", "feasible")).all() else EXIT_ERROR
 
 
 def _sweep(args, argv: list[str]) -> int:

@@ -106,7 +106,7 @@ def diagnose(run, options: SolverOptions, time_limit: float = 30.0) -> list[Find
         that keeps demand is sought), at most the run's own limit.
     """
     t0 = time.perf_counter()
-    findings = elastic_findings(run, options, time_limit)
+    findings = risk_limit_findings(run, options, time_limit) or elastic_findings(run, options, time_limit)
     run.diagnosis = findings
     run.times["diagnose"] = time.perf_counter() - t0
     run.times["total"] = run.times.get("total", 0.0) + run.times["diagnose"]
@@ -116,6 +116,29 @@ def diagnose(run, options: SolverOptions, time_limit: float = 30.0) -> list[Find
         limit = min(time_limit, options.time_limit or time_limit)
         run.outcome.termination += f"; the elastic re-solve found no plan in {limit:g} s to say which rule must give"
     return findings
+
+
+def risk_limit_findings(run, options: SolverOptions, time_limit: float = 30.0) -> list[Finding]:
+    """With a risk limit set, solve for the least risk any plan reaches; if that is above the limit,
+    the limit is what must give (the elastic re-solve keeps risk rows hard)."""
+    from siting.run import run_case
+
+    st = run.instance.settings
+    if st.risk_limit is None:
+        return []
+    limit = min(time_limit, options.time_limit) if options.time_limit else time_limit
+    least = run_case(run.instance.path, options.model_copy(update={"time_limit": limit}),
+                     [*run.instance.overrides, "settings.objective=risk", "settings.risk_limit="], duals=False)
+    if not least.outcome.has_solution or least.outcome.objective <= st.risk_limit:
+        return []
+    best = float(least.outcome.objective)
+    unit = "wafers/yr" if st.risk_measure == "unmet" else f"{st.money_label}/yr"
+    words = {"cvar": f"the CVaR ({st.cvar_level:.0%}) of the total cost", "unmet": "the expected unmet demand",
+             "worst": "the worst scenario's cost"}[st.risk_measure]
+    return [Finding("infeasible", "risk_limit", (
+        f"settings.risk_limit: {words} cannot be brought to {_num(st.risk_limit)} {unit}; the least any plan "
+        f"reaches is {_num(best)} {unit}: raise the limit to at least that"),
+        where=st.risk_measure, required=float(st.risk_limit), best=best, unit=unit, found_by="risk re-solve")]
 
 
 def elastic_findings(run, options: SolverOptions, time_limit: float = 30.0) -> list[Finding]:

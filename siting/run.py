@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyomo.environ as pyo
 
 from siting.instance.check import Instance, TypingCache, check_instance
 from siting.instance.derive import Derived, derive
 from siting.instance.overrides import apply_overrides
 from siting.instance.read import RawInstance, read_instance
+from siting.instance.scenarios import ScenarioFactors
 from siting.instance.screens import screen
 from siting.model.build import SitingModel, build_model
 from siting.report.extract import Results, extract, shadow_prices
@@ -52,6 +54,11 @@ class Run:
         findings, or those of the elastic re-solve (:func:`siting.diagnose.diagnose`).
     compiled
         The compiled model of a run without a solution, kept for the elastic re-solve.
+    risk_report
+        The value of the stochastic solution and of perfect information with the solves they
+        took (``--risk-report``, :func:`siting.analysis.risk.risk_report`).
+    decomposition
+        Progressive hedging's figures when the plan came from ``--engine mpisppy``.
     """
 
     instance: Instance
@@ -66,6 +73,8 @@ class Run:
     times: dict = field(default_factory=dict)
     diagnosis: list = field(default_factory=list)
     compiled: Compiled | None = None
+    risk_report: dict = field(default_factory=dict)
+    decomposition: dict = field(default_factory=dict)
 
 
 def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = (),
@@ -76,7 +85,8 @@ def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...
 
 
 def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), duals: bool = True,
-             cache: TypingCache | None = None, start=None) -> Run:
+             cache: TypingCache | None = None, start=None, factors: ScenarioFactors | None = None,
+             first_stage: dict | None = None) -> Run:
     """Solve one case and extract its results.
 
     Parameters
@@ -93,6 +103,12 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         Typed tables to reuse across many cases of one instance (sweeps).
     start
         Column values of a solved neighbouring case, offered to HiGHS as a first incumbent.
+    factors
+        Scenario multipliers replacing the instance's own (the expected-value and wait-and-see
+        problems of the risk report).
+    first_stage
+        Integer decisions to hold fixed, as returned by :func:`first_stage_of` (a plan evaluated
+        across the scenarios).
 
     Raises
     ------
@@ -102,7 +118,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     t0 = time.perf_counter()
     inst = load_case(source, sets, cache)
     t1 = time.perf_counter()
-    data = derive(inst)
+    data = derive(inst, factors)
     findings = screen(data)
     blocking = [f for f in findings if f.kind == "infeasible"]
     if blocking:
@@ -115,6 +131,8 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         run.times = {"load": t1 - t0, "build": t2 - t1, "solve": 0.0, "extract": 0.0, "total": t2 - t0}
         return run
     sm = build_model(data)
+    if first_stage is not None:
+        fix_first_stage(sm, first_stage)
     t2 = time.perf_counter()
     outcome, compiled = solve_model(sm, options, start)
     t3 = time.perf_counter()
@@ -139,3 +157,25 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     for line in run.violations:
         log.warning("solution check: %s", line)
     return run
+
+
+def first_stage_of(run: Run) -> dict:
+    """The integer decisions of a solved run (sites, modules, qualifications, and any other
+    first-stage choice): variable name -> {index: value}. Second-stage decisions are continuous,
+    so the integer ones are exactly the plan made before a scenario is known."""
+    out: dict = {}
+    for var in run.model.model.component_objects(pyo.Var, descend_into=True):
+        for idx, v in var.items():
+            if v.is_integer() or v.is_binary():
+                out.setdefault(var.local_name, {})[idx] = round(v.value or 0.0)
+    return out
+
+
+def fix_first_stage(sm: SitingModel, plan: dict) -> None:
+    """Hold every decision of ``plan`` at its value (as equal bounds, so the column stays in the matrix)."""
+    m = sm.model
+    for name, values in plan.items():
+        var = getattr(m, name)
+        for idx, value in values.items():
+            var[idx].setlb(value)
+            var[idx].setub(value)

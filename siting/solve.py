@@ -173,7 +173,9 @@ class Outcome:
 def compile_model(sm) -> Compiled:
     """Compile the Pyomo model to matrices in the column order of the derived tables."""
     m = sm.model
-    order = [m.build, m.modules, m.qualify, m.payout, m.produce, m.output, m.purchase, m.unmet]
+    order = [m.build, m.modules, m.qualify, m.take, m.payout, m.produce, m.output, m.purchase, m.unmet,
+             m.wafer_payout]
+    order += [getattr(m, name) for name in ("var_at_risk", "tail_excess", "worst_cost") if hasattr(m, name)]
     info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=order)
     cols = info.columns
     n = len(cols)
@@ -202,6 +204,11 @@ ROW_SOURCES = {
     "supplier_capacity": "offers.capacity", "local_share": "local_targets.target and offers.price_per_unit",
     "supplier_share": "settings.max_supplier_share", "grant_rate": "instruments.rate and modules.capex_per_module",
     "grant_cap": "instruments.cap", "lump_sum": "instruments.amount",
+    "grants_within_capex": "modules.capex_per_module and sites.fixed_cost",
+    "wafer_rate": "instruments.per_wafer and years", "wafer_cap": "instruments.cap",
+    "condition_local": "instruments.min_local_share and offers.price_per_unit",
+    "condition_utilisation": "instruments.min_utilisation and modules.wafers_per_module",
+    "program_budget": "programs.budget",
     "firm_budget": "modules.capex_per_module and sites.fixed_cost", "module_site": "modules.max_modules",
     "demand_balance": "demand.wafers_per_year", "demand_cover": "demand.wafers_per_year",
     "route_link": "demand.wafers_per_year", "qualification_link": "offers.capacity",
@@ -209,7 +216,8 @@ ROW_SOURCES = {
 #: Where the objective coefficient of each column family comes from.
 COST_SOURCES = {
     "build": "sites.fixed_cost", "modules": "modules.capex_per_module", "qualify": "qualification.cost",
-    "payout": "instruments (payouts, annualised)", "produce": "modules.operating_cost_per_wafer, lanes and tariffs",
+    "payout": "instruments (payouts, annualised)", "wafer_payout": "instruments (production subsidies, annualised)",
+    "produce": "modules.operating_cost_per_wafer, lanes and tariffs",
     "purchase": "offers.price_per_unit, lanes and tariffs", "unmet": "demand.penalty_per_wafer",
 }
 

@@ -68,3 +68,35 @@ def test_format_reference_is_up_to_date():
     text = (ROOT / "docs" / "format.md").read_text()
     generated = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
     assert generated == format_reference().strip()
+
+
+@pytest.mark.parametrize("folder", INSTANCES, ids=lambda p: p.name)
+def test_every_bundled_instance_gets_a_map_a_network_and_a_report(folder, tmp_path):
+    from siting.cli import main
+    from siting.report.network import read_network
+    from tests.report.test_network_report import assert_self_contained
+
+    out = tmp_path / "out"
+    assert main(["solve", str(folder), "--out", str(out)]) == 0
+    assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    layers = read_network(out / "network.gpkg")
+    inst = load_case(folder)
+    assert len(layers["sites"]) == len(inst["sites"]) and len(layers["suppliers"]) == len(inst["suppliers"])
+    html = (out / "report.html").read_text()
+    assert_self_contained(html)
+    assert html.count("data:image/png;base64,") >= 2  # at least the map and the cost waterfall
+
+
+def test_network_solves_with_every_check_holding_in_every_scenario():
+    """The scenario instance solves to a plan that passes every check in every scenario; its risk
+    figures are consistent (CVaR between the expected and the worst cost) and the Taiwan blockade
+    leaves no output in Taiwan."""
+    run = solve(ROOT / "instances" / "network-2030", profile="default", duals=False)
+    assert run.outcome.status == "optimal"
+    assert run.violations == []
+    risk = run.results.risk
+    assert risk["scenarios"] == 8
+    assert risk["expected_cost"] <= risk["cvar"] + 1e-6 <= risk["worst_case"] + 2e-6
+    made = run.results.tables["production"]
+    blockade = made[(made["scenario"] == "taiwan-blockade") & made["site"].isin(["tainan", "hsinchu", "kaohsiung"])]
+    assert blockade["wafers_per_year"].sum() == 0

@@ -41,7 +41,7 @@ from siting.instance.derive import Derived, derive
 from siting.instance.read import RawInstance
 from siting.instance.screens import screen
 from siting.model.build import build_model
-from siting.model.objective import CATEGORIES
+from siting.model.objective import CATEGORIES, OBJECTIVE_ONLY
 from siting.report.extract import clean_solution, tabulate
 from siting.report.verify import verify
 from siting.run import Run, load_case
@@ -52,9 +52,15 @@ log = logging.getLogger(__name__)
 #: Relative tolerance of the test that three probes are collinear in a number.
 AFFINE_RTOL = 1e-9
 
-#: Column families and the derived table whose rows they follow.
-FAMILIES = {"build": "sites", "modules": "modules", "qualify": "qualifications", "payout": "instruments",
-            "produce": "routes", "purchase": "arcs", "unmet": "demand"}
+#: Column families with one index, the derived table whose rows they follow, and the value of a
+#: row without a column. ``payout`` has columns for first-stage instruments only, ``take`` for
+#: conditional ones (an unconditional row is taken); production subsidies are
+#: ``wafer_payout[k, w]``, read apart.
+FAMILIES = {"build": ("sites", 0.0), "modules": ("modules", 0.0), "qualify": ("qualifications", 0.0),
+            "payout": ("instruments", 0.0), "take": ("instruments", 1.0), "produce": ("routes", 0.0),
+            "purchase": ("arcs", 0.0), "unmet": ("demand", 0.0)}
+#: Categories of each scenario's cost (the risk premium is not a cost of any one scenario).
+SCENARIO_CATEGORIES = tuple(c for c in CATEGORIES if c not in OBJECTIVE_ONLY)
 
 
 @dataclass
@@ -67,6 +73,7 @@ class Probe:
     matrix: sp.csc_matrix
     offset: float
     categories: np.ndarray      # one row per cost category: coefficients by column, then the constant
+    scenario_costs: np.ndarray  # the same per scenario and category of a scenario's cost
     derived: Derived
     numeric: dict               # (table, column) or (field, None) -> float array
 
@@ -75,7 +82,7 @@ class Probe:
         rows, cols = pattern.nonzero()
         order = np.lexsort((rows, cols))  # column-major, the order of a CSC matrix's data
         values = np.asarray(self.matrix[rows[order], cols[order]]).ravel()
-        parts = [self.bounds, values, [self.offset], self.categories.ravel()]
+        parts = [self.bounds, values, [self.offset], self.categories.ravel(), self.scenario_costs.ravel()]
         parts += [self.numeric[k] for k in sorted(self.numeric, key=str)]
         return np.concatenate([np.asarray(p, dtype=float) for p in parts])
 
@@ -121,21 +128,34 @@ def build_probe(raw: RawInstance, sets: tuple[str, ...], cache: TypingCache) -> 
     columns = tuple((v.parent_component().local_name, v.index()) for v in c.columns)
     rows = tuple((r[0].parent_component().local_name, r[0].index(), r[1]) for r in c.rows)
     at = {id(v): k for k, v in enumerate(c.columns)}
-    categories = np.zeros((len(CATEGORIES), n + 1))
-    for i, cat in enumerate(CATEGORIES):
-        # the registry that the objective and the cost breakdown read, as coefficients by column
-        repn = generate_standard_repn(sm.costs.expected(cat), compute_values=True, quadratic=False)
+
+    def coefficients(expr, row: np.ndarray) -> None:
+        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
         for v, a in zip(repn.linear_vars, repn.linear_coefs):
             if id(v) in at:
-                categories[i, at[id(v)]] += float(a)
-        categories[i, n] = float(repn.constant)
+                row[at[id(v)]] += float(a)
+        row[n] += float(repn.constant)
+
+    # the registry that the objective and the cost breakdown read, as coefficients by column
+    reg = sm.costs
+    categories = np.zeros((len(CATEGORIES), n + 1))
+    for i, cat in enumerate(CATEGORIES):
+        coefficients(reg.expected(cat), categories[i])
+    # each scenario's cost by category, as CostRegistry.scenario_values adds it up
+    ids = list(reg.probability)
+    scenario_costs = np.zeros((len(ids), len(SCENARIO_CATEGORIES), n + 1))
+    for i, w in enumerate(ids):
+        for j, cat in enumerate(SCENARIO_CATEGORIES):
+            for s in (None, w):
+                if (cat, s) in reg.terms:
+                    coefficients(sum(reg.terms[cat, s]), scenario_costs[i, j])
     lp = c.lp
     matrix = sp.csc_matrix((lp["value"], lp["index"], lp["start"]), shape=(lp["num_row"], n))
     numeric, structure = _numbers_of(d)
     signature = (columns, rows, tuple(c.integer), tuple(structure), tuple(sorted(numeric, key=str)))
     bounds = np.concatenate([lp[k] for k in ("cost", "lower", "upper", "row_lower", "row_upper")])
     return Probe(signature=signature, integer=c.integer, bounds=bounds, matrix=matrix, offset=c.offset,
-                 categories=categories, derived=d, numeric=numeric)
+                 categories=categories, scenario_costs=scenario_costs, derived=d, numeric=numeric)
 
 
 def _close(predicted: np.ndarray, actual: np.ndarray) -> bool:
@@ -301,12 +321,18 @@ class Patcher:
         self.varying = varying
         self.positions = {}
         n = len(self.columns)
-        for fam, table in FAMILIES.items():
+        for fam, (table, _) in FAMILIES.items():
             pos = np.full(len(getattr(base.derived, table)), -1, dtype=np.int64)
             for k, (name, index) in enumerate(self.columns):
                 if name == fam:
                     pos[index] = k
             self.positions[fam] = pos
+        # production subsidies: column, instrument row and scenario of each wafer_payout[k, w]
+        wafer = [(k, index[0], index[1]) for k, (name, index) in enumerate(self.columns) if name == "wafer_payout"]
+        self.wafer_columns = np.array([c for c, _, _ in wafer], dtype=np.int64)
+        self.wafer_rows = np.array([r for _, r, _ in wafer], dtype=np.int64)
+        self.wafer_scenarios = [w for _, _, w in wafer]
+        self.scenario_ids = list(base.derived.scenarios["id"])
         self.n = n
 
     def _check_joint(self, raw, fixed, cache) -> bool:
@@ -399,11 +425,12 @@ class Patcher:
         (path, x), = moved.items()
         return x not in self.axes[path].exact if path in self.axes else True
 
-    def unpack(self, y: np.ndarray, inst) -> tuple[Compiled, Derived, np.ndarray]:
-        """The compiled model, derived tables and cost-category rows held in ``y``."""
+    def unpack(self, y: np.ndarray, inst) -> tuple[Compiled, Derived, np.ndarray, np.ndarray]:
+        """The compiled model, derived tables, cost-category rows and per-scenario cost rows held in ``y``."""
         n, m = self.n, len(self.rows)
-        cut = np.cumsum([n, n, n, m, m, self.pattern.nnz, 1, len(CATEGORIES) * (n + 1)])
-        cost, lower, upper, row_lower, row_upper, values, offset, cats, rest = np.split(y, cut)
+        per_scenario = len(self.scenario_ids) * len(SCENARIO_CATEGORIES) * (n + 1)
+        cut = np.cumsum([n, n, n, m, m, self.pattern.nnz, 1, len(CATEGORIES) * (n + 1), per_scenario])
+        cost, lower, upper, row_lower, row_upper, values, offset, cats, scen, rest = np.split(y, cut)
         matrix = sp.csc_matrix((values, self.pattern.indices, self.pattern.indptr), shape=(m, n), copy=True)
         matrix.eliminate_zeros()  # as the compiler leaves out a coefficient that is zero
         lp = dict(cost=cost, lower=lower, upper=upper, row_lower=row_lower, row_upper=row_upper,
@@ -428,7 +455,24 @@ class Patcher:
             start += size
         tables = {t: getattr(self.derived, t).assign(**cols) for t, cols in changes.items()}
         d = dataclasses.replace(self.derived, instance=inst, **tables, **scalars)
-        return compiled, d, cats.reshape(len(CATEGORIES), n + 1)
+        return compiled, d, cats.reshape(len(CATEGORIES), n + 1), scen.reshape(-1, len(SCENARIO_CATEGORIES), n + 1)
+
+    def families(self, x: np.ndarray, d: Derived) -> dict[str, np.ndarray]:
+        """Column values by family, aligned with the derived tables' rows as
+        :func:`siting.report.extract.read_solution` reads them from a model; ``payout`` adds the
+        production subsidies weighted by the probabilities of ``d``'s scenarios."""
+        out = {}
+        for fam, pos in self.positions.items():
+            default = FAMILIES[fam][1]
+            if fam == "take":  # a conditional row's take-up is 0 unless its column says otherwise
+                default = np.where(d.instruments["conditional"].to_numpy(dtype=bool), 0.0, 1.0)
+            out[fam] = np.where(pos >= 0, x[np.maximum(pos, 0)], default) if len(pos) else np.zeros(0)
+        if len(self.wafer_columns):
+            prob = dict(zip(d.scenarios["id"], d.scenarios["probability"].astype(float)))
+            weights = np.array([prob[w] for w in self.wafer_scenarios])
+            out["payout"] = out["payout"] + np.bincount(self.wafer_rows, weights=weights * x[self.wafer_columns],
+                                                        minlength=len(out["payout"]))
+        return out
 
     def run(self, raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...], sets: tuple[str, ...],
             cache: TypingCache, start: np.ndarray | None = None) -> Run | None:
@@ -445,17 +489,18 @@ class Patcher:
         if y is None:
             return None
         t1 = time.perf_counter()
-        compiled, d, cats = self.unpack(y, inst)
+        compiled, d, cats, scen = self.unpack(y, inst)
         t2 = time.perf_counter()
         outcome = solve_compiled(compiled, options, start)
         t3 = time.perf_counter()
         if outcome.status not in ("optimal", "feasible"):
             return None  # rebuilt, so that the screens and the diagnosis speak for it
         x = outcome.values
-        sol = clean_solution(**{fam: np.where(pos >= 0, x[np.maximum(pos, 0)], 0.0) if len(pos) else np.zeros(0)
-                                for fam, pos in self.positions.items()})
+        sol = clean_solution(**self.families(x, d))
         costs = dict(zip(CATEGORIES, (cats[:, :-1] @ x + cats[:, -1]).tolist()))
-        results = tabulate(d, sol, costs)
+        by_scenario = {w: dict(zip(SCENARIO_CATEGORIES, (rows[:, :-1] @ x + rows[:, -1]).tolist()))
+                       for w, rows in zip(self.scenario_ids, scen)}
+        results = tabulate(d, sol, costs, by_scenario)
         violations = verify(inst, results, outcome.objective)
         if violations:
             log.warning("a patched case breaks a rule (%s); it is rebuilt", violations[0])

@@ -230,7 +230,7 @@ def case_row(run: Run) -> dict:
         subs = res.tables["subsidies"]
         row["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
         row["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
-        row["unmet_demand"] = float(res.tables["unmet"]["unmet_wafers_per_year"].sum())
+        row["unmet_demand"] = res.risk["expected_unmet"]
         row["checks_passed"] = not run.violations
         row["note"] = "; ".join(run.violations)
     row["solve_seconds"] = run.times.get("solve", 0.0)
@@ -653,10 +653,13 @@ def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | Non
     out = sweep.out
     df = table(sweep)
     files = []
+    pictures: dict[str, bytes] = {}
 
     def put(name: str, content: str | bytes) -> None:
         atomic_write(out / name, content)
         files.append(name)
+        if name.endswith(".png"):
+            pictures[name] = content
 
     put("sweep.csv", df.to_csv(index=False, float_format="%.10g"))
     buf = _parquet(df)
@@ -690,10 +693,34 @@ def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | Non
     elif sweep.method == "grid" and len(sweep.axes) == 2 and len(numeric) == 2:
         put("sweep-heatmap.png", charts.sweep_heatmap(df, sweep.axes[0].path, sweep.axes[1].path))
     manifest = manifest_base(base, sweep.options, command)
-    manifest["files"] = ["sweep.json", "cases/", *files]
+    manifest["files"] = ["sweep.json", "cases/", *files, "report.html"]
     manifest["cases"] = {"total": len(sweep.cases), "by_status": df["status"].value_counts().to_dict()}
+    put("report.html", sweep_page(base.name, sweep, df, switches, tor, pictures, json_safe(manifest)))
     atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
     return Finished(table=df, switches=switches, tornado=tor, files=files)
+
+
+def sweep_page(name: str, sweep: Sweep, df: pd.DataFrame, switches: list, tor, pictures: dict[str, bytes],
+               manifest: dict) -> str:
+    """The sweep's ``report.html``: cases by status, switching points, the plots and the case table."""
+    from html import escape
+
+    from siting.report.html import analysis_page, table_html
+
+    counts = ", ".join(f"{n} {s}" for s, n in df["status"].value_counts().items())
+    words = "".join(f"<li>{escape(s.words())}</li>" for s in switches) or "<li>no switching point</li>"
+    params = [a.path for a in sweep.axes]
+    sections = [("Cases", f"<p>{len(df)} cases ({escape(sweep.method)}): {escape(counts)}.</p>"),
+                ("Switching points", f"<ul>{words}</ul>")]
+    headings = {"sweep.png": "Firm cost and open sites", "sweep-heatmap.png": "Chosen sites over the grid",
+                "tornado.png": "Swing of the firm cost per parameter"}
+    sections += [(headings.get(n, n.removesuffix(".png").replace("sweep-", "along ")), f"{{{n}}}") for n in pictures]
+    if tor is not None and len(tor):
+        sections.append(("Tornado", table_html(tor)))
+    cols = ["case", *params, "status", "objective", "best_bound", "mip_gap", "sites_open", "government_outlay",
+            "unmet_demand", "note"]
+    sections.append(("Every case", table_html(df, cols)))
+    return analysis_page(f"{name}: sweep of {', '.join(params)}", sections, pictures, manifest)
 
 
 def _parquet(df: pd.DataFrame) -> bytes:

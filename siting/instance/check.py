@@ -7,7 +7,7 @@ Each line names the file, the row (as a spreadsheet shows it), the row's key and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from siting.errors import ProblemCollector
+from siting.instance.geo import apply_layers
 from siting.instance.read import RawInstance, suggest
+from siting.instance.scenarios import check_scenarios
 from siting.instance.schema import MONEY, PER_UNIT, TABLES, Column, Table, key_label
 from siting.instance.settings import Settings, Source
 
@@ -45,6 +47,9 @@ class Instance:
         Table name -> file it came from.
     sources, assumptions, description
         Provenance from ``instance.yaml``.
+    layers
+        Polygon layers in WGS84 (:mod:`siting.instance.geo`); their labels are already in the
+        ``region`` and ``hazard_zones`` columns of the point tables.
     """
 
     name: str
@@ -58,6 +63,7 @@ class Instance:
     sources: tuple[Source, ...]
     assumptions: tuple[str, ...]
     description: str
+    layers: dict = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -156,14 +162,16 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
     _check_references(typed, raw.origins, found, broken, unchanged)
     if settings is not None:
         _check_rules(typed, raw, settings, found)
+        check_scenarios(typed, settings, raw.origins, raw.overridden, found)
     found.raise_if_any()
     if cache is not None:
         cache.passed(raw)
     assert settings is not None
+    apply_layers(typed, raw.layers)
     return Instance(name=raw.name, root=raw.root, path=raw.path, settings=settings, tables=typed,
                     origins=dict(raw.origins), sha256=raw.sha256, overrides=raw.overrides,
                     sources=sources, assumptions=assumptions,
-                    description=str(raw.spec.get("description") or ""))
+                    description=str(raw.spec.get("description") or ""), layers=dict(raw.layers))
 
 
 def _check_settings(values: dict, where: str, found: ProblemCollector, overridden: dict) -> Settings | None:
@@ -367,7 +375,8 @@ def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
                       found: ProblemCollector, broken: set[str], unchanged: set[str] = frozenset()) -> None:
     """Ids unique across tables and every reference to a known id; ``unchanged`` tables (see
     :meth:`TypingCache.unchanged`) are skipped where every table they refer to is unchanged too."""
-    ids = {t: set(typed[t]["id"]) for t in ("sites", "products", "markets", "inputs", "suppliers")}
+    ids = {t: set(typed[t]["id"])
+           for t in ("sites", "products", "markets", "inputs", "suppliers", "programs", "scenarios")}
     for group in (("sites", "markets", "suppliers"), ("products", "inputs")):
         if all(t in unchanged for t in group):
             continue
@@ -413,14 +422,7 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
         df = raw.tables.get(table)
         return df is None or column not in df.columns or df.at[row_no, column] == ""
 
-    inst = typed["instruments"]
-    for row_no, r in inst.iterrows():
-        if r["kind"] == "capex_grant" and pd.isna(r["rate"]) and blank("instruments", row_no, "rate"):
-            found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "rate"),
-                      "is empty for a capex_grant", "give the share of capex granted, e.g. 0.4")
-        if r["kind"] == "lump_sum" and pd.isna(r["amount"]) and blank("instruments", row_no, "amount"):
-            found.add(_loc(o("instruments"), row_no, TABLES["instruments"], r.to_dict(), "amount"),
-                      "is empty for a lump_sum", f"give the amount in {settings.money_label}")
+    _check_instruments(typed, settings, o("instruments"), blank, found)
     if settings.local_rule == "radius" and settings.local_radius_km is None:
         found.add("instance.yaml settings.local_radius_km", "is empty but local_rule is radius",
                   "give the radius in km, e.g. 100")
@@ -466,8 +468,65 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
             found.add(f"{o('inputs')} row {row_no} (id={r['id']}) {src}",
                       f"no supplier may exceed {sigma:.0%} but only {have} offer {r['id']}, so their shares "
                       "cannot add up to 100%", f"allow at least {1 / have:.0%} or add offers")
+    # a mode with no rate would silently fall back to the item's own rate
+    rates = typed["freight_rates"]
+    for tname in ("products", "inputs"):
+        for row_no, r in typed[tname].iterrows():
+            if r["mode"] and not ((rates["mode"] == r["mode"]) & rates["item"].isin([r["id"], "*"])).any():
+                found.add(_loc(o(tname), row_no, TABLES[tname], r.to_dict(), "mode"),
+                          f"'{r['mode']}' has no rate for {r['id']} in freight_rates",
+                          f"add a freight_rates row (mode={r['mode']}, item={r['id']} or *) or clear the mode")
     offered = set(typed["offers"]["input"])
     for row_no, r in typed["bom"].iterrows():
         if r["input"] not in offered and not pd.isna(r["input"]):
             found.add(_loc(o("bom"), row_no, TABLES["bom"], r.to_dict(), "input"),
                       f"no supplier offers {r['input']}", "add an offer for it in offers.csv")
+
+
+#: Columns an instrument of each kind must give, with the hint for an empty one.
+_NEEDS = {
+    "capex_grant": (("rate", "give the share of capex granted, e.g. 0.4"),),
+    "tax_credit": (("rate", "give the credit as a share of capex, e.g. 0.25"),),
+    "lump_sum": (("amount", "give the amount in {money}"),),
+    "production_subsidy": (("per_wafer", "give the subsidy per wafer in {currency}"),),
+    "concessional_loan": (("loan_share", "give the share of capex lent, e.g. 0.5"),
+                          ("loan_rate", "give the loan's interest rate, e.g. 0.01")),
+}
+
+
+def _check_instruments(typed: dict[str, pd.DataFrame], settings: Settings, origin: str, blank,
+                       found: ProblemCollector) -> None:
+    """Kind-specific columns, one scope per instrument, loans cheaper than the firm's own capital."""
+    table = TABLES["instruments"]
+    sites = typed["sites"].set_index("id")
+    for row_no, r in typed["instruments"].iterrows():
+        values = r.to_dict()
+        kind = r["kind"]
+        for column, hint in _NEEDS.get(kind, ()):
+            if pd.isna(r[column]) and blank("instruments", row_no, column):
+                found.add(_loc(origin, row_no, table, values, column), f"is empty for a {kind}",
+                          hint.format(money=settings.money_label, currency=settings.currency))
+        scopes = [c for c in ("site", "country", "region") if isinstance(r[c], str) and r[c]]
+        if len(scopes) != 1 and not (pd.isna(r["site"]) and not blank("instruments", row_no, "site")):
+            problem = "names no site, country or region" if not scopes else f"names both {' and '.join(scopes)}"
+            found.add(_loc(origin, row_no, table, values), problem,
+                      "give exactly one of site, country or region")
+        elif scopes and scopes[0] != "site" and not (sites[scopes[0]] == r[scopes[0]]).any():
+            found.add(_loc(origin, row_no, table, values, scopes[0]),
+                      f"no candidate site is in {scopes[0]} '{r[scopes[0]]}'",
+                      suggest(str(r[scopes[0]]), set(sites[scopes[0]]), f"use a {scopes[0]} of sites.csv"))
+        if kind != "production_subsidy" and isinstance(r["product"], str) and r["product"]:
+            found.add(_loc(origin, row_no, table, values, "product"), f"is set for a {kind}",
+                      "product applies to production_subsidy only; leave it empty")
+        if kind == "concessional_loan" and not pd.isna(r["loan_rate"]) and scopes:
+            at = [r["site"]] if scopes[0] == "site" else sites.index[sites[scopes[0]] == r[scopes[0]]]
+            for s in at:
+                if s not in sites.index:
+                    continue
+                rate = sites.at[s, "discount_rate"]
+                rate = settings.discount_rate if pd.isna(rate) else rate
+                if r["loan_rate"] >= rate:
+                    found.add(_loc(origin, row_no, table, values, "loan_rate"),
+                              f"is {r['loan_rate']:.4g}, no cheaper than {s}'s discount rate {rate:.4g}",
+                              "a concessional loan's rate must be below the firm's discount rate")
+                    break

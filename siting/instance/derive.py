@@ -18,25 +18,12 @@ import numpy as np
 import pandas as pd
 
 from siting.instance.check import Instance
+from siting.instance.finance import crf
 from siting.instance.geo import geodesic_km
+from siting.instance.instruments import derive_instruments
+from siting.instance.scenarios import NOMINAL, ScenarioFactors, scenario_factors
 
-NOMINAL = "nominal"
-
-
-def crf(rate: float, years: float) -> float:
-    """Capital recovery factor r(1+r)^L / ((1+r)^L - 1); 1/L when r = 0.
-
-    Examples
-    --------
-    >>> round(crf(0.08, 10), 6)
-    0.149029
-    >>> crf(0.0, 1)
-    1.0
-    """
-    if rate == 0:
-        return 1.0 / years
-    growth = (1 + rate) ** years
-    return rate * growth / (growth - 1)
+__all__ = ["NOMINAL", "Derived", "crf", "derive"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +33,8 @@ class Derived:
     Attributes
     ----------
     periods, scenarios
-        Period labels; scenarios with ``id`` and ``probability``.
+        Period labels; scenarios with ``id`` and ``probability`` (the scenarios table, or the
+        nominal scenario alone).
     sites
         One row per site: ``site, country, region, lat, lon, crf, fixed_cost``.
     modules
@@ -60,7 +48,8 @@ class Derived:
         allows: min(demand, module size)), ``module`` and ``demand_row`` (row numbers in
         ``modules`` and ``demand``).
     offers
-        ``supplier, input, period, scenario, capacity, price`` (price in money per unit).
+        ``supplier, input, period, scenario, capacity, price, freight_factor`` (price in money per
+        unit; capacity and price scaled by the scenario).
     arcs
         One row per (supplier, input, site, period, scenario) that may carry purchases:
         ``price, freight, tariff`` (money per unit), ``bound`` (B[u,s,i]), ``local`` (whether the
@@ -81,9 +70,17 @@ class Derived:
     concentration
         ``label, max_share, sites`` (tuple of site ids).
     instruments
-        ``id, kind, site, rate, cap, amount, provider_country``.
+        One row per instrument and site it is offered at, in the model's form
+        (:func:`siting.instance.instruments.derive_instruments`).
+    programs
+        ``id, budget``: program budgets shared by the instruments naming them.
     firm_budget
         Most total capex, or None.
+    availability
+        ``module, scenario, share, freight_factor``: the share alpha[s,w] of a module row's capacity
+        usable in each scenario, and the factor on its outbound freight.
+    factors
+        The scenario multipliers the second-stage tables were built with.
     """
 
     instance: Instance
@@ -103,7 +100,10 @@ class Derived:
     min_suppliers: pd.DataFrame
     concentration: list
     instruments: pd.DataFrame
+    programs: pd.DataFrame
     firm_budget: float | None
+    availability: pd.DataFrame
+    factors: ScenarioFactors
 
     @property
     def money(self) -> float:
@@ -111,21 +111,29 @@ class Derived:
         return self.instance.settings.money_multiplier
 
 
-def derive(inst: Instance) -> Derived:
-    """Compute the model's data from a checked instance."""
+def derive(inst: Instance, factors: ScenarioFactors | None = None) -> Derived:
+    """Compute the model's data from a checked instance.
+
+    Parameters
+    ----------
+    inst
+        The checked instance.
+    factors
+        Scenario multipliers to use instead of the instance's own (the expected-value and
+        wait-and-see problems of the risk report); they must belong to the same instance.
+    """
     st = inst.settings
     per_unit = 1.0 / st.money_multiplier
     period = st.period
-    scenarios = pd.DataFrame({"id": [NOMINAL], "probability": [1.0]})
     t = inst.tables
 
     sites = t["sites"].copy()
-    sites["crf"] = [
-        crf(st.discount_rate if pd.isna(r) else r, st.lifetime_years if pd.isna(L) else L)
-        for r, L in zip(sites["discount_rate"], sites["lifetime_years"])
-    ]
+    sites["discount_rate"] = sites["discount_rate"].astype(float).fillna(st.discount_rate)
+    sites["lifetime_years"] = sites["lifetime_years"].astype(float).fillna(st.lifetime_years)
+    sites["crf"] = [crf(r, L) for r, L in zip(sites["discount_rate"], sites["lifetime_years"])]
     sites = sites.rename(columns={"id": "site"})[
-        ["site", "country", "region", "lat", "lon", "hazard_zones", "crf", "fixed_cost"]
+        ["site", "country", "region", "lat", "lon", "hazard_zones", "status", "discount_rate", "lifetime_years",
+         "crf", "fixed_cost"]
     ].reset_index(drop=True)
     sites["fixed_cost"] = sites["fixed_cost"].astype(float)
 
@@ -142,32 +150,48 @@ def derive(inst: Instance) -> Derived:
     pen = demand["penalty_per_wafer"].astype(object)
     if st.unmet_penalty_per_wafer is not None:
         pen = pen.where(pen.notna(), st.unmet_penalty_per_wafer)
-    demand = pd.DataFrame({
-        "market": demand["market"].values, "product": demand["product"].values,
-        "period": period, "scenario": NOMINAL,
+    base_demand = pd.DataFrame({
+        "market": demand["market"].values, "product": demand["product"].values, "period": period,
         "wafers": demand["wafers_per_year"].astype(float).values,
         "penalty": pd.to_numeric(pen, errors="coerce").astype(float).values * per_unit,
     })
-
-    routes = _routes(inst, sites, modules, demand, per_unit)
-    bom = t["bom"][["product", "input", "units_per_wafer"]].reset_index(drop=True)
-    bom = bom.astype({"units_per_wafer": float})
-    offers = t["offers"].copy()
-    offers = pd.DataFrame({
-        "supplier": offers["supplier"].values, "input": offers["input"].values,
-        "period": period, "scenario": NOMINAL,
+    offers = t["offers"]
+    base_offers = pd.DataFrame({
+        "supplier": offers["supplier"].values, "input": offers["input"].values, "period": period,
         "capacity": offers["capacity_units_per_year"].astype(float).values,
         "price": offers["price_per_unit"].astype(float).values * per_unit,
     })
-    needs, arcs, quals = _supply(inst, sites, modules, bom, offers, per_unit)
+    if factors is None:
+        factors = scenario_factors(inst, modules, base_demand, base_offers)
+    scenarios = pd.DataFrame({"id": list(factors.ids), "probability": factors.probability})
+    ids = factors.ids
+    # second-stage tables: one copy of the base rows per scenario, scaled by its multipliers
+    demand = pd.concat([base_demand.assign(scenario=w, wafers=base_demand["wafers"].values * factors.demand[:, j])
+                        for j, w in enumerate(ids)], ignore_index=True)
+    demand = demand[["market", "product", "period", "scenario", "wafers", "penalty"]]
+    offers = pd.concat([base_offers.assign(scenario=w, capacity=base_offers["capacity"].values * factors.capacity[:, j],
+                                           price=base_offers["price"].values * factors.price[:, j],
+                                           freight_factor=factors.freight_in[:, j])
+                        for j, w in enumerate(ids)], ignore_index=True)
+    offers = offers[["supplier", "input", "period", "scenario", "capacity", "price", "freight_factor"]]
+    availability = pd.DataFrame({
+        "module": np.tile(np.arange(len(modules)), len(ids)), "scenario": np.repeat(ids, len(modules)),
+        "share": factors.site.T.ravel(), "freight_factor": factors.freight_out.T.ravel(),
+    })
+
+    routes = _routes(inst, sites, modules, demand, availability, per_unit)
+    bom = t["bom"][["product", "input", "units_per_wafer"]].reset_index(drop=True)
+    bom = bom.astype({"units_per_wafer": float})
+    needs, arcs, quals = _supply(inst, sites, modules, bom, offers, ids, per_unit)
     local = _local_targets(inst)
     diversification, min_sup = _diversification(inst, needs)
     return Derived(
         instance=inst, periods=(period,), scenarios=scenarios, sites=sites, modules=modules,
         demand=demand, routes=routes, offers=offers, arcs=arcs, qualifications=quals,
         needs=needs, bom=bom, local_targets=local, diversification=diversification,
-        min_suppliers=min_sup, concentration=_concentration(inst), instruments=_instruments(inst),
-        firm_budget=st.firm_budget,
+        min_suppliers=min_sup, concentration=_concentration(inst),
+        instruments=derive_instruments(inst["instruments"], sites, per_unit), programs=_programs(inst),
+        firm_budget=st.firm_budget, availability=availability, factors=factors,
     )
 
 
@@ -194,6 +218,17 @@ def _lookup(table: pd.DataFrame, pair: dict[str, pd.Series], item: pd.Series, va
     return out
 
 
+def _freight(inst: Instance, items: pd.DataFrame, item: pd.Series, dist: np.ndarray, own_rate: str) -> pd.Series:
+    """Freight per unit before lanes: geodesic km x route factor x the rate of the item's mode, or
+    km x the item's own rate where it names no mode."""
+    mode = pd.Series(items["mode"].reindex(item.values).values, index=item.index)
+    rates = _lookup(inst["freight_rates"], {"mode": mode}, item, ["rate_per_unit_km", "route_factor"])
+    own = items[own_rate].reindex(item.values).astype(float).values
+    by_mode = rates["rate_per_unit_km"] * rates["route_factor"].fillna(1.0)
+    per_km = by_mode.where(by_mode.notna() & (mode != ""), own)
+    return pd.Series(dist * per_km.values, index=item.index)
+
+
 def _lane_costs(inst: Instance, origin: pd.Series, dest: pd.Series, item: pd.Series) -> pd.Series:
     """Lane cost per unit where a lane (or a '*' lane) covers the pair, else NaN."""
     return _lookup(inst["lanes"], {"origin": origin, "destination": dest}, item, ["cost_per_unit"])["cost_per_unit"]
@@ -211,7 +246,7 @@ def _tariffs(inst: Instance, from_c: pd.Series, to_c: pd.Series, item: pd.Series
 
 
 def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: pd.DataFrame,
-            per_unit: float) -> pd.DataFrame:
+            availability: pd.DataFrame, per_unit: float) -> pd.DataFrame:
     mod = modules.reset_index().rename(columns={"index": "module"})
     dem = demand.reset_index().rename(columns={"index": "demand_row"})
     r = mod.merge(dem, on=["product", "period"], how="inner")
@@ -223,10 +258,12 @@ def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: 
     products = inst["products"].set_index("id")
     dist = geodesic_km(srow.loc[r["site"], "lat"].values, srow.loc[r["site"], "lon"].values,
                        markets.loc[r["market"], "lat"].values, markets.loc[r["market"], "lon"].values)
-    rate = products.loc[r["product"], "freight_per_wafer_km"].astype(float).values
-    freight = pd.Series(dist * rate, index=r.index)
+    freight = _freight(inst, products, r["product"], dist, "freight_per_wafer_km")
     lane = _lane_costs(inst, r["site"], r["market"], r["product"])
     freight = lane.where(lane.notna(), freight)
+    at = pd.MultiIndex.from_arrays([r["module"], r["scenario"]])
+    per = availability.set_index(["module", "scenario"]).reindex(at)
+    freight = freight * per["freight_factor"].values
     tariff = _tariffs(inst, pd.Series(srow.loc[r["site"], "country"].values, index=r.index),
                       pd.Series(markets.loc[r["market"], "country"].values, index=r.index),
                       r["product"], None)
@@ -237,9 +274,9 @@ def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: 
         "freight": freight.astype(float) * per_unit,
         "tariff": tariff.astype(float) * per_unit,
         "distance_km": dist,
-        # x[s,m,p] <= min(d[m,p], K[s,p]) n[s,p] is valid: if n = 0 nothing flows; if n >= 1 the
-        # flow is at most the demand and at most the capacity K n.
-        "bound": np.minimum(r["wafers"].values, r["wafers_per_module"].values),
+        # x[s,m,p,w] <= min(d[m,p,w], alpha[s,w] K[s,p]) n[s,p] is valid: if n = 0 nothing flows;
+        # if n >= 1 the flow is at most the demand and at most the available capacity alpha K n.
+        "bound": np.minimum(r["wafers"].values, per["share"].values * r["wafers_per_module"].values),
         "module": r["module"], "demand_row": r["demand_row"],
     }).reset_index(drop=True)
 
@@ -278,12 +315,12 @@ def _excluded(inst: Instance, sup: pd.DataFrame, site_ids: pd.Series) -> np.ndar
 
 
 def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.DataFrame,
-            offers: pd.DataFrame, per_unit: float):
+            offers: pd.DataFrame, scenarios: tuple[str, ...], per_unit: float):
     # most of input i a site could ever use: sum_p a[p,i] K[s,p] N[s,p]
     use = modules.merge(bom, on="product")
     use["most"] = use["units_per_wafer"] * use["wafers_per_module"] * use["max_modules"]
     needs = use.groupby(["site", "input", "period"], as_index=False, sort=False)["most"].sum()
-    needs["scenario"] = NOMINAL
+    needs = pd.concat([needs.assign(scenario=w) for w in scenarios], ignore_index=True)
     needs = needs[["site", "input", "period", "scenario", "most"]]
 
     off = offers.reset_index().rename(columns={"index": "offer"})
@@ -297,10 +334,9 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
     dist = geodesic_km(sup["lat"].values, sup["lon"].values,
                        srow.loc[a["site"], "lat"].values, srow.loc[a["site"], "lon"].values)
     inputs = inst["inputs"].set_index("id")
-    freight = pd.Series(dist * inputs.loc[a["input"], "freight_per_unit_km"].astype(float).values,
-                        index=a.index)
+    freight = _freight(inst, inputs, a["input"], dist, "freight_per_unit_km")
     lane = _lane_costs(inst, a["supplier"], a["site"], a["input"])
-    freight = lane.where(lane.notna(), freight)
+    freight = lane.where(lane.notna(), freight) * a["freight_factor"].values
     tariff = _tariffs(inst, pd.Series(sup["country"].values, index=a.index),
                       pd.Series(srow.loc[a["site"], "country"].values, index=a.index), a["input"],
                       a["price"] / per_unit)
@@ -365,15 +401,6 @@ def _concentration(inst: Instance) -> list:
     return out
 
 
-def _instruments(inst: Instance) -> pd.DataFrame:
-    g = inst["instruments"]
-    sites = inst["sites"].set_index("id")
-    prov = [p or (sites.at[s, "country"] if s in sites.index else "")
-            for p, s in zip(g["provider_country"], g["site"])]
-    return pd.DataFrame({
-        "id": g["id"].values, "kind": g["kind"].values, "site": g["site"].values,
-        "rate": pd.to_numeric(g["rate"], errors="coerce").values,
-        "cap": pd.to_numeric(g["cap"], errors="coerce").values,
-        "amount": pd.to_numeric(g["amount"], errors="coerce").values,
-        "provider_country": prov,
-    })
+def _programs(inst: Instance) -> pd.DataFrame:
+    p = inst["programs"]
+    return pd.DataFrame({"id": p["id"].values, "budget": p["budget"].astype(float).values})

@@ -30,6 +30,8 @@ from siting.instance.schema import TABLES, Table, key_label
 
 YAML_NAMES = ("instance.yaml", "instance.yml")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+#: Files read as geographic layers rather than CSV.
+GEO_SUFFIXES = (".geojson", ".json", ".gpkg")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class RawInstance:
     overridden
         Where each overridden value came from: ``(table, row, column)`` or ``("settings", field)``
         -> ``--set PATH=VALUE``, so that a problem with it names the flag, not the file.
+    layers
+        Polygon layer name (``regions``, ``hazard_zones``) -> GeoDataFrame in WGS84, from
+        ``layers:`` in ``instance.yaml`` (see :mod:`siting.instance.geo`).
     """
 
     name: str
@@ -72,6 +77,7 @@ class RawInstance:
     sha256: str
     overrides: tuple[str, ...] = field(default_factory=tuple)
     overridden: dict = field(default_factory=dict)
+    layers: dict = field(default_factory=dict)
 
     def with_changes(self, **changes) -> RawInstance:
         """Return a copy with some fields replaced."""
@@ -174,7 +180,7 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
     root = yaml_path.resolve().parent
     data = _load_yaml(yaml_path)
     found = ProblemCollector()
-    known = {"name", "description", "settings", "tables", "workbook", "sources", "assumptions"}
+    known = {"name", "description", "settings", "tables", "workbook", "sources", "assumptions", "layers"}
     for key in data:
         if key not in known:
             found.add(f"{yaml_path.name} key '{key}'", "unknown key",
@@ -226,18 +232,92 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
                       "create it or fix the file name")
             continue
         files.append(csv_path)
-        df = _read_csv(csv_path, found, table)
+        if csv_path.suffix.lower() in GEO_SUFFIXES:
+            df = _read_point_layer(csv_path, tname, f"{yaml_path.name} tables.{tname} ({rel})", found)
+        else:
+            df = _read_csv(csv_path, found, table)
         if df is not None:
             tables[tname] = df
             origins[tname] = csv_path.name
     if workbook:
         _report_missing_sheets(tables, Path(str(workbook)).name, found)
+    layers = _read_layers(root, data.get("layers"), yaml_path.name, files, found)
     found.raise_if_any()
     name = str(data.get("name") or root.name)
-    spec = {k: v for k, v in data.items() if k not in ("settings", "tables")}
+    spec = {k: v for k, v in data.items() if k not in ("settings", "tables", "layers")}
     spec.setdefault("name", name)
     return RawInstance(name=name, root=root, path=named, spec=spec, settings=dict(settings),
-                       tables=tables, origins=origins, sha256=_hash_files(files, root))
+                       tables=tables, origins=origins, sha256=_hash_files(files, root), layers=layers)
+
+
+def _read_geo_file(path: Path, layer: str, where: str, found: ProblemCollector):
+    """A GeoJSON file, or one layer of a GeoPackage (the layer called ``layer``, or its only layer)."""
+    import geopandas as gpd
+    import pyogrio
+
+    try:
+        name = None
+        if path.suffix.lower() == ".gpkg":
+            names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+            if layer in names:
+                name = layer
+            elif len(names) == 1:
+                name = names[0]
+            else:
+                found.add(where, f"has layers {', '.join(names)} and none is called '{layer}'",
+                          f"name the layer '{layer}' or keep one layer in the file")
+                return None
+        return gpd.read_file(path, layer=name) if name else gpd.read_file(path)
+    except Exception as exc:  # GDAL reports a broken file in many ways
+        found.add(where, f"cannot be read as a GeoJSON or GeoPackage file ({type(exc).__name__})",
+                  "export it again from your GIS as GeoJSON or GeoPackage")
+        return None
+
+
+def _read_point_layer(path: Path, tname: str, where: str, found: ProblemCollector) -> pd.DataFrame | None:
+    """A point table from GeoJSON/GeoPackage, as text cells with lat and lon like a CSV table."""
+    from siting.instance.geo import POINT_TABLES, layer_to_table
+
+    if tname not in POINT_TABLES:
+        found.add(where, f"a {path.suffix} file holds places, and {tname} are not places",
+                  f"give {tname} as a CSV file; only {', '.join(POINT_TABLES)} may be point layers")
+        return None
+    gdf = _read_geo_file(path, tname, where, found)
+    return None if gdf is None else layer_to_table(gdf, where, found)
+
+
+def _read_layers(root: Path, spec, yaml_name: str, files: list[Path], found: ProblemCollector) -> dict:
+    """The polygon layers named under ``layers:`` in instance.yaml, checked and in WGS84."""
+    from siting.instance.geo import LAYER_COLUMNS, check_polygon_layer
+
+    if not spec:
+        return {}
+    if not isinstance(spec, dict):
+        found.add(f"{yaml_name} layers", "is not a mapping", "write 'layers:' then 'hazard_zones: zones.geojson' lines")
+        return {}
+    out = {}
+    for name, rel in spec.items():
+        where = f"{yaml_name} layers.{name}"
+        if name not in LAYER_COLUMNS:
+            found.add(where, "unknown layer",
+                      suggest(str(name), LAYER_COLUMNS, "layers are: " + ", ".join(LAYER_COLUMNS)))
+            continue
+        path = _inside(root, str(rel), where, found)
+        if path is None:
+            continue
+        if not path.is_file():
+            found.add(where, f"file '{rel}' not found", "create it or fix the file name")
+            continue
+        if path.suffix.lower() not in GEO_SUFFIXES:
+            found.add(where, f"'{rel}' is not a GeoJSON or GeoPackage file", "give a .geojson or .gpkg file")
+            continue
+        files.append(path)
+        gdf = _read_geo_file(path, name, f"{where} ({rel})", found)
+        if gdf is not None:
+            gdf = check_polygon_layer(name, gdf, f"{where} ({rel})", found)
+            if gdf is not None:
+                out[name] = gdf
+    return out
 
 
 def _read_bare_workbook(path: Path) -> RawInstance:

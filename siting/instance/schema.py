@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 
 MONEY = "money unit (currency x money_unit, e.g. USD million)"
 PER_UNIT = "currency per unit (e.g. USD)"
+#: What a scenario effect can scale.
+EFFECT_TARGETS = ("site", "supplier", "demand", "price", "freight")
+
+#: Kinds of subsidy instrument (MODEL.md constraint 10).
+INSTRUMENT_KINDS = ("capex_grant", "tax_credit", "lump_sum", "production_subsidy", "concessional_loan")
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,8 @@ TABLES: dict[str, Table] = {
                 Column("lifetime_years", "float", lo=1, hi=100, unit="years",
                        doc="Overrides settings.lifetime_years for this site's capital."),
                 Column("hazard_zones", "list", default="", doc="Hazard zones the site lies in, ';'-separated."),
+                Column("status", "str", default="", choices=("open", "closed"),
+                       doc="open: the plan must open the site; closed: it may not; empty: the model decides."),
                 _source(),
             ),
             doc="Candidate fab sites: build[s] decides whether each opens.",
@@ -138,6 +145,8 @@ TABLES: dict[str, Table] = {
                 Column("name", "str", default=""),
                 Column("freight_per_wafer_km", "float", default=0.0, lo=0, unit="currency per wafer-km",
                        doc="Outbound freight rate from a site to a market."),
+                Column("mode", "str", default="",
+                       doc="Transport mode (e.g. air, sea); a freight_rates row for it replaces freight_per_wafer_km."),
                 _source(),
             ),
             doc="Products (technology families) measured in 300 mm-equivalent wafers.",
@@ -188,6 +197,8 @@ TABLES: dict[str, Table] = {
                 Column("unit", "str", default="unit", doc="Unit the bill of materials and offers use."),
                 Column("freight_per_unit_km", "float", default=0.0, lo=0, unit="currency per unit-km",
                        doc="Inbound freight rate from a supplier to a site."),
+                Column("mode", "str", default="",
+                       doc="Transport mode (e.g. air, sea); a freight_rates row for it replaces freight_per_unit_km."),
                 Column("critical", "bool", default=False,
                        doc="Whether min_suppliers applies to this input."),
                 Column("min_suppliers", "int", lo=1,
@@ -224,6 +235,9 @@ TABLES: dict[str, Table] = {
                 Column("qualification_cost", "float", default=0.0, lo=0, unit=MONEY,
                        doc="Cost of qualifying this supplier at one site, paid once."),
                 Column("flags", "list", default="", doc="Labels for exclusion rules, ';'-separated."),
+                Column("hazard_zones", "list", default="",
+                       doc="Hazard zones the plant lies in, ';'-separated (a hazard_zones layer adds to them; "
+                           "scenario effects select by them)."),
                 _source(),
             ),
             required=False,
@@ -252,6 +266,21 @@ TABLES: dict[str, Table] = {
             ),
             required=False,
             doc="Qualification cost of a supplier at a site, overriding suppliers.qualification_cost.",
+        ),
+        Table(
+            "freight_rates", ("mode", "item"),
+            (
+                Column("mode", "str", required=True, doc="Transport mode named in products.mode or inputs.mode."),
+                Column("item", "id", required=True, ref=("products", "inputs"), wildcard=True,
+                       doc="Product or input id, or * for every item carried by this mode."),
+                Column("rate_per_unit_km", "float", required=True, lo=0, unit="currency per unit-km",
+                       doc="Freight per wafer or input unit and km of route."),
+                Column("route_factor", "float", default=1.0, lo=1, hi=5, unit="route km per geodesic km",
+                       doc="How much longer the route is than the geodesic (roads, sea lanes), e.g. 1.3."),
+                _source(),
+            ),
+            required=False,
+            doc="Freight rates by transport mode: distance x route_factor x rate; lanes override them.",
         ),
         Table(
             "lanes", ("origin", "destination", "item"),
@@ -284,15 +313,48 @@ TABLES: dict[str, Table] = {
             doc="Duties on inputs shipped to a site and on wafers shipped to a market.",
         ),
         Table(
+            "programs", ("id",),
+            (
+                Column("id", "id", required=True),
+                Column("budget", "float", required=True, lo=0, unit=MONEY,
+                       doc="Most the program's instruments pay in total, undiscounted."),
+                _source(),
+            ),
+            required=False,
+            doc="Subsidy programs: a budget shared by the instruments that name them.",
+        ),
+        Table(
             "instruments", ("id",),
             (
                 Column("id", "id", required=True),
-                Column("kind", "str", required=True, choices=("capex_grant", "lump_sum"),
-                       doc="capex_grant: rate x capex up to cap; lump_sum: amount on opening."),
-                Column("site", "id", required=True, ref="sites"),
-                Column("rate", "float", lo=0, hi=1, doc="Share of capex granted (capex_grant)."),
-                Column("cap", "float", lo=0, unit=MONEY, doc="Most a capex_grant pays; empty: no cap."),
+                Column("kind", "str", required=True, choices=INSTRUMENT_KINDS,
+                       doc="capex_grant or tax_credit: rate x capex up to cap; lump_sum: amount on opening; "
+                           "production_subsidy: per_wafer x wafers made for years, up to cap; "
+                           "concessional_loan: loan_share of capex lent at loan_rate, up to cap lent."),
+                Column("site", "id", ref="sites",
+                       doc="Site the instrument is offered at; or give country or region instead."),
+                Column("country", "str", default="",
+                       doc="Offered at every candidate site in this country (instead of site)."),
+                Column("region", "str", default="",
+                       doc="Offered at every candidate site in this region (instead of site)."),
+                Column("rate", "float", lo=0, hi=1, doc="Share of capex granted (capex_grant, tax_credit)."),
+                Column("cap", "float", lo=0, unit=MONEY,
+                       doc="Most paid at one site in total, undiscounted (for a loan: most lent); empty: no cap."),
                 Column("amount", "float", lo=0, unit=MONEY, doc="Lump sum paid on opening."),
+                Column("per_wafer", "float", lo=0, unit=PER_UNIT,
+                       doc="Production subsidy per wafer made at the site."),
+                Column("product", "id", ref="products",
+                       doc="Product a production subsidy pays for; empty: every product."),
+                Column("years", "float", lo=0, lo_open=True, unit="years",
+                       doc="Years a production subsidy is paid, or a loan's term; empty: the site's lifetime."),
+                Column("loan_share", "float", lo=0, hi=1, doc="Share of capex a concessional loan lends."),
+                Column("loan_rate", "float", lo=0, hi=1, unit="per year",
+                       doc="Interest rate of a concessional loan (below the site's discount rate)."),
+                Column("min_local_share", "float", lo=0, hi=1,
+                       doc="Condition: paid only if the site's local share is at least this."),
+                Column("min_utilisation", "float", lo=0, hi=1,
+                       doc="Condition: paid only if the site's output is at least this share of its capacity."),
+                Column("program", "id", ref="programs", doc="Program whose budget the payout counts against."),
                 Column("provider_country", "str", default="",
                        doc="Government paying; empty: the site's country."),
                 _source(),
@@ -340,6 +402,41 @@ TABLES: dict[str, Table] = {
             ),
             required=False,
             doc="Suppliers never qualified for a site (a 'non-red' supply chain).",
+        ),
+        Table(
+            "scenarios", ("id",),
+            (
+                Column("id", "id", required=True, doc="Short name of the scenario, e.g. nankai-quake."),
+                Column("name", "str", default=""),
+                Column("probability", "float", required=True, lo=0, hi=1,
+                       doc="Probability pi[w]; the probabilities of all scenarios sum to 1."),
+                Column("description", "str", default="", doc="What happens in the scenario."),
+                _source(),
+            ),
+            required=False,
+            doc="Disruption scenarios W of the second stage; absent: one nominal scenario with probability 1.",
+        ),
+        Table(
+            "scenario_effects", ("scenario", "target", "by", "match", "item"),
+            (
+                Column("scenario", "id", required=True, ref="scenarios"),
+                Column("target", "str", required=True, choices=EFFECT_TARGETS,
+                       doc="What the multiplier scales: site (availability of capacity), supplier (availability "
+                           "of capacity), demand, price (suppliers' prices) or freight (from a site or supplier)."),
+                Column("by", "str", default="id", choices=("id", "country", "region", "hazard_zone", "all"),
+                       doc="How match selects the sites, suppliers or markets the row applies to."),
+                Column("match", "str", default="*",
+                       doc="The id, country, region or hazard zone selected; * (or empty) with by=all."),
+                Column("item", "id", ref=("products", "inputs"), wildcard=True, default="*",
+                       doc="Product (site, demand, freight from a site) or input (supplier, price, freight from "
+                           "a supplier) the row applies to; * or empty: all."),
+                Column("multiplier", "float", required=True, lo=0,
+                       doc="Factor on the base value in the scenario; availabilities are in [0, 1]. Rows that "
+                           "hit the same value multiply."),
+                _source(),
+            ),
+            required=False,
+            doc="Multipliers that define each scenario: site and supplier availability, demand, prices, freight.",
         ),
     )
 }

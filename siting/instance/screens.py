@@ -79,8 +79,14 @@ def screen(d: Derived) -> list[Finding]:
 
 
 def _hard_demand(d: Derived) -> pd.Series:
+    """Demand that must be met, by (product, scenario)."""
     hard = d.demand[np.isnan(d.demand["penalty"].values)]
-    return hard.groupby("product")["wafers"].sum()
+    return hard.groupby(["product", "scenario"])["wafers"].sum()
+
+
+def _in(d: Derived, w: str) -> str:
+    """' in scenario w' where there are several scenarios."""
+    return f" in scenario {w}" if len(d.scenarios) > 1 else ""
 
 
 def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
@@ -90,22 +96,26 @@ def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
     delivered = set(zip(d.arcs["site"], d.arcs["input"]))
     inputs_of = d.bom.groupby("product")["input"].apply(list).to_dict()
     reasons: dict[str, list[str]] = {}
-    can = {}
-    for s, p, k, n in d.modules[["site", "product", "wafers_per_module", "max_modules"]].itertuples(index=False):
+    can: dict = {}
+    share = d.availability.groupby(["module", "scenario"])["share"].first().to_dict()
+    cols = ["site", "product", "wafers_per_module", "max_modules"]
+    for row, (s, p, k, n) in enumerate(d.modules[cols].itertuples(index=False)):
         lacking = [i for i in inputs_of.get(p, []) if (s, i) not in delivered]
         if s in dead:
             reasons.setdefault(p, []).append(f"{s}: {dead[s]}")
         elif lacking:
             reasons.setdefault(p, []).append(f"{s}: no supplier of {', '.join(lacking)} can deliver there")
         else:
-            can[p] = can.get(p, 0.0) + k * n
+            for w in d.scenarios["id"]:
+                can[p, w] = can.get((p, w), 0.0) + share[row, w] * k * n
     out = []
-    for p, need in _hard_demand(d).items():
-        most = float(can.get(p, 0.0))
+    for (p, w), need in _hard_demand(d).items():
+        most = float(can.get((p, w), 0.0))
         if need > most * (1 + 1e-9):
             why = f" ({'; '.join(reasons[p])})" if p in reasons else ""
             out.append(Finding("infeasible", "demand", (
-                f"demand for {p} that must be met ({_fmt(need)} wafers/yr, rows without a penalty) exceeds the "
+                f"demand for {p} that must be met{_in(d, w)} ({_fmt(need)} wafers/yr, rows without a penalty) "
+                "exceeds the "
                 f"most capacity that could be built for it ({_fmt(most)} wafers/yr){why}: add modules, sites or "
                 "suppliers, or set penalty_per_wafer so that unmet demand is allowed at a cost"),
                 where=str(p), required=float(need), best=most, unit="wafers/yr"))
@@ -113,17 +123,17 @@ def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
 
 
 def _supply(d: Derived) -> list[Finding]:
-    hard = _hard_demand(d)
-    need = d.bom.assign(units=d.bom["units_per_wafer"] * d.bom["product"].map(hard).astype(float).fillna(0.0))
-    need = need.groupby("input")["units"].sum()
-    offered = d.offers.groupby("input")["capacity"].sum()
+    hard = _hard_demand(d).rename("wafers").reset_index()
+    need = d.bom.merge(hard, on="product")
+    need = (need["units_per_wafer"] * need["wafers"]).groupby([need["input"], need["scenario"]]).sum()
+    offered = d.offers.groupby(["input", "scenario"])["capacity"].sum()
     unit_of = dict(zip(d.instance["inputs"]["id"], d.instance["inputs"]["unit"]))
     out = []
-    for i, units in need.items():
-        can = float(offered.get(i, 0.0))
+    for (i, w), units in need.items():
+        can = float(offered.get((i, w), 0.0))
         if units > can * (1 + 1e-9):
             out.append(Finding("infeasible", "supplier_capacity", (
-                f"meeting the demand that must be met needs {_fmt(units)} units of {i} a year, but all its "
+                f"meeting the demand that must be met{_in(d, w)} needs {_fmt(units)} units of {i} a year, but all its "
                 f"suppliers together offer {_fmt(can)}: add offers or capacity, or allow unmet demand"),
                 where=str(i), required=float(units), best=can, unit=f"{unit_of.get(i, 'unit')}/yr"))
     return out

@@ -41,6 +41,32 @@ class Settings(BaseModel):
         None, ge=1, description="Default qualified suppliers needed per critical input at an open site."
     )
     period: str = Field("base", description="Label of the single planning period.")
+    policy_country: str = Field(
+        "", description="Country of the policy maker whose outlay and domestic capacity analyses count; "
+                        "empty: every government's outlay, no domestic capacity."
+    )
+    risk_weight: float = Field(
+        0.0, ge=0, le=1,
+        description="Weight lambda of CVaR in the objective (1 - lambda) E[cost2] + lambda CVaR(cost2); 0: expected "
+                    "cost only.",
+    )
+    cvar_level: float = Field(
+        0.95, ge=0, lt=1, description="Level beta of CVaR: the mean cost of the worst (1 - beta) of probability."
+    )
+    local_share_scenarios: str = Field(
+        "all", description="Scenarios local-share targets bind in: all, or the id of one scenario (e.g. nominal)."
+    )
+    risk_measure: Literal["cvar", "unmet", "worst"] = Field(
+        "cvar", description="Risk measure that risk_limit caps and objective=risk minimises: CVaR of the total cost, "
+                            "expected unmet wafers, or the worst scenario's total cost."
+    )
+    risk_limit: float | None = Field(
+        None, description="Most the risk measure may reach (money unit per year, or wafers per year for unmet); "
+                          "empty: no limit."
+    )
+    objective: Literal["cost", "risk"] = Field(
+        "cost", description="What a solve minimises: cost (the risk-weighted firm cost) or risk (the risk measure)."
+    )
 
     @property
     def money_multiplier(self) -> float:
@@ -77,5 +103,10 @@ class InstanceSpec(BaseModel):
         default_factory=dict, description="Table name -> CSV file, relative to the instance folder."
     )
     workbook: str | None = Field(None, description="An Excel file whose sheets are the tables.")
+    layers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Polygon layer -> GeoJSON or GeoPackage file: 'regions' (a region column) fills empty "
+                    "regions by point-in-polygon; 'hazard_zones' (a zone column) marks sites and suppliers inside.",
+    )
     sources: list[Source] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)

@@ -33,6 +33,7 @@ def capex_expression(sm, j: int):
 def add_investment(sm) -> None:
     """Add build and module decisions, their link, and the optional first-stage limits.
 
+    - sites.status fixes z[s] = 1 (open) or 0 (closed) where the planner gives it.
     - module_site (MODEL.md, first stage): n[s,p] <= N[s,p] z[s].
     - site_needs_module: z[s] <= sum_p n[s,p] (an open site holds at least one module).
     - concentration (8): sum_{s in group} K n <= gamma sum_s K n, per country/region/hazard zone.
@@ -41,7 +42,10 @@ def add_investment(sm) -> None:
     m, d = sm.model, sm.data
     m.SITES = pyo.RangeSet(0, len(d.sites) - 1) if len(d.sites) else pyo.Set(initialize=[])
     m.MODULES = pyo.RangeSet(0, len(d.modules) - 1) if len(d.modules) else pyo.Set(initialize=[])
-    m.build = pyo.Var(m.SITES, domain=pyo.Binary)
+    # sites.status: a site the planner opens (or closes) by decision; the model decides the rest
+    status = d.sites["status"].tolist()
+    m.build = pyo.Var(m.SITES, domain=pyo.Binary,
+                      bounds=lambda _, j: (1 if status[j] == "open" else 0, 0 if status[j] == "closed" else 1))
     maxn = d.modules["max_modules"].tolist()
     m.modules = pyo.Var(m.MODULES, domain=pyo.NonNegativeIntegers,
                         bounds=lambda _, k: (0, int(maxn[k])))

@@ -4,9 +4,13 @@ Every cost or subsidy term registers itself here once. The objective is the sum 
 and the cost breakdown in the results evaluates the same entries, so the two cannot drift apart.
 
 Objective (MODEL.md): annualised firm cost
-    sum_s CRF_s (F z + sum_p C n) + sum CRF_s Q v - sum_g CRF_s payout
-    + sum_w pi[w] cost2[w]
-with cost2[w] = operating + purchases + inbound and outbound freight + tariffs + unmet penalty.
+    sum_s CRF_s (F z + sum_p C n) + sum CRF_s Q v - sum_g f_g payout
+    + (1 - lambda) sum_w pi[w] cost2[w] + lambda CVaR_beta(cost2)
+with cost2[w] = operating + purchases + inbound and outbound freight + tariffs + unmet penalty
+- production subsidies, and f_g the annualisation factor of instrument row g.
+The registry holds the expected value of every category; the CVaR term enters as the category
+"risk" = lambda (CVaR_beta(cost2) - E[cost2]) (see :mod:`siting.model.risk`), so that the sum of
+the categories is the objective.
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyomo.environ as pyo
 
-from siting.model.linear import lin
+from siting.model.linear import groups, lin
+from siting.model.risk import add_risk
 
 #: Cost categories, in the order results list them.
 CATEGORIES = ("capex", "qualification", "operating", "purchases", "freight", "tariffs",
-              "unmet_penalty", "subsidies")
+              "unmet_penalty", "subsidies", "risk")
+#: Categories that are not a cost of the plan in any one scenario (the risk premium of the objective).
+OBJECTIVE_ONLY = ("risk",)
 
 
 @dataclass
@@ -57,9 +64,36 @@ class CostRegistry:
         """Expected value of each category at the model's current variable values."""
         return {c: float(pyo.value(self.expected(c), exception=False) or 0.0) for c in CATEGORIES}
 
+    def first_stage(self):
+        """The first-stage cost (capex, qualification, subsidies), the same in every scenario."""
+        return sum(sum(exprs) for (cat, w), exprs in self.terms.items()
+                   if w is None and cat not in OBJECTIVE_ONLY)
+
+    def second_stage(self, scenario: str):
+        """cost2[w]: the second-stage cost of one scenario, as a Pyomo expression."""
+        return sum(sum(exprs) for (_, w), exprs in self.terms.items() if w == scenario)
+
+    def scenario_values(self) -> dict[str, dict[str, float]]:
+        """Each scenario's cost by category (first-stage categories the same in every scenario),
+        at the model's current variable values; the risk premium is not a cost of a scenario."""
+        first = {cat: float(pyo.value(sum(exprs), exception=False) or 0.0)
+                 for (cat, w), exprs in self.terms.items() if w is None and cat not in OBJECTIVE_ONLY}
+        out = {}
+        for w in self.probability:
+            row = {c: first.get(c, 0.0) for c in CATEGORIES if c not in OBJECTIVE_ONLY}
+            for (cat, s), exprs in self.terms.items():
+                if s == w:
+                    row[cat] += float(pyo.value(sum(exprs), exception=False) or 0.0)
+            out[w] = row
+        return out
+
 
 def add_objective(sm) -> None:
-    """Register every cost term and minimise their expected sum."""
+    """Register every cost term, add the risk terms, and minimise the objective.
+
+    The objective is the sum of the registry (the risk-weighted firm cost), or with
+    ``settings.objective = risk`` the risk measure alone (:func:`siting.model.risk.add_risk`).
+    """
     m, d, reg = sm.model, sm.data, sm.costs
     reg.probability = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
     crf = dict(zip(d.sites["site"], d.sites["crf"]))
@@ -72,19 +106,30 @@ def add_objective(sm) -> None:
     q_crf = np.array([crf[s] for s in d.qualifications["site"]])
     reg.register("qualification", lin(q_crf * d.qualifications["cost"].values,
                                       [m.qualify[q] for q in m.QUALIFICATIONS]))
-    g_crf = np.array([crf[s] for s in d.instruments["site"]])
-    reg.register("subsidies", lin(-g_crf, [m.payout[k] for k in m.INSTRUMENTS]))
+    factor = d.instruments["factor"].values
+    first = list(m.INSTRUMENTS)
+    reg.register("subsidies", lin(-factor[first], [m.payout[k] for k in first]))
 
+    # rows of each scenario, found once (a pass over all rows per scenario grows with its square)
+    route_rows, arc_rows = groups(d.routes["scenario"]), groups(d.arcs["scenario"])
+    unmet_rows = groups(d.demand["scenario"].iloc[list(m.UNMET)]) if len(m.UNMET) else {}
+    unmet_index = np.array(list(m.UNMET), dtype=int)
     for w in d.scenarios["id"]:
-        r = np.flatnonzero(d.routes["scenario"].values == w)
+        r = route_rows.get(w, [])
         produce = [m.produce[k] for k in r]
         for category, column in (("operating", "operating"), ("freight", "freight"), ("tariffs", "tariff")):
             reg.register(category, lin(d.routes[column].values[r], produce), w)
-        a = np.flatnonzero(d.arcs["scenario"].values == w)
+        a = arc_rows.get(w, [])
         purchase = [m.purchase[k] for k in a]
         for category, column in (("purchases", "price"), ("freight", "freight"), ("tariffs", "tariff")):
             reg.register(category, lin(d.arcs[column].values[a], purchase), w)
-        q = [k for k in m.UNMET if d.demand.at[k, "scenario"] == w]
+        q = unmet_index[unmet_rows.get(w, [])].tolist()
         reg.register("unmet_penalty", lin(d.demand["penalty"].values[q], [m.unmet[k] for k in q]), w)
+        paid = [k for (k, v) in m.WAFER_PAYOUTS if v == w]
+        reg.register("subsidies", lin(-factor[paid], [m.wafer_payout[k, w] for k in paid]), w)
 
-    m.firm_cost = pyo.Objective(expr=sum(reg.expected(c) for c in CATEGORIES), sense=pyo.minimize)
+    measure = add_risk(sm)
+    if d.instance.settings.objective == "risk":
+        m.firm_cost = pyo.Objective(expr=measure, sense=pyo.minimize)
+    else:
+        m.firm_cost = pyo.Objective(expr=sum(reg.expected(c) for c in CATEGORIES), sense=pyo.minimize)

@@ -21,10 +21,12 @@ def add_operations(sm) -> None:
     """Add production and unmet demand with their constraints.
 
     - demand_balance (1): sum_s x[s,m,p,w] + r[m,p,w] = d[m,p].
-    - capacity (2): sum_m x[s,m,p,w] <= K[s,p] n[s,p].
-    - route_link (valid inequality): x[s,m,p,w] <= min(d[m,p], K[s,p]) n[s,p]; it cuts off
-      fractional plans that spread a little output over many barely-built sites.
-    - demand_cover (valid inequality): sum_s K[s,p] n[s,p] >= the demand of p that must be met.
+    - capacity (2): sum_m x[s,m,p,w] <= alpha[s,w] K[s,p] n[s,p], alpha the share of the site's
+      capacity available in scenario w.
+    - route_link (valid inequality): x[s,m,p,w] <= min(d[m,p,w], alpha[s,w] K[s,p]) n[s,p]; it cuts
+      off fractional plans that spread a little output over many barely-built sites.
+    - demand_cover (valid inequality): sum_s alpha[s,w] K[s,p] n[s,p] >= the demand of p that must
+      be met in scenario w.
     """
     m, d = sm.model, sm.data
     routes, demand = d.routes, d.demand
@@ -50,12 +52,17 @@ def add_operations(sm) -> None:
     m.demand_balance = pyo.Constraint(m.DEMAND, rule=demand_balance)
 
     size = d.modules["wafers_per_module"].tolist()
+    share = {(k, w): float(a) for k, w, a in d.availability[["module", "scenario", "share"]].itertuples(index=False)}
     by_module = groups(routes[["module", "scenario"]])
     m.CAPACITY = pyo.Set(initialize=list(by_module), dimen=2, ordered=True)
-    m.capacity = pyo.Constraint(
-        m.CAPACITY,
-        rule=lambda _, k, w: lin([1.0] * len(by_module[k, w]) + [-size[k]],
-                                 [m.produce[r] for r in by_module[k, w]] + [m.modules[k]]) <= 0)
+
+    def capacity(_, k, w):
+        terms = [m.produce[r] for r in by_module[k, w]]
+        if share[k, w] == 0:  # the site is out in this scenario: nothing flows (no module column)
+            return lin([1.0] * len(terms), terms) <= 0
+        return lin([1.0] * len(terms) + [-share[k, w] * size[k]], terms + [m.modules[k]]) <= 0
+
+    m.capacity = pyo.Constraint(m.CAPACITY, rule=capacity)
 
     bound, module = routes["bound"].tolist(), routes["module"].tolist()
     m.route_link = pyo.Constraint(
@@ -68,8 +75,9 @@ def add_operations(sm) -> None:
 
     def demand_cover(_, p, t, w):
         rows = np.flatnonzero((d.modules["product"].values == p) & (d.modules["period"].values == t))
+        rows = [k for k in rows if share[k, w] > 0]
         if len(rows) == 0:
             return pyo.Constraint.Infeasible
-        return lin([size[k] for k in rows], [m.modules[k] for k in rows]) >= float(must[p, t, w])
+        return lin([share[k, w] * size[k] for k in rows], [m.modules[k] for k in rows]) >= float(must[p, t, w])
 
     m.demand_cover = pyo.Constraint(m.COVER, rule=demand_cover)

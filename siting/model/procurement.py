@@ -27,7 +27,7 @@ def add_procurement(sm) -> None:
     - qualification_link (5): q[u,s,i,w] <= B[u,s,i] v[u,s], B = min(cap[u,i], most the site
       could use of i); qualify_site: v[u,s] <= z[s].
     - local_share (6): sum_{u local} c q >= tau sum_u c q over inputs that count, written as
-      sum_u (local[u] - tau) c[u,i] q[u,s,i,w] >= 0.
+      sum_u (local[u] - tau) c[u,i,w] q[u,s,i,w] >= 0, in the scenarios the targets bind in.
     - supplier_share and min_suppliers (7).
     """
     m, d = sm.model, sm.data
@@ -94,7 +94,9 @@ def _add_local_share(sm) -> None:
     m, d = sm.model, sm.data
     arcs = d.arcs
     targets = dict(zip(d.local_targets["site"], d.local_targets["target"]))
-    rows = arcs[arcs["counts"].values & arcs["site"].isin(list(targets)).values]
+    # targets bind in every scenario, or in the one scenario settings.local_share_scenarios names
+    binds = arcs["scenario"].isin(list(d.factors.binds)).values
+    rows = arcs[arcs["counts"].values & arcs["site"].isin(list(targets)).values & binds]
     by_site = groups(rows[["site", "period", "scenario"]])
     index = rows.index.values
     m.LOCAL = pyo.Set(initialize=list(by_site), dimen=3, ordered=True)

@@ -1,10 +1,23 @@
-"""Subsidy instruments (MODEL.md constraint 10): capex grants and lump sums.
+"""Subsidy instruments (MODEL.md constraint 10).
+
+Rows of ``data.instruments`` are (instrument, site) pairs in a common form
+(:mod:`siting.instance.instruments`): a payout that is a share of capex (capex grant, tax credit,
+the grant element of a concessional loan), a lump sum, or a payout per wafer made (production
+subsidy), each up to a cap, each annualised by its row's ``factor``.
 
 Variables
 ---------
 payout[g]
-    Undiscounted amount instrument g pays the firm (money unit); the objective counts it
-    annualised with the site's capital recovery factor, like the capex it offsets.
+    Undiscounted amount instrument row g pays at its site (first-stage kinds), money unit.
+wafer_payout[g, w]
+    Undiscounted amount production-subsidy row g pays in scenario w, money unit.
+take[g]
+    1 if the firm takes up conditional instrument row g (e[g] in MODEL.md): it then meets the
+    conditions and may be paid; 0 if it declines because meeting them costs more than they bring.
+
+Every bound is derived from the data (no blind big-M): a payout is at most its rate times the
+most capex the site could carry, its per-wafer amount times the most the site could make, or its
+cap; a condition is relaxed, when declined, by exactly the most its left-hand side could fall short.
 """
 
 from __future__ import annotations
@@ -12,7 +25,9 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
+from siting.instance.instruments import CAPEX_SHARE
 from siting.model.investment import capex_expression, site_positions
+from siting.model.linear import lin
 
 
 def max_capex(sm, j: int) -> float:
@@ -24,36 +39,170 @@ def max_capex(sm, j: int) -> float:
                  + np.sum(d.modules["capex_per_module"].values[rows] * d.modules["max_modules"].values[rows]))
 
 
-def add_subsidies(sm) -> None:
-    """Add instrument payouts.
+def _module_rows(d, site: str, product: str = "") -> np.ndarray:
+    rows = d.modules["site"].values == site
+    if product:
+        rows &= d.modules["product"].values == product
+    return np.flatnonzero(rows)
 
-    - capex_grant: payout[g] <= rho[g] capex[s] and payout[g] <= cap[g] z[s]; with no cap the
-      second bound uses rho[g] times the most capex the site could carry, so no blind big-M.
-    - lump_sum: payout[g] = L[g] z[s].
+
+def _route_rows(d, site: str, w: str, product: str = "") -> np.ndarray:
+    rows = (d.routes["site"].values == site) & (d.routes["scenario"].values == w)
+    if product:
+        rows &= d.routes["product"].values == product
+    return np.flatnonzero(rows)
+
+
+def most_output(d, site: str, product: str = "") -> float:
+    """Most wafers a year site could make (of ``product``; empty: of every product)."""
+    k = _module_rows(d, site, product)
+    return float(np.sum(d.modules["wafers_per_module"].values[k] * d.modules["max_modules"].values[k]))
+
+
+def most_counted_spend(d, site: str, w: str) -> float:
+    """Most a site could spend a year on inputs that count for local share in scenario w.
+
+    Each counted input's largest need at the site times the highest price any arc offers it there.
+    """
+    arcs = d.arcs
+    rows = (arcs["site"].values == site) & (arcs["scenario"].values == w) & arcs["counts"].values
+    if not rows.any():
+        return 0.0
+    price = arcs.loc[rows].groupby("input")["price"].max()
+    needs = d.needs[(d.needs["site"] == site) & (d.needs["scenario"] == w)].groupby("input")["most"].sum()
+    return float((price * needs.reindex(price.index).fillna(0.0)).sum())
+
+
+def add_subsidies(sm) -> None:
+    """Add instrument payouts, take-up decisions, conditions and program budgets.
+
+    - grant_rate: payout[g] <= rho[g] capex[s] (capex grant, tax credit, loan grant element);
+    - grant_cap: payout[g] <= min(cap[g], rho[g] max capex[s]) y[g];
+    - lump_sum: payout[g] <= L[g] y[g] (paid in full unless a program budget runs short);
+    - grants_within_capex: sum of capex-share payouts at a site <= its capex (where several stack);
+    - wafer_rate: wafer_payout[g,w] / (D[g] a[g]) <= sum_m x[s,m,p,w] (a: subsidy per wafer, D: years);
+    - wafer_cap: wafer_payout[g,w] <= min(cap[g], D[g] a[g] max output[s]) y[g];
+    with y[g] = take[g] for a conditional instrument and build[s] otherwise, and
+    - take_site: take[g] <= build[s];
+    - condition_local: sum_{u,i} (local[u,s] - theta[g]) c q >= -theta[g] V[s,w] (1 - take[g]),
+      V the most the site could spend on counted inputs;
+    - condition_utilisation: sum_{m,p} x[s,m,p,w] - kappa[g] sum_p K n >= -kappa[g] max capacity[s] (1 - take[g]);
+    - program_budget: sum_{g in program} payout[g] (+ wafer_payout[g,w]) <= budget, per scenario.
     """
     m, d = sm.model, sm.data
     g = d.instruments
-    m.INSTRUMENTS = pyo.RangeSet(0, len(g) - 1) if len(g) else pyo.Set(initialize=[])
-    m.payout = pyo.Var(m.INSTRUMENTS, domain=pyo.NonNegativeReals)
     pos = site_positions(sm)
-    grants = [k for k in range(len(g)) if g.at[k, "kind"] == "capex_grant"]
-    lumps = [k for k in range(len(g)) if g.at[k, "kind"] == "lump_sum"]
-    m.GRANTS = pyo.Set(initialize=grants, ordered=True)
-    m.LUMPS = pyo.Set(initialize=lumps, ordered=True)
+    kind = g["kind"].tolist()
+    site = g["site"].tolist()
+    scenarios = list(d.scenarios["id"])
+    first = [k for k in range(len(g)) if kind[k] != "production_subsidy"]
+    wafer = [k for k in range(len(g)) if kind[k] == "production_subsidy"]
+    cond = [k for k in range(len(g)) if g.at[k, "conditional"]]
 
-    def site_of(k):
-        return pos[g.at[k, "site"]]
+    m.INSTRUMENTS = pyo.Set(initialize=first, ordered=True)
+    m.payout = pyo.Var(m.INSTRUMENTS, domain=pyo.NonNegativeReals)
+    m.WAFER_PAYOUTS = pyo.Set(initialize=[(k, w) for k in wafer for w in scenarios], dimen=2, ordered=True)
+    m.wafer_payout = pyo.Var(m.WAFER_PAYOUTS, domain=pyo.NonNegativeReals)
+    m.TAKEUP = pyo.Set(initialize=cond, ordered=True)
+    m.take = pyo.Var(m.TAKEUP, domain=pyo.Binary)
 
-    m.grant_rate = pyo.Constraint(
-        m.GRANTS, rule=lambda _, k: m.payout[k] - float(g.at[k, "rate"]) * capex_expression(sm, site_of(k)) <= 0)
+    def paid_if(k):
+        return m.take[k] if k in m.TAKEUP else m.build[pos[site[k]]]
 
-    def grant_cap(_, k):
+    def limit(k, most):
         cap = g.at[k, "cap"]
-        limit = float(g.at[k, "rate"]) * max_capex(sm, site_of(k))
-        if not np.isnan(cap):
-            limit = min(limit, float(cap))
-        return m.payout[k] - limit * m.build[site_of(k)] <= 0
+        return most if np.isnan(cap) else min(most, float(cap))
 
-    m.grant_cap = pyo.Constraint(m.GRANTS, rule=grant_cap)
-    m.lump_sum = pyo.Constraint(
-        m.LUMPS, rule=lambda _, k: m.payout[k] - float(g.at[k, "amount"]) * m.build[site_of(k)] == 0)
+    share = [k for k in first if kind[k] in CAPEX_SHARE]
+    m.GRANTS = pyo.Set(initialize=share, ordered=True)
+    m.grant_rate = pyo.Constraint(
+        m.GRANTS, rule=lambda _, k: m.payout[k] - float(g.at[k, "rate"]) * capex_expression(sm, pos[site[k]]) <= 0)
+    m.grant_cap = pyo.Constraint(
+        m.GRANTS, rule=lambda _, k: m.payout[k]
+        - limit(k, float(g.at[k, "rate"]) * max_capex(sm, pos[site[k]])) * paid_if(k) <= 0)
+    m.LUMPS = pyo.Set(initialize=[k for k in first if kind[k] == "lump_sum"], ordered=True)
+    # at most L: the objective pays it in full unless a program budget runs short
+    m.lump_sum = pyo.Constraint(m.LUMPS, rule=lambda _, k: m.payout[k] - float(g.at[k, "amount"]) * paid_if(k) <= 0)
+
+    # instruments that pay a share of capex never pay more than the capex, however they stack
+    # (a grant and a tax credit, a site's and its country's): else building idle modules would pay
+    stacked: dict = {}
+    for k in share:
+        stacked.setdefault(pos[site[k]], []).append(k)
+    m.STACKED = pyo.Set(initialize=[j for j, ks in stacked.items() if len(ks) > 1], ordered=True)
+    m.grants_within_capex = pyo.Constraint(
+        m.STACKED, rule=lambda _, j: sum(m.payout[k] for k in stacked[j]) - capex_expression(sm, j) <= 0)
+
+    def wafer_rate(_, k, w):
+        rows = _route_rows(d, site[k], w, g.at[k, "product"])
+        a = float(g.at[k, "per_wafer_total"])
+        if a <= 0:
+            return m.wafer_payout[k, w] <= 0
+        # divided by a: per-wafer amounts in the money unit are tiny next to the wafers they multiply
+        return lin([1.0 / a] + [-1.0] * len(rows), [m.wafer_payout[k, w]] + [m.produce[r] for r in rows]) <= 0
+
+    def wafer_cap(_, k, w):
+        most = float(g.at[k, "per_wafer_total"]) * most_output(d, site[k], g.at[k, "product"])
+        return m.wafer_payout[k, w] - limit(k, most) * paid_if(k) <= 0
+
+    m.wafer_rate = pyo.Constraint(m.WAFER_PAYOUTS, rule=wafer_rate)
+    m.wafer_cap = pyo.Constraint(m.WAFER_PAYOUTS, rule=wafer_cap)
+
+    m.take_site = pyo.Constraint(m.TAKEUP, rule=lambda _, k: m.take[k] - m.build[pos[site[k]]] <= 0)
+    _add_conditions(sm, [k for k in cond if not np.isnan(g.at[k, "min_local_share"])],
+                    [k for k in cond if not np.isnan(g.at[k, "min_utilisation"])], scenarios)
+    _add_programs(sm, first, wafer, scenarios)
+
+
+def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None:
+    m, d = sm.model, sm.data
+    g, arcs = d.instruments, d.arcs
+    price, is_local = arcs["price"].values, arcs["local"].values.astype(float)
+    scale = {}
+
+    def condition_local(_, k, w):
+        s, theta = g.at[k, "site"], float(g.at[k, "min_local_share"])
+        a = np.flatnonzero((arcs["site"].values == s) & (arcs["scenario"].values == w) & arcs["counts"].values)
+        most = theta * most_counted_spend(d, s, w)
+        if len(a) == 0:
+            return pyo.Constraint.Skip  # no counted purchases: the share condition holds vacuously
+        coefs = (is_local[a] - theta) * price[a]
+        # scaled like local_share, by the largest purchase coefficient (prices in the money unit are
+        # tiny): the take-up coefficient then reads in units bought, like a qualification link's bound
+        scale[k, w] = float(np.max(np.abs(coefs))) or 1.0
+        return lin(np.append(coefs, -most) / scale[k, w], [m.purchase[r] for r in a] + [m.take[k]]) \
+            >= -most / scale[k, w]
+
+    m.CONDITION_LOCAL = pyo.Set(initialize=[(k, w) for k in local for w in scenarios], dimen=2, ordered=True)
+    m.condition_local = pyo.Constraint(m.CONDITION_LOCAL, rule=condition_local)
+    sm.row_scale["condition_local"] = scale
+
+    size = d.modules["wafers_per_module"].values
+
+    def condition_utilisation(_, k, w):
+        s, kappa = g.at[k, "site"], float(g.at[k, "min_utilisation"])
+        routes, mods = _route_rows(d, s, w), _module_rows(d, s)
+        most = kappa * most_output(d, s)
+        coefs = [1.0] * len(routes) + list(-kappa * size[mods]) + [-most]
+        variables = [m.produce[r] for r in routes] + [m.modules[j] for j in mods] + [m.take[k]]
+        return lin(coefs, variables) >= -most
+
+    m.CONDITION_UTILISATION = pyo.Set(initialize=[(k, w) for k in utilisation for w in scenarios], dimen=2,
+                                      ordered=True)
+    m.condition_utilisation = pyo.Constraint(m.CONDITION_UTILISATION, rule=condition_utilisation)
+
+
+def _add_programs(sm, first: list, wafer: list, scenarios: list) -> None:
+    m, d = sm.model, sm.data
+    g = d.instruments
+    budget = dict(zip(d.programs["id"], d.programs["budget"]))
+    used = [p for p in d.programs["id"] if (g["program"] == p).any()]
+    m.PROGRAMS = pyo.Set(initialize=[(p, w) for p in used for w in scenarios], dimen=2, ordered=True)
+
+    def program_budget(_, p, w):
+        ks = [k for k in first if g.at[k, "program"] == p]
+        ws = [k for k in wafer if g.at[k, "program"] == p]
+        terms = [m.payout[k] for k in ks] + [m.wafer_payout[k, w] for k in ws]
+        return lin([1.0] * len(terms), terms) <= float(budget[p])
+
+    m.program_budget = pyo.Constraint(m.PROGRAMS, rule=program_budget)

@@ -55,6 +55,34 @@ def make_console() -> Console:
     return _Console(width=max(width, 110))
 
 
+def _print_scenarios(run, console: Console) -> None:
+    """Per-scenario cost and unmet demand, the risk figures, and VSS and EVPI when computed."""
+    res = run.results
+    scen = res.tables["scenarios"]
+    risk = res.risk
+    money = run.instance.settings.money_label
+    if len(scen) > 1:
+        table = Table(title=f"Scenarios (the plan's total annual cost in each, {money}/yr)", title_justify="left")
+        for col in ("scenario", "probability", "cost", "unmet wafers/yr", "unmet share"):
+            table.add_column(col, justify="left" if col == "scenario" else "right")
+        for _, r in scen.iterrows():
+            share = r["unmet_wafers_per_year"] / r["demand_wafers_per_year"] if r["demand_wafers_per_year"] else 0.0
+            table.add_row(r["scenario"], f"{r['probability']:.3f}", _num(r["cost_per_year"], 3),
+                          _num(r["unmet_wafers_per_year"], 0), _pct(share))
+        console.print(table)
+        console.print(f"risk: expected cost {_num(risk['expected_cost'], 3)}, CVaR {risk['cvar_level']:.0%} "
+                      f"{_num(risk['cvar'], 3)}, worst {_num(risk['worst_case'], 3)} ({risk['worst_scenario']}); "
+                      f"unmet expected {_num(risk['expected_unmet'], 0)}, worst {_num(risk['worst_unmet'], 0)} "
+                      f"wafers/yr ({risk['worst_unmet_scenario']}); risk weight {risk['risk_weight']:g}")
+    for key, label in (("vss", "value of the stochastic solution (VSS)"),
+                       ("evpi", "expected value of perfect information (EVPI)")):
+        item = run.risk_report.get(key)
+        if item is None:
+            continue
+        value = "-" if item.get("value") is None else f"{item['value']:,.3f} {money}/yr"
+        console.print(f"{label}: {value} ({item['solves']} solves{'; ' + item['note'] if item.get('note') else ''})")
+
+
 def print_run(run, console: Console | None = None) -> None:
     """Print the plan of a solved run (only open sites get shadow-price lines)."""
     console = console or make_console()
@@ -68,6 +96,11 @@ def print_run(run, console: Console | None = None) -> None:
     diagnose = f", diagnose {t['diagnose']:.2f}s" if "diagnose" in t else ""
     console.print(f"times: load {t['load']:.2f}s, build {t['build']:.2f}s, solve {t['solve']:.2f}s, "
                   f"extract {t['extract']:.2f}s{diagnose}, total {t['total']:.2f}s")
+    dec = getattr(run, "decomposition", None)
+    if dec:
+        console.print(f"progressive hedging (mpi-sppy, {dec['ranks']} ranks, {dec['iterations']} iterations, "
+                      f"convergence {dec['convergence']:.3g}): PH bound {dec['bound']:,.3f}, plan gap "
+                      f"{(dec['gap'] or 0):.4%}, {dec['seconds']:.1f}s")
     for line in run.outcome.numerics:
         console.print(f"[yellow]numerics: {escape(line)}[/yellow]")
     for f in run.screens:
@@ -106,6 +139,7 @@ def print_run(run, console: Console | None = None) -> None:
         console.print("capacity built: " + "; ".join(
             f"{r['site']} {r['product']} {r['modules']} modules = {r['capacity_wafers_per_year']:,.0f} wafers/yr"
             for _, r in built.iterrows()))
+    _print_subsidies(console, res.tables["subsidies"], money)
     costs = Table(title=f"Annual cost ({money}/yr)", title_justify="left")
     costs.add_column("category")
     costs.add_column("cost", justify="right")
@@ -113,9 +147,18 @@ def print_run(run, console: Console | None = None) -> None:
         costs.add_row(cat, _num(v, 3))
     costs.add_row("[bold]total[/bold]", f"[bold]{_num(sum(res.costs.values()), 3)}[/bold]")
     console.print(costs)
+    _print_scenarios(run, console)
     mix = res.tables["supplier_mix"]
+    several = res.tables["scenarios"]["scenario"].nunique() > 1
+    if several:  # one line per site and input: shares of the expected purchases
+        proc = res.tables["procurement"]
+        p = dict(zip(res.tables["scenarios"]["scenario"], res.tables["scenarios"]["probability"]))
+        units = proc.assign(units=proc["units_per_year"] * proc["scenario"].map(p))
+        units = units.groupby(["site", "input", "supplier", "local"], sort=False, as_index=False)["units"].sum()
+        mix = units.assign(share=units["units"] / units.groupby(["site", "input"])["units"].transform("sum"))
     if len(mix):
-        table = Table(title="Supplier mix (share of each input; * = local)", title_justify="left")
+        title = "Supplier mix (share of each input" + (", expected over the scenarios" if several else "")
+        table = Table(title=title + "; * = local)", title_justify="left")
         table.add_column("site")
         table.add_column("input")
         table.add_column("suppliers")
@@ -126,15 +169,19 @@ def print_run(run, console: Console | None = None) -> None:
         console.print(table)
     shadow = run.shadow
     if shadow is not None and len(shadow):
+        # with several scenarios a row's dual is its scenario's share of the objective's change
+        def where(r) -> str:
+            return f" in scenario {r['scenario']}" if several else ""
+
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():
-            console.print(f"local-share target at {r['site']}: one more point costs "
+            console.print(f"local-share target at {r['site']}{where(r)}: one more point costs "
                           f"{r['value']:,.3f} {money}/yr")
         binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() >= 0.005)]
         for _, r in binding.iterrows():
             who = (f"{r['site']} {r['product']}" if r["constraint"] == "capacity"
                    else f"{r['supplier']} ({r['input']})")
-            console.print(f"binding {r['constraint'].replace('_', ' ')} {who}: one more unit per year "
+            console.print(f"binding {r['constraint'].replace('_', ' ')} {who}{where(r)}: one more unit per year "
                           f"saves {r['value']:,.2f} {run.instance.settings.currency}/yr")
     if run.violations:
         console.print(f"[red]solution check failed ({len(run.violations)}):[/red]")
@@ -142,3 +189,20 @@ def print_run(run, console: Console | None = None) -> None:
             console.print(f"[red]  {line}[/red]")
     else:
         console.print("solution checked against the instance tables: all rules hold")
+
+
+def _print_subsidies(console: Console, subs, money: str) -> None:
+    """Instruments that pay, and conditional offers with the firm's decision."""
+    shown = subs[(subs["payout_total"] > 0) | subs["conditional"]]
+    if shown.empty:
+        return
+    if len(shown) > MAX_SITE_ROWS:
+        shown = shown[shown["payout_total"] > 0]
+    t = Table(title=f"Subsidies ({money}; per year annualised like capex)", title_justify="left")
+    for col in ("instrument", "kind", "site", "paid by", "offer", "total", "per year"):
+        t.add_column(col, justify="right" if col in ("total", "per year") else "left")
+    for _, r in shown.iterrows():
+        offer = ("taken" if r["taken"] else "declined") if r["conditional"] else "-"
+        t.add_row(r["instrument"], r["kind"].replace("_", " "), r["site"], r["provider_country"], offer,
+                  _num(r["payout_total"], 1), _num(r["payout_per_year"], 3))
+    console.print(t)

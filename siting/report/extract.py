@@ -21,7 +21,8 @@ class Solution:
     build: np.ndarray
     modules: np.ndarray
     qualify: np.ndarray
-    payout: np.ndarray
+    payout: np.ndarray  # one entry per instrument row; production subsidies: expected over scenarios
+    take: np.ndarray  # 1 where a conditional instrument is taken up (unconditional rows: 1)
     produce: np.ndarray
     purchase: np.ndarray
     unmet: np.ndarray  # one entry per demand row (0 where unmet is not allowed)
@@ -29,11 +30,68 @@ class Solution:
 
 @dataclass
 class Results:
-    """Everything a solve reports, as tables plus the cost breakdown."""
+    """Everything a solve reports, as tables plus the cost breakdown.
+
+    ``costs`` holds each category's expected value over the scenarios (their sum is the
+    objective); ``risk`` the risk figures computed from the per-scenario table
+    (:func:`risk_summary`).
+    """
 
     solution: Solution
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     costs: dict[str, float] = field(default_factory=dict)
+    risk: dict = field(default_factory=dict)
+
+
+def cvar_of(values, probability, beta: float) -> float:
+    """CVaR at level ``beta`` of a discrete distribution: min over eta of
+    eta + 1/(1 - beta) sum_w p[w] max(values[w] - eta, 0).
+
+    The function is piecewise linear and convex in eta with its kinks at the values, so its
+    minimum is at one of them: evaluated there, not through the model's own rows.
+
+    Examples
+    --------
+    >>> cvar_of([10.0, 20.0], [0.5, 0.5], 0.5)   # the worse half: 20
+    20.0
+    >>> cvar_of([10.0, 20.0], [0.5, 0.5], 0.0)   # beta = 0: the mean
+    15.0
+    """
+    c = np.asarray(values, dtype=float)
+    p = np.asarray(probability, dtype=float)
+    return float(min(eta + np.sum(p * np.maximum(c - eta, 0.0)) / (1.0 - beta) for eta in c))
+
+
+def scenario_costs(d, sol: Solution, by_scenario: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """One row per scenario: probability, the plan's total annual cost in it by category
+    (``by_scenario``: scenario -> category -> cost), unmet wafers."""
+    dem = d.demand
+    rows = []
+    for w, p in zip(d.scenarios["id"], d.scenarios["probability"]):
+        at = dem["scenario"].values == w
+        cost = by_scenario[w]
+        rows.append({"scenario": w, "probability": float(p), "cost_per_year": sum(cost.values()),
+                     **{f"{c}_per_year": v for c, v in cost.items()},
+                     "demand_wafers_per_year": float(dem["wafers"].values[at].sum()),
+                     "unmet_wafers_per_year": float(sol.unmet[at].sum())})
+    return pd.DataFrame(rows)
+
+
+def risk_summary(table: pd.DataFrame, beta: float) -> dict:
+    """Expected, CVaR and worst cost, expected and worst unmet demand, from the per-scenario table."""
+    p = table["probability"].values
+    cost, unmet = table["cost_per_year"].values, table["unmet_wafers_per_year"].values
+    return {
+        "scenarios": len(table),
+        "expected_cost": float(np.sum(p * cost)),
+        "cvar": cvar_of(cost, p, beta),
+        "cvar_level": beta,
+        "worst_case": float(cost.max()),
+        "worst_scenario": str(table["scenario"].values[int(np.argmax(cost))]),
+        "expected_unmet": float(np.sum(p * unmet)),
+        "worst_unmet": float(unmet.max()),
+        "worst_unmet_scenario": str(table["scenario"].values[int(np.argmax(unmet))]),
+    }
 
 
 def read_solution(sm) -> Solution:
@@ -45,17 +103,25 @@ def read_solution(sm) -> Solution:
 
     unmet = np.zeros(len(d.demand))
     unmet[list(m.UNMET)] = vals(m.unmet, m.UNMET)
+    payout = np.zeros(len(d.instruments))
+    payout[list(m.INSTRUMENTS)] = vals(m.payout, m.INSTRUMENTS)
+    prob = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
+    for (k, w) in m.WAFER_PAYOUTS:
+        payout[k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
+    take = np.ones(len(d.instruments))
+    take[list(m.TAKEUP)] = vals(m.take, m.TAKEUP)
     return clean_solution(
         build=vals(m.build, range(len(d.sites))), modules=vals(m.modules, range(len(d.modules))),
-        qualify=vals(m.qualify, range(len(d.qualifications))), payout=vals(m.payout, range(len(d.instruments))),
+        qualify=vals(m.qualify, range(len(d.qualifications))), payout=payout, take=take,
         produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet)
 
 
 def clean_solution(**values: np.ndarray) -> Solution:
     """A :class:`Solution` from raw values by family: integers rounded, values within HiGHS's
-    tolerance of zero set to zero (every variable is non-negative)."""
+    tolerance of zero set to zero (every variable is non-negative). ``payout`` is already the
+    expected payout of each instrument row (production subsidies weighted by scenario probability)."""
     x = {k: np.where(v < 1e-9, 0.0, v) for k, v in values.items()}
-    for k in ("build", "modules", "qualify"):
+    for k in ("build", "modules", "qualify", "take"):
         x[k] = np.round(x[k])
     return Solution(**x)
 
@@ -71,10 +137,17 @@ def _site_codes(d, sites) -> np.ndarray:
     return pd.Index(d.sites["site"]).get_indexer(sites)
 
 
+def scenario_weights(d, scenario: pd.Series) -> np.ndarray:
+    """The probability of each row's scenario."""
+    return scenario.map(dict(zip(d.scenarios["id"], d.scenarios["probability"]))).values.astype(float)
+
+
 def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
-    """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought)."""
+    """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought),
+    over the expected purchases of the scenarios."""
     arcs = d.arcs
-    value = arcs["price"].to_numpy(dtype=float) * purchase * arcs["counts"].to_numpy(dtype=float)
+    value = arcs["price"].to_numpy(dtype=float) * purchase * arcs["counts"].to_numpy(dtype=float) \
+        * scenario_weights(d, arcs["scenario"])
     codes, n = _site_codes(d, arcs["site"]), len(d.sites)
     total = _group_sum(codes, value, n)
     local = _group_sum(codes, value * arcs["local"].to_numpy(dtype=float), n)
@@ -85,17 +158,20 @@ def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
 
 def extract(sm, costs: dict[str, float]) -> Results:
     """Build the result tables from the values in the model."""
-    return tabulate(sm.data, read_solution(sm), costs)
+    return tabulate(sm.data, read_solution(sm), costs, sm.costs.scenario_values())
 
 
-def tabulate(d, sol: Solution, costs: dict[str, float]) -> Results:
-    """Build the result tables of ``sol`` from the derived tables ``d`` and the cost breakdown."""
-    crf = dict(zip(d.sites["site"], d.sites["crf"]))
+def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, dict[str, float]]) -> Results:
+    """Build the result tables of ``sol`` from the derived tables ``d``, the cost breakdown and
+    each scenario's cost by category (:meth:`CostRegistry.scenario_values`)."""
+    site_row = _site_codes(d, d.instruments["site"])
 
     mods = d.modules[["site", "product", "period", "wafers_per_module", "max_modules"]].copy()
     mods["modules"] = sol.modules.astype(int)
     mods["capacity_wafers_per_year"] = mods["modules"] * mods["wafers_per_module"]
-    mods["production_wafers_per_year"] = _group_sum(d.routes["module"].to_numpy(dtype=np.int64), sol.produce,
+    # production is the expected output over the scenarios
+    mods["production_wafers_per_year"] = _group_sum(d.routes["module"].to_numpy(dtype=np.int64),
+                                                    sol.produce * scenario_weights(d, d.routes["scenario"]),
                                                     len(mods))
     mods["utilisation"] = mods["production_wafers_per_year"] / mods["capacity_wafers_per_year"].where(
         mods["capacity_wafers_per_year"] > 0)
@@ -105,8 +181,12 @@ def tabulate(d, sol: Solution, costs: dict[str, float]) -> Results:
     g = d.instruments
     subsidies = pd.DataFrame({
         "instrument": g["id"].values, "kind": g["kind"].values, "site": g["site"].values,
-        "provider_country": g["provider_country"].values, "payout_total": sol.payout,
-        "payout_per_year": sol.payout * np.array([crf[s] for s in g["site"]]) if len(g) else [],
+        "provider_country": g["provider_country"].values, "conditional": g["conditional"].values,
+        "taken": (sol.take > 0.5) & sol.build[site_row].astype(bool),
+        "payout_total": sol.payout, "payout_per_year": sol.payout * g["factor"].values,
+        # a loan's payout is its grant element (a present value); the principal lent is repaid
+        "loan_principal_total": np.where(g["kind"].values == "concessional_loan",
+                                         sol.payout / g["grant_element"].where(g["grant_element"] > 0).values, np.nan),
     })
 
     share = local_share_by_site(d, sol.purchase)
@@ -171,10 +251,13 @@ def tabulate(d, sol: Solution, costs: dict[str, float]) -> Results:
         "penalty_per_year": np.nan_to_num(dem["penalty"].values) * sol.unmet,
     })
     cost_table = pd.DataFrame({"category": list(CATEGORIES), "cost_per_year": [costs[c] for c in CATEGORIES]})
-    return Results(solution=sol, costs=costs, tables={
+    scen = scenario_costs(d, sol, by_scenario)
+    st = d.instance.settings
+    risk = {**risk_summary(scen, st.cvar_level), "risk_weight": st.risk_weight}
+    return Results(solution=sol, costs=costs, risk=risk, tables={
         "sites": sites, "capacity": capacity, "production": production, "procurement": procurement,
         "supplier_mix": supplier_mix, "qualification": qual, "unmet": unmet, "subsidies": subsidies,
-        "costs": cost_table,
+        "costs": cost_table, "scenarios": scen,
     })
 
 

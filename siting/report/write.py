@@ -37,7 +37,9 @@ import pandas as pd
 from siting.errors import InputError, Problem
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
-               "unmet", "subsidies", "costs", "shadow_prices")
+               "unmet", "subsidies", "costs", "scenarios", "shadow_prices")
+#: Files other than tables that a run writes: the network for GIS, its map and the report page.
+PICTURE_FILES = ("network.gpkg", "map.png", "report.html")
 
 
 def _version(pkg: str) -> str:
@@ -104,13 +106,24 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         subs = res.tables["subsidies"]
         summary["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
         summary["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
-        summary["unmet_demand"] = float(res.tables["unmet"]["unmet_wafers_per_year"].sum())
+        summary["government_outlay_by_country"] = {
+            c: {"per_year": float(g["payout_per_year"].sum()), "total": float(g["payout_total"].sum())}
+            for c, g in subs.groupby("provider_country", sort=True)}
+        summary["instruments"] = [
+            {"id": r["instrument"], "kind": r["kind"], "site": r["site"], "provider_country": r["provider_country"],
+             "conditional": bool(r["conditional"]), "taken": bool(r["taken"]), "payout_total": r["payout_total"],
+             "payout_per_year": r["payout_per_year"]}
+            for _, r in subs.iterrows()]
+        summary["unmet_demand"] = res.risk["expected_unmet"]
+        summary["risk"] = {**res.risk, **getattr(run, "risk_report", {})}
         shadow = run.shadow if run.shadow is not None else pd.DataFrame()
         summary["shadow_prices"] = {
             kind: shadow[shadow["constraint"] == kind].dropna(axis=1, how="all").to_dict("records")
             for kind in ("local_share", "capacity", "supplier_capacity")
         } if len(shadow) else {}
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
+    if getattr(run, "decomposition", None):
+        summary["decomposition"] = run.decomposition
     summary["screens"] = [f.as_dict() for f in run.screens]
     summary["diagnosis"] = [f.as_dict() for f in run.diagnosis]
     summary["numerics"] = out.numerics
@@ -203,20 +216,53 @@ def atomic_write(path: Path, content: str | bytes) -> None:
         raise
 
 
-def result_texts(run, command: list[str] | None = None) -> dict[str, str]:
+def _bytes(content: str | bytes) -> bytes:
+    return content if isinstance(content, bytes) else content.encode("utf-8")
+
+
+def file_hashes(texts: dict[str, str | bytes]) -> dict[str, str]:
+    """SHA-256 of each file's content, by name."""
+    return {name: hashlib.sha256(_bytes(text)).hexdigest() for name, text in texts.items()}
+
+
+def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes]:
     """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others
-    and their SHA-256."""
+    and their SHA-256. A run with a solution also gets ``network.gpkg``, ``map.png`` and
+    ``report.html``; every run gets ``report.html``."""
+    from siting.report.charts import network_map
+    from siting.report.html import report_page
+    from siting.report.network import geopackage_bytes, network_layers
+
     tables = dict(run.results.tables) if run.results is not None else {}
     if run.shadow is not None:
         tables["shadow_prices"] = run.shadow
-    texts = {f"{name}.csv": tables[name].to_csv(index=False, float_format="%.10g")
-             for name in TABLE_FILES if name in tables}
-    texts["summary.json"] = json.dumps(summary_dict(run, command), indent=2, allow_nan=False) + "\n"
+    texts: dict[str, str | bytes] = {f"{name}.csv": tables[name].to_csv(index=False, float_format="%.10g")
+                                     for name in TABLE_FILES if name in tables}
+    summary = summary_dict(run, command)
+    texts["summary.json"] = json.dumps(summary, indent=2, allow_nan=False) + "\n"
+    picture = None
+    if run.results is not None:
+        layers = network_layers(run)
+        texts["network.gpkg"] = geopackage_bytes(layers)
+        picture = network_map(layers, map_title(summary))
+        texts["map.png"] = picture
     manifest = manifest_dict(run, command)
-    manifest["files"] = [*texts, "manifest.json"]
-    manifest["sha256"] = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in texts.items()}
+    manifest["files"] = [*texts, "report.html", "manifest.json"]
+    manifest["sha256"] = file_hashes(texts)
+    texts["report.html"] = report_page(summary, manifest, tables, picture)
+    manifest["sha256"]["report.html"] = file_hashes({"r": texts["report.html"]})["r"]
     texts["manifest.json"] = json.dumps(manifest, indent=2, allow_nan=False) + "\n"
     return texts
+
+
+def map_title(summary: dict) -> str:
+    """The map's title: instance, status and firm cost (with the gap when not proven optimal)."""
+    name = summary.get("instance", {}).get("name", "")
+    money = summary.get("units", {}).get("money", "")
+    obj, gap = summary.get("objective"), summary.get("mip_gap")
+    cost = "" if obj is None else f", firm cost {obj:,.1f} {money}/yr"
+    gap_text = "" if gap is None else f" (gap {gap:.4%})"
+    return f"{name}: {summary.get('status')}{cost}{gap_text}"
 
 
 def write_run(run, out: Path, command: list[str] | None = None) -> list[Path]:
@@ -308,7 +354,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _write_and_swap(out: Path, texts: dict[str, str], earlier: set[str]) -> None:
+def _write_and_swap(out: Path, texts: dict[str, str | bytes], earlier: set[str]) -> None:
     real = out.resolve()
     staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(out)}{os.getpid()}-", dir=real.parent))
     try:
@@ -318,8 +364,8 @@ def _write_and_swap(out: Path, texts: dict[str, str], earlier: set[str]) -> None
             if entry.name not in ours and not _temporary(entry.name, ours):
                 _link(entry, staging / entry.name)
         for name, text in texts.items():
-            with open(staging / name, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+            with open(staging / name, "wb") as fh:
+                fh.write(_bytes(text))
                 fh.flush()
                 os.fsync(fh.fileno())
             _pause()
@@ -371,7 +417,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_in_place(out: Path, texts: dict[str, str], earlier: set[str]) -> None:
+def _write_in_place(out: Path, texts: dict[str, str | bytes], earlier: set[str]) -> None:
     for name, text in texts.items():
         if name != "manifest.json":
             atomic_write(out / name, text)
@@ -387,5 +433,45 @@ def _files_of_earlier_run(out: Path) -> set[str]:
         files = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("files", [])
     except (OSError, ValueError, AttributeError):
         return set()
-    known = {f"{t}.csv" for t in TABLE_FILES}
+    known = {f"{t}.csv" for t in TABLE_FILES} | set(PICTURE_FILES)
     return {f for f in files if isinstance(f, str) and f in known}
+
+
+def redraw_map(folder: Path) -> Path:
+    """Draw ``map.png`` again from a results folder's ``network.gpkg`` and ``summary.json``.
+
+    The manifest's hash of ``map.png`` is updated, so the folder stays whole. Raises an
+    :class:`InputError` when the folder holds no network (not a results folder, or a run without
+    a solution).
+    """
+    from siting.report.charts import network_map
+    from siting.report.network import read_network
+
+    folder = Path(folder)
+    where = str(folder)
+    if not folder.is_dir():
+        raise InputError(Problem(where, "is not a folder", "give the results folder of `siting solve`"))
+    gpkg = folder / "network.gpkg"
+    if not gpkg.is_file():
+        raise InputError(Problem(where, "has no network.gpkg (not the results of a solved run)",
+                                 "give a folder that `siting solve` wrote with a solution"))
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        layers = read_network(gpkg)
+    except (OSError, ValueError) as exc:
+        raise InputError(Problem(where, f"cannot read its results ({type(exc).__name__}: {exc})",
+                                 "solve again to rewrite the folder")) from None
+    except Exception as exc:  # a GeoPackage GDAL cannot open
+        raise InputError(Problem(f"{where}/network.gpkg", f"cannot be read ({type(exc).__name__})",
+                                 "solve again to rewrite the folder")) from None
+    png = network_map(layers, map_title(summary))
+    atomic_write(folder / "map.png", png)
+    manifest_path = folder / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if isinstance(manifest, dict) and isinstance(manifest.get("sha256"), dict):
+        manifest["sha256"]["map.png"] = file_hashes({"map.png": png})["map.png"]
+        atomic_write(manifest_path, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    return folder / "map.png"

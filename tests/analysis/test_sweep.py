@@ -348,3 +348,20 @@ def test_a_path_whose_effect_is_not_affine_is_rebuilt(tmp_path, capsys):
                  "--workers", "1", "--out", str(out)) == 0
     said = "settings.discount_rate: rebuilt every case (its effect on the model is not affine)"
     assert said in capsys.readouterr().out
+
+
+def test_sweep_writes_a_self_contained_report_page(tmp_path):
+    """A one-parameter grid gets report.html with its line chart embedded and one row per case."""
+    from siting.cli import main
+    from tests.report.test_network_report import assert_self_contained
+
+    out = tmp_path / "sw"
+    root = Path(__file__).resolve().parent.parent.parent
+    assert main(["sweep", str(root / "instances" / "jasm"), "--param", "instruments.meti-chitose.rate=0.4,0.8",
+                 "--workers", "1", "--out", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert_self_contained(html)
+    assert html.count("data:image/png;base64,") == 1
+    assert "<h2>Firm cost and open sites</h2>" in html
+    assert html.count("<tr>") == 1 + 2  # header and the two cases
+    assert "report.html" in json.loads((out / "manifest.json").read_text())["files"]

@@ -58,7 +58,7 @@ def test_valid_instance_passes(tmp_path):
      "sites.csv column colour | unknown column; did you mean 'country'?"),
     ("sites", "id,country,lat,lon,height\na,JP,33,131,1\nb,US,33.5,-112,2",
      "sites.csv column height | unknown column; sites columns are: id, name, country, region, lat, lon, "
-     "fixed_cost, discount_rate, lifetime_years, hazard_zones, source"),
+     "fixed_cost, discount_rate, lifetime_years, hazard_zones, status, source"),
     ("sites", "id,country,lat\na,JP,33\nb,US,33.5",
      "sites.csv | column 'lon' is missing; add it (Longitude)"),
     ("modules", "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,0,100,1\nb,chip,100,80,1",
@@ -117,7 +117,7 @@ def test_cross_table_rules(tmp_path):
     ))
     assert "instruments.csv row 2 (id=g1) column rate | is empty for a capex_grant; give the share of capex granted, e.g. 0.4" in found
     assert "instruments.csv row 3 (id=g2) column amount | is empty for a lump_sum; give the amount in USD" in found
-    assert "instruments.csv row 4 (id=g3) column kind | is 'bonus'; use one of: capex_grant, lump_sum" in found
+    assert "instruments.csv row 4 (id=g3) column kind | is 'bonus'; use one of: capex_grant, tax_credit, lump_sum, production_subsidy, concessional_loan" in found
     assert ("local_targets.csv row 2 (site=a) column radius_km | is empty for rule radius; give the radius in km "
             "or set settings.local_radius_km") in found
     assert "exclusions.csv row 2 (id=x) | names neither supplier_country nor supplier_flag; give one of them" in found

@@ -5,15 +5,21 @@ decisions (build per site, modules per site and product, qualification per suppl
 enumerated, and for each one the remaining LP (production, purchases, unmet demand, payouts) is
 built from the raw tables of this file's generator and solved with highspy directly. The least
 total over all assignments must equal the objective ``run_case`` reports with the ``exact``
-profile. Only the capital recovery factor formula is shared with MODEL.md, and it is written out
-again here.
+profile. Only the formulas of MODEL.md and docs/model.md are shared, written out again here from
+their definitions: the capital recovery factor, a loan's grant element and the annual equivalent
+of a production subsidy paid over fewer years than the lifetime (both through present values of
+annuities, summed year by year).
 
 Freight rates are zero in every instance, so freight comes only from ``lanes`` rows (no geodesic
 distances are needed). Each instance draws its own mix of features from its seed: money in plain
 currency or in millions, CRF = 1 or r = 8% over 10 years (sometimes per site), hard or penalised
 demand, capex grants (capped or not), lump sums, local-share targets, inputs that do not count
-for the local share, qualification overrides, lanes, tariffs, and edge rows (a product no site
-can make, a demand row of zero, a modules row with max_modules 0).
+for the local share, qualification overrides, lanes, tariffs, edge rows (a product no site can
+make, a demand row of zero, a modules row with max_modules 0), and the other instruments: a tax
+credit for every site of a country, a production subsidy at a site or across a region (for some
+years, one product, capped), a concessional loan, an offer the firm may decline with a
+local-share and/or utilisation condition (its take-up binary enumerated like the others), and a
+program budget shared by some of them.
 
 Used by ``test_bruteforce.py`` and ``test_invariants.py``.
 """
@@ -35,6 +41,8 @@ COUNTRIES = ("JP", "US", "TW")
 #: A rough location per country; only used for coordinates (freight rates are 0).
 ANCHOR = {"JP": (33.0, 131.0), "US": (33.5, -112.0), "TW": (24.8, 121.0)}
 INF = highspy.kHighsInf
+INSTRUMENT_COLUMNS = ["id", "kind", "site", "country", "region", "rate", "cap", "amount", "per_wafer", "product",
+                      "years", "loan_share", "loan_rate", "min_local_share", "min_utilisation", "program"]
 
 #: The package's model opens a site only to hold a module (site_needs_module: z[s] <= sum_p
 #: n[s,p]), so a lump sum "paid on opening" cannot be collected by an empty site. The enumeration
@@ -62,12 +70,14 @@ class Case:
         return write_instance(folder, csv, self.settings, name=f"random-{self.seed}")
 
 
-def assignments_count(maxn: dict, n_sites: int, n_suppliers: int) -> int:
-    """How many (build, modules, qualify) assignments the enumeration visits."""
+def assignments_count(maxn: dict, n_sites: int, n_suppliers: int, takeups: dict | None = None) -> int:
+    """How many (build, modules, qualify, take) assignments the enumeration visits; ``takeups``:
+    how many conditional instruments each site index is offered (each a binary at an open site)."""
     total = 1
     for s in range(n_sites):
         combos = math.prod(n + 1 for (t, _), n in maxn.items() if t == s)
         open_options = (combos - 1 if OPEN_SITE_NEEDS_A_MODULE else combos) * 2**n_suppliers
+        open_options *= 2 ** (takeups or {}).get(s, 0)
         total *= 1 + open_options
     return total
 
@@ -90,10 +100,14 @@ def random_case(seed: int, *, max_assignments: int | None = 4096, min_assignment
     force
         Feature switches that replace the seed's draw: ``money`` ("one"/"million"), ``finance``
         ("unit"/"r08"/"per_site"), ``demand`` ("hard"/"row"/"default"), ``grant``, ``lump``,
-        ``target``, ``lanes``, ``tariffs``, ``qual_override``, and the edge rows ``orphan`` (a
+        ``target``, ``lanes``, ``tariffs``, ``qual_override``, the edge rows ``orphan`` (a
         product no site can make), ``zero_demand`` (a demand row of 0 wafers), ``dead_module`` (a
-        modules row with max_modules 0), all bools. Every draw happens whether forced or not, so
-        forcing one switch leaves the rest of the instance unchanged.
+        modules row with max_modules 0), and the instruments ``credit`` (a tax credit for a
+        country), ``wafer`` (a production subsidy), ``loan`` (a concessional loan; only where a
+        site's discount rate is above 0), ``conditional`` (an offer with conditions; left out when
+        its take-up binary would take the enumeration above ``max_assignments``) and ``program``
+        (a budget shared by some of these four), all bools. Every draw happens whether forced or
+        not, so forcing one switch leaves the rest of the instance unchanged.
     """
     rng = np.random.default_rng(seed)
 
@@ -316,10 +330,85 @@ def random_case(seed: int, *, max_assignments: int | None = 4096, min_assignment
                                      "max_modules": 0, "operating_cost_per_wafer": 0.0}])
         features.add("dead_module")
 
+    # Every other kind of instrument, drawn after everything above so that each seed's instance
+    # up to here is the same as before these kinds existed.
+    odds = (("credit", 0.4), ("wafer", 0.45), ("loan", 0.4), ("conditional", 0.5), ("program", 0.4))
+    more = {k: pick(k, bool(rng.random() < p)) for k, p in odds}
+    sites["region"] = [str(rng.choice(["north", "south"])) for _ in S]
+    extra = []
+    # a tax credit for every site of one country, each site with its own cap
+    credit_country = str(sites.at[draw(0, n_sites), "country"])
+    credit_rate = round(rng.uniform(0.05, 0.4), 2)
+    credit_cap = round(rng.uniform(500, 4000) * capital, 6) if rng.random() < 0.5 else None
+    if more["credit"]:
+        extra.append({"id": "credit", "kind": "tax_credit", "country": credit_country,
+                      "rate": credit_rate, "cap": credit_cap})
+        features.add("credit")
+        features |= {"scope=country"} | ({"credit_cap"} if credit_cap is not None else set())
+    # a production subsidy per wafer (currency), at a site or across a region
+    wafer_site, wafer_region = S[draw(0, n_sites)], str(rng.choice(sites["region"]))
+    by_region = bool(rng.random() < 0.5)
+    per_wafer = round(rng.uniform(1, 40), 2)
+    wafer_years = [None, 2, 5][draw(0, 3)]
+    wafer_product = str(rng.choice(P)) if rng.random() < 0.5 else None
+    per_unit = 1e-6 if money == "million" else 1.0  # per-wafer amounts are in currency
+    wafer_cap = rng.uniform(0.1, 0.6) * per_wafer * per_unit * (wafer_years or 10)
+    wafer_cap = round(wafer_cap * float(demand["wafers_per_year"].sum()), 6) if rng.random() < 0.5 else None
+    if more["wafer"]:
+        scope = {"region": wafer_region} if by_region else {"site": wafer_site}
+        extra.append({"id": "wafer", "kind": "production_subsidy", **scope, "per_wafer": per_wafer,
+                      "years": wafer_years, "product": wafer_product, "cap": wafer_cap})
+        features |= {"wafer"} | ({"scope=region"} if by_region else set())
+        features |= {name for name, on in (("wafer_years", wafer_years), ("wafer_product", wafer_product),
+                                           ("wafer_cap", wafer_cap)) if on is not None}
+    # a concessional loan at a site whose own discount rate is above the loan's (none at r = 0)
+    dear = [s for s in range(n_sites) if finance in ("r08", "per_site") and not (finance == "per_site" and s == 1)]
+    loan_site = draw(0, n_sites)
+    loan = {"id": "loan", "kind": "concessional_loan", "site": S[dear[loan_site % len(dear)]] if dear else None,
+            "loan_share": round(rng.uniform(0.3, 0.9), 2), "loan_rate": [0.0, 0.02, 0.04][draw(0, 3)],
+            "years": [None, 5, 15][draw(0, 3)],
+            "cap": round(rng.uniform(1000, 10000) * capital, 6) if rng.random() < 0.5 else None}
+    if more["loan"] and dear:
+        extra.append(loan)
+        features.add("loan")
+    # an offer the firm may decline: paid only if the site meets a local share and/or utilisation
+    cond_site = draw(0, n_sites)
+    cond_kind = str(rng.choice(["capex_grant", "lump_sum", "production_subsidy"]))
+    cond = {"id": "cond", "kind": cond_kind, "site": S[cond_site]}
+    cond |= {"capex_grant": {"rate": round(rng.uniform(0.2, 0.7), 2)},
+             "lump_sum": {"amount": round(rng.uniform(500, 6000) * capital, 6)},
+             "production_subsidy": {"per_wafer": round(rng.uniform(5, 60), 2)}}[cond_kind]
+    which = str(rng.choice(["local", "utilisation", "both"]))
+    theta, kappa = float(rng.choice([0.4, 0.6, 0.8])), round(rng.uniform(0.7, 1.0), 2)
+    if which != "utilisation":
+        cond["min_local_share"] = theta
+    if which != "local":
+        cond["min_utilisation"] = kappa
+    # its take-up decision doubles the open plans of its site: keep within max_assignments
+    bigger = assignments_count(maxn, n_sites, n_suppliers, takeups={cond_site: 1})
+    if more["conditional"] and (max_assignments is None or bigger <= max_assignments):
+        extra.append(cond)
+        features |= {"conditional", f"cond={cond_kind}"}
+        features |= {f"cond_{c}" for c in ("local", "utilisation") if which in (c, "both")}
+    # a program budget shared by some of the instruments above
+    budget = round(rng.uniform(300, 4000) * capital, 6)
+    joins = {name: bool(rng.random() < 0.7) for name in ("credit", "wafer", "loan", "cond")}
+    members = [g for g in extra if joins[g["id"]]]
+    programs = pd.DataFrame([{"id": "prog", "budget": budget}])
+    if more["program"] and members:
+        for g in members:
+            g["program"] = "prog"
+        features.add("program")
+    else:
+        programs = programs.iloc[0:0]
+    instruments = pd.concat([instruments, pd.DataFrame(extra, columns=INSTRUMENT_COLUMNS)],
+                            ignore_index=True) if extra else instruments
+
     tables = {"sites": sites, "products": products, "modules": modules, "markets": markets,
               "demand": demand, "inputs": inputs, "bom": bom, "suppliers": suppliers,
               "offers": offers, "qualification": qualification, "lanes": lanes,
-              "tariffs": tariffs, "instruments": instruments, "local_targets": local_targets}
+              "tariffs": tariffs, "instruments": instruments, "local_targets": local_targets,
+              "programs": programs}
     return Case(seed=seed, settings=settings, tables=tables, features=features)
 
 
@@ -340,11 +429,22 @@ def given(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
+def annuity(rate: float, years: float) -> float:
+    """Present value of 1 paid at the end of each of ``years`` whole years: sum_t (1+r)^-t."""
+    assert float(years).is_integer(), years
+    return sum((1.0 + rate) ** -t for t in range(1, int(years) + 1))
+
+
+def _float(value) -> float | None:
+    return float(value) if given(value) else None
+
+
 class RawData:
     """Plain dictionaries read from a :class:`Case`'s tables, money in the money unit.
 
     Per-unit amounts (prices, operating costs, lanes, duties, penalties) stay in currency here;
-    ``per_unit`` converts them (1 / 1e6 when the money unit is USD million).
+    ``per_unit`` converts them (1 / 1e6 when the money unit is USD million). ``instruments`` has
+    one row per instrument and site it is offered at (see :meth:`offered`).
     """
 
     def __init__(self, case: Case):
@@ -356,14 +456,16 @@ class RawData:
 
         self.per_unit = 1.0 / case.money
         self.sites = [r["id"] for r in rows("sites")]
-        self.country, self.crf, self.fixed = {}, {}, {}
+        self.country, self.crf, self.fixed, self.rate, self.life, self.region = {}, {}, {}, {}, {}, {}
         for r in rows("sites"):
             rate = r.get("discount_rate")
             years = r.get("lifetime_years")
             rate = float(rate) if given(rate) else st["discount_rate"]
             years = float(years) if given(years) else st["lifetime_years"]
+            self.rate[r["id"]], self.life[r["id"]] = rate, years
             self.crf[r["id"]] = capital_recovery(rate, years)
             self.fixed[r["id"]] = float(r["fixed_cost"])
+            self.region[r["id"]] = r.get("region")
         for name in ("sites", "markets", "suppliers"):
             self.country.update({r["id"]: r["country"] for r in rows(name)})
         self.modules = {
@@ -393,8 +495,56 @@ class RawData:
         self.tariffs = {(r["from_country"], r["to_country"], r["item"]):
                         (float(r["duty_per_unit"]), float(r["ad_valorem"]))
                         for r in rows("tariffs")}
-        self.instruments = rows("instruments")
+        self.instruments = [row for g in rows("instruments") for row in self.offered(g)]
+        self.budget = {r["id"]: float(r["budget"]) for r in rows("programs")}
         self.targets = {r["site"]: float(r["target"]) for r in rows("local_targets")}
+
+    def offered(self, g: dict) -> list[dict]:
+        """Raw instrument row ``g`` at each site it is offered at (its site, or every site of its
+        country or region), its terms written out from their definitions:
+
+        - ``share``: the share of capex it pays (grant, tax credit; a loan: below), ``cap`` the
+          most it pays there (None: no cap), ``amount`` a lump sum;
+        - a loan of a share phi of capex at rate i over T years (default the lifetime), repaid in
+          T equal instalments P / annuity(i, T), is worth P annuity(r, T) / annuity(i, T) today
+          to the firm at its rate r: the rest of P is a gift, so share = phi (1 - that ratio) and
+          the cap on principal scales by the same gift ratio;
+        - ``per_wafer_total``: a production subsidy's payout per wafer made in a year, summed
+          over its D years (D at most the lifetime L), in the money unit;
+        - ``factor``: the equal annual amount over L worth the same today: CRF for what is paid
+          on opening; for the production subsidy's D equal payments of T / D, their present
+          value (T / D) annuity(r, D) spread over L, i.e. divided by annuity(r, L);
+        - ``theta``, ``kappa``: its conditions (None: none); ``program``: its budget's id.
+        """
+        if given(g.get("site")):
+            at = [g["site"]]
+        elif given(g.get("country")):
+            at = [s for s in self.sites if self.country[s] == g["country"]]
+        else:
+            at = [s for s in self.sites if self.region[s] == g["region"]]
+        out = []
+        for s in at:
+            r, life = self.rate[s], self.life[s]
+            years = _float(g.get("years")) or life
+            row = {"id": g["id"], "kind": g["kind"], "site": s, "share": None, "cap": _float(g.get("cap")),
+                   "amount": _float(g.get("amount")), "per_wafer_total": None,
+                   "product": g.get("product") if given(g.get("product")) else None,
+                   "factor": self.crf[s], "theta": _float(g.get("min_local_share")),
+                   "kappa": _float(g.get("min_utilisation")),
+                   "program": g.get("program") if given(g.get("program")) else None}
+            if g["kind"] in ("capex_grant", "tax_credit"):
+                row["share"] = float(g["rate"])
+            elif g["kind"] == "concessional_loan":
+                gift = 1.0 - annuity(r, years) / annuity(float(g["loan_rate"]), years)
+                row["share"] = float(g["loan_share"]) * gift
+                row["cap"] = None if row["cap"] is None else row["cap"] * gift
+            elif g["kind"] == "production_subsidy":
+                paid_years = min(years, life)
+                row["per_wafer_total"] = float(g["per_wafer"]) * self.per_unit * paid_years
+                row["factor"] = annuity(r, paid_years) / (paid_years * annuity(r, life))
+            row["conditional"] = row["theta"] is not None or row["kappa"] is not None
+            out.append(row)
+        return out
 
     def lane(self, origin: str, dest: str, item: str) -> float:
         """Freight per unit (currency): the item's lane, else the pair's '*' lane, else 0."""
@@ -413,10 +563,19 @@ class RawData:
         made = sum(self.modules[s, p][1] * n for (t, p), n in modules.items() if t == s)
         return self.fixed[s] * build + made
 
-    def grant_limit(self, g: dict, capex: float) -> float:
-        """Most a capex grant pays on ``capex``: rate x capex, and no more than its cap."""
-        most = float(g["rate"]) * capex
-        return min(most, float(g["cap"])) if given(g["cap"]) else most
+    def capacity(self, s: str, modules: dict, product: str | None = None) -> float:
+        """Wafers a year site s can make with ``modules`` (of ``product``; None: of every product)."""
+        return sum(self.modules[t, p][0] * n for (t, p), n in modules.items()
+                   if t == s and product in (None, p))
+
+    def payout_limit(self, g: dict, capex: float, wafers: float) -> float:
+        """Most instrument row ``g`` pays at an open site that takes it, given the site's capex
+        and the wafers it makes (of ``g``'s product): a lump sum its amount; a share of capex or
+        the payout per wafer times the wafers, no more than its cap."""
+        if g["kind"] == "lump_sum":
+            return g["amount"]
+        most = g["share"] * capex if g["share"] is not None else g["per_wafer_total"] * wafers
+        return most if g["cap"] is None else min(most, g["cap"])
 
     def is_local(self, u: str, s: str) -> bool:
         """The default rule: same country."""
@@ -425,26 +584,36 @@ class RawData:
 
 @dataclass
 class Assignment:
-    """First-stage decisions: build[s], modules[(s, p)], qualify[(u, s)]."""
+    """First-stage decisions: build[s], modules[(s, p)], qualify[(u, s)], and take[k] for each
+    conditional instrument row k (index into ``RawData.instruments``)."""
 
     build: dict
     modules: dict
     qualify: dict
+    take: dict = field(default_factory=dict)
+
+    def paid(self, data: RawData, k: int) -> bool:
+        """Whether instrument row k may pay: its site is open and, if conditional, taken up."""
+        g = data.instruments[k]
+        return bool(self.build[g["site"]]) and (not g["conditional"] or bool(self.take[k]))
 
     def label(self) -> str:
         opened = [s for s, z in self.build.items() if z]
         mods = {f"{s}/{p}": n for (s, p), n in self.modules.items() if n}
         quals = [f"{u}@{s}" for (u, s), v in self.qualify.items() if v]
-        return f"open={opened} modules={mods} qualified={quals}"
+        return f"open={opened} modules={mods} qualified={quals} taken={sorted(k for k, e in self.take.items() if e)}"
 
 
 class SecondStage:
     """The LP left once an :class:`Assignment` is fixed, built from :class:`RawData` alone.
 
     Columns: x[s,m,p] (wafers), r[m,p] (unmet), q[u,s,i] (purchases; every offer to every site),
-    payout[g]. Rows: demand balance, capacity (right-hand side K n), input balance (every site and
-    input), supplier capacity, local share (sites with a target). First-stage decisions enter only
-    through bounds and right-hand sides, so one highspy model is re-solved for every assignment.
+    payout[k] (each instrument row, cost -factor). Rows: demand balance, capacity (right-hand side
+    K n), input balance (every site and input), supplier capacity, local share (sites with a
+    target), payout per wafer (production subsidies: payout <= per-wafer total x wafers made),
+    the conditions of conditional rows (active only when taken: local share >= theta, output >=
+    kappa x capacity), program budgets. First-stage decisions enter only through bounds and
+    right-hand sides, so one highspy model is re-solved for every assignment.
     """
 
     def __init__(self, data: RawData):
@@ -474,7 +643,7 @@ class SecondStage:
             for s in d.sites:
                 c = price + d.lane(u, s, i) + d.duty(u, s, i, price)
                 self.q[u, s, i] = column(c * d.per_unit, 0.0, 0.0)
-        self.g = [column(-d.crf[g["site"]], 0.0, 0.0) for g in d.instruments]
+        self.g = [column(-g["factor"], 0.0, 0.0) for g in d.instruments]
 
         rows, row_lo, row_up = [], [], []
 
@@ -483,6 +652,14 @@ class SecondStage:
             row_lo.append(lo)
             row_up.append(up)
             return len(rows) - 1
+
+        def made_at(s, product=None):
+            return [(k, 1.0) for (ss, _, pp), k in self.x.items() if ss == s and product in (None, pp)]
+
+        def local_terms(s, tau):
+            # sum_{u local, i counts} c q >= tau sum_{u, i counts} c q, as one homogeneous row
+            return [(k, (float(d.is_local(u, s)) - tau) * d.offers[u, i][1])
+                    for (u, ss, i), k in self.q.items() if ss == s and d.counts[i]]
 
         for (m, p), (wafers, _) in d.demand.items():
             terms = [(k, 1.0) for (_, mm, pp), k in self.x.items() if (mm, pp) == (m, p)]
@@ -501,10 +678,29 @@ class SecondStage:
         for (u, i), (cap, _) in d.offers.items():
             row([(k, 1.0) for (uu, _, ii), k in self.q.items() if (uu, ii) == (u, i)], -INF, cap)
         for s, tau in d.targets.items():
-            # sum_{u local, i counts} c q >= tau sum_{u, i counts} c q, as one homogeneous row
-            terms = [(k, (float(d.is_local(u, s)) - tau) * d.offers[u, i][1])
-                     for (u, ss, i), k in self.q.items() if ss == s and d.counts[i]]
-            row(terms, 0.0, INF)
+            row(local_terms(s, tau), 0.0, INF)
+        # payout <= a x wafers, written divided by a (a is tiny when money is in millions)
+        for k, g in enumerate(d.instruments):
+            if g["per_wafer_total"] is not None:
+                per = g["per_wafer_total"]
+                if per > 0:
+                    row([(self.g[k], 1.0 / per)] + [(j, -1.0) for j, _ in made_at(g["site"], g["product"])],
+                        -INF, 0.0)
+                else:
+                    row([(self.g[k], 1.0)], -INF, 0.0)
+        # conditions, loose (-inf) until an assignment takes the row up: (k, row, "local"/"kappa")
+        self.conditions = []
+        for k, g in enumerate(d.instruments):
+            if g["theta"] is not None:
+                terms = local_terms(g["site"], g["theta"])
+                if terms:  # no counted input can be bought there: the share condition is void
+                    self.conditions.append((k, row(terms, -INF, INF), "local"))
+            if g["kappa"] is not None:
+                self.conditions.append((k, row(made_at(g["site"]), -INF, INF), "kappa"))
+        for program, budget in d.budget.items():
+            members = [self.g[k] for k, g in enumerate(d.instruments) if g["program"] == program]
+            if members:
+                row([(j, 1.0) for j in members], -INF, budget)
 
         by_col: list[list] = [[] for _ in cost]
         for r_no, terms in enumerate(rows):
@@ -540,25 +736,33 @@ class SecondStage:
         return total
 
     def payout_bounds(self, a: Assignment) -> list[tuple[float, float]]:
-        """(lower, upper) payout of each instrument: a grant up to rate x capex and its cap at an
-        open site; a lump sum exactly its amount at an open site; nothing at a closed site."""
+        """(lower, upper) payout of each instrument row: nothing unless :meth:`Assignment.paid`;
+        else a share of capex up to its limit, a lump sum exactly its amount, a production subsidy
+        up to its cap (its payout-per-wafer row bounds it by the wafers made)."""
         d = self.data
         out = []
-        for g in d.instruments:
-            s = g["site"]
-            if not a.build[s]:
+        for k, g in enumerate(d.instruments):
+            if not a.paid(d, k):
                 out.append((0.0, 0.0))
-            elif g["kind"] == "capex_grant":
-                out.append((0.0, d.grant_limit(g, d.capex(s, 1, a.modules))))
+            elif g["kind"] == "lump_sum":
+                out.append((g["amount"], g["amount"]))
+            elif g["per_wafer_total"] is not None:
+                out.append((0.0, INF if g["cap"] is None else g["cap"]))
             else:
-                out.append((float(g["amount"]), float(g["amount"])))
+                out.append((0.0, d.payout_limit(g, d.capex(g["site"], 1, a.modules), 0.0)))
         return out
 
     def lower_bound(self, a: Assignment) -> float:
-        """First-stage cost less the most the instruments can pay: every second-stage cost
-        coefficient is >= 0 (prices, freight, duties, penalties), so no plan does better."""
-        paid = zip(self.data.instruments, self.payout_bounds(a), strict=True)
-        return self.first_stage_cost(a) - sum(self.data.crf[g["site"]] * up for g, (_, up) in paid)
+        """First-stage cost less the most the instruments can pay (a production subsidy: as if
+        every wafer it pays for were made); every second-stage cost coefficient is >= 0 (prices,
+        freight, duties, penalties), so no plan does better."""
+        d = self.data
+        most = 0.0
+        for k, g in enumerate(d.instruments):
+            if a.paid(d, k):
+                capex = d.capex(g["site"], 1, a.modules)
+                most += g["factor"] * d.payout_limit(g, capex, d.capacity(g["site"], a.modules, g["product"]))
+        return self.first_stage_cost(a) - most
 
     def solve(self, a: Assignment) -> float | None:
         """Total cost of the best plan under ``a``; None if no plan exists."""
@@ -571,14 +775,26 @@ class SecondStage:
             up.append(gup)
         h.changeColsBounds(len(idx), np.array(idx, dtype=np.int32), np.array(lo), np.array(up))
         ridx = list(self.capacity.values())
+        rlo = [-INF] * len(ridx)
         rup = [d.modules[s, p][0] * a.modules[s, p] for (s, p) in self.capacity]
-        h.changeRowsBounds(len(ridx), np.array(ridx, dtype=np.int32), np.full(len(ridx), -INF),
+        for k, r_no, what in self.conditions:
+            g = d.instruments[k]
+            ridx.append(r_no)
+            rup.append(INF)
+            if not a.paid(d, k):
+                rlo.append(-INF)  # declined (or closed): no condition
+            elif what == "local":
+                rlo.append(0.0)
+            else:
+                rlo.append(g["kappa"] * d.capacity(g["site"], a.modules))
+        h.changeRowsBounds(len(ridx), np.array(ridx, dtype=np.int32), np.array(rlo, dtype=float),
                            np.array(rup, dtype=float))
         h.run()
         self.solves += 1
         status = h.getModelStatus()
-        # every column is bounded below and every cost but the (bounded) payouts is >= 0, so the
-        # LP is never unbounded: "unbounded or infeasible" means infeasible
+        # every column is bounded below and every cost but the payouts' is >= 0; the payouts are
+        # bounded (by their caps or the wafers made), so the LP is never unbounded: "unbounded or
+        # infeasible" means infeasible
         if status in (highspy.HighsModelStatus.kInfeasible,
                       highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return None
@@ -587,26 +803,30 @@ class SecondStage:
 
 
 def every_assignment(data: RawData):
-    """Every assignment the linking rules allow: modules (0..N) and qualifications only at open
-    sites, and an open site holds at least one module (:data:`OPEN_SITE_NEEDS_A_MODULE`)."""
+    """Every assignment the linking rules allow: modules (0..N), qualifications and take-ups only
+    at open sites, and an open site holds at least one module (:data:`OPEN_SITE_NEEDS_A_MODULE`)."""
     per_site = []
     for s in data.sites:
         rows = [(s, p) for (t, p) in data.modules if t == s]
         pairs = [(u, s) for u in data.suppliers]
-        options = [(0, dict.fromkeys(rows, 0), dict.fromkeys(pairs, 0))]
+        conds = [k for k, g in enumerate(data.instruments) if g["site"] == s and g["conditional"]]
+        options = [(0, dict.fromkeys(rows, 0), dict.fromkeys(pairs, 0), dict.fromkeys(conds, 0))]
         for counts in itertools.product(*(range(data.modules[k][2] + 1) for k in rows)):
             if OPEN_SITE_NEEDS_A_MODULE and not any(counts):
                 continue
             for quals in itertools.product((0, 1), repeat=len(pairs)):
-                options.append((1, dict(zip(rows, counts, strict=True)),
-                                dict(zip(pairs, quals, strict=True))))
+                for takes in itertools.product((0, 1), repeat=len(conds)):
+                    options.append((1, dict(zip(rows, counts, strict=True)),
+                                    dict(zip(pairs, quals, strict=True)),
+                                    dict(zip(conds, takes, strict=True))))
         per_site.append(options)
     for combo in itertools.product(*per_site):
-        a = Assignment(build={}, modules={}, qualify={})
-        for s, (z, n, v) in zip(data.sites, combo, strict=True):
+        a = Assignment(build={}, modules={}, qualify={}, take={})
+        for s, (z, n, v, e) in zip(data.sites, combo, strict=True):
             a.build[s] = z
             a.modules.update(n)
             a.qualify.update(v)
+            a.take.update(e)
         yield a
 
 
@@ -620,13 +840,21 @@ class Truth:
     solved: int
 
 
-def brute_force(case: Case, prune: bool = True) -> tuple[Truth, SecondStage]:
+def brute_force(case: Case, prune: bool = True, loosen: tuple = ()) -> tuple[Truth, SecondStage]:
     """Least total cost over every assignment.
 
     With ``prune``, assignments are visited in order of :meth:`SecondStage.lower_bound` and the
     visit stops once that bound reaches the best total found; the minimum is the same.
+    ``loosen`` names rules left out, to show that a case depends on them: "local" and "kappa"
+    (the local-share and utilisation conditions of conditional offers), "product" (production
+    subsidies then pay for every product made at their site).
     """
-    lp = SecondStage(RawData(case))
+    data = RawData(case)
+    if "product" in loosen:
+        for g in data.instruments:
+            g["product"] = None
+    lp = SecondStage(data)
+    lp.conditions = [c for c in lp.conditions if c[2] not in loosen]
     todo = list(every_assignment(lp.data))
     if prune:
         todo.sort(key=lp.lower_bound)
@@ -650,4 +878,6 @@ def package_plan(run, data: RawData) -> Assignment:
     qualify = {(u, s): 0 for u in data.suppliers for s in data.sites}
     quals = tab["qualification"][["supplier", "site", "qualified"]]
     qualify.update({(u, s): int(v) for u, s, v in quals.itertuples(index=False)})
-    return Assignment(build=build, modules=modules, qualify=qualify)
+    taken = {(g, s): bool(e) for g, s, e in tab["subsidies"][["instrument", "site", "taken"]].itertuples(index=False)}
+    take = {k: int(taken[g["id"], g["site"]]) for k, g in enumerate(data.instruments) if g["conditional"]}
+    return Assignment(build=build, modules=modules, qualify=qualify, take=take)

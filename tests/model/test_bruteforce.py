@@ -25,17 +25,24 @@ from tests.model.random_cases import (
 # --------------------------------------------------------------------------------------------
 
 SEEDS = list(range(1, 21))
+#: Seeds drawn with an instrument forced on, each one's truth depending (checked below) on the
+#: rule named: a conditional offer's local-share condition (25), its utilisation condition (29),
+#: the product a production subsidy pays for where its site cannot make that product (56) and
+#: where the site makes it and another (28).
+FORCED = [(25, {"conditional": True}, "local"), (29, {"conditional": True}, "kappa"),
+          (56, {"conditional": True}, "product"), (28, {"wafer": True}, "product")]
+CASES = [(seed, {}) for seed in SEEDS] + [(seed, force) for seed, force, _ in FORCED]
 
 
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1e-3)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_optimum_equals_brute_force(seed, tmp_path):
+@pytest.mark.parametrize(("seed", "force"), CASES, ids=[f"{s}{''.join(f'-{k}' for k in f)}" for s, f in CASES])
+def test_optimum_equals_brute_force(seed, force, tmp_path):
     """The package's optimum (exact profile) is the least total over every assignment; where no
     assignment has a feasible plan (seed 20), the package must say infeasible."""
-    case = random_case(seed)
+    case = random_case(seed, **force)
     truth, lp = brute_force(case)
     run = solve(case.write(tmp_path), duals=False)
     if truth.best is None:
@@ -75,13 +82,27 @@ def test_demand_that_no_site_can_make(seed, tmp_path):
 
 
 def test_seeds_cover_every_feature():
-    """The seeds above exercise every feature the generator has (so none is silently lost)."""
-    seen = set().union(*(random_case(s).features for s in SEEDS))
+    """The cases above exercise every feature the generator has (so none is silently lost)."""
+    seen = set().union(*(random_case(s, **force).features for s, force in CASES))
     wanted = {"money=one", "money=million", "finance=unit", "finance=r08", "finance=per_site",
               "demand=hard", "demand=row", "demand=default", "grant", "grant_cap", "lump",
               "target", "lanes", "tariffs", "qual_override", "uncounted_input", "orphan",
-              "zero_demand", "dead_module"}
+              "zero_demand", "dead_module", "credit", "credit_cap", "scope=country", "wafer",
+              "scope=region", "wafer_years", "wafer_product", "wafer_cap", "loan", "conditional",
+              "cond=capex_grant", "cond=lump_sum", "cond=production_subsidy", "cond_local",
+              "cond_utilisation", "program"}
     assert wanted <= seen, f"not covered: {sorted(wanted - seen)}"
+
+
+@pytest.mark.parametrize(("seed", "force", "rule"), FORCED)
+def test_forced_cases_depend_on_their_rule(seed, force, rule):
+    """Leaving the named rule out of the truth changes its minimum, so the forced cases above do
+    check the package's version of that rule (a condition that never binds would check nothing)."""
+    case = random_case(seed, **force)
+    truth, _ = brute_force(case)
+    loose, _ = brute_force(case, loosen=(rule,))
+    assert truth.best is not None and loose.best is not None
+    assert loose.best < truth.best and not _close(loose.best, truth.best), (truth.best, loose.best)
 
 
 @pytest.mark.parametrize("seed", [5, 21])

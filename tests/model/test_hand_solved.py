@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from siting.instance.derive import crf
+from siting.instance.finance import crf
 from tests.helpers import solve, write_instance
 
 TWO_SITES = {

@@ -7,8 +7,10 @@ but a bug shared by the model and its verifier would pass that and fail these. E
 solved with the ``exact`` profile (one thread, fixed seed), so a solution is optimal to HiGHS's
 last digit, which the payout checks rely on.
 
-Two monotonicity properties close the module: a bigger grant rate never raises the firm's cost,
-and a tighter local-share target never lowers it.
+The subsidy checks recompute each (instrument, site) row's limit from the raw tables (share of
+capex, grant element, per-wafer amount times wafers made, cap, take-up), the program budgets and
+the conditions of offers taken up. Two monotonicity properties close the module: a bigger grant
+rate never raises the firm's cost, and a tighter local-share target never lowers it.
 """
 
 from __future__ import annotations
@@ -154,22 +156,27 @@ def test_supplier_mix_shares_sum_to_one(solved, seed):
         np.testing.assert_allclose(group["share"].values, expected.values, rtol=1e-9)
 
 
+def _local_share(data: RawData, run, s: str) -> float | None:
+    """Value share of site s's counted purchases from same-country suppliers (None: no purchase)."""
+    buy = _purchases(run)
+    counting = buy[(buy["site"] == s) & buy["input"].map(data.counts)]
+    rows = list(counting[["supplier", "input", "units_per_year"]].itertuples(index=False))
+    total = sum(data.offers[u, i][1] * q for u, i, q in rows)
+    local = sum(data.offers[u, i][1] * q for u, i, q in rows if data.is_local(u, s))
+    return local / total if total > 0 else None
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_local_share_meets_the_target(solved, seed):
     """Value share of counting purchases from same-country suppliers >= target at open sites
     with a target; the reported share is that value share."""
     case, data, run = solved(seed)
-    buy = _purchases(run)
     reported = run.results.tables["sites"].set_index("site")["local_share"]
     is_open = _open(run)
     for s in data.sites:
-        counting = buy[(buy["site"] == s) & buy["input"].map(data.counts)]
-        rows = list(counting[["supplier", "input", "units_per_year"]].itertuples(index=False))
-        total = sum(data.offers[u, i][1] * q for u, i, q in rows)
-        local = sum(data.offers[u, i][1] * q for u, i, q in rows if data.is_local(u, s))
-        if total <= 0:
+        share = _local_share(data, run, s)
+        if share is None:
             continue
-        share = local / total
         assert reported[s] == pytest.approx(share, abs=1e-9), s
         if is_open[s] and s in data.targets:
             tau = data.targets[s]
@@ -203,8 +210,9 @@ def _recomputed_costs(data: RawData, run) -> dict[str, float]:
     unmet = tab["unmet"][["market", "product", "unmet_wafers_per_year"]]
     for m, p, r in unmet.itertuples(index=False):
         costs["unmet_penalty"] += (data.demand[m, p][1] or 0.0) * r * u
-    for s, paid in tab["subsidies"][["site", "payout_total"]].itertuples(index=False):
-        costs["subsidies"] -= data.crf[s] * paid
+    factor = {(g["id"], g["site"]): g["factor"] for g in data.instruments}
+    for gid, s, paid in tab["subsidies"][["instrument", "site", "payout_total"]].itertuples(index=False):
+        costs["subsidies"] -= factor[gid, s] * paid
     return costs
 
 
@@ -212,7 +220,7 @@ def _recomputed_costs(data: RawData, run) -> dict[str, float]:
 def test_costs_add_up_to_the_objective(solved, seed):
     """The breakdown sums to the objective, and each category equals its value recomputed from
     the raw tables (capex and qualification annualised with the site's CRF, per-unit amounts
-    converted to the money unit)."""
+    converted to the money unit, payouts annualised with each instrument's own factor)."""
     case, data, run = solved(seed)
     objective = run.outcome.objective
     assert sum(run.results.costs.values()) == pytest.approx(objective, rel=RTOL)
@@ -223,33 +231,95 @@ def test_costs_add_up_to_the_objective(solved, seed):
     assert sum(mine.values()) == pytest.approx(objective, rel=RTOL)
 
 
+def _taken(run) -> dict:
+    sub = run.results.tables["subsidies"][["instrument", "site", "taken"]]
+    return {(g, s): bool(e) for g, s, e in sub.itertuples(index=False)}
+
+
+def _payout_limits(data: RawData, run) -> dict:
+    """Most each (instrument, site) row may pay at the solution's plan, from the raw tables:
+    nothing at a closed site or where a conditional offer is declined; else a lump sum's amount,
+    min(share x capex, cap) for a grant, credit or loan (share: rate, or loan share x grant
+    element), min(per-wafer total x wafers made there, cap) for a production subsidy."""
+    is_open, modules, taken = _open(run), _modules(run), _taken(run)
+    made = _production(run)
+    limits = {}
+    for g in data.instruments:
+        key, s = (g["id"], g["site"]), g["site"]
+        if not is_open[s] or (g["conditional"] and not taken[key]):
+            limits[key] = 0.0
+            continue
+        here = made[(made["site"] == s) & (made["product"] == g["product"] if g["product"] else True)]
+        wafers = float(here["wafers_per_year"].sum())
+        limits[key] = data.payout_limit(g, data.capex(s, 1, modules), wafers)
+    return limits
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_government_outlay_is_the_sum_of_payouts(solved, seed):
-    """Outlay per year = sum_g CRF payout[g] = -(subsidies cost); each payout is the most its
-    terms allow at the chosen plan (the objective subtracts CRF x payout with CRF > 0, so an
-    optimum never leaves grant money unclaimed): min(rate x capex, cap) for a grant, the amount
-    for a lump sum, nothing at a closed site."""
+    """Outlay per year = sum_g factor[g] payout[g] = -(subsidies cost). The objective subtracts
+    factor x payout with factor > 0, so an optimum never leaves money unclaimed: outside a program
+    each payout is the most its terms allow at the chosen plan (:func:`_payout_limits`), and a
+    program's instruments pay min(budget, the sum of their limits) in total, none above its own."""
     case, data, run = solved(seed)
-    pay = run.results.tables["subsidies"].set_index("instrument")
-    is_open, modules = _open(run), _modules(run)
-    expected = {}
+    pay = run.results.tables["subsidies"].set_index(["instrument", "site"])["payout_total"]
+    limits = _payout_limits(data, run)
+    assert set(pay.index) == set(limits)
     for g in data.instruments:
-        s = g["site"]
-        if not is_open[s]:
-            expected[g["id"]] = 0.0
-        elif g["kind"] == "capex_grant":
-            expected[g["id"]] = data.grant_limit(g, data.capex(s, 1, modules))
-        else:
-            expected[g["id"]] = float(g["amount"])
-    assert set(pay.index) == set(expected)
-    for gid, amount in expected.items():
-        assert pay.at[gid, "payout_total"] == pytest.approx(amount, rel=RTOL, abs=RTOL), gid
-    outlay = sum(data.crf[g["site"]] * expected[g["id"]] for g in data.instruments)
+        key = g["id"], g["site"]
+        most = limits[key]
+        assert pay[key] <= most + _tol(most), (key, pay[key], most)
+        if g["program"] is None:
+            assert pay[key] == pytest.approx(most, rel=RTOL, abs=RTOL), key
+    for program, budget in data.budget.items():
+        keys = [(g["id"], g["site"]) for g in data.instruments if g["program"] == program]
+        spent, most = sum(pay[k] for k in keys), sum(limits[k] for k in keys)
+        assert spent == pytest.approx(min(budget, most), rel=RTOL, abs=RTOL), (program, spent, budget, most)
+    outlay = sum(g["factor"] * pay[g["id"], g["site"]] for g in data.instruments)
     summary = summary_dict(run)
     assert summary["government_outlay"] == pytest.approx(outlay, rel=RTOL, abs=RTOL)
-    total = sum(expected.values())
+    total = float(pay.sum())
     assert summary["government_outlay_total"] == pytest.approx(total, rel=RTOL, abs=RTOL)
     assert -run.results.costs["subsidies"] == pytest.approx(outlay, rel=RTOL, abs=RTOL)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_conditions_hold_where_an_offer_is_taken(solved, seed):
+    """A conditional offer taken up at an open site: the site's local share is at least theta and
+    its output at least kappa x its capacity (both from the raw tables and the result tables).
+    One declined pays nothing (test_government_outlay_is_the_sum_of_payouts)."""
+    case, data, run = solved(seed)
+    is_open, modules, taken = _open(run), _modules(run), _taken(run)
+    made = _production(run).groupby("site")["wafers_per_year"].sum()
+    for g in data.instruments:
+        s = g["site"]
+        if not (g["conditional"] and is_open[s] and taken[g["id"], s]):
+            continue
+        share = _local_share(data, run, s)
+        if g["theta"] is not None and share is not None:
+            assert share >= g["theta"] - 1e-6, f"{g['id']} at {s}: local share {share:.6f} < {g['theta']}"
+        if g["kappa"] is not None:
+            capacity = data.capacity(s, modules)
+            assert made.get(s, 0.0) >= g["kappa"] * capacity - _tol(capacity), (g["id"], s, made.get(s), capacity)
+
+
+def test_seeds_take_decline_and_bind(solved):
+    """Across the seeds some conditional offer is taken and some declined at an open site, and some
+    program budget binds (pays its whole budget while its instruments' limits add up to more),
+    so the checks above see each case."""
+    seen = set()
+    for seed in SEEDS:
+        case, data, run = solved(seed)
+        is_open, taken, limits = _open(run), _taken(run), _payout_limits(data, run)
+        pay = run.results.tables["subsidies"].set_index(["instrument", "site"])["payout_total"]
+        for g in data.instruments:
+            if g["conditional"] and is_open[g["site"]]:
+                seen.add("taken" if taken[g["id"], g["site"]] else "declined")
+        for program, budget in data.budget.items():
+            keys = [(g["id"], g["site"]) for g in data.instruments if g["program"] == program]
+            if sum(pay[k] for k in keys) >= budget - _tol(budget) and sum(limits[k] for k in keys) > budget * 1.01:
+                seen.add("budget binds")
+    assert seen == {"taken", "declined", "budget binds"}, seen
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -261,10 +331,16 @@ def test_package_verifier_finds_nothing(solved, seed):
 
 def test_seeds_exercise_the_rules_checked():
     """The invariant seeds include grants (capped too), lump sums, targets, inputs that do not
-    count, both money units, penalised and hard demand."""
+    count, both money units, penalised and hard demand, and every other instrument: tax credits
+    for a country, production subsidies (for a region, for some years, one product, capped),
+    concessional loans, conditional offers of each kind and condition, program budgets."""
     seen = set().union(*(random_case(s, max_assignments=None).features for s in SEEDS))
-    assert {"grant", "grant_cap", "lump", "target", "uncounted_input", "money=million",
-            "demand=hard", "demand=row", "demand=default"} <= seen
+    wanted = {"grant", "grant_cap", "lump", "target", "uncounted_input", "money=million",
+              "demand=hard", "demand=row", "demand=default", "credit", "credit_cap", "scope=country",
+              "wafer", "scope=region", "wafer_years", "wafer_product", "wafer_cap", "loan", "conditional",
+              "cond=capex_grant", "cond=lump_sum", "cond=production_subsidy", "cond_local",
+              "cond_utilisation", "program"}
+    assert wanted <= seen, f"not covered: {sorted(wanted - seen)}"
 
 
 # --------------------------------------------------------------------------------------------

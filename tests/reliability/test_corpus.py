@@ -252,7 +252,7 @@ CASES: list[Case] = [
         "markets.csv row 1 | is 'Markets 2024', not the column names; delete title rows above the header, "
         "so that row 1 names the columns (id, country, lat, lon)")),
     Case("csv-capitalised-header", csv("products", "ID\nchip"), (
-        'products.csv column ID | unknown column; products columns are: id, name, freight_per_wafer_km, source\n'
+        'products.csv column ID | unknown column; products columns are: id, name, freight_per_wafer_km, mode, source\n'
         "products.csv | column 'id' is missing; add it (Technology family, e.g. logic-28nm)")),
     Case("csv-thousands-separator", csv("demand", 'market,product,wafers_per_year\nm,chip,"1,000"'), "demand.csv row 2 (market=m, product=chip) column wafers_per_year | is '1,000', not a number; give a number in wafers per year"),
     # ---- Excel workbooks ----
@@ -267,7 +267,7 @@ CASES: list[Case] = [
         "book.xlsx[markets] row 1 | is 'Markets 2024', not the column names; delete title rows above the header, "
         "so that row 1 names the columns (id, country, lat, lon)")),
     Case("xlsx-no-settings-sheet", workbook(_drop_settings), "book.xlsx | workbook has no 'settings' sheet; add a sheet 'settings' with columns key, value (name, currency, ...)"),
-    Case("xlsx-unknown-sheet", workbook(_extra_sheet), 'book.xlsx[Sheet1] | unknown sheet; sheets are: settings, sources, sites, products, modules, markets, demand, inputs, bom, suppliers, offers, qualification, lanes, tariffs, instruments, local_targets, concentration, exclusions'),
+    Case("xlsx-unknown-sheet", workbook(_extra_sheet), 'book.xlsx[Sheet1] | unknown sheet; sheets are: settings, sources, sites, products, modules, markets, demand, inputs, bom, suppliers, offers, qualification, freight_rates, lanes, tariffs, programs, instruments, local_targets, concentration, exclusions, scenarios, scenario_effects'),
     Case("xlsx-settings-columns", workbook(_settings_columns), 'book.xlsx[settings] | needs the columns key and value; write one setting per row: key in column A, value in column B'),
     Case("xlsx-missing-sheet", workbook(_missing_sheet), "book.xlsx | sheet 'demand' is missing; add a sheet named demand (Demand d[m,p] and the penalty for leaving it unmet)"),
     Case("xlsx-corrupt", not_a_workbook, 'book.xlsx | cannot be read as an Excel workbook (BadZipFile); save it again as .xlsx from Excel or LibreOffice'),
@@ -339,7 +339,7 @@ CASES: list[Case] = [
     Case("ad-valorem-on-product", csv("tariffs", "from_country,to_country,item,ad_valorem\nUS,JP,chip,0.1"), "tariffs.csv row 2 (from_country=US, to_country=JP, item=chip) column ad_valorem | is set for product 'chip', which has no price in the model; use duty_per_unit for wafers; ad_valorem applies to inputs"),
     # ---- --set ----
     Case("set-unknown-table", sets("site.a.lat=34"), "--set site.a.lat | no such parameter; did you mean 'sites.a.lat' or 'sites.b.lat' or 'sites.a.lon'?"),
-    Case("set-unknown-setting", sets("settings.discount=0.1"), "--set settings.discount | no such parameter; did you mean 'settings.discount_rate' or 'settings.money_unit' or 'settings.currency'?"),
+    Case("set-unknown-setting", sets("settings.discount=0.1"), "--set settings.discount | no such parameter; did you mean 'settings.discount_rate' or 'settings.policy_country' or 'settings.money_unit'?"),
     Case("set-unknown-row", sets("offers.sumco/resist.price_per_unit=1"), "--set offers.sumco/resist.price_per_unit | no such parameter; did you mean 'offers.sumco/wafer.price_per_unit' or 'offers.gw/wafer.price_per_unit'?"),
     Case("set-key-column", sets("sites.a.id=c"), "--set sites.a.id | no such parameter; did you mean 'sites.a.lon' or 'sites.a.lat' or 'sites.a.region'?"),
     Case("set-empty-path", sets("=5"), (
@@ -351,7 +351,7 @@ CASES: list[Case] = [
         '--set sites.a.fixed_cost=-1 | is -1; must be >= 0\n'
         '--set offers.gw/wafer.price_per_unit=nan | is nan, not a finite number; give a number in currency per unit (e.g. USD)')),
     # ---- command line and output folder ----
-    Case("cli-unknown-command", argv("solv", "{inst}"), "siting | argument command: invalid choice: 'solv' (choose from 'solve', 'sweep', 'validate', 'init', 'params', 'import'); see `siting --help`"),
+    Case("cli-unknown-command", argv("solv", "{inst}"), "siting | argument command: invalid choice: 'solv' (choose from 'solve', 'sweep', 'compare', 'breakeven', 'explain', 'map', 'frontier', 'validate', 'init', 'params', 'import'); see `siting --help`"),
     Case("cli-no-instance", argv("solve"), 'siting solve | the following arguments are required: instance; see `siting solve --help`'),
     Case("cli-time-limit-word", argv("solve", "{inst}", "--out", "{tmp}/out", "--time-limit", "ten"), "siting solve | argument --time-limit: invalid float value: 'ten'; see `siting solve --help`"),
     Case("cli-time-limit-negative", argv("solve", "{inst}", "--out", "{tmp}/out", "--time-limit", "-5"), 'solver option time_limit | input should be greater than 0 (got -5.0); see the fields of solvers/default.toml'),

@@ -149,7 +149,7 @@ def test_without_the_swap_files_are_replaced_one_by_one(tmp_path, monkeypatch):
     (out / "notes.txt").write_text(NOTES)
     assert (out / "sites.csv").exists()
     assert main(["solve", str(inst), "--out", str(out), "--set", "settings.firm_budget=1"]) == 3
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "notes.txt", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "notes.txt", "report.html", "summary.json"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["sha256"]["summary.json"] == hashlib.sha256((out / "summary.json").read_bytes()).hexdigest()
     assert not _staging(out)

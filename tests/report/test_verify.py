@@ -56,3 +56,21 @@ def test_unqualified_supplier_and_cost_mismatch(tmp_path):
     found = verify(run.instance, run.results, run.outcome.objective)
     assert "qualification: a buys from local, which is not qualified there" in found
     assert any(f.startswith("costs: breakdown sums to") for f in found)
+
+
+def test_a_breach_in_one_scenario_is_named_with_its_scenario(tmp_path):
+    """Site a keeps half its capacity in scenario 'out': 50 wafers made and 50 unmet there. Raising
+    that scenario's production to 100 breaks its capacity and its demand balance, not the nominal's."""
+    tables = {**TABLES, "demand": "market,product,wafers_per_year,penalty_per_wafer\nm,chip,100,1000",
+              "scenarios": "id,probability\nnominal,0.5\nout,0.5",
+              "scenario_effects": "scenario,target,by,match,multiplier\nout,site,id,a,0.5"}
+    run = solve(write_instance(tmp_path, tables))
+    assert run.violations == []
+    prod = run.results.tables["production"]
+    i = prod.index[prod["scenario"] == "out"][0]
+    assert prod.at[i, "wafers_per_year"] == 50.0
+    prod.loc[i, "wafers_per_year"] = 100.0
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert "capacity (a, chip, out): makes 100 wafers with 1 modules of 50 available" in found
+    assert "demand ('m', 'chip', 'out'): supplied + unmet = 150, demand is 100" in found
+    assert not any("nominal" in f for f in found)

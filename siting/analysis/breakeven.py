@@ -1,0 +1,240 @@
+"""Break-even offers and counterfactuals: how large must an offer be before a site wins, and why not here?
+
+For a site that the optimum leaves closed, the smallest lump sum that opens it is exact from two
+solves (MODEL.md, Analyses): cost with the site forced open (``sites.S.status=open``) minus the
+optimal cost, because a lump sum lowers every plan that opens the site by the same amount and no
+other plan at all. For a grant rate or a per-wafer subsidy the response is monotone (more offer
+never makes the site less attractive), so the smallest offer is found by bisection to a stated
+tolerance, starting from a bracket the lump sum gives. For a site that is open, the reverse: how
+much a year it could lose before closing is the cost with the site forced closed minus the optimum.
+
+Every solve goes through :func:`siting.run.run_case`; a new offer is a policy package
+(:mod:`siting.instance.designs`) that adds one instrument.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from siting.errors import InputError, Problem, SitingError
+from siting.instance.designs import Package, apply_package
+from siting.instance.read import RawInstance, suggest
+from siting.run import Run, run_case
+from siting.solve import SolverOptions
+
+INSTRUMENTS = ("lump", "grant-rate", "per-wafer")
+OFFER_ID = "breakeven-offer"
+
+
+class NoPlan(SitingError):
+    """A solve the analysis needs found no plan (exit 3)."""
+
+    exit_code = 3
+
+
+@dataclass
+class Breakeven:
+    """The answer of :func:`breakeven`.
+
+    Attributes
+    ----------
+    direction
+        ``opens``: the site is closed in the optimum and ``offer`` is what opens it;
+        ``stays-open``: the site is open and ``could_lose`` is how much a year it could lose.
+    offer, offer_total
+        The offer annualised (money unit a year, like every cost) and undiscounted (for a lump
+        sum, paid on opening; for a rate or per-wafer offer, what it pays in the resulting plan).
+    level
+        The offer in its own terms: the amount (lump), the rate, or currency per wafer.
+    solves
+        Every solve used: what it was, status, objective, gap, sites opened.
+    """
+
+    site: str
+    instrument: str
+    direction: str
+    money: str
+    currency: str
+    offer: float | None = None
+    offer_total: float | None = None
+    level: float | None = None
+    tolerance: float | None = None
+    could_lose: float | None = None
+    subsidy_now: float | None = None
+    exact: bool = True
+    within: float = 0.0
+    plan: str = ""
+    base: Run | None = None
+    other: Run | None = None
+    solves: list = field(default_factory=list)
+
+    def words(self) -> list[str]:
+        """The answer in a planner's words, one line each."""
+        m, s = self.money, self.site
+        lines = []
+        if self.direction == "stays-open":
+            lines.append(f"{s} is open in the optimum; it stays open until its costs rise (or its subsidies fall) "
+                         f"by {self.could_lose:,.3f} {m}/yr: cost with {s} closed minus the optimal cost, "
+                         f"exact from two solves{self._within()}")
+            lines.append(f"it receives {self.subsidy_now:,.3f} {m}/yr of subsidy now: "
+                         + ("it would stay open with none of it" if self.could_lose > self.subsidy_now
+                            else f"it could lose at least {self.could_lose / max(self.subsidy_now, 1e-300):.1%} of "
+                                 "it (more if the plan around it adapts as the subsidy shrinks)"))
+            return lines
+        if self.offer is None:
+            lines.append(f"no {self.instrument} offer opens {s}: {self.plan}")
+            return lines
+        if self.instrument == "lump":
+            lines.append(f"{s} opens with a lump sum of more than {self.offer_total:,.3f} {m} paid on opening "
+                         f"({self.offer:,.3f} {m}/yr annualised): cost with {s} forced open minus the optimal cost, "
+                         f"exact from two solves{self._within()}")
+        elif self.instrument == "grant-rate":
+            lines.append(f"{s} opens with a capex grant at a rate of {self.level:.4%} or more (bisection to "
+                         f"{self.tolerance:.2g}); it then pays {self.offer_total:,.3f} {m} ({self.offer:,.3f} {m}/yr)")
+        else:
+            lines.append(f"{s} opens with a production subsidy of {self.level:,.2f} {self.currency} per wafer or more "
+                         f"over the site's lifetime (bisection to {self.tolerance:.2g} {self.currency}); it then pays "
+                         f"{self.offer:,.3f} {m}/yr ({self.offer_total:,.3f} {m} in all)")
+        lines.append(f"with that offer the plan opens {self.plan}")
+        return lines
+
+    def _within(self) -> str:
+        return f" (to within {self.within:.2g} {self.money}/yr, the solves' gaps)" if self.within > 0 else ""
+
+    def as_dict(self) -> dict:
+        return {
+            "site": self.site, "instrument": self.instrument, "direction": self.direction,
+            "offer": self.offer, "offer_total": self.offer_total, "unit": f"{self.money} per year",
+            "unit_total": self.money, "level": self.level, "tolerance": self.tolerance, "exact": self.exact,
+            "within": self.within,
+            "could_lose": self.could_lose, "subsidy_now": self.subsidy_now, "plan": self.plan,
+            "solves": self.solves, "message": self.words(),
+        }
+
+
+def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, sets=(),
+           offer: dict | None = None) -> Run:
+    source = apply_package(raw, Package("breakeven", add=(offer,), origin="breakeven")) if offer else raw
+    run = run_case(source, options, sets=list(sets), duals=False)
+    o = run.outcome
+    solves.append({"what": what, "status": o.status, "objective": o.objective, "best_bound": o.best_bound,
+                   "mip_gap": o.mip_gap, "sites_open": _opened(run)})
+    if not o.has_solution:
+        raise NoPlan(f"{what} | {o.status}: {o.termination}; nothing to compare with")
+    return run
+
+
+def _opened(run: Run) -> str:
+    if run.results is None:
+        return ""
+    t = run.results.tables["sites"]
+    return ", ".join(f"{s} ({c:,.0f} wafers/yr)" for s, c in zip(t.loc[t["open"], "site"],
+                                                                t.loc[t["open"], "capacity_wafers_per_year"])) or "none"
+
+
+def _is_open(run: Run, site: str) -> bool:
+    t = run.results.tables["sites"].set_index("site")
+    return bool(t.at[site, "open"])
+
+
+def check_site(raw: RawInstance, site: str) -> None:
+    """The site exists and the model is free to open or close it."""
+    table = raw.tables.get("sites")
+    sites = list(table["id"]) if table is not None else []
+    if site not in sites:
+        raise InputError(Problem(f"--site {site}", "is not a site of the instance",
+                                 suggest(site, sites, "give one of the ids in sites.csv")))
+    status = table.loc[table["id"] == site, "status"].iloc[0] if "status" in table.columns else ""
+    if str(status).strip():
+        raise InputError(Problem(f"--site {site}", f"is fixed {status} by sites.status, so no offer can change it",
+                                 f"clear it with --set sites.{site}.status= to ask what would change the plan"))
+
+
+def forced(raw: RawInstance, site: str, options: SolverOptions, solves: list) -> tuple[Run, Run]:
+    """The optimum, then the plan with ``site`` forced to the other state."""
+    check_site(raw, site)
+    base = _solve(raw, options, "optimum", solves)
+    state = "closed" if _is_open(base, site) else "open"
+    other = _solve(raw, options, f"{site} forced {state}", solves, sets=[f"sites.{site}.status={state}"])
+    return base, other
+
+
+def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: str = "lump",
+              tolerance: float | None = None) -> Breakeven:
+    """The smallest offer of ``instrument`` at ``site`` that opens it, or its margin if it is open."""
+    if instrument not in INSTRUMENTS:
+        raise InputError(Problem(f"--instrument {instrument}", "is not a break-even instrument",
+                                 suggest(instrument, INSTRUMENTS, "use " + ", ".join(INSTRUMENTS))))
+    solves: list = []
+    base, other = forced(raw, site, options, solves)
+    st = base.instance.settings
+    out = Breakeven(site=site, instrument=instrument, direction="opens", money=st.money_label, currency=st.currency,
+                    base=base, other=other, solves=solves)
+    gap = other.outcome.objective - base.outcome.objective
+    # the true difference lies between the bounds of the two solves: say how far off it can be
+    out.within = sum(r.outcome.objective - r.outcome.best_bound for r in (base, other))
+    if _is_open(base, site):
+        subs = base.results.tables["sites"].set_index("site")
+        out.direction, out.could_lose = "stays-open", gap
+        out.subsidy_now = float(subs.at[site, "subsidy_per_year"])
+        out.plan = _opened(base)
+        return out
+    crf = float(base.data.sites.set_index("site").at[site, "crf"])
+    gap = max(gap, 0.0)  # within the solves' gaps of zero: the site is as good as open already
+    if instrument == "lump":
+        out.offer, out.offer_total, out.level = gap, gap / crf, gap / crf
+        # the plan that results: the offer and a hair more (at exactly the offer the two plans tie)
+        run = _solve(raw, options, "with the offer", solves,
+                     offer=_offer(site, "lump_sum", amount=out.offer_total * (1 + 1e-6) + 1e-9))
+        out.plan = _opened(run)
+        return out
+    out.exact = False
+    site_row = other.results.tables["sites"].set_index("site").loc[site]
+    if instrument == "grant-rate":
+        hi = gap / (crf * site_row["capex_total"]) if site_row["capex_total"] > 0 else math.inf
+        tol = tolerance or 1e-4
+        if hi > 1:
+            out.offer, out.plan = None, (f"even a grant of all its capex ({site_row['capex_total']:,.3f} "
+                                         f"{st.money_label}) "
+                                         f"is worth less than the {gap:,.3f} {st.money_label}/yr it lacks")
+            return out
+
+        def offer(level: float) -> dict:
+            return _offer(site, "capex_grant", rate=level)
+    else:
+        made = site_row["production_wafers_per_year"]
+        hi = gap * st.money_multiplier / made if made > 0 else math.inf
+        tol = tolerance or max(hi * 1e-4, 1e-6)
+        if not math.isfinite(hi):
+            out.offer, out.plan = None, f"{site} makes nothing even when forced open"
+            return out
+
+        def offer(level: float) -> dict:
+            return _offer(site, "production_subsidy", per_wafer=level)
+    # at the bracket the forced plan ties with the optimum: a hair above it opens the site
+    lo, hi = 0.0, hi * (1 + 1e-6) + tol / 10
+    if instrument == "grant-rate":
+        hi = min(hi, 1.0)
+    best = _solve(raw, options, f"offer {hi:.6g}", solves, offer=offer(hi))
+    if not _is_open(best, site):
+        raise NoPlan(f"--site {site} | the bracket {hi:.6g} from the lump sum did not open it; the response is not "
+                     "monotone here, so no break-even rate is reported")
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        run = _solve(raw, options, f"offer {mid:.6g}", solves, offer=offer(mid))
+        if _is_open(run, site):
+            hi, best = mid, run
+        else:
+            lo = mid
+    subs = best.results.tables["subsidies"]
+    mine = subs[subs["instrument"] == OFFER_ID]
+    out.level, out.tolerance = hi, tol
+    out.offer, out.offer_total = float(mine["payout_per_year"].sum()), float(mine["payout_total"].sum())
+    out.plan = _opened(best)
+    return out
+
+
+def _offer(site: str, kind: str, **terms) -> dict:
+    return {"id": OFFER_ID, "kind": kind, "site": site, **terms,
+            "source": "break-even analysis: the offer being tested"}

@@ -1,0 +1,160 @@
+"""Policy packages: named sets of subsidy instruments that replace or add to an instance's own.
+
+A designs file (YAML) reads::
+
+    policy_country: JP              # whose outlay and domestic capacity count (optional)
+    packages:
+      japan-2021:
+        description: METI's grant as offered in 2021
+        replace:                    # these instruments instead of the instance's own
+          - {id: meti, kind: capex_grant, site: kumamoto, rate: 0.43, cap: 3173}
+      chips-act:
+        policy_country: US
+        add:                        # these instruments on top of the instance's own
+          - {id: itc, kind: tax_credit, country: US, rate: 0.25}
+        programs:                   # program budgets the package's instruments may name
+          - {id: chips, budget: 39000}
+        set: [instruments.phoenix-infra.amount=300]   # any --set override
+
+Two packages always exist: ``base`` (the instance as given) and ``none`` (no instrument at all).
+A package is applied to the raw instance, so its rows pass the same checks as the files, and a
+problem names the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from siting.errors import InputError, Problem
+from siting.instance.overrides import apply_overrides
+from siting.instance.read import RawInstance
+from siting.instance.schema import TABLES
+
+BUILT_IN = ("base", "none")
+
+
+class _Package(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    policy_country: str | None = None
+    replace: list[dict] | None = Field(None, description="Instruments instead of the instance's own.")
+    add: list[dict] = Field(default_factory=list, description="Instruments on top of the instance's own.")
+    programs: list[dict] = Field(default_factory=list, description="Program budgets, replacing the instance's.")
+    set: list[str] = Field(default_factory=list, description="--set overrides applied after the tables.")
+
+
+class _Designs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy_country: str = ""
+    packages: dict[str, _Package | None] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Package:
+    """One policy package, ready to apply to an instance."""
+
+    name: str
+    description: str = ""
+    policy_country: str | None = None
+    replace: tuple[dict, ...] | None = None
+    add: tuple[dict, ...] = ()
+    programs: tuple[dict, ...] | None = None
+    sets: tuple[str, ...] = field(default_factory=tuple)
+    origin: str = ""
+
+
+def read_designs(path: str | Path) -> list[Package]:
+    """Read a designs file: ``base`` and ``none`` first, then its packages in file order.
+
+    Raises
+    ------
+    InputError
+        For a missing or malformed file, an unknown key, or a package that redefines ``base`` or ``none``.
+    """
+    path = Path(path)
+    where = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(Problem(str(path), "no such file",
+                                 "give the designs YAML, e.g. instances/jasm/designs.yaml")) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(str(path), "is not UTF-8 text", "save the designs file as UTF-8 YAML")) from None
+    except OSError as exc:
+        raise InputError(Problem(str(path), f"cannot be read ({exc.strerror or exc})",
+                                 "give the designs YAML file, e.g. instances/jasm/designs.yaml")) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise InputError(Problem(f"{where}{line}", "is not valid YAML", "check indentation and quoting")) from None
+    if not isinstance(data, dict):
+        raise InputError(Problem(where, "is not a mapping with a 'packages' key",
+                                 "start the file with 'packages:' and one entry per package"))
+    try:
+        spec = _Designs.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([Problem(f"{where} {'.'.join(str(p) for p in e['loc'])}", e["msg"].lower(),
+                                  "keys of a package are description, policy_country, replace, add, programs, set")
+                          for e in exc.errors()]) from None
+    country = spec.policy_country or None
+    out = [Package("base", "the instance as given", country, origin=where),
+           Package("none", "no subsidy instrument", country, replace=(), programs=(), origin=where)]
+    for name, pkg in spec.packages.items():
+        if name in BUILT_IN:
+            raise InputError(Problem(f"{where} packages.{name}", "is built in and cannot be redefined",
+                                     "give the package another name"))
+        pkg = pkg or _Package()
+        out.append(Package(name, pkg.description, pkg.policy_country or country,
+                           None if pkg.replace is None else tuple(pkg.replace), tuple(pkg.add),
+                           tuple(pkg.programs) if pkg.programs else None, tuple(pkg.set), origin=where))
+    return out
+
+
+def _rows(rows, table: str) -> pd.DataFrame:
+    names = TABLES[table].names
+    df = pd.DataFrame([{k: "" if v is None else str(v) for k, v in r.items()} for r in rows],
+                      columns=sorted({k for r in rows for k in r}, key=lambda c: names.index(c) if c in names else 99))
+    return df.fillna("")
+
+
+def apply_package(raw: RawInstance, package: Package) -> RawInstance:
+    """Return ``raw`` with the package's instruments, programs, policy country and overrides applied."""
+    tables, origins = dict(raw.tables), dict(raw.origins)
+    label = f"{package.origin}[{package.name}]"
+    if package.replace is not None or package.add:
+        own = tables.get("instruments", pd.DataFrame(columns=["id", "kind", "site"]))
+        new = _rows(package.add if package.replace is None else package.replace, "instruments")
+        if package.replace is None:
+            start = (max(own.index) + 1) if len(own) else 2
+            new.index = range(start, start + len(new))
+            both = pd.concat([own, new]).fillna("")
+            tables["instruments"] = both.astype(str)
+            origins["instruments"] = f"{origins.get('instruments', 'instruments.csv')} + {label}"
+        elif len(new) == 0:
+            tables.pop("instruments", None)  # an absent optional table is an empty one
+        else:
+            new.index = range(1, len(new) + 1)
+            tables["instruments"] = new.astype(str)
+            origins["instruments"] = f"{label} instruments"
+    if package.programs is not None and not package.programs:
+        tables.pop("programs", None)
+    elif package.programs is not None:
+        new = _rows(package.programs, "programs")
+        new.index = range(1, len(new) + 1)
+        tables["programs"] = new.astype(str)
+        origins["programs"] = f"{label} programs"
+    settings = dict(raw.settings)
+    if package.policy_country is not None:
+        settings["policy_country"] = package.policy_country
+    changed = raw.with_changes(tables=tables, origins=origins, settings=settings)
+    try:
+        return apply_overrides(changed, list(package.sets))
+    except InputError as exc:
+        raise InputError([Problem(f"{label} set: {p.location}", p.problem, p.fix) for p in exc.problems]) from None
