@@ -20,7 +20,8 @@ from siting.analysis.sweep import parse_axis, plan_cases
 from siting.cli import main
 from siting.errors import InputError
 from tests.helpers import write_instance
-from tests.model.test_hand_solved import TWO_SITES
+from tests.model.test_hand_solved import LOCAL, TWO_SITES
+from tests.model.test_risk import HAND as RISK_HAND
 
 #: Two sites for 100 wafers. a's module costs 125, b's 95 (CRF 1, plain USD); a grant at a with
 #: rate r pays 125 r, so a costs 125 (1 - r) and wins once 125 (1 - r) < 95: r > 30/125 = 0.24.
@@ -365,3 +366,65 @@ def test_sweep_writes_a_self_contained_report_page(tmp_path):
     assert "<h2>Firm cost and open sites</h2>" in html
     assert html.count("<tr>") == 1 + 2  # header and the two cases
     assert "report.html" in json.loads((out / "manifest.json").read_text())["files"]
+
+
+#: LOCAL's conditional grant (test_instruments): a (JP) capex 1000, b (US) 900; 100 wafers, each
+#: needing an input at 10 abroad or 12 from the Japanese plant. The grant at a (rate r) requires a
+#: 60% local share, which costs 2 x 600 / 10.8 = 111.11 more; a production subsidy of 0.5 per wafer
+#: at a pays 50 (CRF 1, one year). a without the grant: 1000 + 1000 - 50 = 1950 > b's 1900; a with
+#: it: 2111.11 - 1000 r - 50, below 1900 once r > 0.1611. So the cost is min(1900, 2061.11 - 1000 r).
+SUBSIDISED = dict(LOCAL, sites="id,country,lat,lon\na,JP,32.88,130.83\nb,US,33.5,-112.0",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,1000,1\n"
+                          "b,chip,100,900,1",
+                  instruments="id,kind,site,rate,per_wafer,min_local_share\ng,capex_grant,a,0.1,,0.6\n"
+                              "ps,production_subsidy,a,,0.5,")
+
+
+def test_patched_rate_sweep_with_a_production_subsidy_and_a_conditional_grant_equals_rebuilding(tmp_path):
+    """The conditional grant's rate from 0 to 0.3: every case patched or probed equals the same case
+    rebuilt (plan, take-up, payouts, outlay) and the hand-solved cost."""
+    folder = write_instance(tmp_path / "subsidised", SUBSIDISED)
+    params = ["instruments.g.rate=0:0.3:0.02"]
+    s, patched = _solve_sweep(folder, tmp_path / "p", params, patch=True)
+    _, rebuilt = _solve_sweep(folder, tmp_path / "r", params, patch=False)
+    assert s.patcher.notes() == {"instruments.g.rate": "patched"}
+    assert (patched["model"] == "patched").sum() >= 5
+    answers = [c for c in patched.columns if c not in (*TIMES, "model")]
+    pd.testing.assert_frame_equal(patched[answers], rebuilt[answers], rtol=1e-9)
+    for _, row in patched.iterrows():
+        r = row["instruments.g.rate"]
+        assert row["checks_passed"]
+        assert row["objective"] == pytest.approx(min(1900, 2000 + 1000 / 9 - 1000 * r - 50), rel=1e-9)
+        assert row["sites_open"] == ("a" if r > 0.1612 else "b")
+        # a open: the grant (1000 r) and the subsidy (50) are paid; b open: nothing
+        assert row["government_outlay_total"] == pytest.approx(1000 * r + 50 if r > 0.1612 else 0.0, abs=1e-7)
+
+
+#: test_risk's two sites under a quake scenario (a in the quake zone), with CVaR in the objective
+#: (weight 0.02 at level 0.8), a production subsidy at a and a conditional lump sum at b that needs
+#: 90% utilisation: first-stage, second-stage and take-up columns in every scenario.
+RISKY = dict(RISK_HAND, instruments="id,kind,site,per_wafer,amount,min_utilisation\n"
+                                    "ps,production_subsidy,a,0.5,,\ng,lump_sum,b,,30,0.9")
+
+
+def test_patched_sweep_with_scenarios_and_cvar_equals_rebuilding(tmp_path):
+    """The conditional lump sum at b from 0 to 100, on an instance with two scenarios and a CVaR term
+    and a production subsidy: every case patched or probed equals the same case rebuilt, scenario
+    costs and risk included. (The per-wafer rate itself enters the wafer_rate row as 1 / (years x
+    rate), not affinely, so a sweep of it is rebuilt.)"""
+    folder = write_instance(tmp_path / "risky", RISKY, {"cvar_level": 0.8, "risk_weight": 0.02})
+    params = ["instruments.g.amount=0:100:10"]
+    s, patched = _solve_sweep(folder, tmp_path / "p", params, patch=True)
+    _, rebuilt = _solve_sweep(folder, tmp_path / "r", params, patch=False)
+    assert s.patcher.notes() == {"instruments.g.amount": "patched"}
+    assert (patched["model"] == "patched").sum() >= 5
+    answers = [c for c in patched.columns if c not in (*TIMES, "model")]
+    pd.testing.assert_frame_equal(patched[answers], rebuilt[answers], rtol=1e-9)
+    assert patched["checks_passed"].all()
+    # a open: the subsidy on its expected output, 0.5 x 0.8 x 100 = 40; b open: the lump sum, taken
+    for _, row in patched.iterrows():
+        due = 40.0 if row["sites_open"] == "a" else row["instruments.g.amount"]
+        assert row["government_outlay_total"] == pytest.approx(due, abs=1e-7)
+    assert set(patched["sites_open"]) == {"a", "b"}
+    # a larger offer can only make the firm's cost lower: it never rises along the sweep
+    assert (np.diff(patched.sort_values("instruments.g.amount")["objective"].values) <= 1e-9).all()
