@@ -6,6 +6,9 @@ few cases through the normal pipeline (check, derive, screens, build, compile: a
 that every probe has the same structure (columns, rows, integrality, the derived tables' keys) and
 that every number responds affinely between them, and then makes each case's arrays by
 interpolation instead of building it: about a millisecond in place of derive, build and compile.
+The cost registry is learned the same way, as coefficient rows by column: each category's expected
+value and each scenario's cost by category, so a patched case reports the same breakdown, scenario
+table and risk figures as a built one.
 
 The probes are chosen by bisection over the sorted values the sweep uses: the whole range is one
 segment if its two ends and its middle are collinear in every number; otherwise it is split in two
