@@ -357,13 +357,14 @@ class Patcher:
 
     def notes(self) -> dict[str, str]:
         """Path -> how its cases are made: "patched", "probed" (each value built once, as a probe,
-        where there are too few values or none along which the model responds affinely), or
+        where there are too few values, none along which the model responds affinely, or kinks
+        that made bisection probe every value), or
         "rebuilt: <why>"."""
         notes = {}
         for path, a in self.axes.items():
             if a.reason:
                 notes[path] = f"rebuilt: {a.reason}"
-            elif a.xs and not a.segments:
+            elif a.xs and (not a.segments or all(x in a.exact for x in a.xs)):
                 notes[path] = "probed"
             else:
                 notes[path] = "patched"

@@ -428,3 +428,17 @@ def test_patched_sweep_with_scenarios_and_cvar_equals_rebuilding(tmp_path):
     assert set(patched["sites_open"]) == {"a", "b"}
     # a larger offer can only make the firm's cost lower: it never rises along the sweep
     assert (np.diff(patched.sort_values("instruments.g.amount")["objective"].values) <= 1e-9).all()
+
+
+def test_a_path_whose_every_value_was_probed_is_not_called_patched(tmp_path):
+    """CAPPED's grant rate at 0, 0.1 (the base), 0.2, 0.3, 0.4: the cap's kink at 0.16 splits the
+    range; 0.2 to 0.4 is one affine segment, but bisection has built each of its values as a probe
+    already, so no case is interpolated, and the note says so instead of "patched"."""
+    folder = write_instance(tmp_path / "capped", CAPPED)
+    s, df = _solve_sweep(folder, tmp_path / "s", ["instruments.grant.rate=0:0.4:0.1"], patch=True)
+    axis = s.patcher.axes["instruments.grant.rate"]
+    assert axis.segments and set(axis.exact) == set(axis.xs) == {0.0, 0.2, 0.3, 0.4}
+    assert s.patcher.notes() == {"instruments.grant.rate": "probed"}
+    assert (df["model"] == "rebuilt").all()
+    for _, row in df.iterrows():
+        assert row["objective"] == pytest.approx(_hand_cost(row["instruments.grant.rate"], 95), rel=1e-9, abs=1e-9)
