@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="an override for every case (repeatable)")
+    p.add_argument("--no-patch", action="store_true",
+                   help="build every case's model from its data instead of patching the base case's")
     p.add_argument("--no-warm-start", action="store_true",
                    help="do not start HiGHS from the base case's plan (by default every case does)")
     p.add_argument("--refine", type=float, metavar="TOL",
@@ -424,7 +426,8 @@ def _sweep(args, argv: list[str]) -> int:
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-sweep")
     check_out_dir(out, raw.root)
     sweep = sw.Sweep(raw=raw, axes=axes, method=args.method, cases=cases, options=options, out=out,
-                     fixed=tuple(args.set), seed=args.seed, samples=args.samples, warm_start=not args.no_warm_start)
+                     fixed=tuple(args.set), seed=args.seed, samples=args.samples, warm_start=not args.no_warm_start,
+                     patch=not args.no_patch)
     sw.check_values(sweep)
     todo = sw.prepare(sweep)
     workers = args.workers or sw.default_workers()
@@ -457,6 +460,12 @@ def _sweep(args, argv: list[str]) -> int:
             print(f"interrupted | {len(sweep.records)} of {len(cases)} cases are saved in {out}/cases; "
                   "run the same command again to solve the rest", file=sys.stderr)
             return 130
+    if sweep.patcher is not None:
+        for path, note in sweep.patcher.notes().items():
+            said = {"patched": "patched in place",
+                    "probed": "each value built once (too few values, or none along which it acts affinely)"
+                    }.get(note) or f"rebuilt every case ({note.split(': ', 1)[1]})"
+            console.print(f"{path}: {said}", soft_wrap=True)
     money = base.settings.money_label
     finished = sw.finish(sweep, base, ["siting", *argv], refine_tolerance=args.refine)
     _print_sweep(console, sweep, finished, money)

@@ -4,8 +4,11 @@ A sweep is planned once (the parameters, their values and the cases), written to
 ``sweep.json``, and solved case by case through :func:`siting.run.run_case`, the pipeline every
 command uses. Each finished case is written at once, atomically, to ``cases/<id>.json``; running
 the same command again solves only the cases that have no file yet, so an interrupted sweep loses
-nothing but the cases that were being solved. The tables, plots and ``manifest.json`` (written
-last) are made from the case files once every case has one.
+nothing but the cases that were being solved. A case's model is not built from scratch where
+:mod:`siting.analysis.patch` can make it from probes of the pipeline (the row's ``model`` column
+says which); every case is still checked on its own values and its plan against the raw data.
+The tables, plots and ``manifest.json`` (written last) are made from the case files once every
+case has one.
 
 Parameter values (``SPEC``) come in three forms:
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 import os
 import signal
@@ -28,12 +32,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from siting.analysis.patch import Patcher
 from siting.errors import InputError, Problem, SitingError
 from siting.instance.check import TypingCache
+from siting.instance.overrides import parse_assignment
 from siting.instance.read import RawInstance, suggest
 from siting.report.write import atomic_write, json_safe
 from siting.run import Run, load_case, run_case
 from siting.solve import SolverOptions
+
+log = logging.getLogger(__name__)
 
 METHODS = ("grid", "oat", "lhs")
 
@@ -231,23 +239,36 @@ def case_row(run: Run) -> dict:
 
 
 class CaseSolver:
-    """Solves cases of one instance; one per worker process, holding what cases share."""
+    """Solves cases of one instance; one per worker process, holding what cases share.
+
+    With a :class:`~siting.analysis.patch.Patcher`, a case whose model it can make is solved from
+    patched arrays; the others (and any patched case that does not solve or breaks a rule) go
+    through :func:`siting.run.run_case`. The row's ``model`` says which ("patched" or "rebuilt").
+    """
 
     def __init__(self, raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...] = (),
-                 start: np.ndarray | None = None):
+                 start: np.ndarray | None = None, patcher: Patcher | None = None):
         self.raw = raw
         self.options = options
         self.fixed = tuple(fixed)
         self.cache = TypingCache()
         self.start = start
+        self.patcher = patcher
 
     def __call__(self, case_id: str, sets: tuple[str, ...]) -> dict:
         """Solve one case and return its record; an error is recorded, not raised."""
         t0 = time.perf_counter()
         try:
-            run = run_case(self.raw, self.options, sets=self.fixed + tuple(sets), duals=False, cache=self.cache,
-                           start=self.start)
+            run = None
+            if self.patcher is not None:
+                run = self.patcher.run(self.raw, self.options, self.fixed, tuple(sets), self.cache, self.start)
+            # a case whose model is a probe's, built for its very values, counts as rebuilt
+            model = "patched" if run is not None and self.patcher.interpolated(tuple(sets)) else "rebuilt"
+            if run is None:
+                run = run_case(self.raw, self.options, sets=self.fixed + tuple(sets), duals=False,
+                               cache=self.cache, start=self.start)
             row = case_row(run)
+            row["model"] = model
         except SitingError as exc:
             row = {"status": "error", "note": str(exc)}
         except Exception as exc:  # noqa: BLE001 - a failed case is recorded and the sweep goes on
@@ -259,12 +280,12 @@ class CaseSolver:
 _WORKER: CaseSolver | None = None
 
 
-def _init_worker(raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...], start) -> None:
+def _init_worker(raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...], start, patcher) -> None:
     # Ctrl-C is the parent's to handle: it stops the pool; a worker must not turn it into a
     # half-solved case that looks finished
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _WORKER
-    _WORKER = CaseSolver(raw, options, fixed, start)
+    _WORKER = CaseSolver(raw, options, fixed, start, patcher)
 
 
 def _solve_in_worker(case: tuple[str, tuple[str, ...]]) -> dict:
@@ -292,8 +313,10 @@ class Sweep:
     seed: int = 0
     samples: int | None = None
     warm_start: bool = True
+    patch: bool = True
     records: dict[str, dict] = field(default_factory=dict)
     start: np.ndarray | None = None
+    patcher: Patcher | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -370,16 +393,8 @@ def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | Non
     """
     if not todo:
         return
-    if sweep.warm_start and sweep.start is None:
-        # Every case starts HiGHS from the base case's plan: on the flagship this cuts HiGHS's
-        # time by a quarter (benchmarks/sweep.py), and, being the same start in every worker, it
-        # keeps parallel sweeps identical to serial ones
-        try:
-            base = run_case(sweep.raw, sweep.options, sets=sweep.fixed, duals=False)
-            sweep.start = base.outcome.values
-        except SitingError:
-            sweep.start = None
-    args = (sweep.raw, sweep.options, sweep.fixed, sweep.start)
+    prepare_solvers(sweep, todo)
+    args = (sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher)
     if scheduler:
         _solve_with_dask(sweep, todo, scheduler, progress)
         return
@@ -409,6 +424,24 @@ def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | Non
         pool.join()
 
 
+def prepare_solvers(sweep: Sweep, todo: list) -> None:
+    """What a sweep does once before its cases: the base case's plan (the start every case is
+    offered) and the probes that let cases be patched instead of built."""
+    if sweep.warm_start and sweep.start is None:
+        # Every case starts HiGHS from the base case's plan: on the flagship this cuts HiGHS's
+        # time by a quarter (benchmarks/sweep.py), and, being the same start in every worker, it
+        # keeps parallel sweeps identical to serial ones
+        try:
+            base = run_case(sweep.raw, sweep.options, sets=sweep.fixed, duals=False)
+            sweep.start = base.outcome.values
+        except SitingError:
+            sweep.start = None
+    if sweep.patch and sweep.patcher is None and todo:
+        sweep.patcher = Patcher.learn(sweep.raw, sweep.fixed, base_values(sweep), [sets for _, sets in todo])
+        for path, note in sweep.patcher.notes().items():
+            log.info("%s: %s", path, note)
+
+
 def _solve_with_dask(sweep: Sweep, todo: list, address: str, progress) -> None:
     where = f"--scheduler {address}"
     try:
@@ -422,7 +455,8 @@ def _solve_with_dask(sweep: Sweep, todo: list, address: str, progress) -> None:
         raise InputError(Problem(where, f"cannot reach the scheduler ({exc})",
                                  "start one with `dask scheduler` and workers with `dask worker ADDRESS`")) from None
     try:
-        solver = client.scatter(CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start), broadcast=True)
+        solver = client.scatter(CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher),
+                                broadcast=True)
         futures = [client.submit(_solve_on_cluster, solver, case_id, sets, pure=False) for case_id, sets in todo]
         for fut in as_completed(futures):
             record = fut.result()
@@ -449,7 +483,7 @@ def table(sweep: Sweep) -> pd.DataFrame:
         for prefix in ("open", "capacity", "local_share"):
             for s in sites:
                 row[f"{prefix}_{s}"] = r.get(f"{prefix}_{s}")
-        for k in ("government_outlay", "government_outlay_total", "unmet_demand", "checks_passed",
+        for k in ("government_outlay", "government_outlay_total", "unmet_demand", "checks_passed", "model",
                   "solve_seconds", "case_seconds", "note"):
             row[k] = r.get(k)
         rows.append(row)
@@ -526,7 +560,7 @@ def switching_points(df: pd.DataFrame, sweep: Sweep) -> list[Switch]:
 
 def refine(sweep: Sweep, switch: Switch, tolerance: float) -> Switch:
     """Bisect a switching point down to ``tolerance`` (each step one solve of the instance)."""
-    solver = CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start)
+    solver = CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher)
     lo, hi = switch.below, switch.above
     while hi - lo > 2 * tolerance:
         mid = (lo + hi) / 2
@@ -540,6 +574,12 @@ def refine(sweep: Sweep, switch: Switch, tolerance: float) -> Switch:
         else:  # a third plan in between: two switches, keep the first
             hi, switch = mid, Switch(switch.path, switch.below, mid, switch.before, row["sites_open"])
     return Switch(switch.path, lo, hi, switch.before, switch.after, refined=True)
+
+
+def base_values(sweep: Sweep) -> dict[str, str]:
+    """Each swept path's value in the base case (the instance's, or a fixed ``--set``)."""
+    fixed = dict(parse_assignment(s) for s in sweep.fixed)
+    return {a.path: fixed.get(a.path, a.base) for a in sweep.axes}
 
 
 def check_values(sweep: Sweep) -> None:

@@ -80,6 +80,16 @@ class TypingCache:
 
     def __init__(self) -> None:
         self._tables: dict[str, tuple] = {}
+        self._passed: dict[str, object] = {}
+
+    def unchanged(self, raw: RawInstance) -> set[str]:
+        """Tables that are the very objects of the last check that found no problem: their
+        references need not be checked again while the tables they refer to are unchanged too."""
+        return {t for t, df in raw.tables.items() if self._passed.get(t, False) is df}
+
+    def passed(self, raw: RawInstance) -> None:
+        """Remember the tables of a check that found no problem."""
+        self._passed = dict(raw.tables)
 
     def get(self, tname: str, df, key) -> pd.DataFrame | None:
         hit = self._tables.get(tname)
@@ -89,6 +99,21 @@ class TypingCache:
 
     def put(self, tname: str, df, key, typed: pd.DataFrame) -> None:
         self._tables[tname] = (df, key, typed.copy())
+
+    def near(self, tname: str, df, key, table: Table) -> tuple[pd.DataFrame, list[str]] | None:
+        """The typed table of an earlier ``df`` that differs from this one only in some non-key
+        columns (an override copies the table and changes a cell), and those columns' names; None
+        if there is none. Typing just those columns gives the same table as typing all of it."""
+        hit = self._tables.get(tname)
+        if hit is None or df is None or hit[0] is None or hit[1][:2] != key[:2]:
+            return None
+        old = hit[0]
+        if list(old.columns) != list(df.columns) or not old.index.equals(df.index):
+            return None
+        changed = [c for c in df.columns if not df[c].equals(old[c])]
+        if any(c in table.key for c in changed) or any(c not in table.names for c in changed):
+            return None
+        return hit[2].copy(), changed
 
 
 def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instance:
@@ -112,21 +137,35 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
         df = raw.tables.get(tname)
         origin = raw.origins.get(tname, f"{tname}.csv")
         key = (origin, settings, tuple(sorted((k, v) for k, v in raw.overridden.items() if k[0] == tname)))
-        hit = cache.get(tname, df, key) if cache is not None and df is not None else None
+        # a table the instance leaves out (df None) is typed as an empty table: cached the same way
+        hit = cache.get(tname, df, key) if cache is not None else None
+        near = cache.near(tname, df, key, table) if cache is not None and hit is None else None
         if hit is not None:
             typed[tname] = hit
+        elif near is not None:
+            before = len(found.problems)
+            typed[tname], changed = near
+            if changed:
+                columns = _type_table(table, df, origin, settings, found, raw.overridden, only=changed)
+                for c in changed:
+                    typed[tname][c] = columns[c]
+            if len(found.problems) == before:
+                cache.put(tname, df, key, typed[tname])
         else:
             before = len(found.problems)
             typed[tname] = _type_table(table, df, origin, settings, found, raw.overridden)
-            if cache is not None and df is not None and len(found.problems) == before:
+            if cache is not None and len(found.problems) == before:
                 cache.put(tname, df, key, typed[tname])
         if df is not None and any(c.required and c.name not in df.columns for c in table.columns):
             broken.add(tname)
-    _check_references(typed, raw.origins, found, broken)
+    unchanged = cache.unchanged(raw) if cache is not None else set()
+    _check_references(typed, raw.origins, found, broken, unchanged)
     if settings is not None:
         _check_rules(typed, raw, settings, found)
         check_scenarios(typed, settings, raw.origins, raw.overridden, found)
     found.raise_if_any()
+    if cache is not None:
+        cache.passed(raw)
     assert settings is not None
     apply_layers(typed, raw.layers)
     return Instance(name=raw.name, root=raw.root, path=raw.path, settings=settings, tables=typed,
@@ -180,11 +219,20 @@ def _loc(origin: str, row: int, table: Table, values: dict, column: str | None =
 
 
 def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Settings | None,
-                found: ProblemCollector, overridden: dict | None = None) -> pd.DataFrame:
-    """Type every column of ``df``; vectorised, looping only over the cells that are wrong."""
+                found: ProblemCollector, overridden: dict | None = None,
+                only: list[str] | None = None) -> pd.DataFrame:
+    """Type every column of ``df``; vectorised, looping only over the cells that are wrong.
+
+    ``only``: type just these columns of a table whose other columns and keys were typed
+    without a problem before (:meth:`TypingCache.near`); the result holds just those columns.
+    """
     columns = table.names
     if df is None:
         return _empty(table)
+    if only is not None:
+        keys = df.reindex(columns=list(table.key), fill_value="")
+        return _type_columns(table, [c for c in table.columns if c.name in only], df, keys, origin, settings,
+                             found, overridden)
     for c in [c for c in df.columns if c not in columns]:
         found.add(f"{origin} column {c}", "unknown column",
                   suggest(c, columns, f"{table.name} columns are: " + ", ".join(columns)))
@@ -197,8 +245,24 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
         return _empty(table)
     if df.empty and table.required:
         found.add(origin, "has no rows", f"add at least one row ({table.doc.rstrip('.')})")
-    money_mult = settings.money_multiplier if settings else 1.0
     keys = df.reindex(columns=list(table.key), fill_value="")
+    out = _type_columns(table, table.columns, df, keys, origin, settings, found, overridden)
+    dup = keys.duplicated(keep=False) & (keys != "").all(axis=1)
+    if dup.any():
+        first: dict[tuple, int] = {}
+        for row_no, key in keys[dup].iterrows():
+            k = tuple(key)
+            if k in first:
+                found.add(_loc(origin, row_no, table, key.to_dict()), f"repeats the key of row {first[k]}",
+                          "merge the two rows or give them different ids")
+            first.setdefault(k, row_no)
+    return out
+
+
+def _type_columns(table: Table, cols, df: pd.DataFrame, keys: pd.DataFrame, origin: str,
+                  settings: Settings | None, found: ProblemCollector, overridden: dict | None) -> pd.DataFrame:
+    """Type the columns ``cols`` of ``df``, reporting every wrong cell."""
+    money_mult = settings.money_multiplier if settings else 1.0
     out = pd.DataFrame(index=df.index)
 
     def report(mask: pd.Series, col: Column, problem_of, fix_of) -> None:
@@ -208,7 +272,7 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
                 origin, row_no, table, keys.loc[row_no].to_dict(), col.name)
             found.add(loc, problem_of(text), fix_of(text))
 
-    for col in table.columns:
+    for col in cols:
         text = df[col.name] if col.name in df.columns else pd.Series("", index=df.index, dtype=object)
         empty = text == ""
         what = col.doc.rstrip(".") if col.doc else col.kind
@@ -264,15 +328,6 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
             if col.kind == "int":
                 values = values.map(lambda v: int(v) if v is not None else None)
         out[col.name] = values
-    dup = keys.duplicated(keep=False) & (keys != "").all(axis=1)
-    if dup.any():
-        first: dict[tuple, int] = {}
-        for row_no, key in keys[dup].iterrows():
-            k = tuple(key)
-            if k in first:
-                found.add(_loc(origin, row_no, table, key.to_dict()), f"repeats the key of row {first[k]}",
-                          "merge the two rows or give them different ids")
-            first.setdefault(k, row_no)
     return out
 
 
@@ -317,10 +372,14 @@ def _empty(table: Table) -> pd.DataFrame:
 
 
 def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
-                      found: ProblemCollector, broken: set[str]) -> None:
+                      found: ProblemCollector, broken: set[str], unchanged: set[str] = frozenset()) -> None:
+    """Ids unique across tables and every reference to a known id; ``unchanged`` tables (see
+    :meth:`TypingCache.unchanged`) are skipped where every table they refer to is unchanged too."""
     ids = {t: set(typed[t]["id"])
            for t in ("sites", "products", "markets", "inputs", "suppliers", "programs", "scenarios")}
     for group in (("sites", "markets", "suppliers"), ("products", "inputs")):
+        if all(t in unchanged for t in group):
+            continue
         owner: dict[str, str] = {}
         for t in group:
             for i in sorted(ids[t]):
@@ -336,6 +395,8 @@ def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
                 continue
             targets = (col.ref,) if isinstance(col.ref, str) else col.ref
             if tname in broken or any(t in broken for t in targets):
+                continue
+            if tname in unchanged and all(t in unchanged for t in targets):
                 continue
             valid = set().union(*(ids[t] for t in targets))
             values_col = df[col.name]

@@ -62,10 +62,9 @@ def cvar_of(values, probability, beta: float) -> float:
     return float(min(eta + np.sum(p * np.maximum(c - eta, 0.0)) / (1.0 - beta) for eta in c))
 
 
-def scenario_costs(sm, sol: Solution) -> pd.DataFrame:
-    """One row per scenario: probability, the plan's total annual cost in it by category, unmet wafers."""
-    d = sm.data
-    by_scenario = sm.costs.scenario_values()
+def scenario_costs(d, sol: Solution, by_scenario: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """One row per scenario: probability, the plan's total annual cost in it by category
+    (``by_scenario``: scenario -> category -> cost), unmet wafers."""
     dem = d.demand
     rows = []
     for w, p in zip(d.scenarios["id"], d.scenarios["probability"]):
@@ -99,30 +98,43 @@ def read_solution(sm) -> Solution:
     """Read the variable values currently held in the Pyomo model."""
     m, d = sm.model, sm.data
 
-    def vals(var, n):
-        x = np.array([var[k].value or 0.0 for k in range(n)], dtype=float)
-        # every variable is non-negative: values within HiGHS's tolerance of zero are zero
-        return np.where(x < 1e-9, 0.0, x)
+    def vals(var, index) -> np.ndarray:
+        return np.array([var[k].value or 0.0 for k in index], dtype=float)
 
     unmet = np.zeros(len(d.demand))
-    for k in m.UNMET:
-        unmet[k] = max(m.unmet[k].value or 0.0, 0.0)
-    unmet[unmet < 1e-9] = 0.0
+    unmet[list(m.UNMET)] = vals(m.unmet, m.UNMET)
     payout = np.zeros(len(d.instruments))
-    for k in m.INSTRUMENTS:
-        payout[k] = m.payout[k].value or 0.0
+    payout[list(m.INSTRUMENTS)] = vals(m.payout, m.INSTRUMENTS)
     prob = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
     for (k, w) in m.WAFER_PAYOUTS:
         payout[k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
-    payout[payout < 1e-9] = 0.0
     take = np.ones(len(d.instruments))
-    for k in m.TAKEUP:
-        take[k] = round(m.take[k].value or 0.0)
-    return Solution(
-        build=np.round(vals(m.build, len(d.sites))), modules=np.round(vals(m.modules, len(d.modules))),
-        qualify=np.round(vals(m.qualify, len(d.qualifications))), payout=payout, take=take,
-        produce=vals(m.produce, len(d.routes)), purchase=vals(m.purchase, len(d.arcs)), unmet=unmet,
-    )
+    take[list(m.TAKEUP)] = vals(m.take, m.TAKEUP)
+    return clean_solution(
+        build=vals(m.build, range(len(d.sites))), modules=vals(m.modules, range(len(d.modules))),
+        qualify=vals(m.qualify, range(len(d.qualifications))), payout=payout, take=take,
+        produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet)
+
+
+def clean_solution(**values: np.ndarray) -> Solution:
+    """A :class:`Solution` from raw values by family: integers rounded, values within HiGHS's
+    tolerance of zero set to zero (every variable is non-negative). ``payout`` is already the
+    expected payout of each instrument row (production subsidies weighted by scenario probability)."""
+    x = {k: np.where(v < 1e-9, 0.0, v) for k, v in values.items()}
+    for k in ("build", "modules", "qualify", "take"):
+        x[k] = np.round(x[k])
+    return Solution(**x)
+
+
+def _group_sum(codes: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Sum of ``weights`` by group number (-1: in no group). Group-bys on numbers, not pandas':
+    a sweep tabulates every case, and on a plan's few rows a pandas group-by costs a millisecond."""
+    keep = codes >= 0
+    return np.bincount(codes[keep], weights=np.asarray(weights, dtype=float)[keep], minlength=n)
+
+
+def _site_codes(d, sites) -> np.ndarray:
+    return pd.Index(d.sites["site"]).get_indexer(sites)
 
 
 def scenario_weights(d, scenario: pd.Series) -> np.ndarray:
@@ -134,26 +146,33 @@ def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
     """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought),
     over the expected purchases of the scenarios."""
     arcs = d.arcs
-    value = arcs["price"].values * purchase * arcs["counts"].values * scenario_weights(d, arcs["scenario"])
-    frame = pd.DataFrame({"site": arcs["site"].values, "value": value, "local": value * arcs["local"].values})
-    sums = frame.groupby("site")[["value", "local"]].sum()
-    share = sums["local"] / sums["value"].where(sums["value"] > 0)
-    return share.reindex(d.sites["site"])
+    value = arcs["price"].to_numpy(dtype=float) * purchase * arcs["counts"].to_numpy(dtype=float) \
+        * scenario_weights(d, arcs["scenario"])
+    codes, n = _site_codes(d, arcs["site"]), len(d.sites)
+    total = _group_sum(codes, value, n)
+    local = _group_sum(codes, value * arcs["local"].to_numpy(dtype=float), n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, local / np.where(total > 0, total, 1.0), np.nan)
+    return pd.Series(share, index=pd.Index(d.sites["site"], name="site"))
 
 
 def extract(sm, costs: dict[str, float]) -> Results:
     """Build the result tables from the values in the model."""
-    d = sm.data
-    sol = read_solution(sm)
-    site_row = {s: j for j, s in enumerate(d.sites["site"])}
+    return tabulate(sm.data, read_solution(sm), costs, sm.costs.scenario_values())
+
+
+def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, dict[str, float]]) -> Results:
+    """Build the result tables of ``sol`` from the derived tables ``d``, the cost breakdown and
+    each scenario's cost by category (:meth:`CostRegistry.scenario_values`)."""
+    site_row = _site_codes(d, d.instruments["site"])
 
     mods = d.modules[["site", "product", "period", "wafers_per_module", "max_modules"]].copy()
     mods["modules"] = sol.modules.astype(int)
     mods["capacity_wafers_per_year"] = mods["modules"] * mods["wafers_per_module"]
     # production is the expected output over the scenarios
-    made = pd.DataFrame({"module": d.routes["module"].values,
-                         "w": sol.produce * scenario_weights(d, d.routes["scenario"])}).groupby("module")["w"].sum()
-    mods["production_wafers_per_year"] = made.reindex(range(len(mods))).fillna(0.0).values
+    mods["production_wafers_per_year"] = _group_sum(d.routes["module"].to_numpy(dtype=np.int64),
+                                                    sol.produce * scenario_weights(d, d.routes["scenario"]),
+                                                    len(mods))
     mods["utilisation"] = mods["production_wafers_per_year"] / mods["capacity_wafers_per_year"].where(
         mods["capacity_wafers_per_year"] > 0)
     capacity = mods[["site", "product", "period", "modules", "max_modules", "capacity_wafers_per_year",
@@ -163,7 +182,7 @@ def extract(sm, costs: dict[str, float]) -> Results:
     subsidies = pd.DataFrame({
         "instrument": g["id"].values, "kind": g["kind"].values, "site": g["site"].values,
         "provider_country": g["provider_country"].values, "conditional": g["conditional"].values,
-        "taken": (sol.take > 0.5) & sol.build[[site_row[s] for s in g["site"]]].astype(bool),
+        "taken": (sol.take > 0.5) & sol.build[site_row].astype(bool),
         "payout_total": sol.payout, "payout_per_year": sol.payout * g["factor"].values,
         # a loan's payout is its grant element (a present value); the principal lent is repaid
         "loan_principal_total": np.where(g["kind"].values == "concessional_loan",
@@ -177,21 +196,21 @@ def extract(sm, costs: dict[str, float]) -> Results:
         rows = d.modules["site"].values == s
         capex.append(d.sites.at[j, "fixed_cost"] * sol.build[j]
                      + float(np.sum(d.modules["capex_per_module"].values[rows] * sol.modules[rows])))
-    by_site = capacity.groupby("site")[["capacity_wafers_per_year", "production_wafers_per_year"]].sum()
+    module_site = _site_codes(d, capacity["site"])
     sites = pd.DataFrame({
         "site": d.sites["site"].values, "country": d.sites["country"].values,
         "region": d.sites["region"].values, "open": sol.build.astype(bool),
         "capex_total": capex,
-        "capacity_wafers_per_year": by_site["capacity_wafers_per_year"].reindex(d.sites["site"]).fillna(0).values,
-        "production_wafers_per_year": by_site["production_wafers_per_year"].reindex(d.sites["site"]).fillna(0).values,
+        "capacity_wafers_per_year": _group_sum(module_site, capacity["capacity_wafers_per_year"], len(d.sites)),
+        "production_wafers_per_year": _group_sum(module_site, capacity["production_wafers_per_year"], len(d.sites)),
     })
     sites["utilisation"] = sites["production_wafers_per_year"] / sites["capacity_wafers_per_year"].where(
         sites["capacity_wafers_per_year"] > 0)
     sites["local_share"] = share.values
     sites["local_target"] = [targets.get(s, np.nan) for s in sites["site"]]
-    paid = subsidies.groupby("site")[["payout_total", "payout_per_year"]].sum()
-    sites["subsidy_total"] = paid["payout_total"].reindex(sites["site"]).fillna(0.0).values
-    sites["subsidy_per_year"] = paid["payout_per_year"].reindex(sites["site"]).fillna(0.0).values
+    paid_at = _site_codes(d, subsidies["site"])
+    sites["subsidy_total"] = _group_sum(paid_at, subsidies["payout_total"], len(d.sites))
+    sites["subsidy_per_year"] = _group_sum(paid_at, subsidies["payout_per_year"], len(d.sites))
 
     r = d.routes
     production = pd.DataFrame({
@@ -209,8 +228,14 @@ def extract(sm, costs: dict[str, float]) -> Results:
         "distance_km": a["distance_km"], "purchases_per_year": a["price"] * sol.purchase,
         "freight_per_year": a["freight"] * sol.purchase, "tariffs_per_year": a["tariff"] * sol.purchase,
     })
-    totals = procurement.groupby(["site", "input", "period", "scenario"])["units_per_year"].transform("sum")
-    procurement["share"] = procurement["units_per_year"] / totals.where(totals > 0)
+    group = np.zeros(len(a), dtype=np.int64)
+    for col in ("site", "input", "period", "scenario"):
+        codes, labels = pd.factorize(a[col])
+        group = group * (len(labels) + 1) + codes
+    _, group = np.unique(group, return_inverse=True)
+    totals = _group_sum(group, sol.purchase, int(group.max()) + 1 if len(group) else 0)[group]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        procurement["share"] = np.where(totals > 0, sol.purchase / np.where(totals > 0, totals, 1.0), np.nan)
     procurement = procurement[procurement["units_per_year"] > 1e-9].reset_index(drop=True)
     supplier_mix = procurement[["site", "input", "supplier", "period", "scenario", "share", "local"]]
 
@@ -226,7 +251,7 @@ def extract(sm, costs: dict[str, float]) -> Results:
         "penalty_per_year": np.nan_to_num(dem["penalty"].values) * sol.unmet,
     })
     cost_table = pd.DataFrame({"category": list(CATEGORIES), "cost_per_year": [costs[c] for c in CATEGORIES]})
-    scen = scenario_costs(sm, sol)
+    scen = scenario_costs(d, sol, by_scenario)
     st = d.instance.settings
     risk = {**risk_summary(scen, st.cvar_level), "risk_weight": st.risk_weight}
     return Results(solution=sol, costs=costs, risk=risk, tables={

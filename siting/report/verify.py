@@ -66,6 +66,15 @@ def _close_le(lhs: float, rhs: float, scale: float) -> bool:
     return lhs <= rhs + RTOL * max(1.0, abs(scale))
 
 
+def _sums(frame: pd.DataFrame, keys: tuple[str, ...], column: str) -> dict:
+    """Sum of ``column`` by ``keys`` as a dict (a plain loop: on the few rows of a plan this is
+    several times faster than a pandas group-by, and verify runs once per sweep case)."""
+    out: dict = {}
+    for *key, x in zip(*(frame[k] for k in keys), frame[column]):
+        out[tuple(key)] = out.get(tuple(key), 0.0) + x
+    return out
+
+
 def verify(inst, results, objective: float | None) -> list[str]:
     """Return a readable line for every rule the solution breaks (empty: all hold)."""
     t = inst.tables
@@ -84,61 +93,71 @@ def verify(inst, results, objective: float | None) -> list[str]:
         return key if len(scenarios) > 1 else key[:-1]
 
     # 1. demand met or penalised, in every scenario
-    made = prod.groupby(["market", "product", "scenario"])["wafers_per_year"].sum()
-    short = tab["unmet"].set_index(["market", "product", "scenario"])["unmet_wafers_per_year"]
-    for _, r in t["demand"].iterrows():
+    made = _sums(prod, ("market", "product", "scenario"), "wafers_per_year")
+    short = _sums(tab["unmet"], ("market", "product", "scenario"), "unmet_wafers_per_year")
+    dem = t["demand"]
+    penalty_default = inst.settings.unmet_penalty_per_wafer is not None
+    for market, product, wafers, penalty in zip(dem["market"], dem["product"], dem["wafers_per_year"],
+                                                dem["penalty_per_wafer"]):
+        penalised = not pd.isna(penalty) or penalty_default
         for w in scenarios:
-            key = (r["market"], r["product"], w)
-            due = r["wafers_per_year"] * factor("demand", w, markets[r["market"]], r["product"])
+            key = (market, product, w)
+            due = wafers * factor("demand", w, markets[market], product)
             got = made.get(key, 0.0) + short.get(key, 0.0)
             if abs(got - due) > RTOL * max(1.0, due):
                 out.append(f"demand {shown(key)}: supplied + unmet = {got:.6g}, demand is {due:.6g}")
-            penalised = not pd.isna(r["penalty_per_wafer"]) or inst.settings.unmet_penalty_per_wafer is not None
             if short.get(key, 0.0) > RTOL * max(1.0, due) and not penalised:
                 out.append(f"demand {shown(key)}: {short[key]:.6g} wafers unmet but unmet demand is not allowed")
 
     # 2. capacity and modules
-    cap = tab["capacity"].set_index(["site", "product"])
-    mods = t["modules"].set_index(["site", "product"])
-    by_sp = prod.groupby(["site", "product", "scenario"])["wafers_per_year"].sum()
-    for (s, p, sc), w in by_sp.items():
-        if (s, p) not in mods.index:
+    cap_t = tab["capacity"]
+    built = dict(zip(zip(cap_t["site"], cap_t["product"]), cap_t["modules"]))
+    mods = t["modules"]
+    size = dict(zip(zip(mods["site"], mods["product"]), mods["wafers_per_module"]))
+    most = dict(zip(zip(mods["site"], mods["product"]), mods["max_modules"]))
+    for (s, p, sc), w in sorted(_sums(prod, ("site", "product", "scenario"), "wafers_per_year").items()):
+        if (s, p) not in size:
             out.append(f"capacity ({s}, {p}): {w:.6g} wafers made where the site has no modules for {p}")
             continue
-        n = cap.at[(s, p), "modules"]
-        K = mods.at[(s, p), "wafers_per_module"] * factor("site", sc, sites_at[s], p)
+        n = built[(s, p)]
+        K = size[(s, p)] * factor("site", sc, sites_at[s], p)
         if not _close_le(w, n * K, n * K):
             at = f"({s}, {p}, {sc})" if len(scenarios) > 1 else f"({s}, {p})"
             out.append(f"capacity {at}: makes {w:.6g} wafers with {n} modules of {K:g}"
                        + (" available" if len(scenarios) > 1 else ""))
-    for (s, p), r in cap.iterrows():
-        if r["modules"] > mods.at[(s, p), "max_modules"]:
-            out.append(f"modules ({s}, {p}): {r['modules']} built, at most {mods.at[(s, p), 'max_modules']}")
-        if r["modules"] > 0 and not sites_open[s]:
-            out.append(f"modules ({s}, {p}): {r['modules']} built at a site that is not open")
+    for (s, p), n in built.items():
+        if n > most[(s, p)]:
+            out.append(f"modules ({s}, {p}): {n} built, at most {most[(s, p)]}")
+        if n > 0 and not sites_open[s]:
+            out.append(f"modules ({s}, {p}): {n} built at a site that is not open")
 
     # 3. inputs balanced against the bill of materials
     bom = t["bom"]
-    need = prod.merge(bom, on="product")
-    need = (need["wafers_per_year"] * need["units_per_wafer"]).groupby(
-        [need["site"], need["input"], need["scenario"]]).sum()
-    bought = proc.groupby(["site", "input", "scenario"])["units_per_year"].sum()
-    for key in set(need.index) | set(bought.index):
+    per_wafer: dict = {}
+    for p, i, u in zip(bom["product"], bom["input"], bom["units_per_wafer"]):
+        per_wafer.setdefault(p, []).append((i, u))
+    need: dict = {}
+    for s, p, sc, w in zip(prod["site"], prod["product"], prod["scenario"], prod["wafers_per_year"]):
+        for i, u in per_wafer.get(p, ()):
+            need[(s, i, sc)] = need.get((s, i, sc), 0.0) + w * u
+    bought = _sums(proc, ("site", "input", "scenario"), "units_per_year")
+    for key in sorted(set(need) | set(bought)):
         a, b = need.get(key, 0.0), bought.get(key, 0.0)
         if abs(a - b) > RTOL * max(1.0, a):
             out.append(f"inputs {shown(key)}: buys {b:.6g} units, production needs {a:.6g}")
 
     # 4. supplier capacity, 9. exclusions
-    offers = t["offers"].set_index(["supplier", "input"])["capacity_units_per_year"]
-    for (u, i, sc), q in proc.groupby(["supplier", "input", "scenario"])["units_per_year"].sum().items():
-        if (u, i) not in offers.index:
+    offers = dict(zip(zip(t["offers"]["supplier"], t["offers"]["input"]), t["offers"]["capacity_units_per_year"]))
+    for (u, i, sc), q in sorted(_sums(proc, ("supplier", "input", "scenario"), "units_per_year").items()):
+        if (u, i) not in offers:
             out.append(f"supplier {(u, i)}: buys {q:.6g} units without an offer")
             continue
         most = offers[(u, i)] * factor("supplier", sc, suppliers_at[u], i)
         if not _close_le(q, most, offers[(u, i)]):
             out.append(f"supplier {shown((u, i, sc))}: buys {q:.6g} units, capacity is {most:.6g}")
     suppliers = t["suppliers"].set_index("id")
-    bought = proc.groupby(["supplier", "site"], as_index=False)["units_per_year"].sum()
+    by_pair = sorted(_sums(proc, ("supplier", "site"), "units_per_year").items())
+    bought = pd.DataFrame([(u, s, q) for (u, s), q in by_pair], columns=["supplier", "site", "units_per_year"])
     country = suppliers["country"].reindex(bought["supplier"]).values
     flags = suppliers["flags"].reindex(bought["supplier"]).values
     for _, rule in t["exclusions"].iterrows():
@@ -154,31 +173,36 @@ def verify(inst, results, objective: float | None) -> list[str]:
     # 5. purchases only from suppliers qualified at open sites
     qual = tab["qualification"]
     qualified = set(zip(qual.loc[qual["qualified"], "supplier"], qual.loc[qual["qualified"], "site"]))
-    for _, r in bought.iterrows():
-        if (r["supplier"], r["site"]) not in qualified:
-            out.append(f"qualification: {r['site']} buys from {r['supplier']}, which is not qualified there")
-        if not sites_open.get(r["site"], False):
-            out.append(f"qualification: {r['site']} buys from {r['supplier']} but is not open")
+    for u, s in zip(bought["supplier"], bought["site"]):
+        if (u, s) not in qualified:
+            out.append(f"qualification: {s} buys from {u}, which is not qualified there")
+        if not sites_open.get(s, False):
+            out.append(f"qualification: {s} buys from {u} but is not open")
 
     # shares sum to one; 7. diversification
-    sums = proc.groupby(["site", "input", "scenario"])["share"].sum()
-    for key, total in sums.items():
+    for key, total in sorted(_sums(proc, ("site", "input", "scenario"), "share").items()):
         if abs(total - 1.0) > 1e-6:
             out.append(f"supplier mix {key}: shares sum to {total:.6g}")
     inputs = t["inputs"].set_index("id")
     st = inst.settings
-    for _, r in proc.iterrows():
-        sigma = inputs.at[r["input"], "max_supplier_share"]
-        sigma = st.max_supplier_share if pd.isna(sigma) else sigma
-        if sigma is not None and r["share"] > sigma + 1e-6:
-            out.append(f"supplier share ({r['site']}, {r['input']}): {r['supplier']} has {r['share']:.4%}, "
-                       f"at most {sigma:.0%} allowed")
-    made_at = {(s, p) for (s, p), n in tab["capacity"].set_index(["site", "product"])["max_modules"].items() if n > 0}
-    uses = t["bom"].groupby("input")["product"].apply(set).to_dict()
-    offered = t["offers"].groupby("input")["supplier"].apply(set).to_dict()
-    for i, row in inputs.iterrows():
-        k = row["min_suppliers"] if not pd.isna(row["min_suppliers"]) else st.min_suppliers
-        if not row["critical"] or k is None:
+    sigma = inputs["max_supplier_share"].reindex(proc["input"]).to_numpy(dtype=float)
+    if st.max_supplier_share is not None:
+        sigma = np.where(np.isnan(sigma), st.max_supplier_share, sigma)
+    for k in np.flatnonzero(proc["share"].to_numpy(dtype=float) > sigma + 1e-6):
+        r = proc.iloc[k]
+        out.append(f"supplier share ({r['site']}, {r['input']}): {r['supplier']} has {r['share']:.4%}, "
+                   f"at most {sigma[k]:.0%} allowed")
+    cap_t = tab["capacity"]
+    made_at = {(s, p) for s, p, n in zip(cap_t["site"], cap_t["product"], cap_t["max_modules"]) if n > 0}
+    uses: dict = {}
+    for p, i in zip(t["bom"]["product"], t["bom"]["input"]):
+        uses.setdefault(i, set()).add(p)
+    offered: dict = {}
+    for u, i in zip(t["offers"]["supplier"], t["offers"]["input"]):
+        offered.setdefault(i, set()).add(u)
+    for i, critical, k_input in zip(inputs.index, inputs["critical"], inputs["min_suppliers"]):
+        k = k_input if not pd.isna(k_input) else st.min_suppliers
+        if not critical or k is None:
             continue
         for s, is_open in sites_open.items():
             if not is_open or not any((s, p) in made_at for p in uses.get(i, ())):

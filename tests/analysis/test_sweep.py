@@ -20,7 +20,8 @@ from siting.analysis.sweep import parse_axis, plan_cases
 from siting.cli import main
 from siting.errors import InputError
 from tests.helpers import write_instance
-from tests.model.test_hand_solved import TWO_SITES
+from tests.model.test_hand_solved import LOCAL, TWO_SITES
+from tests.model.test_risk import HAND as RISK_HAND
 
 #: Two sites for 100 wafers. a's module costs 125, b's 95 (CRF 1, plain USD); a grant at a with
 #: rate r pays 125 r, so a costs 125 (1 - r) and wins once 125 (1 - r) < 95: r > 30/125 = 0.24.
@@ -222,14 +223,14 @@ def test_another_sweep_in_the_same_folder_is_refused(flip, tmp_path, capsys):
 def test_a_failed_case_is_recorded_and_the_sweep_goes_on(flip, tmp_path, monkeypatch):
     import siting.analysis.sweep as sw
 
-    real = sw.run_case
+    real = sw.case_row
 
-    def flaky(raw, options, sets=(), **kw):
-        if "instruments.grant.rate=0.1" in sets:
+    def flaky(run):  # every case passes here, patched or rebuilt
+        if run.instance.tables["instruments"]["rate"].iloc[0] == 0.1:
             raise RuntimeError("disk on fire")
-        return real(raw, options, sets=sets, **kw)
+        return real(run)
 
-    monkeypatch.setattr(sw, "run_case", flaky)
+    monkeypatch.setattr(sw, "case_row", flaky)
     out = tmp_path / "s"
     assert sweep(str(flip), "--param", "instruments.grant.rate=0,0.1,0.3", "--workers", "1", "--out", str(out)) == 1
     table = pd.read_csv(out / "sweep.csv").set_index("instruments.grant.rate")
@@ -275,6 +276,81 @@ def test_killed_sweep_resumes_without_losing_or_repeating_a_case(flip, tmp_path,
     assert json.loads((out / "manifest.json").read_text())["cases"]["total"] == total
 
 
+#: FLIP with a's grant capped at 20: a costs 125 - min(125 r, 20), at least 105, so with b at 95 b
+#: always wins, and with b at 110 a wins once 125 r > 15, r > 0.12. The cap makes the grant's bound
+#: min(125 r, 20) bend at r = 0.16: the patched sweep must learn it piecewise.
+CAPPED = dict(FLIP, instruments="""
+    id,kind,site,rate,cap
+    grant,capex_grant,a,0.1,20
+""")
+
+
+def _hand_cost(rate: float, capex_b: float) -> float:
+    return min(125 - min(125 * rate, 20), capex_b)
+
+
+def _solve_sweep(folder: Path, out: Path, params: list[str], patch: bool, fixed=(), profile="exact"):
+    from siting.analysis import sweep as sw
+    from siting.instance.overrides import addressable_paths
+    from siting.instance.read import read_instance
+    from siting.solve import load_profile
+
+    raw = read_instance(folder)
+    axes = [sw.parse_axis(p, addressable_paths(raw)) for p in params]
+    s = sw.Sweep(raw=raw, axes=axes, method="grid", cases=sw.plan_cases(axes, "grid"),
+                 options=load_profile(profile), out=out, fixed=tuple(fixed), patch=patch)
+    sw.solve_cases(s, sw.prepare(s), workers=1)
+    return s, sw.table(s)
+
+
+def test_patched_cases_equal_rebuilt_cases(tmp_path):
+    """Every case of a 11 x 2 grid, patched from probes, equals the same case rebuilt, and the hand-solved cost."""
+    folder = write_instance(tmp_path / "capped", CAPPED)
+    params = ["instruments.grant.rate=0:0.5:0.05", "modules.b/chip.capex_per_module=95,110"]
+    patched_sweep, patched = _solve_sweep(folder, tmp_path / "p", params, patch=True)
+    _, rebuilt = _solve_sweep(folder, tmp_path / "r", params, patch=False)
+    # b's capex moves to one value only (95 is the instance's): that value is built once, as a probe
+    assert patched_sweep.patcher.notes() == {"instruments.grant.rate": "patched",
+                                             "modules.b/chip.capex_per_module": "probed"}
+    assert patched_sweep.patcher.joint
+    # the cases at probed values were built for those values; every other case was interpolated
+    probed = set(patched_sweep.patcher.axes["instruments.grant.rate"].exact)
+    assert 0 < len(probed) < 10
+    rate, capex = patched["instruments.grant.rate"], patched["modules.b/chip.capex_per_module"]
+    # built: the base case, and a case that moves one path to a probed value; the rest interpolated
+    built = ((rate == 0.1) & (capex == 95)) | (rate.isin(probed) & (capex == 95)) | ((rate == 0.1) & (capex == 110))
+    assert (patched["model"] == np.where(built, "rebuilt", "patched")).all()
+    assert (patched["model"] == "patched").sum() >= 10
+    assert (rebuilt["model"] == "rebuilt").all()
+    answers = [c for c in patched.columns if c not in (*TIMES, "model")]
+    pd.testing.assert_frame_equal(patched[answers], rebuilt[answers], rtol=1e-9)
+    for _, row in patched.iterrows():
+        assert row["checks_passed"]
+        cost = _hand_cost(row["instruments.grant.rate"], row["modules.b/chip.capex_per_module"])
+        assert row["objective"] == pytest.approx(cost, rel=1e-9, abs=1e-9)
+
+
+def test_a_path_whose_effect_is_not_affine_is_rebuilt(tmp_path, capsys):
+    """The discount rate enters through the capital recovery factor r(1+r)^L / ((1+r)^L - 1), not
+    affine in r: every case is rebuilt, and the answers are still those solved by hand (b at 95 a year
+    before annualising, since a costs 112.5 after its 10% grant)."""
+    from siting.instance.derive import crf
+
+    folder = write_instance(tmp_path / "flip", FLIP)
+    s, df = _solve_sweep(folder, tmp_path / "s", ["settings.discount_rate=0:0.12:0.02"], patch=True,
+                         fixed=("settings.lifetime_years=10",))
+    assert s.patcher.notes() == {"settings.discount_rate": "rebuilt: its effect on the model is not affine"}
+    assert (df["model"] == "rebuilt").all()
+    for _, row in df.iterrows():
+        assert row["sites_open"] == "b"
+        assert row["objective"] == pytest.approx(95 * crf(row["settings.discount_rate"], 10), rel=1e-9)
+    out = tmp_path / "cli"
+    assert sweep(str(folder), "--param", "settings.discount_rate=0:0.12:0.02", "--set", "settings.lifetime_years=10",
+                 "--workers", "1", "--out", str(out)) == 0
+    said = "settings.discount_rate: rebuilt every case (its effect on the model is not affine)"
+    assert said in capsys.readouterr().out
+
+
 def test_sweep_writes_a_self_contained_report_page(tmp_path):
     """A one-parameter grid gets report.html with its line chart embedded and one row per case."""
     from siting.cli import main
@@ -290,3 +366,79 @@ def test_sweep_writes_a_self_contained_report_page(tmp_path):
     assert "<h2>Firm cost and open sites</h2>" in html
     assert html.count("<tr>") == 1 + 2  # header and the two cases
     assert "report.html" in json.loads((out / "manifest.json").read_text())["files"]
+
+
+#: LOCAL's conditional grant (test_instruments): a (JP) capex 1000, b (US) 900; 100 wafers, each
+#: needing an input at 10 abroad or 12 from the Japanese plant. The grant at a (rate r) requires a
+#: 60% local share, which costs 2 x 600 / 10.8 = 111.11 more; a production subsidy of 0.5 per wafer
+#: at a pays 50 (CRF 1, one year). a without the grant: 1000 + 1000 - 50 = 1950 > b's 1900; a with
+#: it: 2111.11 - 1000 r - 50, below 1900 once r > 0.1611. So the cost is min(1900, 2061.11 - 1000 r).
+SUBSIDISED = dict(LOCAL, sites="id,country,lat,lon\na,JP,32.88,130.83\nb,US,33.5,-112.0",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,1000,1\n"
+                          "b,chip,100,900,1",
+                  instruments="id,kind,site,rate,per_wafer,min_local_share\ng,capex_grant,a,0.1,,0.6\n"
+                              "ps,production_subsidy,a,,0.5,")
+
+
+def test_patched_rate_sweep_with_a_production_subsidy_and_a_conditional_grant_equals_rebuilding(tmp_path):
+    """The conditional grant's rate from 0 to 0.3: every case patched or probed equals the same case
+    rebuilt (plan, take-up, payouts, outlay) and the hand-solved cost."""
+    folder = write_instance(tmp_path / "subsidised", SUBSIDISED)
+    params = ["instruments.g.rate=0:0.3:0.02"]
+    s, patched = _solve_sweep(folder, tmp_path / "p", params, patch=True)
+    _, rebuilt = _solve_sweep(folder, tmp_path / "r", params, patch=False)
+    assert s.patcher.notes() == {"instruments.g.rate": "patched"}
+    assert (patched["model"] == "patched").sum() >= 5
+    answers = [c for c in patched.columns if c not in (*TIMES, "model")]
+    pd.testing.assert_frame_equal(patched[answers], rebuilt[answers], rtol=1e-9)
+    for _, row in patched.iterrows():
+        r = row["instruments.g.rate"]
+        assert row["checks_passed"]
+        assert row["objective"] == pytest.approx(min(1900, 2000 + 1000 / 9 - 1000 * r - 50), rel=1e-9)
+        assert row["sites_open"] == ("a" if r > 0.1612 else "b")
+        # a open: the grant (1000 r) and the subsidy (50) are paid; b open: nothing
+        assert row["government_outlay_total"] == pytest.approx(1000 * r + 50 if r > 0.1612 else 0.0, abs=1e-7)
+
+
+#: test_risk's two sites under a quake scenario (a in the quake zone), with CVaR in the objective
+#: (weight 0.02 at level 0.8), a production subsidy at a and a conditional lump sum at b that needs
+#: 90% utilisation: first-stage, second-stage and take-up columns in every scenario.
+RISKY = dict(RISK_HAND, instruments="id,kind,site,per_wafer,amount,min_utilisation\n"
+                                    "ps,production_subsidy,a,0.5,,\ng,lump_sum,b,,30,0.9")
+
+
+def test_patched_sweep_with_scenarios_and_cvar_equals_rebuilding(tmp_path):
+    """The conditional lump sum at b from 0 to 100, on an instance with two scenarios and a CVaR term
+    and a production subsidy: every case patched or probed equals the same case rebuilt, scenario
+    costs and risk included. (The per-wafer rate itself enters the wafer_rate row as 1 / (years x
+    rate), not affinely, so a sweep of it is rebuilt.)"""
+    folder = write_instance(tmp_path / "risky", RISKY, {"cvar_level": 0.8, "risk_weight": 0.02})
+    params = ["instruments.g.amount=0:100:10"]
+    s, patched = _solve_sweep(folder, tmp_path / "p", params, patch=True)
+    _, rebuilt = _solve_sweep(folder, tmp_path / "r", params, patch=False)
+    assert s.patcher.notes() == {"instruments.g.amount": "patched"}
+    assert (patched["model"] == "patched").sum() >= 5
+    answers = [c for c in patched.columns if c not in (*TIMES, "model")]
+    pd.testing.assert_frame_equal(patched[answers], rebuilt[answers], rtol=1e-9)
+    assert patched["checks_passed"].all()
+    # a open: the subsidy on its expected output, 0.5 x 0.8 x 100 = 40; b open: the lump sum, taken
+    for _, row in patched.iterrows():
+        due = 40.0 if row["sites_open"] == "a" else row["instruments.g.amount"]
+        assert row["government_outlay_total"] == pytest.approx(due, abs=1e-7)
+    assert set(patched["sites_open"]) == {"a", "b"}
+    # a larger offer can only make the firm's cost lower: it never rises along the sweep
+    assert (np.diff(patched.sort_values("instruments.g.amount")["objective"].values) <= 1e-9).all()
+
+
+def test_a_path_whose_every_value_was_probed_is_not_called_patched(tmp_path):
+    """CAPPED's grant rate at 0, 0.1 (the base), 0.2, 0.3, 0.4: the cap's kink at 0.16 splits the
+    range; 0.2 to 0.4 is one affine segment, but bisection has built each of its values as a probe
+    already, so no case is interpolated, and the note says so instead of "patched"."""
+    folder = write_instance(tmp_path / "capped", CAPPED)
+    s, df = _solve_sweep(folder, tmp_path / "s", ["instruments.grant.rate=0:0.4:0.1"], patch=True)
+    axis = s.patcher.axes["instruments.grant.rate"]
+    assert axis.segments and set(axis.exact) == set(axis.xs) == {0.0, 0.2, 0.3, 0.4}
+    assert s.patcher.notes() == {"instruments.grant.rate": "probed"}
+    assert (df["model"] == "rebuilt").all()
+    for _, row in df.iterrows():
+        assert row["objective"] == pytest.approx(_hand_cost(row["instruments.grant.rate"], 95), rel=1e-9, abs=1e-9)
