@@ -346,11 +346,10 @@ def _explain(args, argv: list[str]) -> int:
 def _frontier(args, argv: list[str]) -> int:
     from rich.table import Table
 
-    from siting.analysis.frontier import compute_frontier
+    from siting.analysis.frontier import compute_frontier, write_frontier
     from siting.instance.read import read_instance
-    from siting.report import charts
     from siting.report.console import make_console
-    from siting.report.write import atomic_write, check_out_dir, default_out_dir, manifest_base
+    from siting.report.write import check_out_dir, default_out_dir
     from siting.run import load_case
     from siting.solve import load_profile
 
@@ -371,15 +370,7 @@ def _frontier(args, argv: list[str]) -> int:
     result = compute_frontier(raw, options, args.set, args.measure, args.points,
                               progress=lambda r: console.print(f"  point {r['point']}: {r['status']}"))
     table = result.table
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "frontier.csv", table.to_csv(index=False, float_format="%.10g"))
-    files = ["frontier.csv"]
-    if table["status"].isin(("optimal", "feasible")).sum() >= 2:
-        atomic_write(out / "frontier.png", charts.frontier(table, f"{label} ({unit})", st.money_label, result.knee))
-        files.append("frontier.png")
-    manifest = manifest_base(base, options, ["siting", *argv])
-    manifest["files"] = [*files, "manifest.json"]
-    atomic_write(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    files = write_frontier(result, out, base, options, ["siting", *argv], label, unit)
     t = Table(title=f"Cost-risk frontier ({st.money_label}/yr)", title_justify="left")
     for c in ("point", "limit", "status", "expected cost", label, "sites open"):
         t.add_column(c, justify="left" if c in ("status", "sites open") else "right")
@@ -395,7 +386,7 @@ def _frontier(args, argv: list[str]) -> int:
                       f"{label} {k['measure']:,.3f} {unit}")
     else:
         console.print("no knee: fewer than three distinct points on the frontier")
-    console.print(f"results written to {out}/ ({', '.join([*files, 'manifest.json'])})", soft_wrap=True)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
     return EXIT_OK if table["status"].isin(("optimal", "feasible")).all() else EXIT_ERROR
 
 

@@ -10,6 +10,7 @@ from siting.cli import main
 from siting.solve import load_profile
 from tests.helpers import write_instance
 from tests.model.test_risk import HAND, _with_scenarios
+from tests.report.test_network_report import assert_self_contained
 
 
 def test_hand_solved_frontier(tmp_path):
@@ -55,7 +56,8 @@ def test_frontier_command_writes_its_table_chart_and_manifest(tmp_path, capsys):
                  "--profile", "exact"])
     text = capsys.readouterr().out
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["frontier.csv", "frontier.png", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["frontier.csv", "frontier.png", "manifest.json", "report.html"]
+    assert_self_contained((out / "report.html").read_text())
     assert "expected unmet demand" in text
     assert main(["frontier", str(folder), "--points", "1"]) == 2
     assert "--points | must be at least 2 (got 1); give 2 or more" in capsys.readouterr().err
