@@ -397,7 +397,7 @@ def test_bad_input_is_answered_in_one_line_each(case: Case, tmp_path: Path, caps
 # ---- rules no plan can meet: caught by the pre-solve screens, before any MIP is built ----
 # Issue 7 lists these in the corpus (exit 2), while the screens in siting.instance.screens report them as
 # an infeasible run (exit 3, summary.json written). Either answer passes here as long as it comes from the
-# screens, in one line, without a traceback; the exit code is the lead's call.
+# screens, in one line, without a traceback; both exit codes are documented behaviour.
 
 @dataclass(frozen=True)
 class Screen:
