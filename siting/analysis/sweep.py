@@ -24,7 +24,6 @@ import json
 import logging
 import math
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from siting.analysis.parallel import each_result
 from siting.analysis.patch import Patcher
 from siting.errors import InputError, Problem, SitingError
 from siting.instance.check import TypingCache
@@ -281,9 +281,6 @@ _WORKER: CaseSolver | None = None
 
 
 def _init_worker(raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...], start, patcher) -> None:
-    # Ctrl-C is the parent's to handle: it stops the pool; a worker must not turn it into a
-    # half-solved case that looks finished
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _WORKER
     _WORKER = CaseSolver(raw, options, fixed, start, patcher)
 
@@ -398,30 +395,11 @@ def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | Non
     if scheduler:
         _solve_with_dask(sweep, todo, scheduler, progress)
         return
-    if workers <= 1 or len(todo) == 1:
-        solver = CaseSolver(*args)
-        for case_id, sets in todo:
-            record = solver(case_id, sets)
-            _save(sweep, record)
-            if progress:
-                progress(record)
-        return
-    import multiprocessing
-
-    # spawn: a fresh interpreter per worker, safe whatever threads this process holds
-    ctx = multiprocessing.get_context("spawn")
-    pool = ctx.Pool(min(workers, len(todo)), initializer=_init_worker, initargs=args)
-    try:
-        for record in pool.imap_unordered(_solve_in_worker, todo, chunksize=1):
-            _save(sweep, record)
-            if progress:
-                progress(record)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
+    # results arrive as cases finish; each is written at once, so an interruption loses none
+    for record in each_result(_solve_in_worker, todo, workers, setup=_init_worker, setup_args=args, ordered=False):
+        _save(sweep, record)
+        if progress:
+            progress(record)
 
 
 def prepare_solvers(sweep: Sweep, todo: list) -> None:
