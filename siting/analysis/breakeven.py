@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from siting.errors import InputError, Problem, SitingError
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance, suggest
+from siting.report.extract import open_sites
 from siting.run import Run, run_case
 from siting.solve import SolverOptions
 
@@ -128,9 +129,7 @@ def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, se
 def _opened(run: Run) -> str:
     if run.results is None:
         return ""
-    t = run.results.tables["sites"]
-    return ", ".join(f"{s} ({c:,.0f} wafers/yr)" for s, c in zip(t.loc[t["open"], "site"],
-                                                                t.loc[t["open"], "capacity_wafers_per_year"])) or "none"
+    return ", ".join(f"{s} ({c:,.0f} wafers/yr)" for s, c in open_sites(run.results)) or "none"
 
 
 def _is_open(run: Run, site: str) -> bool:

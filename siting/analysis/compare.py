@@ -33,6 +33,7 @@ from siting.analysis.parallel import map_cases
 from siting.errors import SitingError
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
+from siting.report.extract import open_sites
 from siting.report.write import atomic_write, json_safe
 from siting.run import Run, run_case
 from siting.solve import SolverOptions
@@ -56,8 +57,7 @@ def package_row(package: Package, run: Run) -> dict:
     row["outlay_all_governments_per_year"] = float(subs["payout_per_year"].sum())
     row["loan_principal_total"] = float(mine["loan_principal_total"].sum())
     opened = sites[sites["open"]]
-    row["sites_open"] = "; ".join(
-        f"{s} ({c:,.0f})" for s, c in zip(opened["site"], opened["capacity_wafers_per_year"])) or "none"
+    row["sites_open"] = "; ".join(f"{s} ({c:,.0f})" for s, c in open_sites(res)) or "none"
     home = opened[opened["country"] == country] if country else opened.iloc[0:0]
     row["domestic_capacity"] = float(home["capacity_wafers_per_year"].sum()) if country else math.nan
     weights = home["capacity_wafers_per_year"].where(home["local_share"].notna(), 0.0)

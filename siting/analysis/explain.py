@@ -15,6 +15,7 @@ import pandas as pd
 from siting.analysis.breakeven import Breakeven, breakeven
 from siting.instance.read import RawInstance
 from siting.model.objective import CATEGORIES
+from siting.report.extract import open_sites
 from siting.report.write import atomic_write, json_safe
 from siting.solve import SolverOptions
 
@@ -90,8 +91,7 @@ def write_explanation(answer: Breakeven, df: pd.DataFrame, out: Path, options: S
 
 
 def _short(run) -> str:
-    t = run.results.tables["sites"]
-    return " + ".join(t.loc[t["open"], "site"]) or "nothing open"
+    return " + ".join(s for s, _ in open_sites(run.results)) or "nothing open"
 
 
 def print_explanation(console, answer: Breakeven, df: pd.DataFrame) -> None:

@@ -37,6 +37,7 @@ from siting.errors import InputError, Problem, SitingError
 from siting.instance.check import TypingCache
 from siting.instance.overrides import parse_assignment
 from siting.instance.read import RawInstance, suggest
+from siting.report.extract import open_sites
 from siting.report.write import atomic_write, json_safe
 from siting.run import Run, load_case, run_case
 from siting.solve import SolverOptions
@@ -219,8 +220,7 @@ def case_row(run: Run) -> dict:
         row["note"] = out.termination
     else:
         t = res.tables["sites"]
-        opened = [s for s, o in zip(t["site"], t["open"]) if o]
-        row["sites_open"] = "+".join(opened) if opened else "none"
+        row["sites_open"] = "+".join(s for s, _ in open_sites(res)) or "none"
         for s, o in zip(t["site"], t["open"]):
             row[f"open_{s}"] = int(o)
         for s, c in zip(t["site"], t["capacity_wafers_per_year"]):

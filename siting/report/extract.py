@@ -142,6 +142,12 @@ def scenario_weights(d, scenario: pd.Series) -> np.ndarray:
     return scenario.map(dict(zip(d.scenarios["id"], d.scenarios["probability"]))).values.astype(float)
 
 
+def open_sites(results: Results) -> list[tuple[str, float]]:
+    """(site, capacity in wafers a year) of every open site, in the order of the sites table."""
+    t = results.tables["sites"]
+    return [(s, float(c)) for s, c, o in zip(t["site"], t["capacity_wafers_per_year"], t["open"]) if o]
+
+
 def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
     """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought),
     over the expected purchases of the scenarios."""
