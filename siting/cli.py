@@ -391,12 +391,9 @@ def _frontier(args, argv: list[str]) -> int:
 
 
 def _sweep(args, argv: list[str]) -> int:
-    from rich import progress as bar
-
     from siting.analysis import sweep as sw
     from siting.instance.overrides import addressable_paths
     from siting.instance.read import read_instance
-    from siting.report.console import make_console
     from siting.report.write import check_out_dir, default_out_dir
     from siting.run import load_case
     from siting.solve import load_profile
@@ -419,9 +416,20 @@ def _sweep(args, argv: list[str]) -> int:
     sweep = sw.Sweep(raw=raw, axes=axes, method=args.method, cases=cases, options=options, out=out,
                      fixed=tuple(args.set), seed=args.seed, samples=args.samples, warm_start=not args.no_warm_start,
                      patch=not args.no_patch)
+    workers = args.workers or sw.default_workers()
+    with sw.local_workers(1 if args.scheduler else workers, len(cases)) as pool:
+        return _run_sweep(args, argv, sweep, base, workers, pool)
+
+
+def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool) -> int:
+    from rich import progress as bar
+
+    from siting.analysis import sweep as sw
+    from siting.report.console import make_console
+
+    cases, out = sweep.cases, sweep.out
     sw.check_values(sweep)
     todo = sw.prepare(sweep)
-    workers = args.workers or sw.default_workers()
     console = make_console()
     done_before = len(cases) - len(todo)
     used = min(workers, max(len(todo), 1))
@@ -445,7 +453,7 @@ def _sweep(args, argv: list[str]) -> int:
             progress.update(task, advance=1, failed=failed)
 
         try:
-            sw.solve_cases(sweep, todo, workers=workers, scheduler=args.scheduler, progress=tick)
+            sw.solve_cases(sweep, todo, workers=workers, scheduler=args.scheduler, progress=tick, pool=pool)
         except KeyboardInterrupt:
             progress.stop()
             print(f"interrupted | {len(sweep.records)} of {len(cases)} cases are saved in {out}/cases; "

@@ -3,50 +3,125 @@
 Sweeps and policy comparisons both go through :func:`each_result`: a module-level function
 applied to picklable items, optionally after a ``setup`` that builds what the cases share
 (run once per worker process, or once here when there is a single worker).
+
+Starting a worker costs about a second (a fresh interpreter importing Pyomo, pandas, SciPy and
+HiGHS). A command that prepares before its cases (a sweep checks its values, solves the base
+case and probes the model) therefore starts its :class:`Workers` first, so that they import
+while it prepares, and hands them the pool; the setup then reaches the running workers through
+a file that each reads once, before its first case.
 """
 
 from __future__ import annotations
 
+import importlib
+import multiprocessing
+import os
+import pickle
 import signal
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 
+#: Setup files this worker process has already run (see :func:`_call`).
+_DONE: set[str] = set()
 
-def _start_worker(setup: Callable | None, setup_args: tuple) -> None:
+
+def _start_worker(warm: tuple[str, ...]) -> None:
     # Ctrl-C is the parent's to handle: it stops the pool; a worker must not turn it into a
     # half-solved case that looks finished
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if setup is not None:
-        setup(*setup_args)
+    # A worker starts no processes of its own. With fork as its default, a lock that a library
+    # makes on import (Pyomo has one) is unlinked at once, so a worker stopped mid-case leaves no
+    # semaphore behind for the resource tracker to warn about
+    if "fork" in multiprocessing.get_all_start_methods():
+        multiprocessing.set_start_method("fork", force=True)
+    for name in warm:
+        importlib.import_module(name)
+
+
+def _call(task: tuple) -> object:
+    """Run ``fn(item)`` in a worker, after the setup in ``setup_file`` the first time it is named."""
+    setup_file, fn, item = task
+    if setup_file is not None and setup_file not in _DONE:
+        with open(setup_file, "rb") as fh:
+            setup, args = pickle.load(fh)
+        setup(*args)
+        _DONE.add(setup_file)
+    return fn(item)
+
+
+class Workers:
+    """``n`` local worker processes, started at once (none for ``n`` of 1 or less).
+
+    ``warm`` names modules each worker imports on starting, so that the import overlaps with
+    whatever this process does before the first case. Use as a context manager: on leaving it
+    normally the workers finish and exit; on an exception (Ctrl-C included) they are stopped.
+    """
+
+    def __init__(self, n: int, warm: tuple[str, ...] = ()):
+        self.n = max(1, int(n))
+        self.pool = None
+        if self.n > 1:
+            # spawn: a fresh interpreter per worker, safe whatever threads this process holds
+            self.pool = multiprocessing.get_context("spawn").Pool(self.n, initializer=_start_worker,
+                                                                  initargs=(tuple(warm),))
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind, value, trace) -> None:
+        self.close(failed=kind is not None)
+
+    def close(self, failed: bool = False) -> None:
+        if self.pool is None:
+            return
+        if failed:
+            self.pool.terminate()
+        else:
+            self.pool.close()
+        self.pool.join()
+        self.pool = None
+
+    def results(self, fn: Callable, items: list, setup: Callable | None = None, setup_args: tuple = (),
+                ordered: bool = True) -> Iterator:
+        """Yield ``fn(item)`` for every item, each worker running ``setup(*setup_args)`` once first."""
+        if self.pool is None:
+            if setup is not None:
+                setup(*setup_args)
+            for item in items:
+                yield fn(item)
+            return
+        setup_file = None
+        try:
+            if setup is not None:
+                fd, setup_file = tempfile.mkstemp(prefix="siting-setup-", suffix=".pickle")
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump((setup, setup_args), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            mapper = self.pool.imap if ordered else self.pool.imap_unordered
+            yield from mapper(_call, [(setup_file, fn, item) for item in items], chunksize=1)
+        except BaseException:
+            # interrupted, or the caller stopped early: the cases still queued must not run
+            self.close(failed=True)
+            raise
+        finally:
+            # every case has run (or the pool is being stopped): no worker reads the file again
+            if setup_file is not None:
+                os.unlink(setup_file)
 
 
 def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable | None = None,
-                setup_args: tuple = (), ordered: bool = True) -> Iterator:
-    """Yield ``fn(item)`` for every item, in ``workers`` spawned processes when more than one.
+                setup_args: tuple = (), ordered: bool = True, pool: Workers | None = None) -> Iterator:
+    """Yield ``fn(item)`` for every item, in ``workers`` spawned processes when more than one
+    (or in ``pool``, workers already started).
 
     ``ordered`` False yields results as they finish (a worker never waits for a slower one). On
     Ctrl-C the workers are stopped and KeyboardInterrupt propagates; results yielded so far stand.
     """
     items = list(items)
-    if workers <= 1 or len(items) <= 1:
-        if setup is not None:
-            setup(*setup_args)
-        for item in items:
-            yield fn(item)
+    if pool is not None:
+        yield from pool.results(fn, items, setup, setup_args, ordered)
         return
-    import multiprocessing
-
-    # spawn: a fresh interpreter per worker, safe whatever threads this process holds
-    pool = multiprocessing.get_context("spawn").Pool(min(workers, len(items)), initializer=_start_worker,
-                                                     initargs=(setup, setup_args))
-    try:
-        mapper = pool.imap if ordered else pool.imap_unordered
-        yield from mapper(fn, items, chunksize=1)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
+    with Workers(min(workers, len(items))) as own:
+        yield from own.results(fn, items, setup, setup_args, ordered)
 
 
 def map_cases(fn: Callable, items: Iterable, workers: int = 1, progress: Callable | None = None) -> list:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from siting.analysis.parallel import each_result
+from siting.analysis.parallel import Workers, each_result
 from siting.analysis.patch import Patcher
 from siting.errors import InputError, Problem, SitingError
 from siting.instance.check import TypingCache
@@ -382,11 +382,19 @@ def _save(sweep: Sweep, record: dict) -> None:
     sweep.records[record["id"]] = record
 
 
-def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | None = None, progress=None) -> None:
+def local_workers(workers: int, cases: int) -> Workers:
+    """The local worker processes of a sweep of ``cases`` cases, started now so that they import the
+    package while the sweep checks its values and probes the model (none for one worker)."""
+    return Workers(min(workers, cases), warm=(__name__,))
+
+
+def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | None = None, progress=None,
+                pool: Workers | None = None) -> None:
     """Solve ``todo`` and write each case as it finishes; ``progress(record)`` is called after each.
 
-    ``workers`` local processes (1: in this process), or the workers of the Dask scheduler at
-    ``scheduler``. On Ctrl-C the workers are stopped and every case finished so far is kept.
+    ``workers`` local processes (1: in this process; ``pool``: processes already started by
+    :func:`local_workers`), or the workers of the Dask scheduler at ``scheduler``. On Ctrl-C the
+    workers are stopped and every case finished so far is kept.
     """
     if not todo:
         return
@@ -396,7 +404,8 @@ def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | Non
         _solve_with_dask(sweep, todo, scheduler, progress)
         return
     # results arrive as cases finish; each is written at once, so an interruption loses none
-    for record in each_result(_solve_in_worker, todo, workers, setup=_init_worker, setup_args=args, ordered=False):
+    for record in each_result(_solve_in_worker, todo, workers, setup=_init_worker, setup_args=args, ordered=False,
+                              pool=pool):
         _save(sweep, record)
         if progress:
             progress(record)

@@ -276,6 +276,50 @@ def test_killed_sweep_resumes_without_losing_or_repeating_a_case(flip, tmp_path,
     assert json.loads((out / "manifest.json").read_text())["cases"]["total"] == total
 
 
+def _running_in_group(group: int) -> list[int]:
+    """Processes of a process group that are still running (a finished one waiting to be reaped is not)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_ctrl_c_stops_the_workers_and_keeps_every_finished_case(flip, tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) mid-run: exit 130 with a
+    one-line note, no worker left running, no case solved after the stop; a rerun finishes the rest."""
+    out = tmp_path / "s"
+    cmd = [sys.executable, "-m", "siting.cli", "sweep", str(flip), "--param", "instruments.grant.rate=0:0.6:0.02",
+           "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list((out / "cases").glob("c*.json")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("interrupted | "), err  # nothing else: no traceback, no warning
+    deadline = time.monotonic() + 10  # multiprocessing's resource tracker leaves once the last worker has
+    while _running_in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _running_in_group(proc.pid) == [], "a worker outlived the sweep"
+    before = _case_files(out)
+    time.sleep(0.5)
+    assert _case_files(out) == before, "a case was written after the sweep stopped"
+    total = 31
+    assert 0 < len(before) < total, "the interrupt came too late to test anything"
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(before)} already solved in {out}/, {total - len(before)} to solve" in again.stdout
+    assert len(_case_files(out)) == total
+
+
 #: FLIP with a's grant capped at 20: a costs 125 - min(125 r, 20), at least 105, so with b at 95 b
 #: always wins, and with b at 110 a wins once 125 r > 15, r > 0.12. The cap makes the grant's bound
 #: min(125 r, 20) bend at r = 0.16: the patched sweep must learn it piecewise.
