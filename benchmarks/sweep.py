@@ -81,7 +81,7 @@ def sweep(instance: Path, axes: list, cases: list, workers: int, warm: bool, pat
         with sw.local_workers(workers, len(cases)) as pool:
             sw.check_values(s)
             todo = sw.prepare(s)
-            sw.prepare_solvers(s, todo)
+            sw.prepare_solvers(s, todo, pool)
             setup = time.perf_counter() - start
             sw.solve_cases(s, todo, workers=workers, pool=pool)
         wall = time.perf_counter() - start

@@ -8,7 +8,7 @@ Starting a worker costs about a second (a fresh interpreter importing Pyomo, pan
 HiGHS). A command that prepares before its cases (a sweep checks its values, solves the base
 case and probes the model) therefore starts its :class:`Workers` first, so that they import
 while it prepares, and hands them the pool; the setup then reaches the running workers through
-a file that each reads once, before its first case.
+a file that each reads once, before its first item.
 """
 
 from __future__ import annotations
@@ -53,17 +53,25 @@ class Workers:
     """``n`` local worker processes, started at once (none for ``n`` of 1 or less).
 
     ``warm`` names modules each worker imports on starting, so that the import overlaps with
-    whatever this process does before the first case. Use as a context manager: on leaving it
-    normally the workers finish and exit; on an exception (Ctrl-C included) they are stopped.
+    whatever this process does before the first case. What the workers share (the instance, a
+    learned model) is handed over by :meth:`share`, then used by :meth:`results`. Use as a
+    context manager: on leaving it normally the workers finish and exit; on an exception
+    (Ctrl-C included) they are stopped.
     """
 
     def __init__(self, n: int, warm: tuple[str, ...] = ()):
         self.n = max(1, int(n))
         self.pool = None
+        self._files: list[str] = []
         if self.n > 1:
             # spawn: a fresh interpreter per worker, safe whatever threads this process holds
             self.pool = multiprocessing.get_context("spawn").Pool(self.n, initializer=_start_worker,
                                                                   initargs=(tuple(warm),))
+
+    @property
+    def parallel(self) -> bool:
+        """Whether items run in worker processes (else in this process)."""
+        return self.pool is not None
 
     def __enter__(self) -> Workers:
         return self
@@ -72,40 +80,42 @@ class Workers:
         self.close(failed=kind is not None)
 
     def close(self, failed: bool = False) -> None:
-        if self.pool is None:
-            return
-        if failed:
-            self.pool.terminate()
-        else:
-            self.pool.close()
-        self.pool.join()
-        self.pool = None
+        if self.pool is not None:
+            if failed:
+                self.pool.terminate()
+            else:
+                self.pool.close()
+            self.pool.join()
+            self.pool = None
+        for name in self._files:  # no worker is left to read them
+            os.unlink(name)
+        self._files = []
 
-    def results(self, fn: Callable, items: list, setup: Callable | None = None, setup_args: tuple = (),
-                ordered: bool = True) -> Iterator:
-        """Yield ``fn(item)`` for every item, each worker running ``setup(*setup_args)`` once first."""
+    def share(self, setup: Callable, args: tuple = ()) -> str | None:
+        """Have each worker run ``setup(*args)`` once, before the first item of any :meth:`results`
+        call given the returned token (here, at once, without workers)."""
         if self.pool is None:
-            if setup is not None:
-                setup(*setup_args)
+            setup(*args)
+            return None
+        fd, name = tempfile.mkstemp(prefix="siting-setup-", suffix=".pickle")
+        self._files.append(name)
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((setup, args), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return name
+
+    def results(self, fn: Callable, items: list, shared: str | None = None, ordered: bool = True) -> Iterator:
+        """Yield ``fn(item)`` for every item, after the setup that :meth:`share` returned ``shared`` for."""
+        if self.pool is None:
             for item in items:
                 yield fn(item)
             return
-        setup_file = None
+        mapper = self.pool.imap if ordered else self.pool.imap_unordered
         try:
-            if setup is not None:
-                fd, setup_file = tempfile.mkstemp(prefix="siting-setup-", suffix=".pickle")
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump((setup, setup_args), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            mapper = self.pool.imap if ordered else self.pool.imap_unordered
-            yield from mapper(_call, [(setup_file, fn, item) for item in items], chunksize=1)
+            yield from mapper(_call, [(shared, fn, item) for item in items], chunksize=1)
         except BaseException:
-            # interrupted, or the caller stopped early: the cases still queued must not run
+            # interrupted, or the caller stopped early: the items still queued must not run
             self.close(failed=True)
             raise
-        finally:
-            # every case has run (or the pool is being stopped): no worker reads the file again
-            if setup_file is not None:
-                os.unlink(setup_file)
 
 
 def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable | None = None,
@@ -118,10 +128,12 @@ def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable
     """
     items = list(items)
     if pool is not None:
-        yield from pool.results(fn, items, setup, setup_args, ordered)
+        shared = pool.share(setup, setup_args) if setup is not None else None
+        yield from pool.results(fn, items, shared, ordered)
         return
     with Workers(min(workers, len(items))) as own:
-        yield from own.results(fn, items, setup, setup_args, ordered)
+        shared = own.share(setup, setup_args) if setup is not None else None
+        yield from own.results(fn, items, shared, ordered)
 
 
 def map_cases(fn: Callable, items: Iterable, workers: int = 1, progress: Callable | None = None) -> list:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,7 @@ import scipy.sparse as sp
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn import generate_standard_repn
 
+from siting.analysis.parallel import Workers
 from siting.errors import InputError
 from siting.instance.check import TypingCache
 from siting.instance.derive import Derived, derive
@@ -161,6 +163,30 @@ def build_probe(raw: RawInstance, sets: tuple[str, ...], cache: TypingCache) -> 
                  categories=categories, scenario_costs=scenario_costs, derived=d, numeric=numeric)
 
 
+#: This worker's instance and typing cache for building probes (see :func:`probe_builder`).
+_PROBING: tuple | None = None
+
+
+def _init_probing(raw: RawInstance) -> None:
+    global _PROBING
+    _PROBING = (raw, TypingCache())
+
+
+def _probe_in_worker(sets: tuple[str, ...]) -> Probe | None:
+    assert _PROBING is not None
+    return build_probe(_PROBING[0], sets, _PROBING[1])
+
+
+def probe_builder(raw: RawInstance, pool: Workers | None = None) -> Callable[[list[tuple]], list[Probe | None]]:
+    """A function that builds a batch of probes of ``raw`` (one per tuple of ``--set``
+    assignments): in the worker processes of ``pool`` where it has any, else here."""
+    if pool is not None and pool.parallel:
+        shared = pool.share(_init_probing, (raw,))
+        return lambda batch: list(pool.results(_probe_in_worker, batch, shared))
+    cache = TypingCache()
+    return lambda batch: [build_probe(raw, sets, cache) for sets in batch]
+
+
 def _close(predicted: np.ndarray, actual: np.ndarray) -> bool:
     """Equal within :data:`AFFINE_RTOL` where finite, and exactly equal (infinities, NaN) elsewhere."""
     finite = np.isfinite(predicted) & np.isfinite(actual)
@@ -213,13 +239,17 @@ class Patcher:
 
     @classmethod
     def learn(cls, raw: RawInstance, fixed: tuple[str, ...], bases: dict[str, str],
-              cases: list[tuple[str, ...]], cache: TypingCache | None = None) -> Patcher:
-        """Probe the pipeline for every swept path of ``cases`` (``bases``: path -> its base value)."""
+              cases: list[tuple[str, ...]], pool: Workers | None = None) -> Patcher:
+        """Probe the pipeline for every swept path of ``cases`` (``bases``: path -> its base value).
+
+        The probes of each step of the bisection are built together, in the workers of ``pool``
+        where it has any.
+        """
         t0 = time.perf_counter()
         self = cls()
-        cache = cache or TypingCache()
+        build = probe_builder(raw, pool)
         self.base_texts = dict(bases)
-        base = build_probe(raw, fixed, cache)
+        base, = build([tuple(fixed)])
         if base is None:
             for path in bases:
                 self.axes[path] = Response(path, reason="the base case cannot be built")
@@ -246,10 +276,10 @@ class Patcher:
             elif not used[path]:
                 self.axes[path] = Response(path)
             else:
-                self.axes[path] = self._learn_axis(raw, fixed, path, used[path], cache)
+                self.axes[path] = self._learn_axis(build, fixed, path, used[path])
         self._finish()
         if multi:
-            self.joint = self._check_joint(raw, fixed, cache)
+            self.joint = self._check_joint(build, fixed)
         self.probes = []  # the vectors are all a worker needs
         self.seconds = time.perf_counter() - t0
         return self
@@ -263,32 +293,30 @@ class Patcher:
         except ValueError:
             return False
 
-    def _probe(self, raw, sets, cache) -> int | None:
-        p = build_probe(raw, sets, cache)
+    def _keep(self, p: Probe | None) -> int | None:
+        """Keep a probe that has the base's structure; its number, or None."""
         if p is None or p.signature != self.probes[0].signature:
             return None
         self.probes.append(p)
         return len(self.probes) - 1
 
-    def _learn_axis(self, raw, fixed, path: str, values: dict[float, str], cache) -> Response:
+    def _learn_axis(self, build, fixed, path: str, values: dict[float, str]) -> Response:
         axis = Response(path, xs=sorted(values), texts=values)
         xs = axis.xs
         at: dict[int, int | None] = {}
 
-        def probe(k: int) -> int | None:
-            if k not in at:
-                at[k] = self._probe(raw, tuple(fixed) + (f"{path}={values[xs[k]]}",), cache)
-            return at[k]
-
         work = [(0, len(xs) - 1)]
         while work:
+            # the ends and middles this step needs, built together
+            need = sorted({k for i, j in work for k in ((i, j) if j - i <= 1 else (i, (i + j) // 2, j))} - set(at))
+            for k, p in zip(need, build([tuple(fixed) + (f"{path}={values[xs[k]]}",) for k in need])):
+                at[k] = self._keep(p)
             failed, nxt = 0, []
             for i, j in work:
                 if j - i <= 1:
-                    probe(i), probe(j)
                     continue
                 mid = (i + j) // 2
-                ends = probe(i), probe(mid), probe(j)
+                ends = at[i], at[mid], at[j]
                 if None not in ends and self._collinear(xs[i], xs[mid], xs[j], *ends):
                     axis.segments.append((xs[i], xs[j], ends[0], ends[2]))
                 else:
@@ -338,12 +366,11 @@ class Patcher:
         self.scenario_ids = list(base.derived.scenarios["id"])
         self.n = n
 
-    def _check_joint(self, raw, fixed, cache) -> bool:
+    def _check_joint(self, build, fixed) -> bool:
         """Whether the paths' effects add up: probes with every path at its lowest, then highest value."""
         live = [a for a in self.axes.values() if not a.reason and a.xs]
-        for pick in (min, max):
-            sets = tuple(fixed) + tuple(f"{a.path}={a.texts[pick(a.xs)]}" for a in live)
-            p = build_probe(raw, sets, cache)
+        corners = build([tuple(fixed) + tuple(f"{a.path}={a.texts[pick(a.xs)]}" for a in live) for pick in (min, max)])
+        for pick, p in zip((min, max), corners):
             if p is None or p.signature != self.probes[0].signature:
                 return False
             if _pattern([p]).multiply(self.pattern).nnz != p.matrix.nnz:

@@ -398,7 +398,7 @@ def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | Non
     """
     if not todo:
         return
-    prepare_solvers(sweep, todo)
+    prepare_solvers(sweep, todo, pool)
     args = (sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher)
     if scheduler:
         _solve_with_dask(sweep, todo, scheduler, progress)
@@ -411,9 +411,10 @@ def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | Non
             progress(record)
 
 
-def prepare_solvers(sweep: Sweep, todo: list) -> None:
+def prepare_solvers(sweep: Sweep, todo: list, pool: Workers | None = None) -> None:
     """What a sweep does once before its cases: the base case's plan (the start every case is
-    offered) and the probes that let cases be patched instead of built."""
+    offered) and the probes that let cases be patched instead of built (in ``pool``'s workers
+    where it has any)."""
     if sweep.warm_start and sweep.start is None:
         # Every case starts HiGHS from the base case's plan: on the flagship this cuts HiGHS's
         # time by a quarter (benchmarks/sweep.py), and, being the same start in every worker, it
@@ -424,7 +425,7 @@ def prepare_solvers(sweep: Sweep, todo: list) -> None:
         except SitingError:
             sweep.start = None
     if sweep.patch and sweep.patcher is None and todo:
-        sweep.patcher = Patcher.learn(sweep.raw, sweep.fixed, base_values(sweep), [sets for _, sets in todo])
+        sweep.patcher = Patcher.learn(sweep.raw, sweep.fixed, base_values(sweep), [sets for _, sets in todo], pool)
         for path, note in sweep.patcher.notes().items():
             log.info("%s: %s", path, note)
 
