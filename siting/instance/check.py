@@ -75,30 +75,40 @@ class TypingCache:
     A sweep checks hundreds of variants that differ from the base instance in a few cells;
     overrides copy only the tables they change, so a table that is the very same object as in an
     earlier check (with the same settings and overrides) is typed once and reused. Only tables
-    that typed without a problem are kept; the cross-table checks always run.
+    that typed without a problem are kept; the cross-table checks always run, except the
+    reference checks of columns that are unchanged since the last check that found no problem.
     """
 
     def __init__(self) -> None:
         self._tables: dict[str, tuple] = {}
         self._passed: dict[str, object] = {}
+        self._diffs: dict[str, tuple] = {}
 
-    def unchanged(self, raw: RawInstance) -> set[str]:
-        """Tables that are the very objects of the last check that found no problem: their
-        references need not be checked again while the tables they refer to are unchanged too."""
-        return {t for t, df in raw.tables.items() if self._passed.get(t, False) is df}
+    def changes(self, raw: RawInstance) -> dict[str, frozenset[str] | None]:
+        """Table name -> the columns whose text differs from the last check that found no
+        problem (empty for a table that is the very same object, or absent both times); None
+        where the two cannot be compared column by column (other columns or rows, or no such
+        check yet)."""
+        if not self._passed:
+            return {}
+        out: dict[str, frozenset[str] | None] = {}
+        for tname in TABLES:
+            changed = self._changed(tname, self._passed.get(tname), raw.tables.get(tname))
+            out[tname] = None if changed is None else frozenset(changed)
+        return out
 
     def passed(self, raw: RawInstance) -> None:
         """Remember the tables of a check that found no problem."""
-        self._passed = dict(raw.tables)
+        self._passed = {t: raw.tables.get(t) for t in TABLES}
 
     def get(self, tname: str, df, key) -> pd.DataFrame | None:
         hit = self._tables.get(tname)
         if hit is not None and hit[0] is df and hit[1] == key:
-            return hit[2].copy()
+            return hit[2].copy(deep=False)  # copy-on-write: changing the copy leaves the cached table alone
         return None
 
     def put(self, tname: str, df, key, typed: pd.DataFrame) -> None:
-        self._tables[tname] = (df, key, typed.copy())
+        self._tables[tname] = (df, key, typed.copy(deep=False))
 
     def near(self, tname: str, df, key, table: Table) -> tuple[pd.DataFrame, list[str]] | None:
         """The typed table of an earlier ``df`` that differs from this one only in some non-key
@@ -107,13 +117,27 @@ class TypingCache:
         hit = self._tables.get(tname)
         if hit is None or df is None or hit[0] is None or hit[1][:2] != key[:2]:
             return None
-        old = hit[0]
-        if list(old.columns) != list(df.columns) or not old.index.equals(df.index):
+        changed = self._changed(tname, hit[0], df)
+        if changed is None or any(c in table.key for c in changed) or any(c not in table.names for c in changed):
             return None
-        changed = [c for c in df.columns if not df[c].equals(old[c])]
-        if any(c in table.key for c in changed) or any(c not in table.names for c in changed):
+        return hit[2].copy(deep=False), changed
+
+    def _changed(self, tname: str, old: pd.DataFrame | None, new: pd.DataFrame | None) -> list[str] | None:
+        """Columns of ``new`` whose text differs from ``old``'s (None if the columns or rows
+        differ); the last comparison of each table is kept, as the typing and the reference
+        checks of one check ask the same question."""
+        if old is new:
+            return []
+        if old is None or new is None:
             return None
-        return hit[2].copy(), changed
+        memo = self._diffs.get(tname)
+        if memo is not None and memo[0] is old and memo[1] is new:
+            return memo[2]
+        changed = None
+        if list(old.columns) == list(new.columns) and old.index.equals(new.index):
+            changed = [c for c in new.columns if not new[c].equals(old[c])]
+        self._diffs[tname] = (old, new, changed)
+        return changed
 
 
 def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instance:
@@ -146,7 +170,8 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
             before = len(found.problems)
             typed[tname], changed = near
             if changed:
-                columns = _type_table(table, df, origin, settings, found, raw.overridden, only=changed)
+                columns = _type_columns(table, [c for c in table.columns if c.name in changed], df, origin, settings,
+                                        found, raw.overridden)
                 for c in changed:
                     typed[tname][c] = columns[c]
             if len(found.problems) == before:
@@ -158,8 +183,7 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
                 cache.put(tname, df, key, typed[tname])
         if df is not None and any(c.required and c.name not in df.columns for c in table.columns):
             broken.add(tname)
-    unchanged = cache.unchanged(raw) if cache is not None else set()
-    _check_references(typed, raw.origins, found, broken, unchanged)
+    _check_references(typed, raw.origins, found, broken, cache.changes(raw) if cache is not None else {})
     if settings is not None:
         _check_rules(typed, raw, settings, found)
         check_scenarios(typed, settings, raw.origins, raw.overridden, found)
@@ -219,20 +243,11 @@ def _loc(origin: str, row: int, table: Table, values: dict, column: str | None =
 
 
 def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Settings | None,
-                found: ProblemCollector, overridden: dict | None = None,
-                only: list[str] | None = None) -> pd.DataFrame:
-    """Type every column of ``df``; vectorised, looping only over the cells that are wrong.
-
-    ``only``: type just these columns of a table whose other columns and keys were typed
-    without a problem before (:meth:`TypingCache.near`); the result holds just those columns.
-    """
+                found: ProblemCollector, overridden: dict | None = None) -> pd.DataFrame:
+    """Type every column of ``df``; vectorised, looping only over the cells that are wrong."""
     columns = table.names
     if df is None:
         return _empty(table)
-    if only is not None:
-        keys = df.reindex(columns=list(table.key), fill_value="")
-        return _type_columns(table, [c for c in table.columns if c.name in only], df, keys, origin, settings,
-                             found, overridden)
     for c in [c for c in df.columns if c not in columns]:
         found.add(f"{origin} column {c}", "unknown column",
                   suggest(c, columns, f"{table.name} columns are: " + ", ".join(columns)))
@@ -245,8 +260,8 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
         return _empty(table)
     if df.empty and table.required:
         found.add(origin, "has no rows", f"add at least one row ({table.doc.rstrip('.')})")
+    out = pd.DataFrame(_type_columns(table, table.columns, df, origin, settings, found, overridden), index=df.index)
     keys = df.reindex(columns=list(table.key), fill_value="")
-    out = _type_columns(table, table.columns, df, keys, origin, settings, found, overridden)
     dup = keys.duplicated(keep=False) & (keys != "").all(axis=1)
     if dup.any():
         first: dict[tuple, int] = {}
@@ -259,22 +274,33 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
     return out
 
 
-def _type_columns(table: Table, cols, df: pd.DataFrame, keys: pd.DataFrame, origin: str,
-                  settings: Settings | None, found: ProblemCollector, overridden: dict | None) -> pd.DataFrame:
-    """Type the columns ``cols`` of ``df``, reporting every wrong cell."""
-    money_mult = settings.money_multiplier if settings else 1.0
-    out = pd.DataFrame(index=df.index)
+def _type_columns(table: Table, cols, df: pd.DataFrame, origin: str, settings: Settings | None,
+                  found: ProblemCollector, overridden: dict | None) -> dict[str, pd.Series]:
+    """Type the columns ``cols`` of ``df``, reporting every wrong cell; column name -> typed column.
 
-    def report(mask: pd.Series, col: Column, problem_of, fix_of) -> None:
-        for row_no in mask[mask].index:
-            text = df.at[row_no, col.name]
+    Typing just the columns that an override changed, of a table whose other columns and keys
+    were typed without a problem before (:meth:`TypingCache.near`), gives the same columns as
+    typing all of it.
+
+    Numbers are checked on numpy arrays: the tables have a few dozen rows, where each pandas
+    operation costs more than the arithmetic.
+    """
+    money_mult = settings.money_multiplier if settings else 1.0
+    out = {}
+
+    def report(mask, col: Column, problem_of, fix_of) -> None:
+        for pos in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            row_no = df.index[pos]
+            text = strings[pos]
             loc = (overridden or {}).get((table.name, row_no, col.name)) or _loc(
-                origin, row_no, table, keys.loc[row_no].to_dict(), col.name)
+                origin, row_no, table, {k: df.at[row_no, k] if k in df.columns else "" for k in table.key},
+                col.name)
             found.add(loc, problem_of(text), fix_of(text))
 
     for col in cols:
         text = df[col.name] if col.name in df.columns else pd.Series("", index=df.index, dtype=object)
-        empty = text == ""
+        strings = text.to_numpy(dtype=object)
+        empty = strings == ""
         what = col.doc.rstrip(".") if col.doc else col.kind
         if col.required:
             report(empty, col, lambda t: "is empty", lambda t, w=what: f"give a value ({w})")
@@ -299,42 +325,45 @@ def _type_columns(table: Table, cols, df: pd.DataFrame, keys: pd.DataFrame, orig
             report(bad, col, lambda t: f"is '{t}', not true or false", lambda t: "write true or false")
             values = low.isin(TRUE_WORDS).where(~empty, bool(col.default))
         else:
-            values, ok = _numbers(text)
+            numbers, ok = _numbers(strings)
             report(~empty & ~ok, col, _number_problem, lambda t, c=col: _number_fix(c))
             if col.kind == "int":
-                frac = ok & (values != values.round())
+                frac = ok & (numbers != np.round(numbers))
                 report(frac, col, lambda t: f"is {t}, not a whole number", lambda t: "give a whole number")
                 ok &= ~frac
-            rng = ok & _out_of_range(col, values)
+            rng = ok & _out_of_range(col, numbers)
             report(rng, col, lambda t: f"is {t}", lambda t, c=col: _range_problem(c))
             ok &= ~rng
             if col.unit == PER_UNIT:
-                huge = ok & (values.abs() > IMPLAUSIBLE_PER_UNIT)
+                huge = ok & (np.abs(numbers) > IMPLAUSIBLE_PER_UNIT)
                 currency = settings.currency if settings else "currency"
                 report(huge, col, lambda t, c=currency: f"is {t} {c} per unit",
                        lambda t: "this cannot be right: per-unit amounts are in plain currency, "
                                  "check the column's unit")
                 ok &= ~huge
             if col.unit == MONEY:
-                huge = ok & (values.abs() * money_mult > IMPLAUSIBLE_CURRENCY)
+                huge = ok & (np.abs(numbers) * money_mult > IMPLAUSIBLE_CURRENCY)
                 label = settings.money_label if settings else ""
                 report(huge, col,
                        lambda t, label=label: f"is {t} {label}, {float(t) * money_mult:.3g} in currency units",
                        lambda t: "this cannot be right: check settings.money_unit or the column's unit")
                 ok &= ~huge
-            values = values.astype(object).where(ok, None)
+            cells = numbers.astype(object)  # Python floats, None where rejected or empty
+            cells[~ok] = None
             if col.default is not None:
-                values = values.where(~empty, col.default)
+                cells[empty] = col.default
+            values = pd.Series(cells, index=df.index, dtype=object)
             if col.kind == "int":
                 values = values.map(lambda v: int(v) if v is not None else None)
         out[col.name] = values
     return out
 
 
-def _numbers(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    values = pd.to_numeric(text.str.replace("_", "", regex=False), errors="coerce").astype(float)
-    ok = values.notna() & np.isfinite(values.fillna(0.0))
-    return values, ok
+def _numbers(strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cells as floats (NaN where not a number) and where they are finite numbers."""
+    values = pd.to_numeric(np.array([t.replace("_", "") for t in strings], dtype=object),
+                           errors="coerce").astype(float)
+    return values, np.isfinite(values)
 
 
 def _number_problem(text: str) -> str:
@@ -350,8 +379,8 @@ def _number_fix(col: Column) -> str:
     return f"give a number{unit}" + (", or leave it empty" if not col.required else "")
 
 
-def _out_of_range(col: Column, values: pd.Series) -> pd.Series:
-    bad = pd.Series(False, index=values.index)
+def _out_of_range(col: Column, values: np.ndarray) -> np.ndarray:
+    bad = np.zeros(len(values), dtype=bool)
     if col.lo is not None:
         bad |= (values <= col.lo) if col.lo_open else (values < col.lo)
     if col.hi is not None:
@@ -371,18 +400,33 @@ def _empty(table: Table) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in table.names})
 
 
-def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
-                      found: ProblemCollector, broken: set[str], unchanged: set[str] = frozenset()) -> None:
-    """Ids unique across tables and every reference to a known id; ``unchanged`` tables (see
-    :meth:`TypingCache.unchanged`) are skipped where every table they refer to is unchanged too."""
-    ids = {t: set(typed[t]["id"])
-           for t in ("sites", "products", "markets", "inputs", "suppliers", "programs", "scenarios")}
+def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str], found: ProblemCollector,
+                      broken: set[str], changes: dict[str, frozenset[str] | None] | None = None) -> None:
+    """Ids unique across tables and every reference to a known id.
+
+    ``changes`` (see :meth:`TypingCache.changes`): a reference column is not checked again where
+    neither it nor the id columns it refers to changed since the last check that found no
+    problem, as the same values against the same ids were all known then.
+    """
+    changes = changes or {}
+
+    def settled(tname: str, column: str) -> bool:
+        changed = changes.get(tname)
+        return changed is not None and column not in changed
+
+    ids: dict[str, set] = {}
+
+    def ids_of(tname: str) -> set:
+        if tname not in ids:
+            ids[tname] = set(typed[tname]["id"].tolist())
+        return ids[tname]
+
     for group in (("sites", "markets", "suppliers"), ("products", "inputs")):
-        if all(t in unchanged for t in group):
+        if all(settled(t, "id") for t in group):
             continue
         owner: dict[str, str] = {}
         for t in group:
-            for i in sorted(ids[t]):
+            for i in sorted(ids_of(t)):
                 if i in owner and i:
                     found.add(f"{origins.get(t, t + '.csv')} id {i}", f"is also an id in {owner[i]}",
                               "give every site, market and supplier (and every product and input) its own id")
@@ -396,18 +440,35 @@ def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str],
             targets = (col.ref,) if isinstance(col.ref, str) else col.ref
             if tname in broken or any(t in broken for t in targets):
                 continue
-            if tname in unchanged and all(t in unchanged for t in targets):
+            if settled(tname, col.name) and all(settled(t, "id") for t in targets):
                 continue
-            valid = set().union(*(ids[t] for t in targets))
-            values_col = df[col.name]
-            bad = ~values_col.isin(valid) & values_col.notna() & (values_col != "")
-            if col.wildcard:
-                bad &= values_col != "*"
-            for row_no, value in values_col[bad].items():
-                values = df.loc[row_no].to_dict()
+            valid = set().union(*(ids_of(t) for t in targets))
+            # id columns hold text, or NaN/None where empty (reported by the typing)
+            bad = [n for n, value in enumerate(df[col.name].tolist())
+                   if isinstance(value, str) and value and value not in valid and not (col.wildcard and value == "*")]
+            for n in bad:
+                row_no = df.index[n]
+                value = df.at[row_no, col.name]
                 names = " or ".join(targets)
-                found.add(_loc(origin, row_no, table, values, col.name), f"'{value}' is not a known {names} id",
+                found.add(_loc(origin, row_no, table, df.loc[row_no].to_dict(), col.name),
+                          f"'{value}' is not a known {names} id",
                           suggest(str(value), valid, f"add it to {names} or fix the spelling"))
+
+
+def _rows(table: Table, df: pd.DataFrame, *columns: str) -> list[tuple[int, dict]]:
+    """(row number, {column: value}) for the key and ``columns`` of each row, as plain Python
+    values: on tables of a few dozen rows, a pandas row costs more than the rules checked on it."""
+    if df.empty:
+        return []
+    names = list(dict.fromkeys((*table.key, *columns)))
+    values = zip(*(df[c].tolist() for c in names))
+    return [(row_no, dict(zip(names, row))) for row_no, row in zip(df.index.tolist(), values)]
+
+
+def _isin(value, options: tuple) -> bool:
+    """``value in options`` as pandas' ``isin`` sees it: a NaN matches a NaN."""
+    return value in options or (isinstance(value, float) and value != value
+                                and any(isinstance(o, float) and o != o for o in options))
 
 
 def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Settings,
@@ -426,32 +487,47 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
     if settings.local_rule == "radius" and settings.local_radius_km is None:
         found.add("instance.yaml settings.local_radius_km", "is empty but local_rule is radius",
                   "give the radius in km, e.g. 100")
-    for row_no, r in typed["local_targets"].iterrows():
+    table = TABLES["local_targets"]
+    for row_no, r in _rows(table, typed["local_targets"], "rule", "radius_km"):
         if (r["rule"] == "radius" and pd.isna(r["radius_km"]) and settings.local_radius_km is None
                 and blank("local_targets", row_no, "radius_km")):
-            found.add(_loc(o("local_targets"), row_no, TABLES["local_targets"], r.to_dict(), "radius_km"),
+            found.add(_loc(o("local_targets"), row_no, table, r, "radius_km"),
                       "is empty for rule radius", "give the radius in km or set settings.local_radius_km")
-    for row_no, r in typed["exclusions"].iterrows():
+    table = TABLES["exclusions"]
+    for row_no, r in _rows(table, typed["exclusions"], "supplier_country", "supplier_flag"):
         if not r["supplier_country"] and not r["supplier_flag"]:
-            found.add(_loc(o("exclusions"), row_no, TABLES["exclusions"], r.to_dict()),
+            found.add(_loc(o("exclusions"), row_no, table, r),
                       "names neither supplier_country nor supplier_flag", "give one of them")
-    for row_no, r in typed["tariffs"].iterrows():
-        if r["ad_valorem"] and r["item"] in set(typed["products"]["id"]):
-            found.add(_loc(o("tariffs"), row_no, TABLES["tariffs"], r.to_dict(), "ad_valorem"),
+    products = set(typed["products"]["id"].tolist())
+    table = TABLES["tariffs"]
+    for row_no, r in _rows(table, typed["tariffs"], "ad_valorem", "item"):
+        if r["ad_valorem"] and r["item"] in products:
+            found.add(_loc(o("tariffs"), row_no, table, r, "ad_valorem"),
                       f"is set for product '{r['item']}', which has no price in the model",
                       "use duty_per_unit for wafers; ad_valorem applies to inputs")
     # demand that no site can serve and no penalty absorbs
-    makeable = set(typed["modules"].loc[typed["modules"]["max_modules"].fillna(0) > 0, "product"])
-    for row_no, r in typed["demand"].iterrows():
+    modules = typed["modules"]
+    makeable = {p for p, m in zip(modules["product"].tolist(), modules["max_modules"].tolist())
+                if not pd.isna(m) and m > 0}
+    table = TABLES["demand"]
+    for row_no, r in _rows(table, typed["demand"], "product", "wafers_per_year", "penalty_per_wafer"):
         penalised = not pd.isna(r["penalty_per_wafer"]) or settings.unmet_penalty_per_wafer is not None
         if r["wafers_per_year"] and r["product"] not in makeable and not penalised:
-            found.add(_loc(o("demand"), row_no, TABLES["demand"], r.to_dict()),
+            found.add(_loc(o("demand"), row_no, table, r),
                       f"no site can make {r['product']} and unmet demand has no penalty",
                       "add modules for it in modules.csv or set penalty_per_wafer")
     # diversification rules that no plan can meet wherever the input is needed
-    n_offers = typed["offers"].groupby("input")["supplier"].nunique().to_dict()
-    needed = set(typed["bom"]["input"])
-    for row_no, r in typed["inputs"].iterrows():
+    offers = typed["offers"]
+    sellers: dict[str, set] = {}
+    for i, s in zip(offers["input"].tolist(), offers["supplier"].tolist()):
+        if not pd.isna(i):
+            group = sellers.setdefault(i, set())
+            if not pd.isna(s):
+                group.add(s)
+    n_offers = {i: len(group) for i, group in sellers.items()}
+    needed = set(typed["bom"]["input"].tolist())
+    columns = ("min_suppliers", "critical", "max_supplier_share")
+    for row_no, r in _rows(TABLES["inputs"], typed["inputs"], *columns):
         if r["id"] not in needed:
             continue
         have = n_offers.get(r["id"], 0)
@@ -469,17 +545,19 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
                       f"no supplier may exceed {sigma:.0%} but only {have} offer {r['id']}, so their shares "
                       "cannot add up to 100%", f"allow at least {1 / have:.0%} or add offers")
     # a mode with no rate would silently fall back to the item's own rate
-    rates = typed["freight_rates"]
+    rates = list(zip(typed["freight_rates"]["mode"].tolist(), typed["freight_rates"]["item"].tolist()))
     for tname in ("products", "inputs"):
-        for row_no, r in typed[tname].iterrows():
-            if r["mode"] and not ((rates["mode"] == r["mode"]) & rates["item"].isin([r["id"], "*"])).any():
-                found.add(_loc(o(tname), row_no, TABLES[tname], r.to_dict(), "mode"),
+        table = TABLES[tname]
+        for row_no, r in _rows(table, typed[tname], "mode"):
+            if r["mode"] and not any(m == r["mode"] and _isin(i, (r["id"], "*")) for m, i in rates):
+                found.add(_loc(o(tname), row_no, table, r, "mode"),
                           f"'{r['mode']}' has no rate for {r['id']} in freight_rates",
                           f"add a freight_rates row (mode={r['mode']}, item={r['id']} or *) or clear the mode")
-    offered = set(typed["offers"]["input"])
-    for row_no, r in typed["bom"].iterrows():
+    offered = set(offers["input"].tolist())
+    table = TABLES["bom"]
+    for row_no, r in _rows(table, typed["bom"]):
         if r["input"] not in offered and not pd.isna(r["input"]):
-            found.add(_loc(o("bom"), row_no, TABLES["bom"], r.to_dict(), "input"),
+            found.add(_loc(o("bom"), row_no, table, r, "input"),
                       f"no supplier offers {r['input']}", "add an offer for it in offers.csv")
 
 
@@ -498,35 +576,38 @@ def _check_instruments(typed: dict[str, pd.DataFrame], settings: Settings, origi
                        found: ProblemCollector) -> None:
     """Kind-specific columns, one scope per instrument, loans cheaper than the firm's own capital."""
     table = TABLES["instruments"]
-    sites = typed["sites"].set_index("id")
-    for row_no, r in typed["instruments"].iterrows():
-        values = r.to_dict()
+    sites = {c: typed["sites"][c].tolist() for c in ("id", "country", "region", "discount_rate")}
+    discount_rates = dict(zip(reversed(sites["id"]), reversed(sites["discount_rate"])))  # the first row of an id
+    columns = ("kind", "site", "country", "region", "product", "loan_rate", *(c for need in _NEEDS.values()
+                                                                               for c, _ in need))
+    for row_no, r in _rows(table, typed["instruments"], *columns):
         kind = r["kind"]
         for column, hint in _NEEDS.get(kind, ()):
             if pd.isna(r[column]) and blank("instruments", row_no, column):
-                found.add(_loc(origin, row_no, table, values, column), f"is empty for a {kind}",
+                found.add(_loc(origin, row_no, table, r, column), f"is empty for a {kind}",
                           hint.format(money=settings.money_label, currency=settings.currency))
         scopes = [c for c in ("site", "country", "region") if isinstance(r[c], str) and r[c]]
         if len(scopes) != 1 and not (pd.isna(r["site"]) and not blank("instruments", row_no, "site")):
             problem = "names no site, country or region" if not scopes else f"names both {' and '.join(scopes)}"
-            found.add(_loc(origin, row_no, table, values), problem,
+            found.add(_loc(origin, row_no, table, r), problem,
                       "give exactly one of site, country or region")
-        elif scopes and scopes[0] != "site" and not (sites[scopes[0]] == r[scopes[0]]).any():
-            found.add(_loc(origin, row_no, table, values, scopes[0]),
+        elif scopes and scopes[0] != "site" and r[scopes[0]] not in sites[scopes[0]]:
+            found.add(_loc(origin, row_no, table, r, scopes[0]),
                       f"no candidate site is in {scopes[0]} '{r[scopes[0]]}'",
                       suggest(str(r[scopes[0]]), set(sites[scopes[0]]), f"use a {scopes[0]} of sites.csv"))
         if kind != "production_subsidy" and isinstance(r["product"], str) and r["product"]:
-            found.add(_loc(origin, row_no, table, values, "product"), f"is set for a {kind}",
+            found.add(_loc(origin, row_no, table, r, "product"), f"is set for a {kind}",
                       "product applies to production_subsidy only; leave it empty")
         if kind == "concessional_loan" and not pd.isna(r["loan_rate"]) and scopes:
-            at = [r["site"]] if scopes[0] == "site" else sites.index[sites[scopes[0]] == r[scopes[0]]]
+            at = [r["site"]] if scopes[0] == "site" else [
+                s for s, v in zip(sites["id"], sites[scopes[0]]) if v == r[scopes[0]]]
             for s in at:
-                if s not in sites.index:
+                if s not in discount_rates:
                     continue
-                rate = sites.at[s, "discount_rate"]
+                rate = discount_rates[s]
                 rate = settings.discount_rate if pd.isna(rate) else rate
                 if r["loan_rate"] >= rate:
-                    found.add(_loc(origin, row_no, table, values, "loan_rate"),
+                    found.add(_loc(origin, row_no, table, r, "loan_rate"),
                               f"is {r['loan_rate']:.4g}, no cheaper than {s}'s discount rate {rate:.4g}",
                               "a concessional loan's rate must be below the firm's discount rate")
                     break

@@ -21,7 +21,7 @@ def addressable_paths(raw: RawInstance) -> dict[str, str]:
              for f in Settings.model_fields}
     for tname, df in raw.tables.items():
         table = TABLES[tname]
-        for row_no, key in key_column(table, df).items():
+        for row_no, key in zip(df.index, key_column(table, df)):
             for col in table.columns:
                 if col.name in table.key or col.name == "source":
                     continue
@@ -68,7 +68,7 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
     settings = dict(raw.settings)
     tables = dict(raw.tables)
     where = dict(raw.overridden)
-    keys: dict[str, pd.Series] = {}
+    keys: dict[str, list[str]] = {}
     problems: list[Problem] = []
     valid = None
     for text in assignments:
@@ -85,15 +85,20 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
             if column in table.names and column not in table.key:
                 if tname not in keys:
                     keys[tname] = key_column(table, tables[tname])
-                mask = keys[tname] == key
-                if mask.any():
-                    df = tables[tname].copy()
+                rows = [n for n, k in enumerate(keys[tname]) if k == key]
+                if rows:
+                    # copy-on-write: the copy shares every column but the one replaced
+                    df = tables[tname].copy(deep=False)
                     if column not in df.columns:
                         df[column] = ""
-                    df.loc[mask, column] = value
+                    cells = df[column].tolist()
+                    for n in rows:
+                        cells[n] = value
+                    df[column] = pd.Series(cells, index=df.index, dtype=df[column].dtype)
                     tables[tname] = df
-                    for row_no in mask[mask].index:
-                        where[(tname, row_no, column)] = f"--set {text}"
+                    labels = df.index.tolist()
+                    for n in rows:
+                        where[(tname, labels[n], column)] = f"--set {text}"
                     ok = True
         if not ok:
             valid = valid or addressable_paths(raw)
@@ -105,10 +110,7 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
                             overridden=where)
 
 
-def key_column(table, df: pd.DataFrame) -> pd.Series:
-    """Each row's key as it appears in a ``--set`` path (``kumamoto/logic-28nm``), vectorised."""
-    parts = [df[k] if k in df.columns else pd.Series("", index=df.index) for k in table.key]
-    out = parts[0].astype(str)
-    for part in parts[1:]:
-        out = out + "/" + part.astype(str)
-    return out
+def key_column(table, df: pd.DataFrame) -> list[str]:
+    """Each row's key as it appears in a ``--set`` path (``kumamoto/logic-28nm``), in row order."""
+    parts = [df[k].tolist() if k in df.columns else [""] * len(df) for k in table.key]
+    return ["/".join(map(str, key)) for key in zip(*parts)]
