@@ -221,15 +221,13 @@ def case_row(run: Run) -> dict:
     else:
         t = res.tables["sites"]
         row["sites_open"] = "+".join(s for s, _ in open_sites(res)) or "none"
-        for s, o in zip(t["site"], t["open"]):
-            row[f"open_{s}"] = int(o)
-        for s, c in zip(t["site"], t["capacity_wafers_per_year"]):
-            row[f"capacity_{s}"] = float(c)
-        for s, v in zip(t["site"], t["local_share"]):
-            row[f"local_share_{s}"] = float(v)
+        names = t["site"].tolist()  # each column read once: a few sites, one case of many
+        row.update({f"open_{s}": int(o) for s, o in zip(names, t["open"].tolist())})
+        row.update({f"capacity_{s}": float(c) for s, c in zip(names, t["capacity_wafers_per_year"].tolist())})
+        row.update({f"local_share_{s}": float(v) for s, v in zip(names, t["local_share"].tolist())})
         subs = res.tables["subsidies"]
-        row["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
-        row["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
+        row["government_outlay"] = float(subs["payout_per_year"].to_numpy(dtype=float).sum())
+        row["government_outlay_total"] = float(subs["payout_total"].to_numpy(dtype=float).sum())
         row["unmet_demand"] = res.risk["expected_unmet"]
         row["checks_passed"] = not run.violations
         row["note"] = "; ".join(run.violations)
