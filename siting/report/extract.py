@@ -65,32 +65,36 @@ def cvar_of(values, probability, beta: float) -> float:
 def scenario_costs(d, sol: Solution, by_scenario: dict[str, dict[str, float]]) -> pd.DataFrame:
     """One row per scenario: probability, the plan's total annual cost in it by category
     (``by_scenario``: scenario -> category -> cost), unmet wafers."""
-    dem = d.demand
-    rows = []
-    for w, p in zip(d.scenarios["id"], d.scenarios["probability"]):
-        at = dem["scenario"].values == w
-        cost = by_scenario[w]
-        rows.append({"scenario": w, "probability": float(p), "cost_per_year": sum(cost.values()),
-                     **{f"{c}_per_year": v for c, v in cost.items()},
-                     "demand_wafers_per_year": float(dem["wafers"].values[at].sum()),
-                     "unmet_wafers_per_year": float(sol.unmet[at].sum())})
-    return pd.DataFrame(rows)
+    ids = d.scenarios["id"]
+    scenarios = ids.tolist()
+    categories = list(dict.fromkeys(c for w in scenarios for c in by_scenario[w]))
+    row = _codes(scenarios, d.demand["scenario"].tolist())
+    wafers = d.demand["wafers"].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "scenario": ids.array, "probability": d.scenarios["probability"].to_numpy(dtype=float),
+        "cost_per_year": np.array([sum(by_scenario[w].values()) for w in scenarios], dtype=float),
+        **{f"{c}_per_year": np.array([by_scenario[w].get(c, np.nan) for w in scenarios], dtype=float)
+           for c in categories},
+        "demand_wafers_per_year": np.array([wafers[row == k].sum() for k in range(len(scenarios))], dtype=float),
+        "unmet_wafers_per_year": np.array([sol.unmet[row == k].sum() for k in range(len(scenarios))], dtype=float),
+    })
 
 
 def risk_summary(table: pd.DataFrame, beta: float) -> dict:
     """Expected, CVaR and worst cost, expected and worst unmet demand, from the per-scenario table."""
-    p = table["probability"].values
-    cost, unmet = table["cost_per_year"].values, table["unmet_wafers_per_year"].values
+    p = table["probability"].to_numpy()
+    cost, unmet = table["cost_per_year"].to_numpy(), table["unmet_wafers_per_year"].to_numpy()
+    scenario = table["scenario"].tolist()
     return {
         "scenarios": len(table),
         "expected_cost": float(np.sum(p * cost)),
         "cvar": cvar_of(cost, p, beta),
         "cvar_level": beta,
         "worst_case": float(cost.max()),
-        "worst_scenario": str(table["scenario"].values[int(np.argmax(cost))]),
+        "worst_scenario": str(scenario[int(np.argmax(cost))]),
         "expected_unmet": float(np.sum(p * unmet)),
         "worst_unmet": float(unmet.max()),
-        "worst_unmet_scenario": str(table["scenario"].values[int(np.argmax(unmet))]),
+        "worst_unmet_scenario": str(scenario[int(np.argmax(unmet))]),
     }
 
 
@@ -133,13 +137,16 @@ def _group_sum(codes: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(codes[keep], weights=np.asarray(weights, dtype=float)[keep], minlength=n)
 
 
-def _site_codes(d, sites) -> np.ndarray:
-    return pd.Index(d.sites["site"]).get_indexer(sites)
+def _codes(labels: list, values: list) -> np.ndarray:
+    """Position of each of ``values`` in ``labels`` (-1: not there). On a plan's few rows a dict
+    does this several times faster than pandas' indexers on its string columns."""
+    position = {x: k for k, x in enumerate(labels)}
+    return np.fromiter((position.get(v, -1) for v in values), dtype=np.int64, count=len(values))
 
 
-def scenario_weights(d, scenario: pd.Series) -> np.ndarray:
-    """The probability of each row's scenario."""
-    return scenario.map(dict(zip(d.scenarios["id"], d.scenarios["probability"]))).values.astype(float)
+def _weights(probability: dict[str, float], scenarios: list) -> np.ndarray:
+    """The probability of each of ``scenarios`` (NaN for one the run does not have)."""
+    return np.array([probability.get(w, np.nan) for w in scenarios], dtype=float)
 
 
 def open_sites(results: Results) -> list[tuple[str, float]]:
@@ -148,18 +155,13 @@ def open_sites(results: Results) -> list[tuple[str, float]]:
     return [(s, float(c)) for s, c, o in zip(t["site"], t["capacity_wafers_per_year"], t["open"]) if o]
 
 
-def local_share_by_site(d, purchase: np.ndarray) -> pd.Series:
-    """Value share of counting purchases from local suppliers, by site (NaN where nothing is bought),
-    over the expected purchases of the scenarios."""
-    arcs = d.arcs
-    value = arcs["price"].to_numpy(dtype=float) * purchase * arcs["counts"].to_numpy(dtype=float) \
-        * scenario_weights(d, arcs["scenario"])
-    codes, n = _site_codes(d, arcs["site"]), len(d.sites)
-    total = _group_sum(codes, value, n)
-    local = _group_sum(codes, value * arcs["local"].to_numpy(dtype=float), n)
+def _local_share(value: np.ndarray, local: np.ndarray, site: np.ndarray, n: int) -> np.ndarray:
+    """Share of ``value`` bought from local suppliers (``local``) by site (``site``: row in the
+    sites table of each purchase), NaN where nothing is bought."""
+    total = _group_sum(site, value, n)
+    from_local = _group_sum(site, value * local, n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(total > 0, local / np.where(total > 0, total, 1.0), np.nan)
-    return pd.Series(share, index=pd.Index(d.sites["site"], name="site"))
+        return np.where(total > 0, from_local / np.where(total > 0, total, 1.0), np.nan)
 
 
 def extract(sm, costs: dict[str, float]) -> Results:
@@ -169,93 +171,118 @@ def extract(sm, costs: dict[str, float]) -> Results:
 
 def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, dict[str, float]]) -> Results:
     """Build the result tables of ``sol`` from the derived tables ``d``, the cost breakdown and
-    each scenario's cost by category (:meth:`CostRegistry.scenario_values`)."""
-    site_row = _site_codes(d, d.instruments["site"])
+    each scenario's cost by category (:meth:`CostRegistry.scenario_values`).
 
-    mods = d.modules[["site", "product", "period", "wafers_per_module", "max_modules"]].copy()
-    mods["modules"] = sol.modules.astype(int)
-    mods["capacity_wafers_per_year"] = mods["modules"] * mods["wafers_per_module"]
+    A sweep tabulates every case, and on a plan's few rows each pandas operation (even reading a
+    column) costs more than its arithmetic: every column is read once, rows are filtered as arrays,
+    and each table is built once from arrays.
+    """
+    site_ids = d.sites["site"].tolist()
+    n_sites = len(site_ids)
+    probability = dict(zip(d.scenarios["id"].tolist(), d.scenarios["probability"].tolist()))
+
+    m, r = d.modules, d.routes
+    module_site = m["site"]
+    site_of_module = _codes(site_ids, module_site.tolist())
+    modules = sol.modules.astype(int)
+    module_capacity = modules * m["wafers_per_module"].to_numpy()
     # production is the expected output over the scenarios
-    mods["production_wafers_per_year"] = _group_sum(d.routes["module"].to_numpy(dtype=np.int64),
-                                                    sol.produce * scenario_weights(d, d.routes["scenario"]),
-                                                    len(mods))
-    mods["utilisation"] = mods["production_wafers_per_year"] / mods["capacity_wafers_per_year"].where(
-        mods["capacity_wafers_per_year"] > 0)
-    capacity = mods[["site", "product", "period", "modules", "max_modules", "capacity_wafers_per_year",
-                     "production_wafers_per_year", "utilisation"]]
+    route_scenario = r["scenario"]
+    made = _group_sum(r["module"].to_numpy(dtype=np.int64),
+                      sol.produce * _weights(probability, route_scenario.tolist()), len(m))
+    capacity = pd.DataFrame({
+        "site": module_site.array, "product": m["product"].array, "period": m["period"].array, "modules": modules,
+        "max_modules": m["max_modules"].to_numpy(), "capacity_wafers_per_year": module_capacity,
+        "production_wafers_per_year": made,
+        "utilisation": made / np.where(module_capacity > 0, module_capacity, np.nan),
+    }, index=m.index)
 
     g = d.instruments
+    paid_at = g["site"]
+    site_row = _codes(site_ids, paid_at.tolist())
+    kind = g["kind"]
+    grant_element = g["grant_element"].to_numpy(dtype=float)
+    payout_per_year = sol.payout * g["factor"].to_numpy()
     subsidies = pd.DataFrame({
-        "instrument": g["id"].values, "kind": g["kind"].values, "site": g["site"].values,
+        "instrument": g["id"].values, "kind": kind.values, "site": paid_at.values,
         "provider_country": g["provider_country"].values, "conditional": g["conditional"].values,
         "taken": (sol.take > 0.5) & sol.build[site_row].astype(bool),
-        "payout_total": sol.payout, "payout_per_year": sol.payout * g["factor"].values,
+        "payout_total": sol.payout, "payout_per_year": payout_per_year,
         # a loan's payout is its grant element (a present value); the principal lent is repaid
-        "loan_principal_total": np.where(g["kind"].values == "concessional_loan",
-                                         sol.payout / g["grant_element"].where(g["grant_element"] > 0).values, np.nan),
+        "loan_principal_total": np.where(np.array([k == "concessional_loan" for k in kind.tolist()], dtype=bool),
+                                         sol.payout / np.where(grant_element > 0, grant_element, np.nan), np.nan),
     })
 
-    share = local_share_by_site(d, sol.purchase)
-    targets = dict(zip(d.local_targets["site"], d.local_targets["target"]))
-    capex = []
-    for j, s in enumerate(d.sites["site"]):
-        rows = d.modules["site"].values == s
-        capex.append(d.sites.at[j, "fixed_cost"] * sol.build[j]
-                     + float(np.sum(d.modules["capex_per_module"].values[rows] * sol.modules[rows])))
-    module_site = _site_codes(d, capacity["site"])
+    a = d.arcs
+    arc_columns = {c: a[c] for c in ("supplier", "input", "site", "period", "scenario")}
+    arc_keys = {c: col.tolist() for c, col in arc_columns.items() if c != "supplier"}
+    arc_site = _codes(site_ids, arc_keys["site"])
+    price, local = a["price"].to_numpy(dtype=float), a["local"].to_numpy()
+    counted = price * sol.purchase * a["counts"].to_numpy(dtype=float) * _weights(probability, arc_keys["scenario"])
+    targets = dict(zip(d.local_targets["site"].tolist(), d.local_targets["target"].tolist()))
+    fixed_cost, capex_per_module = d.sites["fixed_cost"].to_numpy(), m["capex_per_module"].to_numpy()
+    capex = [fixed_cost[j] * sol.build[j]
+             + float(np.sum(capex_per_module[site_of_module == j] * sol.modules[site_of_module == j]))
+             for j in range(n_sites)]
+    site_capacity = _group_sum(site_of_module, module_capacity, n_sites)
+    site_made = _group_sum(site_of_module, made, n_sites)
     sites = pd.DataFrame({
         "site": d.sites["site"].values, "country": d.sites["country"].values,
         "region": d.sites["region"].values, "open": sol.build.astype(bool),
-        "capex_total": capex,
-        "capacity_wafers_per_year": _group_sum(module_site, capacity["capacity_wafers_per_year"], len(d.sites)),
-        "production_wafers_per_year": _group_sum(module_site, capacity["production_wafers_per_year"], len(d.sites)),
+        "capex_total": capex, "capacity_wafers_per_year": site_capacity, "production_wafers_per_year": site_made,
+        "utilisation": site_made / np.where(site_capacity > 0, site_capacity, np.nan),
+        "local_share": _local_share(counted, local.astype(float), arc_site, n_sites),
+        "local_target": [targets.get(s, np.nan) for s in site_ids],
+        "subsidy_total": _group_sum(site_row, sol.payout, n_sites),
+        "subsidy_per_year": _group_sum(site_row, payout_per_year, n_sites),
     })
-    sites["utilisation"] = sites["production_wafers_per_year"] / sites["capacity_wafers_per_year"].where(
-        sites["capacity_wafers_per_year"] > 0)
-    sites["local_share"] = share.values
-    sites["local_target"] = [targets.get(s, np.nan) for s in sites["site"]]
-    paid_at = _site_codes(d, subsidies["site"])
-    sites["subsidy_total"] = _group_sum(paid_at, subsidies["payout_total"], len(d.sites))
-    sites["subsidy_per_year"] = _group_sum(paid_at, subsidies["payout_per_year"], len(d.sites))
 
-    r = d.routes
+    made_here = sol.produce > 1e-9
+    produce = sol.produce[made_here]
     production = pd.DataFrame({
-        "site": r["site"], "market": r["market"], "product": r["product"], "period": r["period"],
-        "scenario": r["scenario"], "wafers_per_year": sol.produce, "distance_km": r["distance_km"],
-        "operating_per_year": r["operating"] * sol.produce, "freight_per_year": r["freight"] * sol.produce,
-        "tariffs_per_year": r["tariff"] * sol.produce,
+        "site": r["site"].array[made_here], "market": r["market"].array[made_here],
+        "product": r["product"].array[made_here], "period": r["period"].array[made_here],
+        "scenario": route_scenario.array[made_here], "wafers_per_year": produce,
+        "distance_km": r["distance_km"].to_numpy()[made_here],
+        "operating_per_year": r["operating"].to_numpy()[made_here] * produce,
+        "freight_per_year": r["freight"].to_numpy()[made_here] * produce,
+        "tariffs_per_year": r["tariff"].to_numpy()[made_here] * produce,
     })
-    production = production[production["wafers_per_year"] > 1e-9].reset_index(drop=True)
 
-    a = d.arcs
-    procurement = pd.DataFrame({
-        "supplier": a["supplier"], "input": a["input"], "site": a["site"], "period": a["period"],
-        "scenario": a["scenario"], "units_per_year": sol.purchase, "local": a["local"],
-        "distance_km": a["distance_km"], "purchases_per_year": a["price"] * sol.purchase,
-        "freight_per_year": a["freight"] * sol.purchase, "tariffs_per_year": a["tariff"] * sol.purchase,
-    })
-    group = np.zeros(len(a), dtype=np.int64)
-    for col in ("site", "input", "period", "scenario"):
-        codes, labels = pd.factorize(a[col])
-        group = group * (len(labels) + 1) + codes
+    # each arc's share of what its site buys of its input in its period and scenario
+    group = arc_site
+    for col in ("input", "period", "scenario"):
+        labels = list(dict.fromkeys(arc_keys[col]))
+        group = group * (len(labels) + 1) + _codes(labels, arc_keys[col])
     _, group = np.unique(group, return_inverse=True)
     totals = _group_sum(group, sol.purchase, int(group.max()) + 1 if len(group) else 0)[group]
     with np.errstate(invalid="ignore", divide="ignore"):
-        procurement["share"] = np.where(totals > 0, sol.purchase / np.where(totals > 0, totals, 1.0), np.nan)
-    procurement = procurement[procurement["units_per_year"] > 1e-9].reset_index(drop=True)
-    supplier_mix = procurement[["site", "input", "supplier", "period", "scenario", "share", "local"]]
+        mix = np.where(totals > 0, sol.purchase / np.where(totals > 0, totals, 1.0), np.nan)
+    bought = sol.purchase > 1e-9
+    units = sol.purchase[bought]
+    keys = {c: col.array[bought] for c, col in arc_columns.items()}
+    procurement = pd.DataFrame({
+        **keys, "units_per_year": units, "local": local[bought], "distance_km": a["distance_km"].to_numpy()[bought],
+        "purchases_per_year": price[bought] * units, "freight_per_year": a["freight"].to_numpy()[bought] * units,
+        "tariffs_per_year": a["tariff"].to_numpy()[bought] * units, "share": mix[bought],
+    })
+    supplier_mix = pd.DataFrame({
+        "site": keys["site"], "input": keys["input"], "supplier": keys["supplier"], "period": keys["period"],
+        "scenario": keys["scenario"], "share": mix[bought], "local": local[bought],
+    })
 
-    qual = d.qualifications[["supplier", "site", "period"]].copy()
-    qual["qualified"] = sol.qualify.astype(bool)
-    qual["cost_total"] = d.qualifications["cost"].values
+    q = d.qualifications
+    qual = pd.DataFrame({
+        "supplier": q["supplier"].array, "site": q["site"].array, "period": q["period"].array,
+        "qualified": sol.qualify.astype(bool), "cost_total": q["cost"].to_numpy(),
+    }, index=q.index)
 
     dem = d.demand
     unmet = pd.DataFrame({
-        "market": dem["market"], "product": dem["product"], "period": dem["period"],
-        "scenario": dem["scenario"], "demand_wafers_per_year": dem["wafers"],
-        "unmet_wafers_per_year": sol.unmet,
-        "penalty_per_year": np.nan_to_num(dem["penalty"].values) * sol.unmet,
-    })
+        "market": dem["market"].array, "product": dem["product"].array, "period": dem["period"].array,
+        "scenario": dem["scenario"].array, "demand_wafers_per_year": dem["wafers"].to_numpy(),
+        "unmet_wafers_per_year": sol.unmet, "penalty_per_year": np.nan_to_num(dem["penalty"].to_numpy()) * sol.unmet,
+    }, index=dem.index)
     cost_table = pd.DataFrame({"category": list(CATEGORIES), "cost_per_year": [costs[c] for c in CATEGORIES]})
     scen = scenario_costs(d, sol, by_scenario)
     st = d.instance.settings

@@ -26,9 +26,40 @@ from siting.instance.scenarios import EXPECTED
 RTOL = 1e-6
 
 
-def _place(table: pd.DataFrame) -> dict:
-    """id -> the attributes an effect selects by."""
-    zones = table["hazard_zones"] if "hazard_zones" in table.columns else [()] * len(table)
+def _columns(frame: pd.DataFrame) -> dict[str, list]:
+    """Every column of ``frame`` as a plain list, in one conversion of the whole table.
+
+    verify runs once per sweep case on tables of a few dozen rows, where a pandas operation (even
+    reading one column) costs more than the rule it serves: the rules are plain loops over lists.
+    """
+    return dict(zip(frame.columns, frame.to_numpy(dtype=object).T.tolist()))
+
+
+class _Lists(dict):
+    """Table name -> its columns as lists (:func:`_columns`), each table converted when first read."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame]):
+        super().__init__()
+        self.tables = tables
+
+    def __missing__(self, name: str) -> dict[str, list]:
+        self[name] = _columns(self.tables[name])
+        return self[name]
+
+
+def _number(value) -> float:
+    """A cell of a typed number column as a float (NaN where empty)."""
+    return np.nan if pd.isna(value) else float(value)
+
+
+def _total(values) -> float:
+    """Sum ignoring NaN, added as pandas' ``Series.sum`` adds (so limits compare the same numbers)."""
+    return float(np.nansum(np.asarray(values, dtype=float)))
+
+
+def _place(table: dict[str, list]) -> dict:
+    """id -> the attributes an effect selects by (``table``: columns as lists)."""
+    zones = table.get("hazard_zones", [()] * len(table["id"]))
     return {i: {"id": i, "country": c, "region": r, "hazard_zones": z}
             for i, c, r, z in zip(table["id"], table["country"], table["region"], zones)}
 
@@ -41,9 +72,10 @@ class Factors:
 
     def __init__(self, inst):
         self.effects: dict = {}
-        for e in inst["scenario_effects"].itertuples(index=False):
-            self.effects.setdefault((e.target, e.scenario), []).append((e.by, e.match, e.item, float(e.multiplier)))
-        sc = inst["scenarios"]
+        e, sc = _columns(inst["scenario_effects"]), _columns(inst["scenarios"])
+        for target, scenario, by, match, item, multiplier in zip(e["target"], e["scenario"], e["by"], e["match"],
+                                                                  e["item"], e["multiplier"]):
+            self.effects.setdefault((target, scenario), []).append((by, match, item, float(multiplier)))
         self.probability = dict(zip(sc["id"], sc["probability"]))
 
     def __call__(self, target: str, scenario: str, place: dict, item: str) -> float:
@@ -66,26 +98,24 @@ def _close_le(lhs: float, rhs: float, scale: float) -> bool:
     return lhs <= rhs + RTOL * max(1.0, abs(scale))
 
 
-def _sums(frame: pd.DataFrame, keys: tuple[str, ...], column: str) -> dict:
-    """Sum of ``column`` by ``keys`` as a dict (a plain loop: on the few rows of a plan this is
-    several times faster than a pandas group-by, and verify runs once per sweep case)."""
+def _sums(keys, values) -> dict:
+    """Sum of ``values`` by key (``keys``: one tuple per value), in the order the keys first appear."""
     out: dict = {}
-    for *key, x in zip(*(frame[k] for k in keys), frame[column]):
-        out[tuple(key)] = out.get(tuple(key), 0.0) + x
+    for key, x in zip(keys, values):
+        out[key] = out.get(key, 0.0) + x
     return out
 
 
 def verify(inst, results, objective: float | None) -> list[str]:
     """Return a readable line for every rule the solution breaks (empty: all hold)."""
-    t = inst.tables
-    tab = results.tables
+    raw, res = _Lists(inst.tables), _Lists(results.tables)
+    st = inst.settings
     out: list[str] = []
-    prod = tab["production"]
-    proc = tab["procurement"]
-    sites_open = dict(zip(tab["sites"]["site"], tab["sites"]["open"]))
+    prod, proc, sites = res["production"], res["procurement"], res["sites"]
+    sites_open = dict(zip(sites["site"], sites["open"]))
 
-    scenarios = list(tab["scenarios"]["scenario"])  # the run's own: all, one alone, or the expected-value one
-    markets, sites_at, suppliers_at = _place(t["markets"]), _place(t["sites"]), _place(t["suppliers"])
+    scenarios = res["scenarios"]["scenario"]  # the run's own: all, one alone, or the expected-value one
+    markets, sites_at, suppliers_at = _place(raw["markets"]), _place(raw["sites"]), _place(raw["suppliers"])
     factor = Factors(inst)
 
     def shown(key: tuple) -> tuple:
@@ -93,10 +123,11 @@ def verify(inst, results, objective: float | None) -> list[str]:
         return key if len(scenarios) > 1 else key[:-1]
 
     # 1. demand met or penalised, in every scenario
-    made = _sums(prod, ("market", "product", "scenario"), "wafers_per_year")
-    short = _sums(tab["unmet"], ("market", "product", "scenario"), "unmet_wafers_per_year")
-    dem = t["demand"]
-    penalty_default = inst.settings.unmet_penalty_per_wafer is not None
+    made = _sums(zip(prod["market"], prod["product"], prod["scenario"]), prod["wafers_per_year"])
+    unmet = res["unmet"]
+    short = _sums(zip(unmet["market"], unmet["product"], unmet["scenario"]), unmet["unmet_wafers_per_year"])
+    dem = raw["demand"]
+    penalty_default = st.unmet_penalty_per_wafer is not None
     for market, product, wafers, penalty in zip(dem["market"], dem["product"], dem["wafers_per_year"],
                                                 dem["penalty_per_wafer"]):
         penalised = not pd.isna(penalty) or penalty_default
@@ -110,12 +141,13 @@ def verify(inst, results, objective: float | None) -> list[str]:
                 out.append(f"demand {shown(key)}: {short[key]:.6g} wafers unmet but unmet demand is not allowed")
 
     # 2. capacity and modules
-    cap_t = tab["capacity"]
+    cap_t = res["capacity"]
     built = dict(zip(zip(cap_t["site"], cap_t["product"]), cap_t["modules"]))
-    mods = t["modules"]
+    mods = raw["modules"]
     size = dict(zip(zip(mods["site"], mods["product"]), mods["wafers_per_module"]))
     most = dict(zip(zip(mods["site"], mods["product"]), mods["max_modules"]))
-    for (s, p, sc), w in sorted(_sums(prod, ("site", "product", "scenario"), "wafers_per_year").items()):
+    for (s, p, sc), w in sorted(_sums(zip(prod["site"], prod["product"], prod["scenario"]),
+                                      prod["wafers_per_year"]).items()):
         if (s, p) not in size:
             out.append(f"capacity ({s}, {p}): {w:.6g} wafers made where the site has no modules for {p}")
             continue
@@ -132,7 +164,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
             out.append(f"modules ({s}, {p}): {n} built at a site that is not open")
 
     # 3. inputs balanced against the bill of materials
-    bom = t["bom"]
+    bom = raw["bom"]
     per_wafer: dict = {}
     for p, i, u in zip(bom["product"], bom["input"], bom["units_per_wafer"]):
         per_wafer.setdefault(p, []).append((i, u))
@@ -140,67 +172,62 @@ def verify(inst, results, objective: float | None) -> list[str]:
     for s, p, sc, w in zip(prod["site"], prod["product"], prod["scenario"], prod["wafers_per_year"]):
         for i, u in per_wafer.get(p, ()):
             need[(s, i, sc)] = need.get((s, i, sc), 0.0) + w * u
-    bought = _sums(proc, ("site", "input", "scenario"), "units_per_year")
+    bought = _sums(zip(proc["site"], proc["input"], proc["scenario"]), proc["units_per_year"])
     for key in sorted(set(need) | set(bought)):
         a, b = need.get(key, 0.0), bought.get(key, 0.0)
         if abs(a - b) > RTOL * max(1.0, a):
             out.append(f"inputs {shown(key)}: buys {b:.6g} units, production needs {a:.6g}")
 
     # 4. supplier capacity, 9. exclusions
-    offers = dict(zip(zip(t["offers"]["supplier"], t["offers"]["input"]), t["offers"]["capacity_units_per_year"]))
-    for (u, i, sc), q in sorted(_sums(proc, ("supplier", "input", "scenario"), "units_per_year").items()):
+    offer = raw["offers"]
+    offers = dict(zip(zip(offer["supplier"], offer["input"]), offer["capacity_units_per_year"]))
+    for (u, i, sc), q in sorted(_sums(zip(proc["supplier"], proc["input"], proc["scenario"]),
+                                      proc["units_per_year"]).items()):
         if (u, i) not in offers:
             out.append(f"supplier {(u, i)}: buys {q:.6g} units without an offer")
             continue
         most = offers[(u, i)] * factor("supplier", sc, suppliers_at[u], i)
         if not _close_le(q, most, offers[(u, i)]):
             out.append(f"supplier {shown((u, i, sc))}: buys {q:.6g} units, capacity is {most:.6g}")
-    suppliers = t["suppliers"].set_index("id")
-    by_pair = sorted(_sums(proc, ("supplier", "site"), "units_per_year").items())
-    bought = pd.DataFrame([(u, s, q) for (u, s), q in by_pair], columns=["supplier", "site", "units_per_year"])
-    country = suppliers["country"].reindex(bought["supplier"]).values
-    flags = suppliers["flags"].reindex(bought["supplier"]).values
-    for _, rule in t["exclusions"].iterrows():
-        at_site = (bought["site"].values == rule["site"]) | (rule["site"] in ("*", "", None))
-        hit = np.zeros(len(bought), dtype=bool)
-        if rule["supplier_country"]:
-            hit |= country == rule["supplier_country"]
-        if rule["supplier_flag"]:
-            hit |= np.array([rule["supplier_flag"] in f for f in flags], dtype=bool)
-        for _, r in bought[at_site & hit].iterrows():
-            out.append(f"exclusion {rule['id']}: {r['site']} buys from {r['supplier']}")
+    flags = dict(zip(raw["suppliers"]["id"], raw["suppliers"]["flags"]))
+    pairs = [key for key, _ in sorted(_sums(zip(proc["supplier"], proc["site"]), proc["units_per_year"]).items())]
+    excl = raw["exclusions"]
+    for rule, country, flag, where in zip(excl["id"], excl["supplier_country"], excl["supplier_flag"], excl["site"]):
+        everywhere = where in ("*", "", None)
+        for u, s in pairs:
+            if (everywhere or s == where) and ((country and suppliers_at.get(u, {}).get("country") == country)
+                                               or (flag and flag in flags[u])):
+                out.append(f"exclusion {rule}: {s} buys from {u}")
 
     # 5. purchases only from suppliers qualified at open sites
-    qual = tab["qualification"]
-    qualified = set(zip(qual.loc[qual["qualified"], "supplier"], qual.loc[qual["qualified"], "site"]))
-    for u, s in zip(bought["supplier"], bought["site"]):
+    qual = res["qualification"]
+    qualified = {(u, s) for u, s, q in zip(qual["supplier"], qual["site"], qual["qualified"]) if q}
+    for u, s in pairs:
         if (u, s) not in qualified:
             out.append(f"qualification: {s} buys from {u}, which is not qualified there")
         if not sites_open.get(s, False):
             out.append(f"qualification: {s} buys from {u} but is not open")
 
     # shares sum to one; 7. diversification
-    for key, total in sorted(_sums(proc, ("site", "input", "scenario"), "share").items()):
+    for key, total in sorted(_sums(zip(proc["site"], proc["input"], proc["scenario"]), proc["share"]).items()):
         if abs(total - 1.0) > 1e-6:
             out.append(f"supplier mix {key}: shares sum to {total:.6g}")
-    inputs = t["inputs"].set_index("id")
-    st = inst.settings
-    sigma = inputs["max_supplier_share"].reindex(proc["input"]).to_numpy(dtype=float)
-    if st.max_supplier_share is not None:
-        sigma = np.where(np.isnan(sigma), st.max_supplier_share, sigma)
-    for k in np.flatnonzero(proc["share"].to_numpy(dtype=float) > sigma + 1e-6):
-        r = proc.iloc[k]
-        out.append(f"supplier share ({r['site']}, {r['input']}): {r['supplier']} has {r['share']:.4%}, "
-                   f"at most {sigma[k]:.0%} allowed")
-    cap_t = tab["capacity"]
+    inputs = raw["inputs"]
+    largest = dict(zip(inputs["id"], inputs["max_supplier_share"]))
+    for u, i, s, x in zip(proc["supplier"], proc["input"], proc["site"], proc["share"]):
+        sigma = _number(largest.get(i))
+        if st.max_supplier_share is not None and np.isnan(sigma):
+            sigma = st.max_supplier_share
+        if x > sigma + 1e-6:
+            out.append(f"supplier share ({s}, {i}): {u} has {x:.4%}, at most {sigma:.0%} allowed")
     made_at = {(s, p) for s, p, n in zip(cap_t["site"], cap_t["product"], cap_t["max_modules"]) if n > 0}
     uses: dict = {}
-    for p, i in zip(t["bom"]["product"], t["bom"]["input"]):
+    for p, i in zip(bom["product"], bom["input"]):
         uses.setdefault(i, set()).add(p)
     offered: dict = {}
-    for u, i in zip(t["offers"]["supplier"], t["offers"]["input"]):
+    for u, i in zip(offer["supplier"], offer["input"]):
         offered.setdefault(i, set()).add(u)
-    for i, critical, k_input in zip(inputs.index, inputs["critical"], inputs["min_suppliers"]):
+    for i, critical, k_input in zip(inputs["id"], inputs["critical"], inputs["min_suppliers"]):
         k = k_input if not pd.isna(k_input) else st.min_suppliers
         if not critical or k is None:
             continue
@@ -212,43 +239,47 @@ def verify(inst, results, objective: float | None) -> list[str]:
                 out.append(f"min suppliers ({s}, {i}): {n} qualified, at least {k} required")
 
     # 8. concentration, 11. firm budget
-    site_rows = tab["sites"].set_index("site")
-    total_cap = float(site_rows["capacity_wafers_per_year"].sum())
-    sites_t = t["sites"].set_index("id")
-    for _, rule in t["concentration"].iterrows():
-        gt, g = rule["group_type"], rule["group"]
-        members = [s for s in sites_t.index
-                   if (g in sites_t.at[s, "hazard_zones"] if gt == "hazard_zone" else sites_t.at[s, gt] == g)]
-        inside = float(site_rows["capacity_wafers_per_year"].reindex(members).sum())
-        if not _close_le(inside, rule["max_share"] * total_cap, total_cap):
+    capacity = dict(zip(sites["site"], sites["capacity_wafers_per_year"]))
+    total_cap = _total(sites["capacity_wafers_per_year"])
+    rules = raw["concentration"]
+    for gt, g, max_share in zip(rules["group_type"], rules["group"], rules["max_share"]):
+        members = [s for s, at in sites_at.items() if (g in at["hazard_zones"] if gt == "hazard_zone" else at[gt] == g)]
+        inside = _total([capacity.get(s, np.nan) for s in members])
+        if not _close_le(inside, max_share * total_cap, total_cap):
             out.append(f"concentration {gt}={g}: {inside:.6g} of {total_cap:.6g} wafers, "
-                       f"at most {rule['max_share']:.0%} allowed")
+                       f"at most {max_share:.0%} allowed")
     if st.firm_budget is not None:
-        spent = float(site_rows["capex_total"].sum())
+        spent = _total(sites["capex_total"])
         if not _close_le(spent, st.firm_budget, st.firm_budget):
             out.append(f"firm budget: capex {spent:.6g}, budget {st.firm_budget:.6g}")
 
     # 6. local share at open sites with a target, in every scenario the targets bind in
-    price = t["offers"].set_index(["supplier", "input"])["price_per_unit"]
-    counts = t["inputs"].set_index("id")["counts_for_local"]
+    price = dict(zip(zip(offer["supplier"], offer["input"]), offer["price_per_unit"]))
+    counts = dict(zip(inputs["id"], inputs["counts_for_local"]))
     binds = scenarios if st.local_share_scenarios == "all" else [st.local_share_scenarios, EXPECTED]
-    counted = proc[proc["input"].map(counts).fillna(False).astype(bool) & proc["scenario"].isin(binds)]
-    value = np.array([q * price[(u, i)] * factor("price", sc, suppliers_at[u], i)
-                      for u, i, sc, q in counted[["supplier", "input", "scenario", "units_per_year"]].itertuples(
-                          index=False)], dtype=float)
-    counted = counted.assign(value=value, local_value=value * counted["local"].values.astype(float))
-    shares = counted.groupby(["site", "scenario"])[["value", "local_value"]].sum()
-    for _, r in tab["sites"].iterrows():
-        target = r["local_target"]
-        if r["open"] and not np.isnan(target):
-            for (s_, sc), v in shares.loc[shares.index.get_level_values(0) == r["site"]].iterrows():
-                if v["value"] > 0 and v["local_value"] < (target - 1e-6) * v["value"]:
-                    out.append(f"local share {s_} ({sc}): {v['local_value'] / v['value']:.4%} is below the target "
+    shares: dict = {}  # (site, scenario) -> [value, local value] of the purchases that count
+    for u, i, s, sc, q, local in zip(proc["supplier"], proc["input"], proc["site"], proc["scenario"],
+                                     proc["units_per_year"], proc["local"]):
+        if counts.get(i, False) and sc in binds:
+            value = q * price[(u, i)] * factor("price", sc, suppliers_at[u], i)
+            total = shares.setdefault((s, sc), [0.0, 0.0])
+            for k, x in enumerate((value, value * float(local))):
+                if not np.isnan(x):  # a purchase of no number leaves the share of the others checked
+                    total[k] += x
+    by_site: dict = {}
+    for (s, sc), v in sorted(shares.items()):
+        by_site.setdefault(s, []).append((sc, *v))
+    for s, is_open, wafers, target in zip(sites["site"], sites["open"], sites["production_wafers_per_year"],
+                                          sites["local_target"]):
+        if is_open and not np.isnan(target):
+            for sc, value, local_value in by_site.get(s, ()):
+                if value > 0 and local_value < (target - 1e-6) * value:
+                    out.append(f"local share {s} ({sc}): {local_value / value:.4%} is below the target "
                                f"{target:.0%}")
-        if not r["open"] and r["production_wafers_per_year"] > 1e-6:
-            out.append(f"site {r['site']}: makes wafers but is not open")
+        if not is_open and wafers > 1e-6:
+            out.append(f"site {s}: makes wafers but is not open")
 
-    out += _check_instruments(inst, tab)
+    out += _check_instruments(raw, res, st)
 
     out += _check_risk(inst, results, objective)
     return out
@@ -294,36 +325,50 @@ def _check_risk(inst, results, objective: float | None) -> list[str]:
 
 
 
-def _check_instruments(inst, tab: dict) -> list[str]:
-    """10. Every payout within its instrument's terms, recomputed from the raw tables."""
-    t, st = inst.tables, inst.settings
+#: The columns of an instrument's terms that hold numbers.
+TERMS = ("rate", "cap", "amount", "per_wafer", "years", "loan_share", "loan_rate", "min_local_share", "min_utilisation")
+#: Instruments whose payouts together may not exceed a site's capex.
+CAPEX_SHARES = ("capex_grant", "tax_credit", "concessional_loan")
+
+
+def _check_instruments(raw: _Lists, res: _Lists, st) -> list[str]:
+    """10. Every payout within its instrument's terms, recomputed from the raw tables (``raw``: the
+    instance's, ``res``: the results', as lists)."""
     out: list[str] = []
-    specs = t["instruments"].set_index("id").copy()
-    for c in ("rate", "cap", "amount", "per_wafer", "years", "loan_share", "loan_rate", "min_local_share",
-              "min_utilisation"):
-        specs[c] = pd.to_numeric(specs[c], errors="coerce").astype(float)
-    raw_sites = t["sites"].set_index("id")
-    sites = tab["sites"].set_index("site")
+    g = raw["instruments"]
+    terms = {c: g[c] for c in ("kind", "site", "country", "region", "product", "program")}
+    terms.update({c: [_number(v) for v in g[c]] for c in TERMS})
+    specs = {i: {c: v[k] for c, v in terms.items()} for k, i in enumerate(g["id"])}
+    raw_sites = {i: {"country": c, "region": r, "discount_rate": dr, "lifetime_years": lt}
+                 for i, c, r, dr, lt in zip(*(raw["sites"][c] for c in ("id", "country", "region", "discount_rate",
+                                                                         "lifetime_years")))}
+    names = ("capex_total", "open", "local_share", "capacity_wafers_per_year", "production_wafers_per_year")
+    sites = {s: dict(zip(names, row)) for s, *row in zip(res["sites"]["site"], *(res["sites"][c] for c in names))}
     # a production subsidy pays on the expected output over the scenarios
-    prod = tab["production"]
-    prob = prod["scenario"].map(dict(zip(tab["scenarios"]["scenario"], tab["scenarios"]["probability"])))
-    weight = prob.astype(float).fillna(1.0)
-    made = (prod["wafers_per_year"].astype(float) * weight).groupby([prod["site"], prod["product"]]).sum()
+    probability = dict(zip(res["scenarios"]["scenario"], res["scenarios"]["probability"]))
+    made: dict = {}  # (site, product) -> wafers a year
+    prod = res["production"]
+    for s, p, sc, w in zip(prod["site"], prod["product"], prod["scenario"], prod["wafers_per_year"]):
+        weight = _number(probability.get(sc))
+        wafers = float(w) * (1.0 if np.isnan(weight) else weight)
+        made[(s, p)] = made.get((s, p), 0.0) + (0.0 if np.isnan(wafers) else wafers)
     per_unit = 1.0 / st.money_multiplier
-    for _, g in tab["subsidies"].iterrows():
-        spec, s, paid = specs.loc[g["instrument"]], g["site"], float(g["payout_total"])
-        name = f"instrument {g['instrument']} at {s}"
+    sub = res["subsidies"]
+    paid_by = [sub[c] for c in ("instrument", "site", "payout_total", "taken", "payout_per_year")]
+    for instrument, s, paid, taken, per_year in zip(*paid_by):
+        spec, paid = specs[instrument], float(paid)
+        name = f"instrument {instrument} at {s}"
         scope = [c for c in ("site", "country", "region") if isinstance(spec[c], str) and spec[c]][0]
-        if (s if scope == "site" else raw_sites.at[s, scope]) != spec[scope]:
+        if (s if scope == "site" else raw_sites[s][scope]) != spec[scope]:
             out.append(f"{name}: the site is not in the instrument's {scope} {spec[scope]}")
-        rate = raw_sites.at[s, "discount_rate"]
+        rate = raw_sites[s]["discount_rate"]
         rate = st.discount_rate if pd.isna(rate) else float(rate)
-        life = raw_sites.at[s, "lifetime_years"]
+        life = raw_sites[s]["lifetime_years"]
         life = st.lifetime_years if pd.isna(life) else float(life)
         years = life if pd.isna(spec["years"]) else min(float(spec["years"]), life)
-        site = sites.loc[s]
+        site = sites[s]
         kind = spec["kind"]
-        if kind in ("capex_grant", "tax_credit", "concessional_loan"):
+        if kind in CAPEX_SHARES:
             share, cap = spec["rate"], spec["cap"]
             if kind == "concessional_loan":
                 term = life if pd.isna(spec["years"]) else float(spec["years"])
@@ -335,22 +380,22 @@ def _check_instruments(inst, tab: dict) -> list[str]:
             limit, cap, factor = spec["amount"], np.nan, crf(rate, life)
             # paid in full at an open site that takes it, unless a program budget runs short
             in_program = isinstance(spec["program"], str) and bool(spec["program"])
-            if bool(site["open"]) and g["taken"] and not in_program and abs(paid - limit) > RTOL * max(1.0, limit):
+            if bool(site["open"]) and taken and not in_program and abs(paid - limit) > RTOL * max(1.0, limit):
                 out.append(f"{name}: pays {paid:.6g}, due {limit:.6g}")
         else:
             product = spec["product"] if isinstance(spec["product"], str) and spec["product"] else None
-            at_site = made[made.index.get_level_values(0) == s]
-            wafers = float(at_site.sum()) if product is None else float(at_site.get((s, product), 0.0))
+            wafers = (sum(w for (at, _), w in made.items() if at == s) if product is None
+                      else made.get((s, product), 0.0))
             limit = float(spec["per_wafer"]) * per_unit * years * wafers
             cap, factor = spec["cap"], spread_factor(rate, life, years)
         if not pd.isna(cap):
             limit = min(limit, float(cap))
-        if not bool(site["open"]) or not g["taken"]:
+        if not bool(site["open"]) or not taken:
             limit = 0.0
         if not _close_le(paid, limit, max(abs(limit), 1.0)):
             out.append(f"{name}: pays {paid:.6g}, its terms allow {limit:.6g}")
-        if abs(g["payout_per_year"] - paid * factor) > RTOL * max(1.0, abs(paid)):
-            out.append(f"{name}: {g['payout_per_year']:.6g} a year is not {paid:.6g} annualised ({factor:.6g})")
+        if abs(per_year - paid * factor) > RTOL * max(1.0, abs(paid)):
+            out.append(f"{name}: {per_year:.6g} a year is not {paid:.6g} annualised ({factor:.6g})")
         if paid > RTOL * max(1.0, abs(limit)):
             theta, kappa = spec["min_local_share"], spec["min_utilisation"]
             if not pd.isna(theta) and not pd.isna(site["local_share"]) and site["local_share"] < theta - 1e-6:
@@ -360,16 +405,20 @@ def _check_instruments(inst, tab: dict) -> list[str]:
             if not pd.isna(kappa) and site["production_wafers_per_year"] < kappa * capacity - RTOL * max(1.0, capacity):
                 out.append(f"{name}: paid although utilisation {site['production_wafers_per_year'] / capacity:.4%} "
                            f"is below its condition {kappa:.0%}")
-    share = tab["subsidies"][tab["subsidies"]["instrument"].map(specs["kind"]).isin(
-        ("capex_grant", "tax_credit", "concessional_loan"))]
-    for s, paid in share.groupby("site")["payout_total"].sum().items():
-        capex = float(sites.at[s, "capex_total"])
+    share: dict = {}  # site -> payouts of grants, credits and loans
+    program: dict = {}  # program -> payouts of its instruments
+    for instrument, s, paid, *_ in zip(*paid_by):
+        spec = specs.get(instrument, {})
+        if spec.get("kind") in CAPEX_SHARES:
+            share[s] = share.get(s, 0.0) + (0.0 if np.isnan(paid) else paid)
+        program.setdefault(spec.get("program"), []).append(paid)
+    for s, paid in sorted(share.items()):
+        capex = float(sites[s]["capex_total"])
         if not _close_le(paid, capex, capex):
             out.append(f"site {s}: grants, credits and loans pay {paid:.6g} in all, more than its capex {capex:.6g}")
-    budget = dict(zip(t["programs"]["id"], t["programs"]["budget"])) if "programs" in t else {}
-    program = tab["subsidies"]["instrument"].map(specs["program"])
+    budget = dict(zip(raw["programs"]["id"], raw["programs"]["budget"])) if "programs" in raw.tables else {}
     for p, b in budget.items():
-        spent = float(tab["subsidies"].loc[program == p, "payout_total"].sum())
+        spent = _total(program.get(p, []))
         if not _close_le(spent, b, b):
             out.append(f"program {p}: instruments pay {spent:.6g}, its budget is {b:.6g}")
     return out

@@ -6,7 +6,10 @@ and expects the check (which reads the raw instance tables) to say which rule br
 
 from __future__ import annotations
 
+import pytest
+
 from siting.report.verify import verify
+from siting.run import load_case
 from tests.helpers import solve, write_instance
 
 TABLES = {
@@ -74,3 +77,137 @@ def test_a_breach_in_one_scenario_is_named_with_its_scenario(tmp_path):
     assert "capacity (a, chip, out): makes 100 wafers with 1 modules of 50 available" in found
     assert "demand ('m', 'chip', 'out'): supplied + unmet = 150, demand is 100" in found
     assert not any("nominal" in f for f in found)
+
+
+# ------------------------------------------------------------------------------------------------
+# The solution of TABLES, worked out by hand: site a opens with its one module (capex 100) and makes
+# the 100 wafers; wafers cost 10 abroad and 12 locally, and abroad may supply at most 80% of them,
+# so a buys 80 from abroad and 20 from local (purchases 800 + 240 = 1040; local share by value
+# 240 / 1040 = 23.0769%). With a capex grant of 50% at a it receives 50 (annualised 50: r = 0, L = 1),
+# and the objective is 100 + 1040 - 50 = 1090. Each test below then either tampers with a result
+# table or checks the same solution against an instance whose rules it breaks.
+# ------------------------------------------------------------------------------------------------
+
+GRANT = {**TABLES, "instruments": "id,kind,site,rate\ng,capex_grant,a,0.5"}
+
+
+def granted(tmp_path):
+    run = solved_with(tmp_path, GRANT)
+    sites, proc = run.results.tables["sites"], run.results.tables["procurement"]
+    assert run.outcome.objective == pytest.approx(1090.0)
+    assert dict(zip(proc["supplier"], proc["units_per_year"])) == pytest.approx({"local": 20.0, "abroad": 80.0})
+    assert sites.at[0, "local_share"] == pytest.approx(240 / 1040)
+    return run
+
+
+def solved_with(tmp_path, tables):
+    run = solve(write_instance(tmp_path / "solved", tables))
+    assert verify(run.instance, run.results, run.outcome.objective) == []
+    return run
+
+
+def against(tmp_path, run, tables, sets=()) -> list[str]:
+    """The solution of ``run`` checked against the instance of ``tables`` (and ``sets``)."""
+    inst = load_case(write_instance(tmp_path / "rules", tables), list(sets))
+    return verify(inst, run.results, run.outcome.objective)
+
+
+def test_exclusions_by_country_and_by_flag(tmp_path):
+    run = granted(tmp_path)
+    suppliers = "id,country,lat,lon,flags\nlocal,JP,33.27,129.88,\nabroad,TW,24.78,121.00,owner-tw"
+    found = against(tmp_path, run, {**GRANT, "suppliers": suppliers,
+                                    "exclusions": "id,supplier_country,supplier_flag,site\nno-tw,TW,,a\n"
+                                                  "no-owner,,owner-tw,*\nno-us,US,,*"})
+    assert found == ["exclusion no-tw: a buys from abroad", "exclusion no-owner: a buys from abroad"]
+
+
+def test_concentration_firm_budget_local_share_and_min_suppliers(tmp_path):
+    run = granted(tmp_path)
+    # the local target is read from the sites table of the results
+    run.results.tables["sites"].loc[0, "local_target"] = 0.5
+    # a third supplier is offered (so that 3 may be required) but a qualified only the two it buys from
+    tables = {**GRANT, "concentration": "group_type,group,max_share\ncountry,JP,0.5\ncountry,TW,0.5",
+              "inputs": "id,unit,max_supplier_share,critical,min_suppliers\nwafer,wafer,0.8,true,3",
+              "suppliers": TABLES["suppliers"] + "\nfar,US,33.5,-112",
+              "offers": TABLES["offers"] + "\nfar,wafer,100,50"}
+    found = against(tmp_path, run, tables, ["settings.firm_budget=60"])
+    assert found == ["min suppliers (a, wafer): 2 qualified, at least 3 required",
+                     "concentration country=JP: 100 of 100 wafers, at most 50% allowed",
+                     "firm budget: capex 100, budget 60",
+                     "local share a (nominal): 23.0769% is below the target 50%"]
+
+
+def test_a_closed_site_that_makes_wafers(tmp_path):
+    run = granted(tmp_path)
+    run.results.tables["sites"]["open"] = False
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert "modules (a, chip): 1 built at a site that is not open" in found
+    assert "qualification: a buys from abroad but is not open" in found
+    assert "site a: makes wafers but is not open" in found
+    # a closed site is owed nothing: the grant of 50 exceeds what the terms allow there
+    assert "instrument g at a: pays 50, its terms allow 0" in found
+
+
+def test_modules_offers_and_hard_demand(tmp_path):
+    run = granted(tmp_path)
+    tab = run.results.tables
+    tab["capacity"].loc[0, "modules"] = 2
+    proc = tab["procurement"]
+    proc.loc[proc.index[proc["supplier"] == "local"][0], "input"] = "film"
+    tab["production"].loc[0, "wafers_per_year"] = 90.0
+    tab["unmet"].loc[0, "unmet_wafers_per_year"] = 10.0
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert "modules (a, chip): 2 built, at most 1" in found
+    assert "supplier ('local', 'film'): buys 20 units without an offer" in found
+    assert "demand ('m', 'chip'): 10 wafers unmet but unmet demand is not allowed" in found
+
+
+def test_production_at_a_site_without_modules(tmp_path):
+    run = granted(tmp_path)
+    run.results.tables["production"].loc[0, "site"] = "b"
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert "capacity (b, chip): 100 wafers made where the site has no modules for chip" in found
+
+
+def test_payouts_beyond_the_terms(tmp_path):
+    run = granted(tmp_path)
+    sub = run.results.tables["subsidies"]
+    sub.loc[0, "payout_total"] = 150.0
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert found[:3] == ["instrument g at a: pays 150, its terms allow 50",
+                         "instrument g at a: 50 a year is not 150 annualised (1)",
+                         "site a: grants, credits and loans pay 150 in all, more than its capex 100"]
+
+
+def test_payouts_against_scope_conditions_and_a_program_budget(tmp_path):
+    run = granted(tmp_path)
+    run.results.tables["sites"].loc[0, "production_wafers_per_year"] = 50.0
+    elsewhere = {**GRANT, "sites": TABLES["sites"] + "\nb,US,33.5,-112",
+                 "instruments": "id,kind,country,rate,min_local_share,min_utilisation,program\n"
+                                "g,capex_grant,US,0.5,0.5,0.9,p",
+                 "programs": "id,budget\np,40"}
+    found = against(tmp_path, run, elsewhere)
+    assert "instrument g at a: the site is not in the instrument's country US" in found
+    assert "instrument g at a: paid although the local share 23.0769% is below its condition 50%" in found
+    assert "instrument g at a: paid although utilisation 50.0000% is below its condition 90%" in found
+    assert "program p: instruments pay 50, its budget is 40" in found
+
+
+def test_a_lump_sum_paid_short(tmp_path):
+    # the lump sum of 30 is owed in full at the open site that takes it
+    run = solved_with(tmp_path, {**TABLES, "instruments": "id,kind,site,amount\nl,lump_sum,a,30"})
+    run.results.tables["subsidies"].loc[0, "payout_total"] = 20.0
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert "instrument l at a: pays 20, due 30" in found
+
+
+def test_a_risk_premium_without_risk_and_a_risk_limit(tmp_path):
+    """One scenario: CVaR equals the expected cost, so the premium must be 0."""
+    run = granted(tmp_path)
+    run.results.costs["risk"] = 5.0
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert "risk: premium is 5, lambda (CVaR - E) of the scenarios' costs is 0" in found
+    assert "costs: breakdown sums to 1095, objective is 1090" in found
+    run.results.costs["risk"] = 0.0
+    limited = against(tmp_path, run, GRANT, ["settings.risk_limit=1000"])
+    assert limited == ["risk limit: cvar is 1090, the limit is 1000"]
