@@ -260,7 +260,7 @@ def verify(inst, results, objective: float | None) -> list[str]:
     shares: dict = {}  # (site, scenario) -> [value, local value] of the purchases that count
     for u, i, s, sc, q, local in zip(proc["supplier"], proc["input"], proc["site"], proc["scenario"],
                                      proc["units_per_year"], proc["local"]):
-        if counts.get(i, False) and sc in binds:
+        if counts.get(i, False) and sc in binds and (u, i) in price:  # without an offer: reported above
             value = q * price[(u, i)] * factor("price", sc, suppliers_at[u], i)
             total = shares.setdefault((s, sc), [0.0, 0.0])
             for k, x in enumerate((value, value * float(local))):
@@ -269,8 +269,9 @@ def verify(inst, results, objective: float | None) -> list[str]:
     by_site: dict = {}
     for (s, sc), v in sorted(shares.items()):
         by_site.setdefault(s, []).append((sc, *v))
-    for s, is_open, wafers, target in zip(sites["site"], sites["open"], sites["production_wafers_per_year"],
-                                          sites["local_target"]):
+    targets = dict(zip(raw["local_targets"]["site"], raw["local_targets"]["target"]))  # the instance's, not the model's
+    for s, is_open, wafers in zip(sites["site"], sites["open"], sites["production_wafers_per_year"]):
+        target = float(targets.get(s, np.nan))
         if is_open and not np.isnan(target):
             for sc, value, local_value in by_site.get(s, ()):
                 if value > 0 and local_value < (target - 1e-6) * value:

@@ -123,13 +123,13 @@ def test_exclusions_by_country_and_by_flag(tmp_path):
 
 def test_concentration_firm_budget_local_share_and_min_suppliers(tmp_path):
     run = granted(tmp_path)
-    # the local target is read from the sites table of the results
-    run.results.tables["sites"].loc[0, "local_target"] = 0.5
+    # the model's own target stays out of it: the results' column is cleared, the instance's holds
+    run.results.tables["sites"]["local_target"] = float("nan")
     # a third supplier is offered (so that 3 may be required) but a qualified only the two it buys from
     tables = {**GRANT, "concentration": "group_type,group,max_share\ncountry,JP,0.5\ncountry,TW,0.5",
               "inputs": "id,unit,max_supplier_share,critical,min_suppliers\nwafer,wafer,0.8,true,3",
               "suppliers": TABLES["suppliers"] + "\nfar,US,33.5,-112",
-              "offers": TABLES["offers"] + "\nfar,wafer,100,50"}
+              "offers": TABLES["offers"] + "\nfar,wafer,100,50", "local_targets": "site,target\na,0.5"}
     found = against(tmp_path, run, tables, ["settings.firm_budget=60"])
     assert found == ["min suppliers (a, wafer): 2 qualified, at least 3 required",
                      "concentration country=JP: 100 of 100 wafers, at most 50% allowed",
@@ -211,3 +211,15 @@ def test_a_risk_premium_without_risk_and_a_risk_limit(tmp_path):
     run.results.costs["risk"] = 0.0
     limited = against(tmp_path, run, GRANT, ["settings.risk_limit=1000"])
     assert limited == ["risk limit: cvar is 1090, the limit is 1000"]
+
+
+def test_a_counted_purchase_without_an_offer_is_reported_not_a_crash(tmp_path):
+    """Wafers (which count for the local share, under a 50% target) bought from a supplier that
+    offers none: said once, by the offers rule, and the local share is taken over the rest."""
+    run = granted(tmp_path)
+    proc = run.results.tables["procurement"]
+    proc.loc[proc["supplier"] == "local", "supplier"] = "far"
+    tables = {**GRANT, "suppliers": TABLES["suppliers"] + "\nfar,US,33.5,-112", "local_targets": "site,target\na,0.5"}
+    found = against(tmp_path, run, tables)
+    assert "supplier ('far', 'wafer'): buys 20 units without an offer" in found
+    assert "local share a (nominal): 0.0000% is below the target 50%" in found
