@@ -79,6 +79,7 @@ def sweep(instance: Path, axes: list, cases: list, workers: int, warm: bool, pat
         # as `siting sweep` runs it: the workers start, the values are checked and the model probed
         # (what is done once, timed apart as the setup), then the cases
         with sw.local_workers(workers, len(cases)) as pool:
+            sw.start_base_plan(s, pool)
             sw.check_values(s)
             todo = sw.prepare(s)
             sw.prepare_solvers(s, todo, pool)

@@ -428,6 +428,7 @@ def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool) -> int:
     from siting.report.console import make_console
 
     cases, out = sweep.cases, sweep.out
+    sw.start_base_plan(sweep, pool)
     sw.check_values(sweep)
     todo = sw.prepare(sweep)
     console = make_console()

@@ -4,11 +4,13 @@ Sweeps and policy comparisons both go through :func:`each_result`: a module-leve
 applied to picklable items, optionally after a ``setup`` that builds what the cases share
 (run once per worker process, or once here when there is a single worker).
 
-Starting a worker costs about a second (a fresh interpreter importing Pyomo, pandas, SciPy and
-HiGHS). A command that prepares before its cases (a sweep checks its values, solves the base
-case and probes the model) therefore starts its :class:`Workers` first, so that they import
-while it prepares, and hands them the pool; the setup then reaches the running workers through
-a file that each reads once, before its first item.
+On Linux the workers are forked: they start at once with everything this process has imported.
+Elsewhere they are spawned, and a spawned worker takes about a second and a half to start (a fresh
+interpreter importing Pyomo, pandas, SciPy and HiGHS). A command that prepares before its cases
+(a sweep checks its values, solves the base case and probes the model) therefore starts its
+:class:`Workers` first, before it has run a solver, and hands them the pool: forked workers then
+hold no solver's threads, and spawned ones import while it prepares. What the workers share
+reaches them through a file that each reads once, before its first item.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 
@@ -64,9 +67,10 @@ class Workers:
         self.pool = None
         self._files: list[str] = []
         if self.n > 1:
-            # spawn: a fresh interpreter per worker, safe whatever threads this process holds
-            self.pool = multiprocessing.get_context("spawn").Pool(self.n, initializer=_start_worker,
-                                                                  initargs=(tuple(warm),))
+            # fork only on Linux (macOS's system libraries are not safe to fork, Windows cannot)
+            method = "fork" if sys.platform == "linux" else "spawn"
+            self.pool = multiprocessing.get_context(method).Pool(self.n, initializer=_start_worker,
+                                                                 initargs=(tuple(warm),))
 
     @property
     def parallel(self) -> bool:
@@ -103,6 +107,12 @@ class Workers:
             pickle.dump((setup, args), fh, protocol=pickle.HIGHEST_PROTOCOL)
         return name
 
+    def submit(self, fn: Callable, item, shared: str | None = None):
+        """Start ``fn(item)`` in a worker and return what gives its result by ``get()`` (here: run now)."""
+        if self.pool is None:
+            return _Ready(fn(item))
+        return self.pool.apply_async(_call, ((shared, fn, item),))
+
     def results(self, fn: Callable, items: list, shared: str | None = None, ordered: bool = True) -> Iterator:
         """Yield ``fn(item)`` for every item, after the setup that :meth:`share` returned ``shared`` for."""
         if self.pool is None:
@@ -116,6 +126,16 @@ class Workers:
             # interrupted, or the caller stopped early: the items still queued must not run
             self.close(failed=True)
             raise
+
+
+class _Ready:
+    """A result already computed, read like a pool's."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def get(self):
+        return self.value
 
 
 def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable | None = None,

@@ -79,7 +79,7 @@ class Probe:
     offset: float
     categories: np.ndarray      # one row per cost category: coefficients by column, then the constant
     scenario_costs: np.ndarray  # the same per scenario and category of a scenario's cost
-    derived: Derived
+    derived: Derived | None     # the derived tables (None in a probe other than the base's, from a worker)
     numeric: dict               # (table, column) or (field, None) -> float array
 
     def vector(self, pattern: sp.csc_matrix) -> np.ndarray:
@@ -167,21 +167,27 @@ def build_probe(raw: RawInstance, sets: tuple[str, ...], cache: TypingCache) -> 
 _PROBING: tuple | None = None
 
 
-def _init_probing(raw: RawInstance) -> None:
+def _init_probing(raw: RawInstance, fixed: tuple[str, ...]) -> None:
     global _PROBING
-    _PROBING = (raw, TypingCache())
+    _PROBING = (raw, tuple(fixed), TypingCache())
 
 
 def _probe_in_worker(sets: tuple[str, ...]) -> Probe | None:
     assert _PROBING is not None
-    return build_probe(_PROBING[0], sets, _PROBING[1])
+    raw, fixed, cache = _PROBING
+    p = build_probe(raw, sets, cache)
+    if p is not None and tuple(sets) != fixed:
+        p.derived = None  # only the base case's derived tables are read: the others need not travel
+    return p
 
 
-def probe_builder(raw: RawInstance, pool: Workers | None = None) -> Callable[[list[tuple]], list[Probe | None]]:
+def probe_builder(raw: RawInstance, fixed: tuple[str, ...],
+                  pool: Workers | None = None) -> Callable[[list[tuple]], list[Probe | None]]:
     """A function that builds a batch of probes of ``raw`` (one per tuple of ``--set``
-    assignments): in the worker processes of ``pool`` where it has any, else here."""
+    assignments, ``fixed`` those of the base case): in the worker processes of ``pool`` where it
+    has any, else here."""
     if pool is not None and pool.parallel:
-        shared = pool.share(_init_probing, (raw,))
+        shared = pool.share(_init_probing, (raw, tuple(fixed)))
         return lambda batch: list(pool.results(_probe_in_worker, batch, shared))
     cache = TypingCache()
     return lambda batch: [build_probe(raw, sets, cache) for sets in batch]
@@ -247,14 +253,8 @@ class Patcher:
         """
         t0 = time.perf_counter()
         self = cls()
-        build = probe_builder(raw, pool)
+        build = probe_builder(raw, fixed, pool)
         self.base_texts = dict(bases)
-        base, = build([tuple(fixed)])
-        if base is None:
-            for path in bases:
-                self.axes[path] = Response(path, reason="the base case cannot be built")
-            return self
-        self.probes.append(base)
         used: dict[str, dict[float, str]] = {p: {} for p in bases}
         numeric = {p: True for p in bases}
         multi = False
@@ -270,13 +270,25 @@ class Patcher:
                 except ValueError:
                     numeric[path] = False
             multi |= moved > 1
+        # the base case and the first step of every path's bisection, built together
+        first = {p: _step(0, len(used[p]) - 1) for p in bases if numeric[p] and used[p]}
+        xs = {p: sorted(used[p]) for p in first}
+        built = build([tuple(fixed)] + [tuple(fixed) + (f"{p}={used[p][xs[p][k]]}",) for p, ks in first.items()
+                                         for k in ks])
+        base, rest = built[0], iter(built[1:])
+        if base is None:
+            for path in bases:
+                self.axes[path] = Response(path, reason="the base case cannot be built")
+            return self
+        self.probes.append(base)
+        ready = {p: {k: next(rest) for k in ks} for p, ks in first.items()}
         for path in bases:
             if not numeric[path]:
                 self.axes[path] = Response(path, reason="its values are not numbers")
             elif not used[path]:
                 self.axes[path] = Response(path)
             else:
-                self.axes[path] = self._learn_axis(build, fixed, path, used[path])
+                self.axes[path] = self._learn_axis(build, fixed, path, used[path], ready[path])
         self._finish()
         if multi:
             self.joint = self._check_joint(build, fixed)
@@ -300,15 +312,16 @@ class Patcher:
         self.probes.append(p)
         return len(self.probes) - 1
 
-    def _learn_axis(self, build, fixed, path: str, values: dict[float, str]) -> Response:
+    def _learn_axis(self, build, fixed, path: str, values: dict[float, str], ready: dict) -> Response:
+        """Bisect ``path``'s sorted values (``ready``: probes already built, by position)."""
         axis = Response(path, xs=sorted(values), texts=values)
         xs = axis.xs
-        at: dict[int, int | None] = {}
+        at: dict[int, int | None] = {k: self._keep(p) for k, p in ready.items()}
 
         work = [(0, len(xs) - 1)]
         while work:
             # the ends and middles this step needs, built together
-            need = sorted({k for i, j in work for k in ((i, j) if j - i <= 1 else (i, (i + j) // 2, j))} - set(at))
+            need = sorted({k for i, j in work for k in _step(i, j)} - set(at))
             for k, p in zip(need, build([tuple(fixed) + (f"{path}={values[xs[k]]}",) for k in need])):
                 at[k] = self._keep(p)
             failed, nxt = 0, []
@@ -541,6 +554,11 @@ class Patcher:
         run.times = {"load": t1 - t0, "build": t2 - t1, "solve": outcome.times["solve"],
                      "extract": t4 - t3, "total": t4 - t0}
         return run
+
+
+def _step(i: int, j: int) -> tuple[int, ...]:
+    """The positions one step of bisection probes on the values from position i to j."""
+    return (i, j) if j - i <= 1 else (i, (i + j) // 2, j)
 
 
 def _pattern(probes: list[Probe]) -> sp.csc_matrix:
