@@ -18,7 +18,9 @@ time beyond HiGHS's, setup included, as a share of HiGHS's time. The issue's tar
 per-case overhead of at most 10% of HiGHS's time and a speed-up of at least 1.8x from one to two
 workers.
 
-Usage: ``python benchmarks/sweep.py [--cases 100] [--out benchmarks/out/sweep.csv]``
+Usage: ``python benchmarks/sweep.py [--cases 100] [--ways rebuild,no-patch,cold,patched,two] [--repeat N]
+[--out benchmarks/out/sweep.csv]``. With ``--repeat`` the ways run in turn N times; the table and the
+CSV end with each way's medians, and each ratio is given per run and as the median of the runs.
 """
 
 from __future__ import annotations
@@ -95,15 +97,20 @@ def main() -> None:
     parser.add_argument("--instance", type=Path, default=ROOT / "instances" / "jasm")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "sweep.csv")
     parser.add_argument("--ways", default=",".join(WAYS), help=f"which ways to run, of {','.join(WAYS)}")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of every way; the table ends with medians")
     args = parser.parse_args()
     raw = read_instance(args.instance)
     step = 0.99 / (args.cases - 1)
     axes = [sw.parse_axis(f"{PARAM}=0:0.99:{step:.12g}", addressable_paths(raw))]
     cases = sw.plan_cases(axes, "grid")[: args.cases]
-    cols = ["way", "cases", "patched", "wall_s", "setup_s", "cases_per_s", "highs_median_s", "overhead_median_s",
-            "overhead_share", "wall_share", "objective_sum"]
-    print(f"{'way':<26}" + "".join(f"{c:>18}" for c in cols[1:]), flush=True)
-    rows = []
+    cols = ["run", "way", "cases", "patched", "wall_s", "setup_s", "cases_per_s", "highs_median_s",
+            "overhead_median_s", "overhead_share", "wall_share", "objective_sum"]
+
+    def show(r: dict) -> None:
+        print(f"{r['run']:<7}{r['way']:<26}" + "".join(
+            f"{r[c]:>18.4f}" if isinstance(r[c], float) else f"{r[c]:>18}" for c in cols[2:]), flush=True)
+
+    print(f"{'run':<7}{'way':<26}" + "".join(f"{c:>18}" for c in cols[2:]), flush=True)
     ways = {"rebuild": lambda: rebuild(args.instance, cases),
             "no-patch": lambda: sweep(args.instance, axes, cases, 1, True, False, "sweep, no patch"),
             "cold": lambda: sweep(args.instance, axes, cases, 1, False, True, "sweep, patched, cold"),
@@ -113,24 +120,49 @@ def main() -> None:
     unknown = [w for w in chosen if w not in ways]
     if unknown:
         parser.error(f"unknown way {unknown[0]}; choose from {','.join(WAYS)}")
-    for name in chosen:
-        r = ways[name]()
-        rows.append(r)
-        print(f"{r['way']:<26}" + "".join(f"{r[c]:>18.4f}" if isinstance(r[c], float) else f"{r[c]:>18}"
-                                          for c in cols[1:]), flush=True)
-    by = {r["way"]: r for r in rows}
-    one, two = by.get("sweep, patched"), by.get("sweep, patched, 2 workers")
-    if one and two:
-        print(f"2 workers against 1: {two['cases_per_s'] / one['cases_per_s']:.2f}x (target 1.8x)")
-    if one:
-        print(f"patched sweep: per-case overhead {one['overhead_share']:.0%} of HiGHS's time (target at most 10%), "
-              f"{one['wall_share']:.0%} with the setup")
+    rows, runs = [], []
+    for run in range(1, args.repeat + 1):
+        # the ways of one run follow each other, so that a change in the machine's speed between
+        # runs shows in the spread of the ratios rather than in one way's figures
+        by = {}
+        for name in chosen:
+            r = {"run": run, **ways[name]()}
+            rows.append(r)
+            by[r["way"]] = r
+            show(r)
+        runs.append(by)
+    medians = []
+    for name in dict.fromkeys(r["way"] for r in rows):
+        mine = [r for r in rows if r["way"] == name]
+        medians.append({"run": "median", "way": name, **{c: statistics.median(r[c] for r in mine) for c in cols[2:]}})
+    if args.repeat > 1:
+        for r in medians:
+            show(r)
+    rows += medians
+
+    def ratios(a: str, b: str, column: str = "cases_per_s") -> list[float]:
+        return [by[a][column] / by[b][column] for by in runs if a in by and b in by]
+
+    def said(values: list[float]) -> str:
+        if len(values) == 1:
+            return f"{values[0]:.2f}x"
+        return f"median {statistics.median(values):.2f}x (runs: {', '.join(f'{v:.2f}' for v in values)})"
+
+    one = "sweep, patched"
+    if ratios("sweep, patched, 2 workers", one):
+        print(f"2 workers against 1: {said(ratios('sweep, patched, 2 workers', one))} (target 1.8x)")
+    if any(one in by for by in runs):
+        share = [by[one]["overhead_share"] for by in runs if one in by]
+        print(f"patched sweep: per-case overhead {statistics.median(share):.1%} of HiGHS's time (target at most "
+              f"10%), {statistics.median(by[one]['wall_share'] for by in runs if one in by):.0%} with the setup")
     for other in ("rebuild", "sweep, no patch"):
-        if one and other in by:
-            print(f"patched sweep against {other}: {one['cases_per_s'] / by[other]['cases_per_s']:.2f}x")
-    if one and "sweep, patched, cold" in by:
-        print(f"starting from the base plan: HiGHS median {by['sweep, patched, cold']['highs_median_s']:.3f} -> "
-              f"{one['highs_median_s']:.3f} s per case")
+        if ratios(one, other):
+            print(f"patched sweep against {other}: {said(ratios(one, other))}")
+    if ratios(one, "sweep, patched, cold"):
+        cold = [by["sweep, patched, cold"]["highs_median_s"] for by in runs if "sweep, patched, cold" in by]
+        warm = [by[one]["highs_median_s"] for by in runs if one in by]
+        print(f"starting from the base plan: HiGHS median {statistics.median(cold):.3f} -> "
+              f"{statistics.median(warm):.3f} s per case")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=cols)

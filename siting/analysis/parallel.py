@@ -53,7 +53,8 @@ def _call(task: tuple) -> object:
 
 
 class Workers:
-    """``n`` local worker processes, started at once (none for ``n`` of 1 or less).
+    """``n`` local worker processes, started at once (none for ``n`` of 1 or less). Start them
+    before this process runs a solver: a forked worker must not inherit a solver's threads.
 
     ``warm`` names modules each worker imports on starting, so that the import overlaps with
     whatever this process does before the first case. What the workers share (the instance, a
@@ -140,7 +141,7 @@ class _Ready:
 
 def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable | None = None,
                 setup_args: tuple = (), ordered: bool = True, pool: Workers | None = None) -> Iterator:
-    """Yield ``fn(item)`` for every item, in ``workers`` spawned processes when more than one
+    """Yield ``fn(item)`` for every item, in ``workers`` local processes when more than one
     (or in ``pool``, workers already started).
 
     ``ordered`` False yields results as they finish (a worker never waits for a slower one). On

@@ -382,8 +382,9 @@ def _save(sweep: Sweep, record: dict) -> None:
 
 
 def local_workers(workers: int, cases: int) -> Workers:
-    """The local worker processes of a sweep of ``cases`` cases, started now so that they import the
-    package while the sweep checks its values and probes the model (none for one worker)."""
+    """The local worker processes of a sweep of ``cases`` cases (none for one worker), started
+    before the sweep has run a solver: on Linux they are forked and ready at once; elsewhere they
+    import the package while the sweep checks its values."""
     return Workers(min(workers, cases), warm=(__name__,))
 
 
