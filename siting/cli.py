@@ -351,12 +351,10 @@ def _frontier(args, argv: list[str]) -> int:
     from siting.report.console import make_console
     from siting.report.write import check_out_dir, default_out_dir
     from siting.run import load_case
-    from siting.solve import load_profile
 
     if args.points < 2:
         raise InputError(Problem("--points", f"must be at least 2 (got {args.points})", "give 2 or more"))
-    options = load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap,
-                           threads=args.threads, random_seed=args.seed)
+    options = _options(args)
     raw = read_instance(args.instance)
     base = load_case(raw, args.set)
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-frontier")

@@ -21,6 +21,7 @@ wheel, which brings ``mpiexec`` without a system MPI).
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import subprocess
@@ -130,17 +131,25 @@ def consistent_plan(raw, sets, plan: dict) -> dict:
     return {"build": build, "modules": modules}
 
 
+@functools.lru_cache(maxsize=2)
+def _case(instance: str, sets: tuple[str, ...]) -> tuple:
+    """The checked instance and its scenario multipliers: once per process, not once per scenario."""
+    from siting.instance.derive import derive
+    from siting.run import load_case
+
+    inst = load_case(instance, sets)
+    return inst, derive(inst).factors
+
+
 def scenario_creator(name: str, instance: str = "", sets=(), probability: dict | None = None):
     """The Pyomo model of scenario ``name`` alone, with its first stage attached as the root node."""
     import mpisppy.utils.sputils as sputils
 
     from siting.instance.derive import derive
     from siting.model.build import build_model
-    from siting.run import load_case
 
-    inst = load_case(instance, sets)
-    data = derive(inst)
-    sm = build_model(derive(inst, data.factors.only(name)))
+    inst, factors = _case(instance, tuple(sets))
+    sm = build_model(derive(inst, factors.only(name)))
     m = sm.model
     nonants = [m.build, m.modules, m.qualify, m.payout]
     if len(m.TAKEUP):
@@ -156,12 +165,8 @@ def _main(spec_path: str) -> None:
     from mpi4py import MPI
     from mpisppy.opt.ph import PH
 
-    from siting.instance.derive import derive
-    from siting.run import load_case
-
     spec = json.loads(Path(spec_path).read_text())
-    inst = load_case(spec["instance"], spec["sets"])
-    factors = derive(inst).factors
+    _, factors = _case(spec["instance"], tuple(spec["sets"]))
     probability = dict(zip(factors.ids, map(float, factors.probability)))
     ph_settings = spec["ph"]
     options = {

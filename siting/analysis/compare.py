@@ -65,9 +65,7 @@ def package_row(package: Package, run: Run) -> dict:
                                    if weights.sum() > 0 else math.nan)
     for s, share in zip(sites["site"], sites["local_share"]):
         row[f"local_share_{s}"] = float(share)
-    prob = dict(zip(run.data.scenarios["id"], run.data.scenarios["probability"]))
-    unmet = res.tables["unmet"]
-    row["expected_unmet"] = float((unmet["unmet_wafers_per_year"] * unmet["scenario"].map(prob).fillna(1.0)).sum())
+    row["expected_unmet"] = res.risk["expected_unmet"]
     money = inst.settings.money_multiplier
     row["outlay_per_domestic_wafer"] = _ratio(row["outlay_per_year"] * money, row["domestic_capacity"])
     row["outlay_per_local_point"] = _ratio(row["outlay_per_year"], 100 * row["domestic_local_share"])

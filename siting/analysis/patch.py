@@ -527,11 +527,11 @@ class Patcher:
         InputError
             If the case's values break the instance's rules (``check`` runs on every case).
         """
-        t0 = time.perf_counter()
-        inst = load_case(raw, tuple(fixed) + tuple(sets), cache)
         y = self.case(sets)
         if y is None:
-            return None
+            return None  # checked once, by the rebuild
+        t0 = time.perf_counter()
+        inst = load_case(raw, tuple(fixed) + tuple(sets), cache)
         t1 = time.perf_counter()
         compiled, d, cats, scen = self.unpack(y, inst)
         t2 = time.perf_counter()

@@ -22,12 +22,8 @@ import time
 
 import numpy as np
 
+from siting.report.extract import open_sites
 from siting.run import Run, first_stage_of, run_case
-
-
-def _open(run: Run) -> list[str]:
-    sites = run.results.tables["sites"]
-    return sites.loc[sites["open"], "site"].tolist()
 
 
 def risk_report(source, options, sets, run: Run) -> dict:
@@ -59,7 +55,8 @@ def risk_report(source, options, sets, run: Run) -> dict:
     if not ev.outcome.has_solution:
         vss.update(value=None, note=f"the expected-value problem is {ev.outcome.status}")
     else:
-        vss.update(expected_value_problem=ev.outcome.objective, expected_value_plan=_open(ev))
+        vss.update(expected_value_problem=ev.outcome.objective,
+                   expected_value_plan=[s for s, _ in open_sites(ev.results)])
         eev = run_case(source, options, sets, duals=False, first_stage=first_stage_of(ev))
         vss["solves"] = 2
         if eev.outcome.has_solution:

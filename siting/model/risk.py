@@ -40,8 +40,8 @@ def add_risk(sm):
     m, d, reg = sm.model, sm.data, sm.costs
     st = d.instance.settings
     lam, beta = float(st.risk_weight), float(st.cvar_level)
-    ids = list(d.scenarios["id"])
-    prob = dict(zip(ids, d.scenarios["probability"].astype(float)))
+    prob = reg.probability  # set by add_objective, which calls this
+    ids = list(prob)
     uses_measure = st.risk_limit is not None or st.objective == "risk"
     second = {w: reg.second_stage(w) for w in ids}
     measure = None
