@@ -46,7 +46,7 @@ from siting.instance.derive import Derived, derive
 from siting.instance.read import RawInstance
 from siting.instance.screens import screen
 from siting.model.build import build_model
-from siting.model.objective import CATEGORIES, OBJECTIVE_ONLY
+from siting.model.objective import CATEGORIES, SCENARIO_CATEGORIES
 from siting.report.extract import clean_solution, tabulate
 from siting.report.verify import verify
 from siting.run import Run, load_case
@@ -64,8 +64,6 @@ AFFINE_RTOL = 1e-9
 FAMILIES = {"build": ("sites", 0.0), "modules": ("modules", 0.0), "qualify": ("qualifications", 0.0),
             "payout": ("instruments", 0.0), "take": ("instruments", 1.0), "produce": ("routes", 0.0),
             "purchase": ("arcs", 0.0), "unmet": ("demand", 0.0)}
-#: Categories of each scenario's cost (the risk premium is not a cost of any one scenario).
-SCENARIO_CATEGORIES = tuple(c for c in CATEGORIES if c not in OBJECTIVE_ONLY)
 
 
 @dataclass
@@ -146,14 +144,12 @@ def build_probe(raw: RawInstance, sets: tuple[str, ...], cache: TypingCache) -> 
     categories = np.zeros((len(CATEGORIES), n + 1))
     for i, cat in enumerate(CATEGORIES):
         coefficients(reg.expected(cat), categories[i])
-    # each scenario's cost by category, as CostRegistry.scenario_values adds it up
+    # each scenario's cost by category, the expressions CostRegistry.scenario_values evaluates
     ids = list(reg.probability)
     scenario_costs = np.zeros((len(ids), len(SCENARIO_CATEGORIES), n + 1))
     for i, w in enumerate(ids):
         for j, cat in enumerate(SCENARIO_CATEGORIES):
-            for s in (None, w):
-                if (cat, s) in reg.terms:
-                    coefficients(sum(reg.terms[cat, s]), scenario_costs[i, j])
+            coefficients(reg.scenario_cost(w, cat), scenario_costs[i, j])
     lp = c.lp
     matrix = sp.csc_matrix((lp["value"], lp["index"], lp["start"]), shape=(lp["num_row"], n))
     numeric, structure = _numbers_of(d)

@@ -28,6 +28,8 @@ CATEGORIES = ("capex", "qualification", "operating", "purchases", "freight", "ta
               "unmet_penalty", "subsidies", "risk")
 #: Categories that are not a cost of the plan in any one scenario (the risk premium of the objective).
 OBJECTIVE_ONLY = ("risk",)
+#: Categories of each scenario's cost (the risk premium is not a cost of any one scenario).
+SCENARIO_CATEGORIES = tuple(c for c in CATEGORIES if c not in OBJECTIVE_ONLY)
 
 
 @dataclass
@@ -73,19 +75,16 @@ class CostRegistry:
         """cost2[w]: the second-stage cost of one scenario, as a Pyomo expression."""
         return sum(sum(exprs) for (_, w), exprs in self.terms.items() if w == scenario)
 
+    def scenario_cost(self, scenario: str, category: str):
+        """One scenario's cost in one category (its first-stage terms and the scenario's own), as a
+        Pyomo expression; 0 where there is none."""
+        return sum(sum(self.terms[category, s]) for s in (None, scenario) if (category, s) in self.terms)
+
     def scenario_values(self) -> dict[str, dict[str, float]]:
-        """Each scenario's cost by category (first-stage categories the same in every scenario),
-        at the model's current variable values; the risk premium is not a cost of a scenario."""
-        first = {cat: float(pyo.value(sum(exprs), exception=False) or 0.0)
-                 for (cat, w), exprs in self.terms.items() if w is None and cat not in OBJECTIVE_ONLY}
-        out = {}
-        for w in self.probability:
-            row = {c: first.get(c, 0.0) for c in CATEGORIES if c not in OBJECTIVE_ONLY}
-            for (cat, s), exprs in self.terms.items():
-                if s == w:
-                    row[cat] += float(pyo.value(sum(exprs), exception=False) or 0.0)
-            out[w] = row
-        return out
+        """Each scenario's cost by category (:data:`SCENARIO_CATEGORIES`) at the model's current
+        variable values; the risk premium is not a cost of a scenario."""
+        return {w: {c: float(pyo.value(self.scenario_cost(w, c), exception=False) or 0.0) for c in SCENARIO_CATEGORIES}
+                for w in self.probability}
 
 
 def add_objective(sm) -> None:
