@@ -21,7 +21,6 @@ Definitions (money in the instance's money unit; ``_per_year`` annualised like e
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -34,7 +33,6 @@ from siting.errors import SitingError
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
 from siting.report.extract import open_sites
-from siting.report.write import atomic_write, json_safe
 from siting.run import Run, run_case
 from siting.solve import SolverOptions
 
@@ -146,19 +144,13 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
     import hashlib
 
     from siting.report import charts
-    from siting.report.html import analysis_page, table_html
-    from siting.report.write import manifest_base
+    from siting.report.html import table_html
+    from siting.report.write import manifest_base, write_analysis
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.json").unlink(missing_ok=True)
-    files = ["compare.csv"]
-    atomic_write(out / "compare.csv", df.to_csv(index=False, float_format="%.10g"))
+    files = {"compare.csv": df.to_csv(index=False, float_format="%.10g")}
     solved = df[df["status"].isin(("optimal", "feasible"))]
-    pictures = {}
     if len(solved):
-        pictures["compare.png"] = charts.compare_bars(solved, base.settings.money_label)
-        atomic_write(out / "compare.png", pictures["compare.png"])
-        files.append("compare.png")
+        files["compare.png"] = charts.compare_bars(solved, base.settings.money_label)
     manifest = manifest_base(base, options, command)
     manifest["designs"] = {"path": str(designs), "sha256": hashlib.sha256(designs.read_bytes()).hexdigest()}
     money = base.settings.money_label
@@ -170,11 +162,7 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
                              "annualised like every cost; total: undiscounted).</p>"),
                 ("Outlay and the capacity it buys", "{compare.png}"),
                 ("Every package", table_html(df, [c for c in cols if c in df.columns]))]
-    atomic_write(out / "report.html", analysis_page(f"{base.name}: subsidy designs", sections, pictures, manifest))
-    files.append("report.html")
-    manifest["files"] = files
-    atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
-    return files
+    return write_analysis(out, files, f"{base.name}: subsidy designs", sections, manifest)
 
 
 def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> None:

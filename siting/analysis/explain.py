@@ -16,7 +16,7 @@ from siting.analysis.breakeven import Breakeven, breakeven
 from siting.instance.read import RawInstance
 from siting.model.objective import CATEGORIES
 from siting.report.extract import open_sites
-from siting.report.write import atomic_write, json_safe
+from siting.report.write import json_safe
 from siting.solve import SolverOptions
 
 #: Waterfall labels of the cost categories.
@@ -65,29 +65,21 @@ def write_explanation(answer: Breakeven, df: pd.DataFrame, out: Path, options: S
     from html import escape
 
     from siting.report import charts
-    from siting.report.html import analysis_page, table_html
-    from siting.report.write import manifest_base
+    from siting.report.html import table_html
+    from siting.report.write import manifest_base, write_analysis
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.json").unlink(missing_ok=True)
     st = answer.base.instance.settings
-    atomic_write(out / "explain.csv", df.to_csv(index=False, float_format="%.10g"))
-    picture = charts.landed_cost_waterfalls(
-        df, ("optimum", "counterfactual"), (f"optimum: {_short(answer.base)}", counterfactual_label(answer)),
-        st.currency)
-    atomic_write(out / "explain.png", picture)
-    atomic_write(out / "explain.json", json.dumps(json_safe(answer.as_dict()), indent=2) + "\n")
-    files = ["explain.csv", "explain.png", "explain.json", "report.html"]
+    files = {"explain.csv": df.to_csv(index=False, float_format="%.10g"),
+             "explain.png": charts.landed_cost_waterfalls(
+                 df, ("optimum", "counterfactual"),
+                 (f"optimum: {_short(answer.base)}", counterfactual_label(answer)), st.currency),
+             "explain.json": json.dumps(json_safe(answer.as_dict()), indent=2) + "\n"}
     manifest = manifest_base(answer.base.instance, options, command)
     words = "".join(f"<li>{escape(line)}</li>" for line in answer.words())
     sections = [("Answer", f"<ul>{words}</ul>"), ("Landed cost per wafer", "{explain.png}"),
                 (f"Per wafer ({st.currency}) and per year ({st.money_label})", table_html(df)),
                 ("Solves", table_html(pd.DataFrame(answer.solves)))]
-    atomic_write(out / "report.html", analysis_page(f"{answer.base.instance.name}: why not {answer.site}?",
-                                                    sections, {"explain.png": picture}, manifest))
-    manifest["files"] = files
-    atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
-    return files
+    return write_analysis(out, files, f"{answer.base.instance.name}: why not {answer.site}?", sections, manifest)
 
 
 def _short(run) -> str:

@@ -125,30 +125,20 @@ def compute_frontier(source, options, sets=(), measure: str = "cvar", points: in
 
 def write_frontier(result: Frontier, out, base, options, command: list[str], label: str, unit: str) -> list[str]:
     """frontier.csv, frontier.png (with two solved points or more), report.html and, last, manifest.json."""
-    import json
     from html import escape
 
     from siting.report import charts
-    from siting.report.html import analysis_page, table_html
-    from siting.report.write import atomic_write, json_safe, manifest_base
+    from siting.report.html import table_html
+    from siting.report.write import manifest_base, write_analysis
 
     table, st = result.table, base.settings
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.json").unlink(missing_ok=True)
-    atomic_write(out / "frontier.csv", table.to_csv(index=False, float_format="%.10g"))
-    files, pictures = ["frontier.csv"], {}
+    files = {"frontier.csv": table.to_csv(index=False, float_format="%.10g")}
     if table["status"].isin(("optimal", "feasible")).sum() >= 2:
-        pictures["frontier.png"] = charts.frontier(table, f"{label} ({unit})", st.money_label, result.knee)
-        atomic_write(out / "frontier.png", pictures["frontier.png"])
-        files.append("frontier.png")
+        files["frontier.png"] = charts.frontier(table, f"{label} ({unit})", st.money_label, result.knee)
     manifest = manifest_base(base, options, command)
     knee = "no knee: fewer than three distinct points" if result.knee is None else (
         f"knee: point {table.loc[result.knee, 'point']} ({table.loc[result.knee, 'sites_open']})")
     sections = [("Frontier", f"<p>Expected cost ({escape(st.money_label)}/yr) against {escape(label)} "
                              f"({escape(unit)}), by epsilon-constraint; {escape(knee)}.</p>"),
                 ("Expected cost against risk", "{frontier.png}"), ("Every point", table_html(table))]
-    atomic_write(out / "report.html", analysis_page(f"{base.name}: cost-risk frontier", sections, pictures, manifest))
-    files.append("report.html")
-    manifest["files"] = [*files, "manifest.json"]
-    atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
-    return [*files, "manifest.json"]
+    return write_analysis(out, files, f"{base.name}: cost-risk frontier", sections, manifest, list_manifest=True)

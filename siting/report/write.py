@@ -216,6 +216,25 @@ def atomic_write(path: Path, content: str | bytes) -> None:
         raise
 
 
+def write_analysis(out: Path, files: dict[str, str | bytes], title: str, sections: list[tuple[str, str]],
+                   manifest: dict, list_manifest: bool = False) -> list[str]:
+    """An analysis's folder: ``files`` (name -> content, in order; the PNGs among them are also the
+    page's pictures), ``report.html`` of ``sections`` (:func:`siting.report.html.analysis_page`) and,
+    last, ``manifest.json``, which lists them (itself too with ``list_manifest``). Until the
+    manifest is written the folder is visibly incomplete. Returns the names listed."""
+    from siting.report.html import analysis_page
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "manifest.json").unlink(missing_ok=True)
+    for name, content in files.items():
+        atomic_write(out / name, content)
+    pictures = {name: content for name, content in files.items() if name.endswith(".png")}
+    atomic_write(out / "report.html", analysis_page(title, sections, pictures, manifest))
+    manifest["files"] = [*files, "report.html", *(["manifest.json"] if list_manifest else [])]
+    atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
+    return manifest["files"]
+
+
 def _bytes(content: str | bytes) -> bytes:
     return content if isinstance(content, bytes) else content.encode("utf-8")
 
