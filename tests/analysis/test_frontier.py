@@ -7,6 +7,7 @@ import pytest
 
 from siting.analysis.frontier import compute_frontier, knee_point
 from siting.cli import main
+from siting.run import run_case
 from siting.solve import load_profile
 from tests.helpers import write_instance
 from tests.model.test_risk import HAND, _with_scenarios
@@ -41,6 +42,10 @@ def test_frontier_is_monotone(seed, measure, tmp_path):
     limits = t["limit"].iloc[1:].to_numpy(float)
     assert np.all(risk[1:] <= limits + 1e-6 * np.maximum(1.0, np.abs(limits)))
     assert np.all(np.diff(limits) <= 0)
+    # the least risk, solved on its own: the measure as the objective
+    least = run_case(folder, load_profile("exact"), ["settings.objective=risk", f"settings.risk_measure={measure}"],
+                     duals=False)
+    assert risk[-1] == pytest.approx(least.outcome.objective, rel=1e-6, abs=1e-6)
 
 
 def test_knee_is_the_point_farthest_from_the_chord():
