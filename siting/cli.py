@@ -214,9 +214,11 @@ def _dispatch(args, argv: list[str]) -> int:
 
 def _validate(args) -> int:
     from siting.instance.derive import derive
+    from siting.instance.read import read_instance
     from siting.run import load_case
 
-    inst = load_case(args.instance, args.set)
+    # tables that cannot be read whole are listed with every other problem, not alone
+    inst = load_case(read_instance(args.instance, partial=True), args.set)
     d = derive(inst)
     print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand rows, "
           f"{len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")

@@ -11,7 +11,33 @@ instance in one pass instead of one error at a time.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+#: Scripts whose letters look like Latin ones (Cyrillic о, Greek ο, fullwidth ｏ).
+_LOOKALIKE = ("CYRILLIC", "GREEK", "ARMENIAN", "FULLWIDTH", "MATHEMATICAL", "CHEROKEE")
+
+
+def visible(text: str) -> str:
+    """``text`` with invisible and look-alike characters shown as ``<U+XXXX>``.
+
+    A zero-width space, a non-breaking space or a Cyrillic ``о`` inside an id prints exactly like
+    the id the planner meant, so a message quoting it would make no sense; shown by code point,
+    the difference is plain: ``kumam<U+043E>to``. Letters of other scripts in text with no Latin
+    letters (``熊本``, ``Τόκιο``) are shown as they are.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    latin = any(c.isascii() and c.isalpha() for c in text)
+    out = []
+    for c in text:
+        if c.isascii() and (c.isprintable() or c == " "):
+            out.append(c)
+            continue
+        cat = unicodedata.category(c)
+        odd = cat[0] in "CZM" or (latin and any(s in unicodedata.name(c, "") for s in _LOOKALIKE))
+        out.append(f"<U+{ord(c):04X}>" if odd else c)
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from siting.analysis.parallel import Workers, each_result
 from siting.analysis.patch import Patcher
 from siting.errors import InputError, Problem, SitingError
 from siting.instance.check import TypingCache
-from siting.instance.overrides import parse_assignment
+from siting.instance.overrides import canonical_path, parse_assignment, split_assignment
 from siting.instance.read import RawInstance, suggest
 from siting.report.extract import open_sites
 from siting.report.write import atomic_write, json_safe
@@ -129,10 +129,11 @@ def _range(where: str, parts: list[str], percent: bool) -> list[float]:
 
 def parse_axis(text: str, paths: dict[str, str]) -> Axis:
     """Parse one ``--param PATH=SPEC`` against the instance's parameters (``paths``)."""
-    if "=" not in text:
+    split = split_assignment(text)
+    if split is None:
         raise InputError(Problem(f"--param {text}", "has no '='",
                                  "write PATH=SPEC, e.g. instruments.meti-chitose.rate=0:0.6:0.05"))
-    path, spec = (t.strip() for t in text.split("=", 1))
+    path, spec = canonical_path(split[0]), split[1]  # a key part with . / = is quoted, as `params` prints it
     where = f"--param {path}"
     if path not in paths:
         raise InputError(Problem(where, "no such parameter", suggest(path, paths, "list them with `siting params`")))

@@ -151,12 +151,14 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
         Listing every problem found.
     """
     found = ProblemCollector()
+    found.extend(list(raw.problems))  # what reading found (``read_instance(partial=True)``) comes first
     yaml_name = "instance.yaml" if raw.origins.get("sites", "").endswith(".csv") else (
         raw.path.name if raw.path.is_file() else "instance.yaml")
     settings = _check_settings(raw.settings, yaml_name, found, raw.overridden)
     sources, assumptions = _check_spec(raw.spec, yaml_name, found)
     typed: dict[str, pd.DataFrame] = {}
-    broken: set[str] = set()  # tables missing a required column: their ids are unknown, not absent
+    # tables not read whole or missing a required column: their ids are unknown, not absent
+    broken: set[str] = set(raw.broken)
     for tname, table in TABLES.items():
         df = raw.tables.get(tname)
         origin = raw.origins.get(tname, f"{tname}.csv")
@@ -185,8 +187,12 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
             broken.add(tname)
     _check_references(typed, raw.origins, found, broken, cache.changes(raw) if cache is not None else {})
     if settings is not None:
-        _check_rules(typed, raw, settings, found)
+        _check_rules(typed, raw, settings, found, broken)
         check_scenarios(typed, settings, raw.origins, raw.overridden, found)
+    if raw.problems:
+        # a cell reported while reading (a formula without a value) is not reported again as empty
+        said = {p.location for p in raw.problems}
+        found.problems = [*raw.problems, *(p for p in found.problems[len(raw.problems):] if p.location not in said)]
     found.raise_if_any()
     if cache is not None:
         cache.passed(raw)
@@ -472,8 +478,14 @@ def _isin(value, options: tuple) -> bool:
 
 
 def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Settings,
-                 found: ProblemCollector) -> None:
+                 found: ProblemCollector, broken: frozenset[str] | set[str] = frozenset()) -> None:
+    """Rules across tables. A rule that reads a table in ``broken`` (one not read whole, or
+    missing a required column, already reported) is skipped: its rows are unknown, and the rule
+    would report their absence as problems of their own (every input "not offered")."""
     origins = raw.origins
+
+    def whole(*tables: str) -> bool:
+        return not any(t in broken for t in tables)
 
     def o(t: str) -> str:
         return origins.get(t, f"{t}.csv")
@@ -510,7 +522,8 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
     makeable = {p for p, m in zip(modules["product"].tolist(), modules["max_modules"].tolist())
                 if not pd.isna(m) and m > 0}
     table = TABLES["demand"]
-    for row_no, r in _rows(table, typed["demand"], "product", "wafers_per_year", "penalty_per_wafer"):
+    for row_no, r in _rows(table, typed["demand"] if whole("modules") else typed["demand"].iloc[:0],
+                           "product", "wafers_per_year", "penalty_per_wafer"):
         penalised = not pd.isna(r["penalty_per_wafer"]) or settings.unmet_penalty_per_wafer is not None
         if r["wafers_per_year"] and r["product"] not in makeable and not penalised:
             found.add(_loc(o("demand"), row_no, table, r),
@@ -528,7 +541,7 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
     needed = set(typed["bom"]["input"].tolist())
     columns = ("min_suppliers", "critical", "max_supplier_share")
     for row_no, r in _rows(TABLES["inputs"], typed["inputs"], *columns):
-        if r["id"] not in needed:
+        if r["id"] not in needed or not whole("offers", "bom"):
             continue
         have = n_offers.get(r["id"], 0)
         k = r["min_suppliers"] if not pd.isna(r["min_suppliers"]) else settings.min_suppliers
@@ -549,13 +562,14 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
     for tname in ("products", "inputs"):
         table = TABLES[tname]
         for row_no, r in _rows(table, typed[tname], "mode"):
-            if r["mode"] and not any(m == r["mode"] and _isin(i, (r["id"], "*")) for m, i in rates):
+            if r["mode"] and whole("freight_rates") and not any(m == r["mode"] and _isin(i, (r["id"], "*"))
+                                                                for m, i in rates):
                 found.add(_loc(o(tname), row_no, table, r, "mode"),
                           f"'{r['mode']}' has no rate for {r['id']} in freight_rates",
                           f"add a freight_rates row (mode={r['mode']}, item={r['id']} or *) or clear the mode")
     offered = set(offers["input"].tolist())
     table = TABLES["bom"]
-    for row_no, r in _rows(table, typed["bom"]):
+    for row_no, r in _rows(table, typed["bom"] if whole("offers") else typed["bom"].iloc[:0]):
         if r["input"] not in offered and not pd.isna(r["input"]):
             found.add(_loc(o("bom"), row_no, table, r, "input"),
                       f"no supplier offers {r['input']}", "add an offer for it in offers.csv")

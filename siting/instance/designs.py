@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from siting.errors import InputError, Problem
 from siting.instance.overrides import apply_overrides
 from siting.instance.read import RawInstance
 from siting.instance.schema import TABLES
+from siting.instance.yamlfile import load_yaml
 
 BUILT_IN = ("base", "none")
 
@@ -80,20 +80,9 @@ def read_designs(path: str | Path) -> list[Package]:
     """
     path = Path(path)
     where = path.name
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(Problem(str(path), "no such file",
-                                 "give the designs YAML, e.g. instances/jasm/designs.yaml")) from None
-    except UnicodeDecodeError:
-        raise InputError(Problem(str(path), "is not UTF-8 text", "save the designs file as UTF-8 YAML")) from None
-    except OSError as exc:
-        raise InputError(Problem(str(path), f"cannot be read ({exc.strerror or exc})",
-                                 "give the designs YAML file, e.g. instances/jasm/designs.yaml")) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise InputError(Problem(f"{where}{line}", "is not valid YAML", "check indentation and quoting")) from None
+    # aliases, tags, repeated keys and unquoted yes/no words are refused, as in instance.yaml
+    data = load_yaml(path, str(path), "designs files", "no such file",
+                     "give the designs YAML file, e.g. instances/jasm/designs.yaml")
     if not isinstance(data, dict):
         raise InputError(Problem(where, "is not a mapping with a 'packages' key",
                                  "start the file with 'packages:' and one entry per package"))
@@ -154,7 +143,5 @@ def apply_package(raw: RawInstance, package: Package) -> RawInstance:
     if package.policy_country is not None:
         settings["policy_country"] = package.policy_country
     changed = raw.with_changes(tables=tables, origins=origins, settings=settings)
-    try:
-        return apply_overrides(changed, list(package.sets))
-    except InputError as exc:
-        raise InputError([Problem(f"{label} set: {p.location}", p.problem, p.fix) for p in exc.problems]) from None
+    # a problem with one of these overrides names the designs file and package, not a --set
+    return apply_overrides(changed, list(package.sets), source=f"{package.origin} packages.{package.name} set:")

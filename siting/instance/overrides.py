@@ -2,6 +2,10 @@
 
 A path is ``settings.FIELD`` or ``TABLE.KEY.COLUMN``, where KEY is the row's key with ``/``
 between parts, e.g. ``sites.kumamoto.fixed_cost`` or ``offers.sumco-imari/wafer.price_per_unit``.
+A key part holding ``.``, ``/``, ``=``, ``"`` or ``\\`` (a transport mode ``sea.fast``, a hazard
+zone ``a=b``) is written in double quotes, with ``\\"`` and ``\\\\`` inside:
+``concentration.hazard_zone/"nankai.trough".max_share``. :func:`addressable_paths` (and so
+``siting params`` and every suggestion) gives each path in this form.
 Overrides change the text of a cell, so the new value passes through the same checks as the files.
 """
 
@@ -9,10 +13,60 @@ from __future__ import annotations
 
 import pandas as pd
 
-from siting.errors import InputError, Problem
+from siting.errors import InputError, Problem, visible
 from siting.instance.read import RawInstance, suggest
 from siting.instance.schema import MONEY, PER_UNIT, TABLES
 from siting.instance.settings import Settings
+
+_SPECIAL = set('./="\\')
+
+
+def quote_part(part: str) -> str:
+    """One key part as a path writes it: as it is, or in double quotes where it must be."""
+    if not any(c in _SPECIAL for c in part) and part == part.strip():
+        return part
+    return '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def split_path(path: str) -> list[list[str]]:
+    """The segments of a path (split at ``.`` outside quotes), each a list of key parts (split
+    at ``/`` outside quotes), quotes removed.
+
+    Raises
+    ------
+    ValueError
+        For a quote that is never closed.
+    """
+    segments: list[list[str]] = [[""]]
+    quoted = escaped = False
+    for c in path:
+        if escaped:
+            segments[-1][-1] += c
+            escaped = False
+        elif quoted and c == "\\":
+            escaped = True
+        elif c == '"':
+            quoted = not quoted
+        elif quoted:
+            segments[-1][-1] += c
+        elif c == ".":
+            segments.append([""])
+        elif c == "/":
+            segments[-1].append("")
+        else:
+            segments[-1][-1] += c
+    if quoted or escaped:
+        raise ValueError("a quote (\") is never closed")
+    return segments
+
+
+def canonical_path(path: str) -> str:
+    """``path`` as :func:`addressable_paths` writes it (quotes only where needed)."""
+    try:
+        segments = split_path(path)
+    except ValueError:
+        return path
+    return ".".join("/".join(quote_part(p) for p in seg) for seg in segments)
 
 
 def addressable_paths(raw: RawInstance) -> dict[str, str]:
@@ -31,7 +85,10 @@ def addressable_paths(raw: RawInstance) -> dict[str, str]:
 
 def parameter_unit(path: str, settings: dict) -> str:
     """The unit of a parameter path, in the instance's own currency where it is money."""
-    parts = path.split(".")
+    try:
+        parts = ["/".join(seg) for seg in split_path(path)]
+    except ValueError:
+        return ""
     if parts[0] == "settings" or len(parts) != 3 or parts[0] not in TABLES:
         return ""
     col = TABLES[parts[0]].column(parts[2])
@@ -44,19 +101,58 @@ def parameter_unit(path: str, settings: dict) -> str:
     return col.unit.replace("currency", currency)
 
 
-def parse_assignment(text: str) -> tuple[str, str]:
-    """Split ``PATH=VALUE``; raise an :class:`InputError` if there is no ``=``."""
-    if "=" not in text:
-        raise InputError(Problem(f"--set {text}", "has no '='", "write PATH=VALUE, e.g. settings.discount_rate=0.06"))
-    path, value = text.split("=", 1)
-    if not path.strip():
-        raise InputError(Problem(f"--set {text}", "has no parameter path before '='",
-                                 "write PATH=VALUE, e.g. settings.discount_rate=0.06"))
-    return path.strip(), value.strip()
+def split_assignment(text: str) -> tuple[str, str] | None:
+    """``PATH=VALUE`` split at the first ``=`` outside quotes; None without one."""
+    quoted = escaped = False
+    for n, c in enumerate(text):
+        if escaped:
+            escaped = False
+        elif quoted and c == "\\":
+            escaped = True
+        elif c == '"':
+            quoted = not quoted
+        elif c == "=" and not quoted:
+            return text[:n].strip(), text[n + 1:].strip()
+    return None
 
 
-def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
+def parse_assignment(text: str, flag: str = "--set") -> tuple[str, str]:
+    """Split ``PATH=VALUE`` into the path (in its canonical form) and the value.
+
+    Raises
+    ------
+    InputError
+        If there is no ``=`` outside quotes, no path, or a quote that is never closed.
+    """
+    example = "write PATH=VALUE, e.g. settings.discount_rate=0.06"
+    split = split_assignment(text)
+    if split is None:
+        raise InputError(Problem(f"{flag} {visible(text)}", "has no '='", example + (
+            " (an '=' inside quotes belongs to the path)" if '"' in text else "")))
+    path, value = split
+    if not path:
+        raise InputError(Problem(f"{flag} {visible(text)}", "has no parameter path before '='", example))
+    try:
+        split_path(path)
+    except ValueError as exc:
+        raise InputError(Problem(f"{flag} {visible(path)}", str(exc),
+                                 'close it: write a key part holding . / = as "a.b"')) from None
+    return canonical_path(path), value
+
+
+def apply_overrides(raw: RawInstance, assignments: list[str], source: str = "--set") -> RawInstance:
     """Return a copy of ``raw`` with every ``PATH=VALUE`` in ``assignments`` applied.
+
+    Parameters
+    ----------
+    raw
+        The instance.
+    assignments
+        ``PATH=VALUE`` texts.
+    source
+        Where the assignments come from, for messages: ``--set`` on the command line, or a
+        designs file's package (``designs.yaml packages.p set:``), so that a problem with a value
+        names what the planner wrote.
 
     Raises
     ------
@@ -72,15 +168,18 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
     problems: list[Problem] = []
     valid = None
     for text in assignments:
-        path, value = parse_assignment(text)
-        parts = path.split(".")
-        if parts[0] == "settings" and len(parts) == 2 and parts[1] in Settings.model_fields:
-            settings[parts[1]] = value
-            where[("settings", parts[1])] = f"--set {text}"
+        path, value = parse_assignment(text, source)
+        parts = split_path(path)
+        said = f"{source} {visible(path)}={visible(value)}"
+        head = parts[0] if len(parts[0]) == 1 else None
+        if head == ["settings"] and len(parts) == 2 and "/".join(parts[1]) in Settings.model_fields:
+            settings["/".join(parts[1])] = value
+            where[("settings", "/".join(parts[1]))] = said
             continue
         ok = False
-        if len(parts) == 3 and parts[0] in TABLES and parts[0] in tables:
-            tname, key, column = parts
+        if len(parts) == 3 and head is not None and head[0] in TABLES and head[0] in tables and len(parts[2]) == 1:
+            tname, column = head[0], parts[2][0]
+            key = "/".join(quote_part(p) for p in parts[1])
             table = TABLES[tname]
             if column in table.names and column not in table.key:
                 if tname not in keys:
@@ -98,11 +197,12 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
                     tables[tname] = df
                     labels = df.index.tolist()
                     for n in rows:
-                        where[(tname, labels[n], column)] = f"--set {text}"
+                        where[(tname, labels[n], column)] = said
                     ok = True
-        if not ok:
+        if not ok and not (head is not None and head[0] in raw.broken):
+            # a table that could not be read whole is already reported; its rows are unknown
             valid = valid or addressable_paths(raw)
-            problems.append(Problem(f"--set {path}", "no such parameter",
+            problems.append(Problem(f"{source} {visible(path)}", "no such parameter",
                                     suggest(path, valid, "list them with `siting params INSTANCE`")))
     if problems:
         raise InputError(problems)
@@ -111,6 +211,7 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
 
 
 def key_column(table, df: pd.DataFrame) -> list[str]:
-    """Each row's key as it appears in a ``--set`` path (``kumamoto/logic-28nm``), in row order."""
+    """Each row's key as it appears in a ``--set`` path (``kumamoto/logic-28nm``, a part in
+    quotes where it holds ``.``, ``/``, ``=``), in row order."""
     parts = [df[k].tolist() if k in df.columns else [""] * len(df) for k in table.key]
-    return ["/".join(map(str, key)) for key in zip(*parts)]
+    return ["/".join(quote_part(str(p)) for p in key) for key in zip(*parts)]

@@ -16,17 +16,18 @@ import csv
 import difflib
 import hashlib
 import io
-import re
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import openpyxl
-import openpyxl.utils
 import pandas as pd
-import yaml
 
-from siting.errors import InputError, Problem, ProblemCollector
-from siting.instance.schema import TABLES, Table, key_label
+from siting.errors import InputError, Problem, ProblemCollector, visible
+from siting.instance.cells import clean_table, header_twice, title_above_header
+from siting.instance.files import MAX_CSV_FIELD, MAX_TABLE_BYTES, decode_utf8, file_problem, read_limited
+from siting.instance.schema import TABLES, Table
+from siting.instance.workbook import read_workbook_sheets
+from siting.instance.yamlfile import load_yaml
 
 YAML_NAMES = ("instance.yaml", "instance.yml")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -65,6 +66,13 @@ class RawInstance:
     layers
         Polygon layer name (``regions``, ``hazard_zones``) -> GeoDataFrame in WGS84, from
         ``layers:`` in ``instance.yaml`` (see :mod:`siting.instance.geo`).
+    problems
+        Problems found while reading, kept for the checks to list with their own when the
+        instance was read with ``partial=True`` (``siting validate``); empty otherwise.
+    broken
+        Tables that were not read whole (a file that could not be read, rows of the wrong
+        width, a missing required table): checks that depend on their rows are skipped, so that
+        one problem is not reported again as a cascade of others.
     """
 
     name: str
@@ -78,14 +86,25 @@ class RawInstance:
     overrides: tuple[str, ...] = field(default_factory=tuple)
     overridden: dict = field(default_factory=dict)
     layers: dict = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    broken: frozenset[str] = frozenset()
 
     def with_changes(self, **changes) -> RawInstance:
         """Return a copy with some fields replaced."""
         return replace(self, **changes)
 
 
-def read_instance(path: str | Path) -> RawInstance:
+def read_instance(path: str | Path, partial: bool = False) -> RawInstance:
     """Read the instance at ``path`` (folder, ``instance.yaml`` or workbook).
+
+    Parameters
+    ----------
+    path
+        The folder, its ``instance.yaml``, or a workbook.
+    partial
+        Keep the problems of tables that could not be read whole in ``problems`` (and read the
+        rest) instead of raising, so that the checks can list them with every other problem.
+        A file that cannot be read at all (the YAML itself, the workbook) still raises.
 
     Raises
     ------
@@ -93,19 +112,20 @@ def read_instance(path: str | Path) -> RawInstance:
         Listing every file-level problem found (missing files, malformed YAML/CSV/Excel).
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(Problem(str(path), "no such file or folder",
-                                 "give an instance folder, its instance.yaml or an .xlsx workbook"))
-    if path.is_dir():
-        yaml_path = next((path / n for n in YAML_NAMES if (path / n).is_file()), None)
+    if os.path.isdir(path):
+        yaml_path = next((path / n for n in YAML_NAMES if os.path.lexists(path / n)), None)
         if yaml_path is None:
             raise InputError(Problem(str(path), "folder has no instance.yaml",
                                      "create one with `siting init DIR` or point at the workbook"))
-        return _read_yaml_instance(yaml_path, named=path)
+        return _read_yaml_instance(yaml_path, named=path, partial=partial)
+    problem, _ = file_problem(path, str(path), "no such file or folder",
+                              "give an instance folder, its instance.yaml or an .xlsx workbook")
+    if problem is not None:
+        raise InputError(problem)
     if path.suffix.lower() in (".yaml", ".yml"):
-        return _read_yaml_instance(path, named=path)
+        return _read_yaml_instance(path, named=path, partial=partial)
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        return _read_bare_workbook(path)
+        return _read_bare_workbook(path, partial)
     raise InputError(Problem(str(path), f"unknown kind of file '{path.suffix}'",
                              "give an instance folder, a .yaml file or an .xlsx workbook"))
 
@@ -120,55 +140,23 @@ def _hash_files(files: list[Path], root: Path) -> str:
 
 
 def _load_yaml(yaml_path: Path) -> dict:
-    try:
-        text = yaml_path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(Problem(yaml_path.name, "is not UTF-8 text", "save it as UTF-8")) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        where = f"{yaml_path.name} line {mark.line + 1}" if mark else yaml_path.name
-        raise InputError(Problem(where, f"YAML tag not allowed ({exc.problem})",
-                                 "write plain values; tags such as !!python are refused")) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{yaml_path.name} line {mark.line + 1}" if mark else yaml_path.name
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(Problem(where, f"malformed YAML: {problem}",
-                                 "check indentation and that every key is followed by ':'")) from None
-    _refuse_repeated_keys(yaml.compose(text, Loader=yaml.SafeLoader), yaml_path.name)
-    if data is None:
-        data = {}
+    data = load_yaml(yaml_path, kind="instance files", fix="give the instance's YAML file")
+    if data is None or data == {}:
+        raise InputError(Problem(yaml_path.name, "is empty",
+                                 "write name:, settings: and tables: (`siting init DIR` writes a complete example)"))
     if not isinstance(data, dict):
         raise InputError(Problem(yaml_path.name, "top level is not a mapping",
                                  "start with 'name: ...' and 'settings:' keys"))
     return data
 
 
-def _refuse_repeated_keys(node, where: str, parent: str = "") -> None:
-    """YAML keeps the last of two equal keys without a word; a planner who wrote a setting twice
-    must hear about it instead of getting one of the values silently."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else None
-            if name is not None and name in seen:
-                word = "setting" if parent == "settings" else "key"
-                line = key.start_mark.line + 1
-                raise InputError(Problem(f"{where} line {line}",
-                                         f"{word} '{name}' is given twice (lines {seen[name]} and {line})",
-                                         "keep one of them"))
-            if name is not None:
-                seen[name] = key.start_mark.line + 1
-            _refuse_repeated_keys(value, where, name or "")
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _refuse_repeated_keys(item, where, parent)
-
-
 def _inside(root: Path, rel: str, where: str, found: ProblemCollector) -> Path | None:
-    target = (root / rel).resolve()
+    try:
+        target = (root / rel).resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+        found.add(where, f"'{rel}' is a symbolic link loop (the links lead back to themselves)",
+                  "point the link at the file or give the file itself")
+        return None
     if root.resolve() not in target.parents and target != root.resolve():
         found.add(where, f"'{rel}' points outside the instance folder",
                   "keep every table file inside the instance folder")
@@ -176,17 +164,24 @@ def _inside(root: Path, rel: str, where: str, found: ProblemCollector) -> Path |
     return target
 
 
-def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
+def _read_yaml_instance(yaml_path: Path, named: Path, partial: bool = False) -> RawInstance:
     root = yaml_path.resolve().parent
     data = _load_yaml(yaml_path)
     found = ProblemCollector()
+    broken: set[str] = set()
     known = {"name", "description", "settings", "tables", "workbook", "sources", "assumptions", "layers"}
     for key in data:
         if key not in known:
-            found.add(f"{yaml_path.name} key '{key}'", "unknown key",
+            found.add(f"{yaml_path.name} key '{visible(str(key))}'", "unknown key",
                       suggest(str(key), known, "use one of: " + ", ".join(sorted(known))))
-    settings = data.get("settings") or {}
-    if not isinstance(settings, dict):
+    settings = data.get("settings")
+    if not settings:
+        # every setting would silently take its default (USD million, 8%, 10 years)
+        found.add(yaml_path.name, "has no settings",
+                  "write 'settings:' with at least currency, money_unit, discount_rate and lifetime_years "
+                  "(docs/format.md lists every setting and its default)")
+        settings = {}
+    elif not isinstance(settings, dict):
         found.add(f"{yaml_path.name} settings", "is not a mapping",
                   "write 'settings:' then indented 'key: value' lines")
         settings = {}
@@ -196,58 +191,64 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
         table_files = {}
     for tname in table_files:
         if tname not in TABLES:
-            found.add(f"{yaml_path.name} tables.{tname}", "unknown table",
+            found.add(f"{yaml_path.name} tables.{visible(str(tname))}", "unknown table",
                       suggest(str(tname), TABLES, "tables are: " + ", ".join(TABLES)))
     files = [yaml_path.resolve()]
     tables: dict[str, pd.DataFrame] = {}
     origins: dict[str, str] = {}
     workbook = data.get("workbook")
     if workbook:
-        wb_path = _inside(root, str(workbook), f"{yaml_path.name} workbook", found)
+        where = f"{yaml_path.name} workbook"
+        wb_path = _inside(root, str(workbook), where, found)
         if wb_path is not None:
-            if not wb_path.is_file():
-                found.add(f"{yaml_path.name} workbook", f"file '{workbook}' not found",
-                          "put the workbook beside instance.yaml or fix the name")
+            problem, _ = file_problem(wb_path, where, f"file '{workbook}' not found",
+                                      "put the workbook beside instance.yaml or fix the name")
+            if problem is not None:
+                found.add(problem.location, problem.problem, problem.fix)
             else:
                 files.append(wb_path)
-                tables, origins = _sheet_tables(_read_workbook_sheets(wb_path, found), wb_path.name)
+                sheets = read_workbook_sheets(wb_path, found, broken)
+                tables, origins = _sheet_tables(sheets, wb_path.name)
     for tname, table in TABLES.items():
         if tname in tables:
             continue
         rel = table_files.get(tname)
         if rel is None:
-            if (root / f"{tname}.csv").is_file():
+            if os.path.lexists(root / f"{tname}.csv"):
                 rel = f"{tname}.csv"
-            elif table.required and not workbook:
-                found.add(f"{yaml_path.name} tables", f"table '{tname}' is missing",
-                          f"add {tname}.csv ({table.doc.rstrip('.')}) and list it under 'tables:'")
-                continue
             else:
                 continue
-        csv_path = _inside(root, str(rel), f"{yaml_path.name} tables.{tname}", found)
+        where = f"{yaml_path.name} tables.{tname}"
+        csv_path = _inside(root, str(rel), where, found)
+        broken.add(tname)  # until read whole
         if csv_path is None:
             continue
-        if not csv_path.is_file():
-            found.add(f"{yaml_path.name} tables.{tname}", f"file '{rel}' not found",
-                      "create it or fix the file name")
-            continue
-        files.append(csv_path)
         if csv_path.suffix.lower() in GEO_SUFFIXES:
-            df = _read_point_layer(csv_path, tname, f"{yaml_path.name} tables.{tname} ({rel})", found)
+            problem, _ = file_problem(csv_path, where, f"file '{rel}' not found", "create it or fix the file name")
+            if problem is not None:
+                found.add(problem.location, problem.problem, problem.fix)
+                continue
+            df = _read_point_layer(csv_path, tname, f"{where} ({rel})", found)
+            whole = df is not None
         else:
-            df = _read_csv(csv_path, found, table)
+            df, whole = _read_csv(csv_path, found, table, where, rel)
         if df is not None:
+            files.append(csv_path)
             tables[tname] = df
             origins[tname] = csv_path.name
-    if workbook:
-        _report_missing_sheets(tables, Path(str(workbook)).name, found)
+        if whole:
+            broken.discard(tname)
+    broken |= _report_missing_tables(tables, broken, found, Path(str(workbook)).name if workbook else None,
+                                     yaml_path.name)
     layers = _read_layers(root, data.get("layers"), yaml_path.name, files, found)
-    found.raise_if_any()
+    if not partial:
+        found.raise_if_any()
     name = str(data.get("name") or root.name)
     spec = {k: v for k, v in data.items() if k not in ("settings", "tables", "layers")}
     spec.setdefault("name", name)
     return RawInstance(name=name, root=root, path=named, spec=spec, settings=dict(settings),
-                       tables=tables, origins=origins, sha256=_hash_files(files, root), layers=layers)
+                       tables=tables, origins=origins, sha256=_hash_files(files, root), layers=layers,
+                       problems=tuple(found.problems), broken=frozenset(broken))
 
 
 def _read_geo_file(path: Path, layer: str, where: str, found: ProblemCollector):
@@ -320,23 +321,30 @@ def _read_layers(root: Path, spec, yaml_name: str, files: list[Path], found: Pro
     return out
 
 
-def _read_bare_workbook(path: Path) -> RawInstance:
+def _read_bare_workbook(path: Path, partial: bool = False) -> RawInstance:
     found = ProblemCollector()
-    sheets = _read_workbook_sheets(path, found)
-    found.raise_if_any()
+    broken: set[str] = set()
+    sheets = read_workbook_sheets(path, found, broken)
     settings_sheet = sheets.pop("settings", None)
     if settings_sheet is None:
+        found.raise_if_any()
         raise InputError(Problem(path.name, "workbook has no 'settings' sheet",
                                  "add a sheet 'settings' with columns key, value (name, currency, ...)"))
     if not {"key", "value"} <= set(settings_sheet.columns):
-        raise InputError(Problem(f"{path.name}[settings]", "needs the columns key and value",
-                                 "write one setting per row: key in column A, value in column B"))
+        found.add(f"{path.name}[settings]", "needs the columns key and value",
+                  "write one setting per row: key in column A, value in column B")
+        found.raise_if_any()
     settings = {}
     spec: dict = {}
-    for _, row in settings_sheet.iterrows():
+    rows: dict[str, int] = {}
+    for row_no, row in settings_sheet.iterrows():
         key, value = row["key"], row["value"]
         if not key:
             continue
+        if key in rows:
+            found.add(f"{path.name}[settings] row {row_no}",
+                      f"setting '{visible(key)}' is given twice (rows {rows[key]} and {row_no})", "keep one of them")
+        rows[key] = row_no
         if key in ("name", "description"):
             spec[key] = value
         elif value != "":
@@ -345,16 +353,18 @@ def _read_bare_workbook(path: Path) -> RawInstance:
     if sources_sheet is not None:
         spec["sources"] = [dict(r) for _, r in sources_sheet.iterrows()]
     tables, origins = _sheet_tables(sheets, path.name)
-    _report_missing_sheets(tables, path.name, found)
+    broken |= _report_missing_tables(tables, broken, found, path.name, "")
     for sname in sheets:
         if sname not in TABLES:
-            found.add(f"{path.name}[{sname}]", "unknown sheet",
+            found.add(f"{path.name}[{visible(sname)}]", "unknown sheet",
                       suggest(sname, TABLES, "sheets are: settings, sources, " + ", ".join(TABLES)))
-    found.raise_if_any()
+    if not partial:
+        found.raise_if_any()
     name = str(spec.get("name") or path.stem)
     spec["name"] = name
     return RawInstance(name=name, root=path.resolve().parent, path=path, spec=spec, settings=settings,
-                       tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent))
+                       tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent),
+                       problems=tuple(found.problems), broken=frozenset(broken))
 
 
 def _sheet_tables(sheets: dict[str, pd.DataFrame], book: str) -> tuple[dict, dict]:
@@ -363,73 +373,87 @@ def _sheet_tables(sheets: dict[str, pd.DataFrame], book: str) -> tuple[dict, dic
     return tables, {name: f"{book}[{name}]" for name in tables}
 
 
-def _report_missing_sheets(tables: dict, book: str, found: ProblemCollector) -> None:
+def _report_missing_tables(tables: dict, broken: set[str], found: ProblemCollector, book: str | None,
+                           yaml_name: str) -> set[str]:
+    """Report each required table that is absent (a sheet of ``book``, or a CSV file), and the
+    bill of materials where offers or inputs are given without it: every purchase would then be
+    vacuous, and the plan would buy nothing. Returns the tables reported."""
+    missing = set()
     for tname, table in TABLES.items():
-        if table.required and tname not in tables:
-            found.add(book, f"sheet '{tname}' is missing", f"add a sheet named {tname} ({table.doc.rstrip('.')})")
+        if tname in tables or tname in broken:
+            continue
+        given = [t for t in ("offers", "inputs") if t in tables] if tname == "bom" else []
+        if not table.required and not given:
+            continue
+        what = (f", but {' and '.join(given)} {'are' if len(given) > 1 else 'is'} given: without it no input is "
+                "ever bought" if given else "")
+        if book is not None:
+            found.add(book, f"sheet '{tname}' is missing{what}", f"add a sheet named {tname} ({table.doc.rstrip('.')})")
+        else:
+            found.add(f"{yaml_name} tables", f"table '{tname}' is missing{what}",
+                      f"add {tname}.csv ({table.doc.rstrip('.')}) and list it under 'tables:'")
+        missing.add(tname)
+    return missing
 
 
-def _clean(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.fillna("").astype(str)
-    df.columns = [str(c).strip() for c in df.columns]
-    for col in df.columns:
-        df[col] = df[col].str.strip()
-    # spreadsheet row numbers: header is row 1
-    df.index = pd.RangeIndex(2, 2 + len(df))
-    return df
+_CSV_FIX = "save it as 'CSV UTF-8 (comma delimited)'"
 
 
-def _read_csv(path: Path, found: ProblemCollector, table: Table | None = None) -> pd.DataFrame | None:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        found.add(path.name, f"cannot be read ({exc.strerror})", "check the file's permissions")
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        found.add(f"{path.name} row {line}", "is not UTF-8 text",
-                  "save it as 'CSV UTF-8 (comma delimited)'")
-        return None
+def _read_csv(path: Path, found: ProblemCollector, table: Table | None = None, where: str | None = None,
+              rel: str | None = None) -> tuple[pd.DataFrame | None, bool]:
+    """A CSV table as text cells, and whether it was read whole.
+
+    A table with rows of the wrong width keeps its other rows (so that their cells are checked
+    too) but is not whole: the ids of the rows left out are unknown.
+    """
+    raw = read_limited(path, where or path.name, MAX_TABLE_BYTES, "a CSV table",
+                       f"file '{rel or path.name}' not found", "create it or fix the file name")
+    if isinstance(raw, Problem):
+        found.add(raw.location, raw.problem, raw.fix)
+        return None, False
+    text = decode_utf8(raw, path.name, _CSV_FIX, rows="row")
+    if isinstance(text, Problem):
+        found.add(text.location, text.problem, text.fix)
+        return None, False
     if not text.strip():
         found.add(path.name, "is empty", "write a header row with the column names")
-        return None
+        return None, False
     header = text.splitlines()[0]
     if "," not in header and any(d in header for d in (";", "\t", "|")):
         delim = next(d for d in (";", "\t", "|") if d in header)
         shown = "tab" if delim == "\t" else f"'{delim}'"
-        found.add(path.name, f"columns are separated by {shown}, not commas",
-                  "save it as 'CSV UTF-8 (comma delimited)'")
-        return None
+        found.add(path.name, f"columns are separated by {shown}, not commas", _CSV_FIX)
+        return None, False
     rows = _csv_rows(text, path.name, found)
     if rows is None:
-        return None
-    if table is not None and _title_above_header(path.name, rows, table, found):
-        return None
+        return None, False
+    if table is not None and title_above_header(path.name, rows, table, found):
+        return None, False
     width = len(rows[0])
     blank = [n for n, name in enumerate(rows[0], start=1) if not name.strip()]
     if blank:
         found.add(f"{path.name} column {blank[0]}", "has no name in the header (a trailing comma?)",
                   "name every column in row 1 or remove the empty one")
-        return None
+        return None, False
+    if header_twice(path.name, rows[0], found):
+        return None, False
+    whole = True
+    keep: list[int] = []  # row numbers follow the file even where blank lines or bad rows are left out
     for n, row in enumerate(rows[1:], start=2):
-        if row and len(row) != width and any(cell.strip() for cell in row):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != width:
             found.add(f"{path.name} row {n}", f"has {len(row)} fields, the header has {width}",
                       "check for a stray comma or an unquoted comma inside a value")
-            return None
-    df = pd.DataFrame([r for r in rows[1:] if any(c.strip() for c in r)] or None, columns=rows[0])
+            whole = False
+            continue
+        keep.append(n)
+    df = pd.DataFrame([rows[n - 1] for n in keep] or None, columns=rows[0])
     if df.empty:
         df = pd.DataFrame(columns=rows[0])
-    dupes = [c for c in df.columns if list(df.columns).count(c) > 1]
-    if dupes:
-        found.add(path.name, f"column '{dupes[0]}' appears twice in the header", "keep one of them")
-        return None
-    # row numbers must follow the file even where blank lines were skipped
-    keep = [n for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]
-    df = _clean(df)
+    df = clean_table(df)
     df.index = pd.Index(keep, dtype="int64") if keep else pd.RangeIndex(2, 2)
-    return df
+    return df, whole
 
 
 def _csv_rows(text: str, name: str, found: ProblemCollector) -> list[list[str]] | None:
@@ -437,7 +461,8 @@ def _csv_rows(text: str, name: str, found: ProblemCollector) -> list[list[str]] 
 
     A quote left open swallows every comma and line break after it, so the row it starts in
     would otherwise be reported with the wrong number of fields, or the whole file would become
-    one header cell.
+    one header cell. A cell longer than :data:`~siting.instance.files.MAX_CSV_FIELD` characters
+    is reported at its row (often the same open quote, swallowing the rest of the file).
     """
     rows: list[list[str]] = []
     reader = csv.reader(io.StringIO(text), strict=True)
@@ -445,132 +470,24 @@ def _csv_rows(text: str, name: str, found: ProblemCollector) -> list[list[str]] 
         for row in reader:
             rows.append(row)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            return _too_long(name, reader.line_num, found)
         if "unexpected end of data" in str(exc):
             found.add(f"{name} row {len(rows) + 1}", 'has a quote (") that is never closed', "close it or remove it")
             return None
         # other irregular quoting ('"a"b') is read leniently, as spreadsheet programs do
-        rows = list(csv.reader(io.StringIO(text)))
+        reader = csv.reader(io.StringIO(text))
+        try:
+            rows = list(reader)
+        except csv.Error:
+            return _too_long(name, reader.line_num, found)
     return rows
 
 
-#: How far below row 1 a header is looked for when row 1 names no column (title rows).
-TITLE_ROWS = 5
-
-
-def _title_above_header(where: str, rows: list[list[str]], table: Table, found: ProblemCollector) -> bool:
-    """Report a title row above the header: row 1 names none of the table's columns, and one of the
-    next few rows names mostly columns. Returns whether it was reported."""
-    known = {c.lower() for c in table.names}
-
-    def names(row) -> list[str]:
-        return [str(c).strip() for c in row if str(c).strip()]
-
-    if not rows or any(c.lower() in known for c in names(rows[0])):
-        return False
-    for row in rows[1:TITLE_ROWS + 1]:
-        cells = names(row)
-        hits = sum(c.lower() in known for c in cells)
-        if hits and 2 * hits >= len(cells):
-            found.add(f"{where} row 1", f"is '{', '.join(names(rows[0]))}', not the column names",
-                      "delete title rows above the header, so that row 1 names the columns "
-                      f"({', '.join(cells)})")
-            return True
-    return False
-
-
-def _read_workbook_sheets(path: Path, found: ProblemCollector) -> dict[str, pd.DataFrame]:
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a corrupt file
-        found.add(path.name, f"cannot be read as an Excel workbook ({type(exc).__name__})",
-                  "save it again as .xlsx from Excel or LibreOffice")
-        return {}
-    out = {}
-    for raw_name, df in sheets.items():
-        sname = str(raw_name).strip()
-        names = [str(c) for c in df.columns]
-        table = TABLES.get(sname)
-        header = ["" if c.startswith("Unnamed:") else c for c in names]  # pandas' name for an empty cell
-        if table is not None and _title_above_header(
-                f"{path.name}[{sname}]", [header, *df.astype(str).values.tolist()], table, found):
-            continue
-        twice = [c for c in names if re.match(r"^(.*)\.\d+$", c) and re.sub(r"\.\d+$", "", c) in names]
-        if twice:
-            first = re.sub(r"\.\d+$", "", twice[0])
-            found.add(f"{path.name}[{sname}]", f"column '{first}' appears twice in the header", "keep one of them")
-            continue
-        unnamed = [c for c in df.columns if str(c).startswith("Unnamed:")]
-        if unnamed and len(df.columns) > 0:
-            found.add(f"{path.name}[{sname}]", "has a column without a header (merged or empty cells in row 1)",
-                      "give every column a name in row 1 and unmerge header cells")
-            continue
-        df = _clean(df)
-        df = df[(df != "").any(axis=1)] if len(df.columns) else df
-        out[sname] = df
-    # cells are checked only in sheets whose header was read, so that locations name real columns
-    _report_unreadable_cells(path, set(out), found)
-    return out
-
-
-def _report_unreadable_cells(path: Path, sheets: set[str], found: ProblemCollector) -> None:
-    """Excel error values (#DIV/0!, #REF!...) and formulas saved without their value.
-
-    Both reach pandas as empty cells, which would send the planner looking for a value they did
-    write. A workbook written by a script (openpyxl, many exporters) stores formulas without the
-    value Excel computes when it saves the file; the formulas are read from a second pass.
-    """
-    # the values Excel saved with each formula (data_only), as pandas read them
-    values = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    formulas = None
-    for ws in values.worksheets:
-        sname = ws.title.strip()
-        if sname not in sheets:
-            continue
-        table = TABLES.get(sname)
-        header: list[str] = []
-        for r, row in enumerate(ws.iter_rows(), start=1):
-            if r == 1:
-                header = ["" if c.value is None else str(c.value).strip() for c in row]
-                continue
-            bad = [(n, c) for n, c in enumerate(row) if c.data_type == "e" or c.value is None]
-            if not bad:
-                continue
-            cells = {h: _cell_text(c.value) for h, c in zip(header, row) if h}
-            for n, c in bad:
-                if c.data_type == "e":
-                    problem, fix = f"is the Excel error {c.value}", "fix the formula in the workbook"
-                else:
-                    if formulas is None:
-                        formulas = _formula_cells(path)
-                    formula = formulas.get((ws.title, r, n))
-                    if formula is None:
-                        continue
-                    problem = f"is the formula {formula} with no saved value"
-                    fix = ("open the workbook in Excel or LibreOffice and save it, so that every formula's "
-                           "value is stored")
-                column = header[n] if n < len(header) and header[n] else openpyxl.utils.get_column_letter(n + 1)
-                key = f" {key_label(table, cells)}" if table is not None else ""
-                found.add(f"{path.name}[{sname}] row {r}{key} column {column}", problem, fix)
-    values.close()
-
-
-def _cell_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return "" if value is None else str(value).strip()
-
-
-def _formula_cells(path: Path) -> dict[tuple[str, int, int], str]:
-    """(sheet, row, column position) -> formula text, for every formula in the workbook."""
-    book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    out = {}
-    for ws in book.worksheets:
-        for r, row in enumerate(ws.iter_rows(), start=1):
-            for n, c in enumerate(row):
-                if c.data_type == "f":
-                    out[ws.title, r, n] = str(c.value)
-    book.close()
-    return out
+def _too_long(name: str, line: int, found: ProblemCollector) -> None:
+    found.add(f"{name} line {line}", f"has a cell longer than {MAX_CSV_FIELD:,} characters, the limit for a CSV cell",
+              "check for a quote (\") that is never closed, or shorten the cell")
+    return None
 
 
 def suggest(word: str, options, otherwise: str) -> str:

@@ -208,7 +208,7 @@ def test_compare_cli_writes_table_chart_and_manifest(flip, tmp_path):
     ("packages:\n  p: {grants: []}\n", "designs.yaml packages.p.grants | extra inputs are not permitted; keys of a package are description, policy_country, replace, add, programs, set"),
     ("packages:\n  p:\n    add:\n      - {id: g, kind: grant, site: a, rate: 0.1}\n",
      "instruments.csv + designs.yaml[p] row 3 (id=g) column kind | is 'grant'; did you mean 'capex_grant'?"),
-    ("packages: [\n", "designs.yaml line 2 | is not valid YAML; check indentation and quoting"),
+    ("packages: [\n", "designs.yaml line 2 | malformed YAML: expected the node content, but found '<stream end>'; check indentation and that every key is followed by ':'"),
 ])
 def test_bad_designs_are_one_line_each(flip, tmp_path, capsys, text, message):
     designs = tmp_path / "designs.yaml"
@@ -262,7 +262,9 @@ def test_each_package_is_compared_with_none_for_its_own_policy_country(flip, tmp
 
 @pytest.mark.parametrize("text, message", [
     ("packages:\n  p:\n    set: [instruments.nothere.rate=1]\n",
-     "designs.yaml[p] set: --set instruments.nothere.rate | no such parameter; did you mean 'instruments.grant.rate'"),
+     "designs.yaml packages.p set: instruments.nothere.rate | no such parameter; did you mean 'instruments.grant.rate'"),
+    ("packages:\n  p:\n    set: [instruments.grant.rate=lots]\n",
+     "designs.yaml packages.p set: instruments.grant.rate=lots | is 'lots', not a number; give a number, or leave it empty"),
 ])
 def test_a_bad_override_in_a_package_names_the_package(flip, tmp_path, capsys, text, message):
     designs = tmp_path / "designs.yaml"
@@ -274,4 +276,4 @@ def test_a_bad_override_in_a_package_names_the_package(flip, tmp_path, capsys, t
 def test_a_folder_as_designs_is_one_line(flip, tmp_path, capsys):
     assert main(["compare", str(flip), "--designs", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"{tmp_path} | cannot be read (") and "\n" not in err
+    assert err == f"{tmp_path} | is a folder, not a file; give the designs YAML file, e.g. instances/jasm/designs.yaml"

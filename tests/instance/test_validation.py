@@ -155,7 +155,8 @@ def test_file_level_problems(tmp_path):
     (folder / "demand.csv").write_text("market;product;wafers_per_year\nm;chip;100\n")
     assert problems(folder) == ["demand.csv | columns are separated by ';', not commas; save it as 'CSV UTF-8 (comma delimited)'"]
     (folder / "demand.csv").write_bytes("market,product,wafers_per_year\nm\xe9,chip,100\n".encode("latin-1"))
-    assert problems(folder) == ["demand.csv row 2 | is not UTF-8 text; save it as 'CSV UTF-8 (comma delimited)'"]
+    assert problems(folder) == ["demand.csv row 2 | is not UTF-8 text: byte 0xE9 at offset 32 is not valid UTF-8; "
+                                "save it as 'CSV UTF-8 (comma delimited)'"]
     (folder / "demand.csv").write_text("market,product,wafers_per_year\nm,chip,100,7\n")
     assert problems(folder) == ["demand.csv row 2 | has 4 fields, the header has 3; check for a stray comma or "
                                 "an unquoted comma inside a value"]

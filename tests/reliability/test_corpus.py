@@ -205,10 +205,10 @@ CASES: list[Case] = [
     # ---- instance.yaml ----
     Case("yaml-unclosed-brace", yaml_text("name: t\nsettings: {money_unit: one\n"), "instance.yaml line 3 | malformed YAML: expected ',' or '}', but got '<stream end>'; check indentation and that every key is followed by ':'"),
     Case("yaml-tab-indent", yaml_text("name: t\nsettings:\n\tmoney_unit: one\n"), "instance.yaml line 3 | malformed YAML: found character '\\t' that cannot start any token; check indentation and that every key is followed by ':'"),
-    Case("yaml-python-tag", yaml_text("name: !!python/object/apply:os.system ['touch pwned']\n"), "instance.yaml line 1 | YAML tag not allowed (could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.system'); write plain values; tags such as !!python are refused"),
-    Case("yaml-custom-tag", yaml_text("name: !fab t\n" + PLAIN_YAML), "instance.yaml line 1 | YAML tag not allowed (could not determine a constructor for the tag '!fab'); write plain values; tags such as !!python are refused"),
+    Case("yaml-python-tag", yaml_text("name: !!python/object/apply:os.system ['touch pwned']\n"), "instance.yaml line 1 | YAML tag not allowed (!!python/object/apply:os.system); write plain values; tags such as !!python are refused"),
+    Case("yaml-custom-tag", yaml_text("name: !fab t\n" + PLAIN_YAML), "instance.yaml line 1 | YAML tag not allowed (!fab); write plain values; tags such as !!python are refused"),
     Case("yaml-top-level-list", yaml_text("- name: t\n- settings: {}\n"), "instance.yaml | top level is not a mapping; start with 'name: ...' and 'settings:' keys"),
-    Case("yaml-not-utf8", raw_bytes("instance.yaml", "name: Kikuy\xf4\n".encode("latin-1")), 'instance.yaml | is not UTF-8 text; save it as UTF-8'),
+    Case("yaml-not-utf8", raw_bytes("instance.yaml", "name: Kikuy\xf4\n".encode("latin-1")), 'instance.yaml line 1 | is not UTF-8 text: byte 0xF4 at offset 11 is not valid UTF-8; save it as UTF-8'),
     Case("yaml-unknown-key", yaml_text("name: t\ntabels: {}\n" + PLAIN_YAML), "instance.yaml key 'tabels' | unknown key; did you mean 'tables'?"),
     Case("yaml-settings-not-mapping", yaml_text("name: t\nsettings: 0.08\n"), "instance.yaml settings | is not a mapping; write 'settings:' then indented 'key: value' lines"),
     Case("yaml-tables-not-mapping", yaml_text("name: t\ntables: [sites.csv]\n" + PLAIN_YAML), "instance.yaml tables | is not a mapping; write 'tables:' then 'sites: sites.csv' lines"),
@@ -230,9 +230,9 @@ CASES: list[Case] = [
     Case("no-instance-yaml", no_instance_yaml, '{tmp}/inst | folder has no instance.yaml; create one with `siting init DIR` or point at the workbook'),
     Case("missing-required-table", drop_table("demand"), "instance.yaml tables | table 'demand' is missing; add demand.csv (Demand d[m,p] and the penalty for leaving it unmet) and list it under 'tables:'"),
     # ---- CSV files ----
-    Case("csv-utf16", raw_bytes("sites.csv", BASE["sites"].encode("utf-16")), "sites.csv row 1 | is not UTF-8 text; save it as 'CSV UTF-8 (comma delimited)'"),
+    Case("csv-utf16", raw_bytes("sites.csv", BASE["sites"].encode("utf-16")), "sites.csv | is UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8; save it as 'CSV UTF-8 (comma delimited)'"),
     Case("csv-latin1-header", raw_bytes("markets.csv", "id,country,lat,lon,r\xe9gion\nm,JP,35,137,x\n"
-                                        .encode("latin-1")), "markets.csv row 1 | is not UTF-8 text; save it as 'CSV UTF-8 (comma delimited)'"),
+                                        .encode("latin-1")), "markets.csv row 1 | is not UTF-8 text: byte 0xE9 at offset 20 is not valid UTF-8; save it as 'CSV UTF-8 (comma delimited)'"),
     Case("csv-tab-delimited", csv("sites", BASE["sites"].replace(",", "\t")), "sites.csv | columns are separated by tab, not commas; save it as 'CSV UTF-8 (comma delimited)'"),
     Case("csv-empty-file", raw_bytes("products.csv", b""), 'products.csv | is empty; write a header row with the column names'),
     Case("csv-header-only-required", csv("sites", "id,country,lat,lon"), (
