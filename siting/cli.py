@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from siting.errors import InputError, Problem, SitingError
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not debug:
+        warnings.showwarning = _one_line_warning
     try:
         args = _parser().parse_args(argv)
         return _dispatch(args, argv)
@@ -165,6 +168,13 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         return EXIT_ERROR
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning as one line of our own, without the file and line of the code that
+    raised it (``--debug`` keeps Python's form)."""
+    text = str(message).strip().splitlines()
+    logging.getLogger("siting").warning("%s", text[0] if text else category.__name__)
 
 
 def _dispatch(args, argv: list[str]) -> int:

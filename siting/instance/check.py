@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from siting.errors import ProblemCollector
+from siting.errors import ProblemCollector, visible
 from siting.instance.geo import apply_layers
 from siting.instance.read import RawInstance, suggest
 from siting.instance.scenarios import check_scenarios
@@ -255,7 +255,7 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
     if df is None:
         return _empty(table)
     for c in [c for c in df.columns if c not in columns]:
-        found.add(f"{origin} column {c}", "unknown column",
+        found.add(f"{origin} column {visible(c)}", "unknown column",
                   suggest(c, columns, f"{table.name} columns are: " + ", ".join(columns)))
     missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
     for c in missing:
@@ -316,11 +316,11 @@ def _type_columns(table: Table, cols, df: pd.DataFrame, origin: str, settings: S
                 bad = ~empty & ~text.str.match(ID_PATTERN.pattern)
                 if col.wildcard:
                     bad &= text != "*"
-                report(bad, col, lambda t: f"is '{t}', not a valid id",
+                report(bad, col, lambda t: f"is '{visible(t)}', not a valid id",
                        lambda t: "use letters, digits, '-' and '_' only (no spaces, dots or slashes)")
             if col.choices:
                 bad = ~empty & ~text.isin(col.choices)
-                report(bad, col, lambda t: f"is '{t}'",
+                report(bad, col, lambda t: f"is '{visible(t)}'",
                        lambda t, c=col: suggest(t, c.choices, "use one of: " + ", ".join(c.choices)))
                 values = values.where(~bad, None)
         elif col.kind == "list":
@@ -328,7 +328,7 @@ def _type_columns(table: Table, cols, df: pd.DataFrame, origin: str, settings: S
         elif col.kind == "bool":
             low = text.str.lower()
             bad = ~low.isin(TRUE_WORDS | FALSE_WORDS)
-            report(bad, col, lambda t: f"is '{t}', not true or false", lambda t: "write true or false")
+            report(bad, col, lambda t: f"is '{visible(t)}', not true or false", lambda t: "write true or false")
             values = low.isin(TRUE_WORDS).where(~empty, bool(col.default))
         else:
             numbers, ok = _numbers(strings)
@@ -376,8 +376,8 @@ def _number_problem(text: str) -> str:
     try:
         value = float(text.replace("_", ""))
     except ValueError:
-        return f"is '{text}', not a number"
-    return f"is {text}, not a finite number" if not np.isfinite(value) else f"is '{text}', not a number"
+        return f"is '{visible(text)}', not a number"
+    return f"is {text}, not a finite number" if not np.isfinite(value) else f"is '{visible(text)}', not a number"
 
 
 def _number_fix(col: Column) -> str:
@@ -457,7 +457,7 @@ def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str], f
                 value = df.at[row_no, col.name]
                 names = " or ".join(targets)
                 found.add(_loc(origin, row_no, table, df.loc[row_no].to_dict(), col.name),
-                          f"'{value}' is not a known {names} id",
+                          f"'{visible(str(value))}' is not a known {names} id",
                           suggest(str(value), valid, f"add it to {names} or fix the spelling"))
 
 
