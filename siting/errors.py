@@ -18,13 +18,14 @@ from dataclasses import dataclass
 _LOOKALIKE = ("CYRILLIC", "GREEK", "ARMENIAN", "FULLWIDTH", "MATHEMATICAL", "CHEROKEE")
 
 
-def visible(text: str) -> str:
+def visible(text: str, ascii_only: bool = False) -> str:
     """``text`` with invisible and look-alike characters shown as ``<U+XXXX>``.
 
     A zero-width space, a non-breaking space or a Cyrillic ``о`` inside an id prints exactly like
     the id the planner meant, so a message quoting it would make no sense; shown by code point,
     the difference is plain: ``kumam<U+043E>to``. Letters of other scripts in text with no Latin
-    letters (``熊本``, ``Τόκιο``) are shown as they are.
+    letters (``熊本``, ``Τόκιο``) are shown as they are, unless ``ascii_only`` (ids, which are
+    ASCII by rule, so that any other character is the problem).
     """
     if text.isascii() and text.isprintable():
         return text
@@ -35,7 +36,7 @@ def visible(text: str) -> str:
             out.append(c)
             continue
         cat = unicodedata.category(c)
-        odd = cat[0] in "CZM" or (latin and any(s in unicodedata.name(c, "") for s in _LOOKALIKE))
+        odd = ascii_only or cat[0] in "CZM" or (latin and any(s in unicodedata.name(c, "") for s in _LOOKALIKE))
         out.append(f"<U+{ord(c):04X}>" if odd else c)
     return "".join(out)
 

@@ -316,7 +316,7 @@ def _type_columns(table: Table, cols, df: pd.DataFrame, origin: str, settings: S
                 bad = ~empty & ~text.str.match(ID_PATTERN.pattern)
                 if col.wildcard:
                     bad &= text != "*"
-                report(bad, col, lambda t: f"is '{visible(t)}', not a valid id",
+                report(bad, col, lambda t: f"is '{visible(t, True)}', not a valid id",
                        lambda t: "use letters, digits, '-' and '_' only (no spaces, dots or slashes)")
             if col.choices:
                 bad = ~empty & ~text.isin(col.choices)
@@ -457,7 +457,7 @@ def _check_references(typed: dict[str, pd.DataFrame], origins: dict[str, str], f
                 value = df.at[row_no, col.name]
                 names = " or ".join(targets)
                 found.add(_loc(origin, row_no, table, df.loc[row_no].to_dict(), col.name),
-                          f"'{visible(str(value))}' is not a known {names} id",
+                          f"'{visible(str(value), True)}' is not a known {names} id",
                           suggest(str(value), valid, f"add it to {names} or fix the spelling"))
 
 

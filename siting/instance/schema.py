@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from siting.errors import visible
+
 MONEY = "money unit (currency x money_unit, e.g. USD million)"
 PER_UNIT = "currency per unit (e.g. USD)"
 #: What a scenario effect can scale.
@@ -447,6 +449,7 @@ TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 def key_label(table: Table, row: dict) -> str:
     """Render a row's key as ``(site=kumamoto, product=logic-28nm)`` for messages."""
-    parts = [f"{k}={row.get(k, '')}" for k in table.key]
+    # an invisible or look-alike character in a key must show in the message
+    parts = [f"{k}={visible(str(row.get(k, '')), table.column(k).kind == 'id')}" for k in table.key]
     return "(" + ", ".join(parts) + ")"
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 #: Sheets of a workbook that are not tables but are read.
 SPECIAL_SHEETS = ("settings", "sources")
+_DATE = re.compile(r"Cell ([A-Z]+[0-9]+) is marked as a date but the serial value (\S+) is outside")
 _FIX = "save it again as .xlsx from Excel or LibreOffice"
 
 
@@ -153,8 +154,12 @@ def _report_unreadable_cells(path: Path, book, by_title: dict[str, str], found: 
         if sname is None:
             continue
         table = TABLES.get(sname)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rows = list(ws.iter_rows())  # openpyxl warns of a number it cannot show as a date while reading
+        dates = {m.group(1): m.group(2) for w in caught if (m := _DATE.search(str(w.message)))}
         header: list[str] = []
-        for r, row in enumerate(ws.iter_rows(), start=1):
+        for r, row in enumerate(rows, start=1):
             if r == 1:
                 header = ["" if c.value is None else str(c.value).strip() for c in row]
                 continue
@@ -163,7 +168,11 @@ def _report_unreadable_cells(path: Path, book, by_title: dict[str, str], found: 
                 continue
             cells = {h: _cell_text(c.value) for h, c in zip(header, row) if h}
             for n, c in bad:
-                if c.data_type == "e":
+                coordinate = f"{openpyxl.utils.get_column_letter(n + 1)}{r}"
+                if c.data_type == "e" and coordinate in dates:
+                    problem = f"is {dates[coordinate]} in a cell formatted as a date, beyond the dates Excel can show"
+                    fix = "format the cell as a number (General), or give a number"
+                elif c.data_type == "e":
                     problem, fix = f"is the Excel error {c.value}", "fix the formula in the workbook"
                 else:
                     if formulas is None:
