@@ -93,8 +93,13 @@ def read_limited(path: Path, where: str, limit: int, what: str, missing: str = "
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return Problem(where, "is not a regular file", fix)
+        chunks, size = [], 0
         with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(limit + 1)
+            # in pieces: a read of limit + 1 bytes at once would reserve that much memory first
+            while size <= limit and (chunk := f.read(min(MIB, limit + 1 - size) or 1)):
+                chunks.append(chunk)
+                size += len(chunk)
+        data = b"".join(chunks)
     except OSError as exc:
         return Problem(where, f"cannot be read ({exc.strerror or exc})", fix)
     finally:

@@ -135,7 +135,11 @@ def _hash_files(files: list[Path], root: Path) -> str:
     for f in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
         digest.update(f.relative_to(root).as_posix().encode())
         digest.update(b"\0")
-        digest.update(f.read_bytes())
+        # read as the files were: a file swapped for a FIFO since cannot block here either
+        data = read_limited(f, f.name, 2**40, "input files")
+        if isinstance(data, Problem):
+            raise InputError(data)
+        digest.update(data)
     return digest.hexdigest()
 
 
@@ -306,8 +310,9 @@ def _read_layers(root: Path, spec, yaml_name: str, files: list[Path], found: Pro
         path = _inside(root, str(rel), where, found)
         if path is None:
             continue
-        if not path.is_file():
-            found.add(where, f"file '{rel}' not found", "create it or fix the file name")
+        problem, _ = file_problem(path, where, f"file '{rel}' not found", "create it or fix the file name")
+        if problem is not None:
+            found.add(problem.location, problem.problem, problem.fix)
             continue
         if path.suffix.lower() not in GEO_SUFFIXES:
             found.add(where, f"'{rel}' is not a GeoJSON or GeoPackage file", "give a .geojson or .gpkg file")

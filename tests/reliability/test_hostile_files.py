@@ -86,6 +86,17 @@ def test_a_fifo_as_a_designs_file_is_refused(tmp_path, capsys):
         "{tmp}/designs.yaml | is a FIFO (named pipe), not a file; give the designs YAML file, e.g. instances/jasm/designs.yaml")
 
 
+def test_fifos_as_geographic_layers_are_refused(tmp_path, capsys):
+    inst = write_base(tmp_path / "inst")
+    (inst / "instance.yaml").write_text(
+        "name: t\nsettings: {money_unit: one}\ntables: {sites: sites.geojson}\nlayers: {regions: regions.geojson}\n")
+    os.mkfifo(inst / "sites.geojson")
+    os.mkfifo(inst / "regions.geojson")
+    assert refused(tmp_path, capsys, "solve", str(inst)).splitlines() == [
+        "instance.yaml tables.sites | is a FIFO (named pipe), not a file; create it or fix the file name",
+        "instance.yaml layers.regions | is a FIFO (named pipe), not a file; create it or fix the file name"]
+
+
 def test_a_folder_named_as_a_table_is_a_folder_not_missing(tmp_path, capsys):
     inst = write_base(tmp_path / "inst")
     (inst / "sites.csv").unlink()
