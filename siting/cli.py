@@ -121,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
+    p.add_argument("--json", action="store_true", help="print the verdict and the table sizes as JSON")
 
     p = sub.add_parser("init", help="write a commented starter instance to fill in")
     p.add_argument("dir", help="folder to create")
@@ -128,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("params", help="list every parameter --set can change")
     p.add_argument("instance")
+    p.add_argument("--json", action="store_true", help="print the parameters as a JSON list of path, value, unit")
 
     p = sub.add_parser("import", help="convert another format into an instance")
     imp = p.add_subparsers(dest="format", parser_class=_Parser, required=True)
@@ -150,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         if debug:
             traceback.print_exc()
+        if "--json" in argv:  # a program reading standard output still gets one JSON document
+            print(json.dumps(_error_document(exc), indent=2))
         return exc.exit_code
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python quiet at exit
@@ -165,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         return EXIT_ERROR
+
+
+def _error_document(exc: SitingError) -> dict:
+    """What ``--json`` prints when a command fails: the exit code and the problems, as on standard error."""
+    problems = getattr(exc, "problems", None) or [Problem("siting", str(exc))]
+    return {"status": "error", "exit_code": exc.exit_code,
+            "problems": [{"location": p.location, "problem": p.problem, "fix": p.fix} for p in problems]}
 
 
 def _dispatch(args, argv: list[str]) -> int:
@@ -194,15 +205,7 @@ def _dispatch(args, argv: list[str]) -> int:
         print(f"wrote a starter instance to {folder}; edit it, then run `siting validate {folder}`")
         return EXIT_OK
     if args.command == "params":
-        from siting.instance.overrides import addressable_paths, parameter_unit
-        from siting.instance.read import read_instance
-
-        raw = read_instance(args.instance)
-        for path, value in addressable_paths(raw).items():
-            unit = parameter_unit(path, raw.settings)
-            shown = "" if value in ("None", "nan") else value
-            print(f"{path} = {shown}" + (f"  [{unit}]" if unit else ""))
-        return EXIT_OK
+        return _params(args)
     if args.command == "import":
         from siting.instance.orlib import import_orlib
 
@@ -212,12 +215,34 @@ def _dispatch(args, argv: list[str]) -> int:
     raise InputError(Problem("siting", f"unknown command {args.command}", "see `siting --help`"))
 
 
+def _params(args) -> int:
+    from siting.instance.overrides import addressable_paths, parameter_unit
+    from siting.instance.read import read_instance
+
+    raw = read_instance(args.instance)
+    rows = []
+    for path, value in addressable_paths(raw).items():
+        shown = "" if value in ("None", "nan") else value
+        rows.append({"path": path, "value": shown, "unit": parameter_unit(path, raw.settings) or ""})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for r in rows:
+        print(f"{r['path']} = {r['value']}" + (f"  [{r['unit']}]" if r["unit"] else ""))
+    return EXIT_OK
+
+
 def _validate(args) -> int:
     from siting.instance.derive import derive
     from siting.run import load_case
 
     inst = load_case(args.instance, args.set)
     d = derive(inst)
+    if args.json:
+        sizes = {"sites": len(d.sites), "site_products": len(d.modules), "demand_rows": len(d.demand),
+                 "offers": len(d.offers), "routes": len(d.routes), "supply_arcs": len(d.arcs)}
+        print(json.dumps({"instance": inst.name, "valid": True, "sizes": sizes}, indent=2))
+        return EXIT_OK
     print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand rows, "
           f"{len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")
     return EXIT_OK

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
+import sys
+import tempfile
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -273,8 +276,7 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
     InputError
         If an option is unknown to HiGHS or has a value HiGHS refuses.
     """
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     for k, v in options.highs_options().items():
         status = h.setOptionValue(k, v)
         if status == highspy.HighsStatus.kError:
@@ -294,6 +296,55 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (passModel failed)")
     return h
+
+
+_banner_done = False
+
+
+def new_highs() -> highspy.Highs:
+    """A HiGHS object that prints nothing (``output_flag`` off).
+
+    highspy 1.16 prints its banner (version and copyright) on the process's standard output when the
+    first HiGHS object of a process is made, before any option can be set, which would break
+    ``--json``. So the first object of each process (the CLI's, a sweep worker's, an MPI rank's) is
+    made with file descriptor 1 pointed at a temporary file; the banner goes to the debug log, and
+    standard output is restored on every path. Later objects print nothing by themselves.
+    """
+    global _banner_done
+    if _banner_done:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        return h
+    try:
+        sys.stdout.flush()  # what Python has buffered belongs on the real standard output
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no standard output at all: nothing to protect
+        _banner_done = True
+        return new_highs()
+    try:
+        with tempfile.TemporaryFile() as sink:
+            try:
+                os.dup2(sink.fileno(), 1)
+                h = highspy.Highs()
+                h.setOptionValue("output_flag", False)
+                _flush_c_stdio()  # the banner may sit in C's buffer: out before fd 1 is restored
+            finally:
+                os.dup2(saved, 1)
+            sink.seek(0)
+            banner = sink.read().decode("utf-8", "replace").strip()
+    finally:
+        os.close(saved)
+    if banner:
+        log.debug("HiGHS: %s", banner)
+    _banner_done = True
+    return h
+
+
+def _flush_c_stdio() -> None:
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
 
 
 #: Constraint families that only HiGHS needs: once compiled into the matrix, their Pyomo objects
