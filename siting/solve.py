@@ -24,13 +24,13 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-import scipy.sparse  # noqa: F401  (imported here so its load time is not counted as build time)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from siting.errors import InputError, Problem, SolverError
 from siting.instance.read import suggest
+from siting.model import sparse  # noqa: F401  (loaded here so its load time is not counted as build time)
 
 log = logging.getLogger(__name__)
 

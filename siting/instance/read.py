@@ -20,8 +20,6 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import openpyxl
-import openpyxl.utils
 import pandas as pd
 import yaml
 
@@ -520,6 +518,9 @@ def _report_unreadable_cells(path: Path, sheets: set[str], found: ProblemCollect
     value Excel computes when it saves the file; the formulas are read from a second pass.
     """
     # the values Excel saved with each formula (data_only), as pandas read them
+    import openpyxl  # only workbooks need it
+    import openpyxl.utils
+
     values = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     formulas = None
     for ws in values.worksheets:
@@ -562,6 +563,8 @@ def _cell_text(value) -> str:
 
 def _formula_cells(path: Path) -> dict[tuple[str, int, int], str]:
     """(sheet, row, column position) -> formula text, for every formula in the workbook."""
+    import openpyxl
+
     book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     out = {}
     for ws in book.worksheets:
