@@ -249,7 +249,6 @@ def _validate(args) -> int:
 
 
 def _solve(args, argv: list[str]) -> int:
-    from siting.diagnose import diagnose
     from siting.instance.read import read_instance
     from siting.report.console import headline, make_console, print_run
     from siting.report.write import check_out_dir, default_out_dir, summary_dict, write_run
@@ -273,6 +272,8 @@ def _solve(args, argv: list[str]) -> int:
         run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
     command = ["siting", *argv]
     if run.outcome.status == "infeasible" and not run.diagnosis:
+        from siting.diagnose import diagnose
+
         diagnose(run, options)
     if args.risk_report and run.results is not None:
         from siting.analysis.risk import risk_report

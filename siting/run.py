@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from siting.instance.check import Instance, TypingCache, check_instance
 from siting.instance.derive import Derived, derive

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
