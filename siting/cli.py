@@ -1,7 +1,8 @@
 """The ``siting`` command: parses arguments, calls one function, maps errors to exit codes.
 
 Exit codes: 0 a solution (optimal, or feasible within a limit, with its gap); 2 bad input;
-3 infeasible or unbounded; 4 no solution within the limit; 1 anything else; 130 interrupted.
+3 infeasible or unbounded; 4 no solution within the limit; 1 anything else; 130 stopped by Ctrl-C
+(SIGINT) and 143 by SIGTERM, after whatever was finished is kept whole.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 from siting.errors import InputError, Problem, SitingError
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+#: The signals that stop a command, and its exit code for each (128 + the signal's number).
+STOP_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
                "unbounded": EXIT_INFEASIBLE, "no_solution": EXIT_NO_SOLUTION, "error": EXIT_ERROR}
 
@@ -33,9 +38,38 @@ def _add_solver_flags(p: argparse.ArgumentParser, seed: bool = True, profile: st
                    help=f"solver profile: solvers/NAME.toml (default, exact, fast; here {profile})")
     p.add_argument("--time-limit", type=float, help="seconds HiGHS may run (per case in a sweep)")
     p.add_argument("--mip-gap", type=float, help="relative MIP gap at which HiGHS stops")
-    p.add_argument("--threads", type=int, help="HiGHS threads")
+    p.add_argument("--threads", type=_threads, help="HiGHS threads (at most the cores of this machine)")
     if seed:
         p.add_argument("--seed", type=int, help="HiGHS random seed")
+
+
+def machine_cores() -> int:
+    """The cores this process may use: the bound of ``--threads`` and ``--workers``."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _bounded(flag: str, low: int, what: str):
+    def parse(text: str) -> int:
+        cores = machine_cores()
+        try:
+            value = int(text)
+        except ValueError:
+            raise InputError(Problem(flag, f"is '{text}', not a whole number",
+                                     f"give {low} to {cores} (the cores of this machine)")) from None
+        if value < low:
+            raise InputError(Problem(flag, f"must be at least {low} (got {value})", f"give {low} to {cores}"))
+        if value > cores:
+            raise InputError(Problem(flag, f"is {value}, more {what} than this machine's {cores} cores",
+                                     f"give {low} to {cores}"))
+        return value
+    return parse
+
+
+_threads = _bounded("--threads", 0, "threads")
+_workers = _bounded("--workers", 1, "worker processes")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="grid: every combination; oat: one parameter at a time; lhs: Latin hypercube")
     p.add_argument("--samples", type=int, help="number of cases for --method lhs")
     p.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube (HiGHS's seed is the profile's)")
-    p.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
+    p.add_argument("--workers", type=_workers, help="local worker processes (default and most: the cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="an override for every case (repeatable)")
@@ -84,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="solve every subsidy package of a designs file side by side")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
     p.add_argument("--designs", required=True, help="designs YAML naming the policy packages")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    p.add_argument("--workers", type=_workers, default=1, help="local worker processes (default 1, at most the cores)")
     p.add_argument("--out", "-o", help="folder for compare.csv and compare.png (default results/<name>-compare/)")
     _add_solver_flags(p)
 
@@ -143,6 +177,62 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with _stop_signals() as stopped:
+        code = _main(argv, debug)
+    if stopped and code not in STOP_SIGNALS.values() and code != EXIT_INPUT:
+        # a signal that HiGHS turned into the end of its solve: what was finished is written whole,
+        # and the exit code still says the command was stopped
+        print(f"interrupted | stopped by {signal.Signals(stopped[0]).name}; what was finished is kept whole",
+              file=sys.stderr)
+        return STOP_SIGNALS[stopped[0]]
+    return code
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived. A KeyboardInterrupt, so that whatever stops cleanly on Ctrl-C
+    (worker pools, HiGHS, the results writer) stops the same way on SIGTERM."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+#: The stop signals received while the current command runs (see :class:`_stop_signals`).
+_RECEIVED: list[int] = []
+
+
+def _stop_code(exc: BaseException | None = None) -> int:
+    """130 or 143: the exit code of the signal that stopped the command (Ctrl-C if none was seen)."""
+    signum = getattr(exc, "signum", None) or (_RECEIVED[0] if _RECEIVED else signal.SIGINT)
+    return STOP_SIGNALS[signum]
+
+
+class _stop_signals:
+    """While a command runs, SIGINT and SIGTERM raise :class:`Stopped`, the first time each
+    arrives (a repeat while stopping is noted, not raised, so that removing what was half-written
+    completes). Yields the list of signals received."""
+
+    def __enter__(self) -> list[int]:
+        _RECEIVED.clear()
+        self.received = _RECEIVED
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self.received
+
+    def _handle(self, signum, frame) -> None:
+        first = signum not in self.received
+        self.received.append(signum)
+        if first:
+            raise Stopped(signum)
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: list[str], debug: bool) -> int:
     try:
         args = _parser().parse_args(argv)
         return _dispatch(args, argv)
@@ -154,9 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python quiet at exit
         return EXIT_OK
-    except KeyboardInterrupt:
-        print("interrupted | nothing half-written was left behind; run the command again", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        code = _stop_code(exc)
+        name = "SIGTERM" if code == 143 else "SIGINT"
+        print(f"interrupted | stopped by {name}; nothing half-written was left behind; run the command again",
+              file=sys.stderr)
+        return code
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     except Exception as exc:  # a bug, not a planner's mistake: say so in one line
@@ -235,7 +328,7 @@ def _solve(args, argv: list[str]) -> int:
                            threads=args.threads, random_seed=args.seed)
     raw = read_instance(args.instance)
     out = Path(args.out) if args.out else default_out_dir(raw.name)
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     console = make_console()
     if args.engine == "mpisppy":
         from siting.decompose import solve_by_ph
@@ -256,7 +349,7 @@ def _solve(args, argv: list[str]) -> int:
             raise InputError(Problem("--risk-report", "needs settings.objective=cost (the risk-weighted firm cost)",
                                      "leave settings.objective at cost"))
         run.risk_report = risk_report(raw, options, args.set, run)
-    write_run(run, out, command)
+    write_run(run, out, command, reads=raw.inputs)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
     else:
@@ -283,12 +376,10 @@ def _compare(args, argv: list[str]) -> int:
     from siting.report.write import check_out_dir, default_out_dir
     from siting.run import load_case
 
-    if args.workers < 1:
-        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
     raw = read_instance(args.instance)
     packages = read_designs(args.designs)
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-compare")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, (*raw.inputs, Path(args.designs)))
     console = make_console()
     console.print(f"{len(packages)} packages: {', '.join(p.name for p in packages)}", soft_wrap=True)
     df = compare(raw, packages, _options(args), workers=args.workers)
@@ -336,7 +427,7 @@ def _explain(args, argv: list[str]) -> int:
 
     raw = _with_sets(args)
     out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-explain-{args.site}")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     answer, df = explain(raw, args.site, _options(args))
     files = write_explanation(answer, df, out, _options(args), ["siting", *argv])
     console = make_console()
@@ -358,7 +449,7 @@ def _frontier(args, argv: list[str]) -> int:
     raw = read_instance(args.instance)
     base = load_case(raw, args.set)
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-frontier")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     console = make_console()
     st = base.settings
     unit = "wafers/yr" if args.measure == "unmet" else f"{st.money_label}/yr"
@@ -397,8 +488,8 @@ def _sweep(args, argv: list[str]) -> int:
     from siting.solve import load_profile
 
     options = load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads)
-    if args.workers is not None and args.workers < 1:
-        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    if args.scheduler is not None:
+        sw.check_scheduler_address(args.scheduler)
     if args.refine is not None and not args.refine > 0:
         raise InputError(Problem("--refine", f"must be above zero (got {args.refine})", "give a tolerance, e.g. 0.001"))
     raw = read_instance(args.instance)
@@ -410,16 +501,22 @@ def _sweep(args, argv: list[str]) -> int:
         raise InputError(Problem("--param", "names a parameter twice", "give each parameter once"))
     cases = sw.plan_cases(axes, args.method, args.samples, args.seed)
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-sweep")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     sweep = sw.Sweep(raw=raw, axes=axes, method=args.method, cases=cases, options=options, out=out,
                      fixed=tuple(args.set), seed=args.seed, samples=args.samples, warm_start=not args.no_warm_start,
                      patch=not args.no_patch)
     workers = args.workers or sw.default_workers()
-    with sw.local_workers(1 if args.scheduler else workers, len(cases)) as pool:
-        return _run_sweep(args, argv, sweep, base, workers, pool)
+    # the scheduler is reached before anything is solved or written: one that cannot be is refused
+    client = sw.connect_scheduler(args.scheduler) if args.scheduler else None
+    try:
+        with sw.local_workers(1 if client is not None else workers, len(cases)) as pool:
+            return _run_sweep(args, argv, sweep, base, workers, pool, client)
+    finally:
+        if client is not None:
+            client.close()
 
 
-def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool) -> int:
+def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool, client=None) -> int:
     from rich import progress as bar
 
     from siting.analysis import sweep as sw
@@ -452,12 +549,12 @@ def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool) -> int:
             progress.update(task, advance=1, failed=failed)
 
         try:
-            sw.solve_cases(sweep, todo, workers=workers, scheduler=args.scheduler, progress=tick, pool=pool)
+            sw.solve_cases(sweep, todo, workers=workers, scheduler=client, progress=tick, pool=pool)
         except KeyboardInterrupt:
             progress.stop()
             print(f"interrupted | {len(sweep.records)} of {len(cases)} cases are saved in {out}/cases; "
                   "run the same command again to solve the rest", file=sys.stderr)
-            return 130
+            return _stop_code()
     if sweep.patcher is not None:
         for path, note in sweep.patcher.notes().items():
             said = {"patched": "patched in place",
