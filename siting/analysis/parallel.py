@@ -133,7 +133,7 @@ class Workers:
     def close(self, failed: bool = False) -> None:
         if self.pool is not None:
             if failed:
-                self.pool.terminate()
+                _stop_now(self.pool)
             else:
                 self.pool.close()
             self.pool.join()
@@ -174,6 +174,39 @@ class Workers:
             # interrupted, or the caller stopped early: the items still queued must not run
             self.close(failed=True)
             raise
+
+
+def _stop_now(pool) -> None:
+    """Stop a pool's workers at once, even when some were already killed (a SIGTERM sent to the
+    whole process group reaches them too).
+
+    A worker killed while it held one of the pool's queue locks (reading a task, or sending a
+    result) would leave ``Pool.terminate`` waiting for that lock forever. So: no worker is started
+    again, every worker is killed and reaped, a lock that a dead worker left taken is released, and
+    only then is the pool terminated. The workers write no file, so killing them loses nothing.
+    """
+    from multiprocessing import pool as mp_pool
+
+    handler = pool._worker_handler
+    handler._state = mp_pool.TERMINATE  # the pool must not replace the workers killed below
+    pool._change_notifier.put(None)
+    handler.join(timeout=5)
+    workers = list(pool._pool)
+    for p in workers:
+        if p.exitcode is None:
+            with contextlib.suppress(OSError):
+                os.kill(p.pid, signal.SIGKILL)
+    for p in workers:
+        p.join(timeout=5)
+    for lock in (getattr(pool._inqueue, "_rlock", None), getattr(pool._outqueue, "_wlock", None)):
+        if lock is None:
+            continue
+        if not lock.acquire(False):  # taken, and every process that could hold it is dead
+            with contextlib.suppress(ValueError):
+                lock.release()
+        else:
+            lock.release()
+    pool.terminate()
 
 
 class _Ready:

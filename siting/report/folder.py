@@ -104,16 +104,16 @@ def check_out_dir(out: Path, reads: Iterable[Path] = ()) -> Path:
         raise InputError(Problem(where, "is the working folder", fix))
     if real in cwd.parents:
         raise InputError(Problem(where, f"holds the working folder ({cwd})", fix))
+    if out.is_dir() and (any((out / n).is_file() for n in ("instance.yaml", "instance.yml"))
+                         or any(out.glob("*.xlsx"))):
+        raise InputError(Problem(where, "is an instance folder: its tables would be overwritten",
+                                 "write the results to another folder"))
     for f in reads:
         f = Path(f).resolve()
         if f == real or real in f.parents:
             shown = f.relative_to(real).as_posix() if f != real else f.name
             raise InputError(Problem(where, f"holds {shown}, which this command reads; the results would "
                                             "overwrite or remove it", "write the results to another folder"))
-    if out.is_dir() and (any((out / n).is_file() for n in ("instance.yaml", "instance.yml"))
-                         or any(out.glob("*.xlsx"))):
-        raise InputError(Problem(where, "is an instance folder: its tables would be overwritten",
-                                 "write the results to another folder"))
     if out.is_dir():
         inside = mounts_inside(real)
         if inside:

@@ -68,7 +68,11 @@ def test_every_command_refuses_a_results_folder_holding_the_instance(tmp_path, c
     before = hashes(tmp_path)
     code, err = run(capsys, command[0], str(inst), *command[1:], "--out", str(inst))
     assert code == 2
-    assert err == (f"--out {inst} | holds instance.yaml, which this command reads; the results would "
+    assert err == (f"--out {inst} | is an instance folder: its tables would be overwritten; "
+                   "write the results to another folder")
+    code, err = run(capsys, command[0], str(inst), *command[1:], "--out", str(tmp_path))
+    assert code == 2
+    assert err == (f"--out {tmp_path} | holds inst/instance.yaml, which this command reads; the results would "
                    "overwrite or remove it; write the results to another folder")
     assert hashes(tmp_path) == before
 
