@@ -178,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     with _stop_signals() as stopped:
-        code = _main(argv, debug)
+        try:
+            code = _main(argv, debug)
+        except KeyboardInterrupt as exc:  # a signal while an error was being reported
+            code = _stop_code(exc)
     if stopped and code not in STOP_SIGNALS.values() and code != EXIT_INPUT:
         # a signal that HiGHS turned into the end of its solve: what was finished is written whole,
         # and the exit code still says the command was stopped

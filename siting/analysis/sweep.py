@@ -394,7 +394,7 @@ def _save(sweep: Sweep, record: dict) -> None:
         atomic_write(sweep.out / "cases" / f"{record['id']}.json", json.dumps(json_safe(record), indent=1) + "\n")
     except OSError as exc:
         raise InputError(Problem(f"--out {sweep.out}", f"cannot save case {record['id']} ({exc.strerror or exc}); "
-                                                       f"the {len(sweep.records)} cases saved so far are kept",
+                                                       f"the cases saved so far ({len(sweep.records)}) are kept",
                                  "free some disk space and run the same command again")) from None
     sweep.records[record["id"]] = record
 

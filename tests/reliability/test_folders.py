@@ -324,3 +324,34 @@ def test_a_full_disk_leaves_the_previous_results_whole(tmp_path, capsys, as_moun
         assert hashes(out) == before
         assert json.loads((out / "manifest.json").read_text())["overrides"] == []
         assert not [p for p in disk.iterdir() if ".siting-" in p.name]
+
+
+def test_a_disk_that_fills_during_a_sweep_keeps_the_cases_saved(tmp_path, capsys, monkeypatch):
+    """The third case cannot be saved: exit 2, one line naming it, the two saved cases kept whole and
+    no manifest (the sweep is visibly unfinished); the same command then finishes it."""
+    from siting.analysis import sweep as sw
+
+    inst = write_base(tmp_path / "inst")
+    out = tmp_path / "s"
+    real, count = sw.atomic_write, [0]
+
+    def failing(path, content):
+        if path.parent.name == "cases":
+            count[0] += 1
+            if count[0] == 3:
+                raise OSError(28, "No space left on device")
+        real(path, content)
+
+    monkeypatch.setattr(sw, "atomic_write", failing)
+    command = ["sweep", str(inst), "--param", "instruments.grant.rate=0,0.1,0.2,0.3", "--workers", "1",
+               "--out", str(out)]
+    code, err = run(capsys, *command)
+    assert code == 2
+    assert err == (f"--out {out} | cannot save case c0003 (No space left on device); the cases saved so far (2) "
+                   "are kept; free some disk space and run the same command again")
+    assert sorted(p.name for p in (out / "cases").iterdir()) == ["c0001.json", "c0002.json"]
+    assert not (out / "manifest.json").exists()
+    saved = hashes(out / "cases")
+    monkeypatch.setattr(sw, "atomic_write", real)
+    assert main(command) == 0
+    assert {k: v for k, v in hashes(out / "cases").items() if k in saved} == saved
