@@ -106,6 +106,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
     _add_solver_flags(p, profile="exact")
 
+    p = sub.add_parser("alternatives", help="the cheapest distinct plans within a gap of the optimum")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--within", default="2%", help="largest cost above the optimum, e.g. 2%% or 0.02 (default 2%%)")
+    p.add_argument("--count", type=int, default=5, help="most plans, the optimum included (default 5)")
+    p.add_argument("--by", default="sites", choices=["sites", "modules"],
+                   help="plans differ in their open sites (default) or in their modules by site and product")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--out", "-o", help="folder for alternatives.csv (default results/<name>-alternatives/)")
+    p.add_argument("--json", action="store_true", help="print the plans as one JSON document")
+    # the plans' order and lump sums are differences of optima: each solve proven to the exact profile's gap
+    _add_solver_flags(p, profile="exact")
+
     p = sub.add_parser("map", help="draw map.png again from a results folder")
     p.add_argument("run_dir", help="a results folder written by `siting solve`")
 
@@ -180,6 +192,8 @@ def _dispatch(args, argv: list[str]) -> int:
         return _explain(args, argv)
     if args.command == "sweep":
         return _sweep(args, argv)
+    if args.command == "alternatives":
+        return _alternatives(args, argv)
     if args.command == "map":
         from siting.report.write import redraw_map
 
@@ -343,6 +357,38 @@ def _explain(args, argv: list[str]) -> int:
     print_explanation(console, answer, df)
     console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
     return EXIT_OK
+def _progress_lines(quiet: bool):
+    """A progress callback that prints each step to standard error (on a terminal, and not with --json)."""
+    from siting.report.console import make_console
+
+    err = make_console()
+    err.file = sys.stderr
+    show = not quiet and sys.stderr.isatty()
+    return lambda _item, line: err.print(f"  {line}", soft_wrap=True) if show else None
+
+
+def _alternatives(args, argv: list[str]) -> int:
+    from siting.analysis.alternatives import alternatives, parse_within, write_alternatives
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir, json_safe
+
+    within = parse_within(args.within)
+    raw = _with_sets(args)
+    out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-alternatives")
+    check_out_dir(out, raw.root)
+    result = alternatives(raw, _options(args), within=within, count=args.count, by=args.by,
+                          progress=_progress_lines(args.json))
+    files = write_alternatives(result, out, _options(args), ["siting", *argv])
+    if args.json:
+        print(json.dumps(json_safe(result.as_dict()), indent=2))
+        return EXIT_OK
+    console = make_console()
+    for line in result.words():
+        console.print(line, soft_wrap=True)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK
+
+
 def _frontier(args, argv: list[str]) -> int:
     from rich.table import Table
 
