@@ -118,6 +118,32 @@ def _parser() -> argparse.ArgumentParser:
     # the plans' order and lump sums are differences of optima: each solve proven to the exact profile's gap
     _add_solver_flags(p, profile="exact")
 
+    p = sub.add_parser("robustness", help="candidate plans held fixed in every scenario: cost, regret, minimax regret")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook (with scenarios)")
+    p.add_argument("--plans", nargs="+", default=[], metavar="SITES",
+                   help="plans named by their open sites, e.g. kumamoto-1+tainan (the other sites closed)")
+    p.add_argument("--alternatives", type=int, default=2, metavar="K",
+                   help="near-optimal alternatives to add besides the optimum (default 2; 0: none)")
+    p.add_argument("--within", default="5%", help="largest cost above the optimum of those alternatives (default 5%%)")
+    p.add_argument("--sweep", metavar="DIR",
+                   help="a sweep's results folder: how often each site opens across its cases")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--out", "-o", help="folder for robustness.csv (default results/<name>-robustness/)")
+    p.add_argument("--json", action="store_true", help="print the matrices and summaries as one JSON document")
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("diff", help="what changed between two results folders, and which input change moved what")
+    p.add_argument("run_a", help="a results folder of `siting solve` (the earlier run)")
+    p.add_argument("run_b", help="a results folder of `siting solve` (the later run)")
+    p.add_argument("--attribute", action="store_true",
+                   help="replay the input changes one at a time from A towards B: which moved which decision")
+    p.add_argument("--threshold", type=float, default=0.05,
+                   help="smallest change in a supplier's share worth listing (default 0.05: 5 points)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes for the replays (default 1)")
+    p.add_argument("--out", "-o", help="folder for diff.csv (default results/diff-<A>-<B>/)")
+    p.add_argument("--json", action="store_true", help="print the differences as one JSON document")
+    _add_solver_flags(p, profile="exact")
+
     p = sub.add_parser("map", help="draw map.png again from a results folder")
     p.add_argument("run_dir", help="a results folder written by `siting solve`")
 
@@ -194,6 +220,10 @@ def _dispatch(args, argv: list[str]) -> int:
         return _sweep(args, argv)
     if args.command == "alternatives":
         return _alternatives(args, argv)
+    if args.command == "robustness":
+        return _robustness(args, argv)
+    if args.command == "diff":
+        return _diff(args, argv)
     if args.command == "map":
         from siting.report.write import redraw_map
 
@@ -367,10 +397,34 @@ def _progress_lines(quiet: bool):
     return lambda _item, line: err.print(f"  {line}", soft_wrap=True) if show else None
 
 
+class _Once(logging.Filter):
+    """Lets each warning through once: an analysis re-solves one compiled model many times, and the
+    same numerics warning on every solve says nothing new."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text in self.seen:
+            return False
+        self.seen.add(text)
+        return True
+
+
+def _warn_once() -> None:
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _Once) for f in handler.filters):
+            handler.addFilter(_Once())
+
+
 def _alternatives(args, argv: list[str]) -> int:
     from siting.analysis.alternatives import alternatives, parse_within, write_alternatives
     from siting.report.console import make_console
     from siting.report.write import check_out_dir, default_out_dir, json_safe
+
+    _warn_once()
 
     within = parse_within(args.within)
     raw = _with_sets(args)
@@ -387,6 +441,121 @@ def _alternatives(args, argv: list[str]) -> int:
         console.print(line, soft_wrap=True)
     console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
     return EXIT_OK
+
+
+def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's console output, in one place
+    from rich.table import Table
+
+    from siting.analysis.alternatives import parse_within
+    from siting.analysis.robustness import robustness, write_robustness
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir, json_safe
+
+    _warn_once()
+    within = parse_within(args.within)
+    if args.alternatives < 0:
+        raise InputError(Problem("--alternatives", f"must be 0 or more (got {args.alternatives})", "give 0 or more"))
+    raw = _with_sets(args)
+    out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-robustness")
+    check_out_dir(out, raw.root)
+    result = robustness(raw, _options(args), named=args.plans, alternatives_count=args.alternatives, within=within,
+                        sweep=Path(args.sweep) if args.sweep else None, progress=_progress_lines(args.json))
+    from siting.run import load_case
+
+    files = write_robustness(result, load_case(raw), out, _options(args), ["siting", *argv])
+    if args.json:
+        print(json.dumps(json_safe(result.as_dict()), indent=2))
+        return EXIT_OK
+    console = make_console()
+    m = result.money
+    tab = result.table
+    labels = [f"P{k + 1}" for k in range(len(tab))]
+    t = Table(title=f"Candidate plans ({m}/yr); bold: the minimax-regret plan", title_justify="left")
+    for c in ("", "plan", "sites", "expected", "worst", f"CVaR {result.beta:.0%}", "exp. regret", "max regret",
+              "in"):
+        t.add_column(c, justify="right" if c not in ("", "plan", "sites", "in") else "left",
+                     overflow="fold")
+    for label, (_, r) in zip(labels, tab.iterrows()):
+        t.add_row(label, r["plan"], r["open_sites"].replace(";", " + ") or "none", f"{r['expected_cost']:,.1f}",
+                  f"{r['worst_case']:,.1f}", f"{r['cvar']:,.1f}", f"{r['expected_regret']:,.1f}",
+                  f"{r['max_regret']:,.1f}", r["max_regret_scenario"], style="bold" if r["minimax_regret"] else None)
+    console.print(t)
+    g = Table(title=f"Regret ({m}/yr): cost in the scenario minus that scenario's best plan", title_justify="left")
+    g.add_column("scenario")
+    g.add_column("best", justify="right")
+    for label in labels:
+        g.add_column(label, justify="right")
+    for w in result.regret.columns:
+        g.add_row(str(w), f"{result.best[w]:,.0f}", *[f"{v:,.0f}" for v in result.regret[w]])
+    console.print(g)
+    for line in result.words()[:1]:
+        console.print(line, soft_wrap=True)
+    f = result.frequency
+    console.print("sites open in the scenarios' own optima: " + ", ".join(
+        f"{s} {n}/{len(result.regret.columns)}" for s, n in zip(f["site"], f["scenario_optima"]) if n), soft_wrap=True)
+    if "sweep_cases_share" in f:
+        console.print("share of the sweep's cases opening each site: " + ", ".join(
+            f"{s} {v:.0%}" for s, v in zip(f["site"], f["sweep_cases_share"])), soft_wrap=True)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK
+
+
+def _diff(args, argv: list[str]) -> int:
+    from siting.analysis.diff import diff, write_diff
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir, json_safe, manifest_base
+
+    _warn_once()
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    if not 0 <= args.threshold <= 1:
+        raise InputError(Problem("--threshold", f"must be a share from 0 to 1 (got {args.threshold})", "e.g. 0.05"))
+    a, b = Path(args.run_a), Path(args.run_b)
+    out = Path(args.out) if args.out else default_out_dir(f"diff-{a.resolve().name}-{b.resolve().name}")
+    check_out_dir(out)
+    options = _options(args)
+    result = diff(a, b, args.threshold, options if args.attribute else None, workers=args.workers,
+                  progress=_progress_lines(args.json))
+    from siting.analysis.diff import read_run, rebuild
+    from siting.run import load_case
+
+    inst = load_case(rebuild(read_run(a)))
+    manifest = manifest_base(inst, options, ["siting", *argv])
+    manifest["runs"] = {"a": str(a), "b": str(b)}
+    files = write_diff(result, out, manifest)
+    if args.json:
+        print(json.dumps(json_safe(result.as_dict()), indent=2))
+        return EXIT_OK
+    console = make_console()
+    _print_diff(console, result)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK
+
+
+def _print_diff(console, result) -> None:
+    from rich.markup import escape
+
+    if len(result.runs):
+        console.print("[bold]runs[/bold]")
+        for _, r in result.runs.iterrows():
+            console.print(escape(f"  {r['item']}: {r['a']} -> {r['b']}"), soft_wrap=True)
+    console.print(f"[bold]inputs changed[/bold] ({len(result.inputs)})")
+    for _, r in result.inputs.iterrows():
+        where = f"{r['table']} {r['key']} {r['column']}" if r["key"] else f"{r['table']} {r['column']}"
+        console.print(escape(f"  {where}: {r['a'] or '(none)'} -> {r['b'] or '(none)'}"), soft_wrap=True)
+    console.print(f"[bold]outputs changed[/bold] ({len(result.outputs)})")
+    for _, r in result.outputs.iterrows():
+        key = f" {r['key']}" if r["key"] else ""
+        if r["difference"] is None or r["difference"] != r["difference"]:
+            console.print(escape(f"  {r['section']}: {r['item']}{key}" + (f" ({r['a']} -> {r['b']})"
+                                 if r["section"] == "solve" else "")), soft_wrap=True)
+        else:
+            console.print(escape(f"  {r['section']}: {r['item']}{key} {r['a']:,.4g} -> {r['b']:,.4g} "
+                                 f"({r['difference']:+,.4g})"), soft_wrap=True)
+    if result.attribution is not None:
+        console.print("[bold]which change moved what[/bold] (replayed one at a time from A)")
+        for line in result.attribution.words():
+            console.print(escape(f"  {line}"), soft_wrap=True)
 
 
 def _frontier(args, argv: list[str]) -> int:
