@@ -127,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--within", default="5%", help="largest cost above the optimum of those alternatives (default 5%%)")
     p.add_argument("--sweep", metavar="DIR",
                    help="a sweep's results folder: how often each site opens across its cases")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local worker processes for the scenarios solved alone (default 1)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
     p.add_argument("--out", "-o", help="folder for robustness.csv (default results/<name>-robustness/)")
     p.add_argument("--json", action="store_true", help="print the matrices and summaries as one JSON document")
@@ -453,13 +455,16 @@ def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's co
 
     _warn_once()
     within = parse_within(args.within)
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
     if args.alternatives < 0:
         raise InputError(Problem("--alternatives", f"must be 0 or more (got {args.alternatives})", "give 0 or more"))
     raw = _with_sets(args)
     out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-robustness")
     check_out_dir(out, raw.root)
     result = robustness(raw, _options(args), named=args.plans, alternatives_count=args.alternatives, within=within,
-                        sweep=Path(args.sweep) if args.sweep else None, progress=_progress_lines(args.json))
+                        sweep=Path(args.sweep) if args.sweep else None, workers=args.workers,
+                        progress=_progress_lines(args.json))
     from siting.run import load_case
 
     files = write_robustness(result, load_case(raw), out, _options(args), ["siting", *argv])

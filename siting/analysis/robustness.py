@@ -33,6 +33,7 @@ import pandas as pd
 from siting.analysis import cuts
 from siting.analysis.alternatives import alternatives
 from siting.analysis.breakeven import NoPlan
+from siting.analysis.parallel import each_result
 from siting.errors import InputError, Problem
 from siting.instance.read import RawInstance, suggest
 from siting.report.extract import cvar_of, open_sites
@@ -131,7 +132,7 @@ def sweep_frequency(folder: Path, site_ids: list[str]) -> pd.Series:
 
 
 def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), alternatives_count: int = 0,
-               within: float = 0.05, sweep: Path | None = None, sets=(),
+               within: float = 0.05, sweep: Path | None = None, sets=(), workers: int = 1,
                progress: Callable[[object, str], None] | None = None) -> Robustness:
     """Evaluate every candidate plan in every scenario; the cost and regret matrices and their summaries.
 
@@ -150,6 +151,8 @@ def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), 
         A sweep's results folder: how often each site opens across its solved cases.
     sets
         ``--set`` overrides.
+    workers
+        Local worker processes for the independent solves (each scenario alone, each named plan).
     progress
         Called with each step's result and a line of words.
     """
@@ -167,25 +170,31 @@ def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), 
         candidates.append(Candidate(f"alternative {plan.rank}", f"alternative {plan.rank}",
                                     plan.run.outcome.values.copy(), _sites(plan.run)))
     factors = d.factors
+    # each scenario's own optimum and each named plan: independent solves, on workers if given
+    items = [(raw, options, tuple(sets), factors.only(w), f"{w} alone") for w in factors.ids]
+    for text, chosen in zip(named, named_sites):
+        forced = tuple(f"sites.{s}.status={'open' if s in chosen else 'closed'}" for s in ids)
+        items.append((raw, options, (*sets, *forced), None, f"plan {text}"))
+    solved = {}
+    for res in each_result(_own, items, workers=workers, ordered=False):
+        solved[res["label"]] = res
+        solves.append({k: res[k] for k in ("what", "status", "objective")})
+        say(res, f"{res['label']}: {res['sites'].replace(';', ' + ') or 'nothing open'} ({res['status']})")
     best: dict[str, float] = {}
     opens: dict[str, set] = {}
     for w in factors.ids:
-        own = run_case(raw, options, list(sets), duals=False, factors=factors.only(w))
-        solves.append({"what": f"{w} alone", "status": own.outcome.status, "objective": own.outcome.objective})
-        if not own.outcome.has_solution:
-            raise NoPlan(f"scenario {w} | {own.outcome.status} when solved alone; no regret can be measured")
-        best[w] = float(own.outcome.objective)
-        opens[w] = {s for s, _ in open_sites(own.results)}
-        candidates.append(Candidate(f"best for {w}", f"{w}'s own optimum", vector(first_stage_of(own), compiled),
-                                    _sites(own)))
-        say(own, f"{w} alone: {_sites(own) or 'nothing open'}, {best[w]:,.3f}")
-    for text, chosen in zip(named, named_sites):
-        forced = [f"sites.{s}.status={'open' if s in chosen else 'closed'}" for s in ids]
-        run = run_case(raw, options, [*sets, *forced], duals=False)
-        solves.append({"what": f"plan {text}", "status": run.outcome.status, "objective": run.outcome.objective})
-        if not run.outcome.has_solution:
-            raise NoPlan(f"--plans {text} | {run.outcome.status}: no plan opens exactly these sites")
-        candidates.append(Candidate(text, "named", vector(first_stage_of(run), compiled), _sites(run)))
+        own = solved[f"{w} alone"]
+        if own["objective"] is None:
+            raise NoPlan(f"scenario {w} | {own['status']} when solved alone; no regret can be measured")
+        best[w] = float(own["objective"])
+        opens[w] = set(own["sites"].split(";")) - {""}
+        candidates.append(Candidate(f"best for {w}", f"{w}'s own optimum", vector(own["plan"], compiled),
+                                    own["sites"]))
+    for text in named:
+        run = solved[f"plan {text}"]
+        if run["objective"] is None:
+            raise NoPlan(f"--plans {text} | {run['status']}: no plan opens exactly these sites")
+        candidates.append(Candidate(text, "named", vector(run["plan"], compiled), run["sites"]))
     candidates = _distinct(candidates, compiled.integer)
     cost_rows, table = {}, []
     for c in candidates:
@@ -228,6 +237,17 @@ def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), 
         freq["sweep_cases_share"] = frequency_sweep.reindex(ids).to_numpy()
     return Robustness(candidates=candidates, cost=cost, regret=regret, best=best_s, table=out, frequency=freq,
                       minimax=minimax, money=inst.settings.money_label, beta=beta, solves=solves)
+
+
+def _own(item: tuple) -> dict:
+    """One independent solve (a scenario alone, or a named plan): its cost, sites and first stage
+    (module level, so that workers can run it)."""
+    raw, options, sets, factors, label = item
+    run = run_case(raw, options, list(sets), duals=False, factors=factors)
+    o = run.outcome
+    return {"label": label, "what": label, "status": o.status, "objective": o.objective,
+            "sites": _sites(run) if run.results is not None else "",
+            "plan": first_stage_of(run) if o.has_solution else {}}
 
 
 def _distinct(candidates: list[Candidate], integer: np.ndarray) -> list[Candidate]:

@@ -140,3 +140,11 @@ def test_alternatives_join_the_candidates(result):
     assert t.at["b", "plan"] == "alternative 2"
     assert "q's own optimum" in t.at["b", "origin"]
     assert len(t) == 2
+
+
+def test_two_workers_give_the_same_matrices(result):
+    _, folder = result
+    one = robustness(read_instance(folder), EXACT, named=["a+b"])
+    two = robustness(read_instance(folder), EXACT, named=["a+b"], workers=2)
+    assert two.cost.to_numpy().ravel().tolist() == pytest.approx(one.cost.to_numpy().ravel().tolist())
+    assert two.minimax == one.minimax
