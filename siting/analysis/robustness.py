@@ -202,8 +202,16 @@ def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), 
         solves.append({"what": f"{c.name} in every scenario", "status": run.outcome.status,
                        "objective": run.outcome.objective})
         if not run.outcome.has_solution:
-            raise NoPlan(f"{c.name} | {run.outcome.status} with its first stage fixed: it cannot operate in "
-                         "every scenario")
+            # some scenario leaves this plan no way to operate: find which, one scenario at a time,
+            # and count its cost there as unbounded
+            row, failed = _each_scenario(raw, options, sets, factors, plan_of(c.values, compiled))
+            solves.append({"what": f"{c.name} in each scenario alone", "status": f"no plan in {', '.join(failed)}",
+                           "objective": None})
+            cost_rows[c.name] = row
+            table.append({"plan": c.name, "origin": c.origin, "open_sites": c.sites,
+                          "status": f"no plan in {', '.join(failed)}", "objective": None, "expected_unmet": None})
+            say(run, f"{c.name}: no plan in {', '.join(failed)}")
+            continue
         sc = run.results.tables["scenarios"].set_index("scenario")
         cost_rows[c.name] = sc["cost_per_year"].astype(float)
         table.append({"plan": c.name, "origin": c.origin, "open_sites": c.sites, "status": run.outcome.status,
@@ -218,7 +226,7 @@ def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), 
     out["expected_cost"] = cost.to_numpy() @ p
     out["worst_case"] = cost.max(axis=1).to_numpy()
     out["worst_scenario"] = cost.idxmax(axis=1).to_numpy()
-    out["cvar"] = [cvar_of(row, p, beta) for row in cost.to_numpy()]
+    out["cvar"] = [cvar_of(row, p, beta) if np.isfinite(row).all() else np.inf for row in cost.to_numpy()]
     out["expected_regret"] = regret.to_numpy() @ p
     out["max_regret"] = regret.max(axis=1).to_numpy()
     out["max_regret_scenario"] = regret.idxmax(axis=1).to_numpy()
@@ -237,6 +245,26 @@ def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), 
         freq["sweep_cases_share"] = frequency_sweep.reindex(ids).to_numpy()
     return Robustness(candidates=candidates, cost=cost, regret=regret, best=best_s, table=out, frequency=freq,
                       minimax=minimax, money=inst.settings.money_label, beta=beta, solves=solves)
+
+
+def plan_of(values: np.ndarray, compiled) -> dict:
+    """The inverse of :func:`vector`: compiled values -> variable name -> {index: value}."""
+    plan: dict = {}
+    for j in np.flatnonzero(compiled.integer):
+        col = compiled.columns[j]
+        plan.setdefault(col.parent_component().local_name, {})[col.index()] = round(float(values[j]))
+    return plan
+
+
+def _each_scenario(raw, options, sets, factors, plan: dict) -> tuple[pd.Series, list[str]]:
+    """A plan's cost in each scenario solved alone (inf where it has no plan), and those scenarios."""
+    costs, failed = {}, []
+    for w in factors.ids:
+        run = run_case(raw, options, list(sets), duals=False, factors=factors.only(w), first_stage=plan)
+        costs[w] = run.outcome.objective if run.outcome.has_solution else np.inf
+        if not run.outcome.has_solution:
+            failed.append(w)
+    return pd.Series(costs, dtype=float), failed
 
 
 def _own(item: tuple) -> dict:

@@ -148,3 +148,18 @@ def test_two_workers_give_the_same_matrices(result):
     two = robustness(read_instance(folder), EXACT, named=["a+b"], workers=2)
     assert two.cost.to_numpy().ravel().tolist() == pytest.approx(one.cost.to_numpy().ravel().tolist())
     assert two.minimax == one.minimax
+
+
+def test_a_plan_that_cannot_operate_in_a_scenario(tmp_path):
+    """With demand that must be met (no penalty), {a} has no plan in q (a is down there): its cost
+    in q is unbounded, its regret too; n's own optimum {a} is then no longer the minimax plan
+    whatever the numbers, and {b} (1200 in both) is. Its n regret: 1200 - 1000 = 200."""
+    tables = dict(CASE, demand="market,product,wafers_per_year\nm,chip,100")
+    folder = write_instance(tmp_path, tables, {"cvar_level": 0.9})
+    r = robustness(read_instance(folder), EXACT)
+    t = r.table.set_index("open_sites")
+    assert t.at["a", "status"] == "no plan in q"
+    assert t.at["a", "cost_n"] == pytest.approx(1000.0)
+    assert t.at["a", "cost_q"] == float("inf") and t.at["a", "max_regret"] == float("inf")
+    assert r.minimax == t.at["b", "plan"]
+    assert t.at["b", "max_regret"] == pytest.approx(200.0)
