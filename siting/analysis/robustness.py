@@ -33,7 +33,7 @@ import pandas as pd
 from siting.analysis import cuts
 from siting.analysis.alternatives import alternatives
 from siting.analysis.breakeven import NoPlan
-from siting.analysis.parallel import each_result
+from siting.analysis.parallel import Workers, each_result
 from siting.errors import InputError, Problem
 from siting.instance.read import RawInstance, suggest
 from siting.report.extract import cvar_of, open_sites
@@ -156,6 +156,12 @@ def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), 
     progress
         Called with each step's result and a line of words.
     """
+    # the workers start before this process runs a solver: a forked worker must not inherit its threads
+    with Workers(min(workers, len(raw.tables.get("scenarios", [])) + len(named) or 1)) as pool:
+        return _robustness(raw, options, list(named), alternatives_count, within, sweep, sets, pool, progress)
+
+
+def _robustness(raw, options, named, alternatives_count, within, sweep, sets, pool, progress) -> Robustness:
     say = progress or (lambda _x, _line: None)
     alt = alternatives(raw, options, within=within, count=1 + max(alternatives_count, 0), sets=sets)
     base = alt.plans[0].run
@@ -176,7 +182,7 @@ def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), 
         forced = tuple(f"sites.{s}.status={'open' if s in chosen else 'closed'}" for s in ids)
         items.append((raw, options, (*sets, *forced), None, f"plan {text}"))
     solved = {}
-    for res in each_result(_own, items, workers=workers, ordered=False):
+    for res in each_result(_own, items, ordered=False, pool=pool):
         solved[res["label"]] = res
         solves.append({k: res[k] for k in ("what", "status", "objective")})
         say(res, f"{res['label']}: {res['sites'].replace(';', ' + ') or 'nothing open'} ({res['status']})")
