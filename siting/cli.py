@@ -481,7 +481,7 @@ def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's co
         t.add_column(c, justify="right" if c not in ("", "plan", "sites", "in") else "left",
                      overflow="fold")
     for label, (_, r) in zip(labels, tab.iterrows()):
-        t.add_row(label, r["plan"], r["open_sites"].replace(";", " + ") or "none", f"{r['expected_cost']:,.1f}",
+        t.add_row(label, r["plan"], r["open_sites"].replace(";", "+") or "none", f"{r['expected_cost']:,.1f}",
                   f"{r['worst_case']:,.1f}", f"{r['cvar']:,.1f}", f"{r['expected_regret']:,.1f}",
                   f"{r['max_regret']:,.1f}", r["max_regret_scenario"], style="bold" if r["minimax_regret"] else None)
     console.print(t)

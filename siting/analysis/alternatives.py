@@ -143,9 +143,18 @@ def describe(d, plan: Plan, best: Plan, by: str) -> tuple[str, str]:
     if by == "modules" and diff:
         parts.append("; ".join(diff))
     what = "; ".join(parts)
-    if mine != theirs:
+    common = [s for s in mine if s in theirs]
+    if mine != theirs and len(common) <= 1:
         alone = len(theirs) == 1 and set(theirs) < set(mine)  # "kumamoto + chitose instead of kumamoto alone"
         words = f"{_site_words(mine)} instead of {_site_words(theirs)}" + (" alone" if alone else "")
+    elif mine != theirs:
+        # with several sites in common the difference is what a planner reads: say only that
+        if added and removed:
+            words = f"{' + '.join(added)} instead of {' + '.join(removed)}"
+        elif added:
+            words = f"the optimum + {' + '.join(added)}"
+        else:
+            words = f"the optimum without {' + '.join(removed)}"
     else:
         words = f"{_site_words(mine)} with " + ", ".join(diff)
     return words, what
