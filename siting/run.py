@@ -23,7 +23,7 @@ from siting.instance.screens import screen
 from siting.model.build import SitingModel, build_model
 from siting.report.extract import Results, extract, shadow_prices
 from siting.report.verify import verify
-from siting.solve import Compiled, Outcome, SolverOptions, fixed_lp_duals, set_values, solve_model
+from siting.solve import Compiled, Outcome, SolverOptions, fixed_lp_duals, set_values, solve_compiled, solve_model
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...
 
 def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), duals: bool = True,
              cache: TypingCache | None = None, start=None, factors: ScenarioFactors | None = None,
-             first_stage: dict | None = None) -> Run:
+             first_stage: dict | None = None, keep_compiled: bool = False) -> Run:
     """Solve one case and extract its results.
 
     Parameters
@@ -109,6 +109,9 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     first_stage
         Integer decisions to hold fixed, as returned by :func:`first_stage_of` (a plan evaluated
         across the scenarios).
+    keep_compiled
+        Keep the compiled model in ``run.compiled`` after a solve with a solution too, so that an
+        analysis can re-solve it with changed bounds or added rows (:func:`resolve`).
 
     Raises
     ------
@@ -144,7 +147,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         if duals:
             y = fixed_lp_duals(compiled, outcome.values, options)
             run.shadow = shadow_prices(sm, compiled, y, run.results.solution)
-    elif outcome.status == "infeasible":
+    if outcome.status == "infeasible" or keep_compiled:
         run.compiled = compiled
     t4 = time.perf_counter()
     run.times = {
@@ -179,3 +182,31 @@ def fix_first_stage(sm: SitingModel, plan: dict) -> None:
         for idx, value in values.items():
             var[idx].setlb(value)
             var[idx].setub(value)
+
+
+def resolve(base: Run, compiled: Compiled, options: SolverOptions, start=None) -> Run:
+    """Solve a variant of ``base``'s compiled model and extract its results like :func:`run_case`.
+
+    The variant (``compiled``) has ``base.compiled``'s columns first, in the same order, and may
+    have changed bounds (a plan held fixed) or rows and columns added after them (cuts that exclude
+    plans already found); the extra columns are not read back. No Pyomo model is built again:
+    this is the re-solve of one case, the instance, data and model being ``base``'s. Duals are
+    not computed.
+    """
+    t0 = time.perf_counter()
+    outcome = solve_compiled(compiled, options, start)
+    t1 = time.perf_counter()
+    sm = base.model
+    run = Run(instance=base.instance, data=base.data, model=sm, outcome=outcome, options=options,
+              screens=base.screens)
+    if outcome.has_solution:
+        n = len(base.compiled.columns)
+        outcome.values = outcome.values[:n]
+        set_values(sm, base.compiled, outcome.values)
+        run.results = extract(sm, sm.costs.values())
+        run.violations = verify(base.instance, run.results, outcome.objective)
+    t2 = time.perf_counter()
+    run.times = {"load": 0.0, "build": 0.0, "solve": t1 - t0, "extract": t2 - t1, "total": t2 - t0}
+    for line in run.violations:
+        log.warning("solution check: %s", line)
+    return run

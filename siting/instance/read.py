@@ -63,6 +63,9 @@ class RawInstance:
     layers
         Polygon layer name (``regions``, ``hazard_zones``) -> GeoDataFrame in WGS84, from
         ``layers:`` in ``instance.yaml`` (see :mod:`siting.instance.geo`).
+    inputs
+        Every file read (``instance.yaml``, tables, layers, workbook), resolved: a results folder
+        must never hold one of them (:func:`siting.report.write.check_out_dir`).
     """
 
     name: str
@@ -76,6 +79,7 @@ class RawInstance:
     overrides: tuple[str, ...] = field(default_factory=tuple)
     overridden: dict = field(default_factory=dict)
     layers: dict = field(default_factory=dict)
+    inputs: tuple[Path, ...] = ()
 
     def with_changes(self, **changes) -> RawInstance:
         """Return a copy with some fields replaced."""
@@ -245,7 +249,8 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
     spec = {k: v for k, v in data.items() if k not in ("settings", "tables", "layers")}
     spec.setdefault("name", name)
     return RawInstance(name=name, root=root, path=named, spec=spec, settings=dict(settings),
-                       tables=tables, origins=origins, sha256=_hash_files(files, root), layers=layers)
+                       tables=tables, origins=origins, sha256=_hash_files(files, root), layers=layers,
+                       inputs=tuple(files))
 
 
 def _read_geo_file(path: Path, layer: str, where: str, found: ProblemCollector):
@@ -352,7 +357,8 @@ def _read_bare_workbook(path: Path) -> RawInstance:
     name = str(spec.get("name") or path.stem)
     spec["name"] = name
     return RawInstance(name=name, root=path.resolve().parent, path=path, spec=spec, settings=settings,
-                       tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent))
+                       tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent),
+                       inputs=(path.resolve(),))
 
 
 def _sheet_tables(sheets: dict[str, pd.DataFrame], book: str) -> tuple[dict, dict]:
