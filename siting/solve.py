@@ -7,12 +7,17 @@ explicit column order (the order of the derived tables), and the matrices are ha
 
 HiGHS calls a MIP optimal once the relative gap tolerance is met; the outcome therefore always
 carries the gap and the best bound next to the objective.
+
+The objective reaches HiGHS multiplied by a power of two (:func:`objective_scale`), so that its
+smallest cost coefficient sits well above HiGHS's dual feasibility tolerance; every number read
+back (objective, bound, duals) is divided by the same factor, so results are in the instance's units.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import math
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -54,6 +59,11 @@ class SolverOptions(BaseModel):
         HiGHS random seed.
     presolve
         "on", "off" or "choose".
+    primal_feasibility_tolerance, dual_feasibility_tolerance
+        HiGHS's absolute tolerances on row and bound violations and on reduced costs (the
+        objective's reduced costs are in the scaled units of :func:`objective_scale`).
+    mip_feasibility_tolerance
+        HiGHS's tolerance on integrality and row violations of a MIP solution.
     highs
         Any further HiGHS option by its HiGHS name.
     """
@@ -66,6 +76,9 @@ class SolverOptions(BaseModel):
     threads: int = Field(1, ge=0)
     random_seed: int = Field(0, ge=0)
     presolve: str = Field("choose", pattern="^(on|off|choose)$")
+    primal_feasibility_tolerance: float = Field(1e-7, gt=0, le=1e-3)
+    dual_feasibility_tolerance: float = Field(1e-7, gt=0, le=1e-3)
+    mip_feasibility_tolerance: float = Field(1e-6, gt=0, le=1e-3)
     highs: dict[str, bool | int | float | str] = Field(default_factory=dict)
 
     def highs_options(self) -> dict:
@@ -73,6 +86,9 @@ class SolverOptions(BaseModel):
         opts = {
             "mip_rel_gap": self.mip_rel_gap, "mip_abs_gap": self.mip_abs_gap,
             "threads": self.threads, "random_seed": self.random_seed, "presolve": self.presolve,
+            "primal_feasibility_tolerance": self.primal_feasibility_tolerance,
+            "dual_feasibility_tolerance": self.dual_feasibility_tolerance,
+            "mip_feasibility_tolerance": self.mip_feasibility_tolerance,
         }
         if self.time_limit is not None:
             opts["time_limit"] = float(self.time_limit)
@@ -265,8 +281,52 @@ def numerics_report(compiled: Compiled) -> list[str]:
     return warnings
 
 
+#: The smallest and the largest magnitude :func:`objective_scale` aims for among the objective's
+#: nonzero coefficients as HiGHS sees them. A floor of 1 puts every cost seven orders of magnitude
+#: above HiGHS's default dual feasibility tolerance (1e-7), so two plans whose costs differ by a
+#: thousandth of the smallest coefficient per unit are still told apart; the ceiling keeps reduced
+#: costs computed from the largest coefficients exact to well under that tolerance.
+COST_FLOOR, COST_CEILING = 1.0, 1e7
+
+
+def objective_scale(cost: np.ndarray) -> float:
+    """The power of two the objective is multiplied by before HiGHS sees it.
+
+    HiGHS judges optimality with absolute tolerances: a column whose reduced cost is within the
+    dual feasibility tolerance (1e-7) of zero counts as priced out. With capital in USD million,
+    a per-unit cost lands near 1e-4 per wafer and a freight difference between two suppliers near
+    2e-7, inside the tolerance, on columns of 1e5 units a year: plans a few thousand dollars apart
+    looked equal, and which one HiGHS returned depended on its seed. The factor is the smallest
+    power of two that lifts the smallest nonzero coefficient to :data:`COST_FLOOR`, lowered if
+    the largest would pass :data:`COST_CEILING`, and never below 1. A power of two changes no
+    digit of any coefficient, and dividing the objective, the bound and the duals by it restores
+    the instance's units exactly.
+
+    Parameters
+    ----------
+    cost
+        The objective's coefficients, in the instance's money unit.
+
+    Returns
+    -------
+    float
+        The factor (1.0 for an objective with no nonzero coefficient).
+    """
+    mags = np.abs(np.asarray(cost, dtype=float))
+    mags = mags[(mags > 0) & np.isfinite(mags)]
+    if not mags.size:
+        return 1.0
+    up = math.ceil(math.log2(COST_FLOOR / mags.min()))
+    most = math.floor(math.log2(COST_CEILING / mags.max()))
+    return float(2.0 ** max(0, min(up, most)))
+
+
 def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: bool = True) -> highspy.Highs:
     """A HiGHS object holding ``compiled`` (as an LP if ``with_integrality`` is false), options set.
+
+    The objective (with its constant) is passed multiplied by :func:`objective_scale`, and the
+    absolute gap tolerance with it, so that ``mip_abs_gap`` keeps its meaning in the instance's
+    money unit; whoever reads the objective, the bound or a dual back divides by the same factor.
 
     Raises
     ------
@@ -275,7 +335,11 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
     """
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    for k, v in options.highs_options().items():
+    lp = compiled.lp
+    scale = objective_scale(lp["cost"])
+    opts = options.highs_options()
+    opts["mip_abs_gap"] = opts["mip_abs_gap"] * scale
+    for k, v in opts.items():
         status = h.setOptionValue(k, v)
         if status == highspy.HighsStatus.kError:
             known = h.getOptionType(k)[0] == highspy.HighsStatus.kOk
@@ -284,11 +348,10 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
                                          "check the name in the HiGHS documentation of options"))
             raise InputError(Problem(f"solver option {k}", f"HiGHS refused the value {v!r}",
                                      "check the option's type and range in the HiGHS documentation"))
-    lp = compiled.lp
     n = len(lp["cost"])
     integrality = (compiled.integer.astype(np.int32) if with_integrality else np.zeros(n, dtype=np.int32))
     status = h.passModel(n, lp["num_row"], len(lp["value"]), int(highspy.MatrixFormat.kColwise),
-                         int(highspy.ObjSense.kMinimize), compiled.offset, lp["cost"], lp["lower"],
+                         int(highspy.ObjSense.kMinimize), compiled.offset * scale, lp["cost"] * scale, lp["lower"],
                          lp["upper"], lp["row_lower"], lp["row_upper"], lp["start"], lp["index"],
                          lp["value"], integrality)
     if status == highspy.HighsStatus.kError:
@@ -355,6 +418,10 @@ def solve_model(sm, options: SolverOptions, start: np.ndarray | None = None) -> 
     return outcome, compiled
 
 
+#: Numerics warnings already logged by this process.
+_SAID: set[str] = set()
+
+
 def solve_compiled(compiled: Compiled, options: SolverOptions, start: np.ndarray | None = None) -> Outcome:
     """Solve a compiled model with HiGHS (a fresh HiGHS object, so a solve never depends on the last).
 
@@ -369,8 +436,12 @@ def solve_compiled(compiled: Compiled, options: SolverOptions, start: np.ndarray
         given.value_valid = True
         h.setSolution(given)
     numerics = numerics_report(compiled)
-    for line in numerics:  # said before HiGHS starts, so a planner need not wait for a long solve
-        log.warning("numerics: %s", line)
+    for line in numerics:
+        # said before HiGHS starts, so a planner need not wait for a long solve; once per process,
+        # not again for every case of a sweep or every re-solve of the same model
+        if line not in _SAID:
+            _SAID.add(line)
+            log.warning("numerics: %s", line)
     # Ctrl-C cancels the solve and returns the incumbent (status "feasible", with its gap) instead
     # of losing the work done so far.
     h.HandleKeyboardInterrupt = True
@@ -389,10 +460,11 @@ def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Ou
     has_int = bool(compiled.integer.any())
     feasible = info.primal_solution_status == 2
     S = highspy.HighsModelStatus
+    scale = objective_scale(compiled.lp["cost"])
     values = np.asarray(h.getSolution().col_value, dtype=float) if feasible else None
-    obj = float(info.objective_function_value) if feasible else None
+    obj = float(info.objective_function_value) / scale if feasible else None
     if has_int:
-        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+        bound = float(info.mip_dual_bound) / scale if np.isfinite(info.mip_dual_bound) else None
         gap = float(info.mip_gap) if feasible and np.isfinite(info.mip_gap) else None
     else:
         bound, gap = (obj, 0.0) if ms == S.kOptimal else (None, None)
@@ -446,7 +518,7 @@ def fixed_lp_duals(compiled: Compiled, values: np.ndarray, options: SolverOption
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         log.warning("fixed LP for duals ended %s", h.modelStatusToString(h.getModelStatus()))
         return None
-    return np.asarray(h.getSolution().row_dual, dtype=float)
+    return np.asarray(h.getSolution().row_dual, dtype=float) / objective_scale(fixed["cost"])
 
 
 def set_values(sm, compiled: Compiled, values: np.ndarray) -> None:
