@@ -498,11 +498,50 @@ def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Ou
                    nodes=int(info.mip_node_count) if has_int else None)
 
 
-def fixed_lp_duals(compiled: Compiled, values: np.ndarray, options: SolverOptions) -> np.ndarray | None:
-    """Row duals of the LP with every integer decision fixed at its value in ``values``.
+@dataclass
+class Probe:
+    """One limit of the fixed-integer LP moved by one unit each way, for :func:`fixed_lp_rates`.
 
-    This is how shadow prices of a MIP are reported: what one more unit of a right-hand side is
-    worth with the sites, modules and qualifications held as chosen.
+    Attributes
+    ----------
+    row
+        Compiled row of the limit.
+    step
+        How far one unit loosens the row's finite bound (its upper bound rises, or its lower bound
+        falls, by ``step``); 0 when the unit moves coefficients instead.
+    coefs
+        (column, change) pairs added to the row's coefficients for one unit more (subtracted for
+        one unit less); empty when the unit moves the bound.
+    """
+
+    row: int
+    step: float = 0.0
+    coefs: tuple = ()
+
+
+def fixed_lp_rates(compiled: Compiled, values: np.ndarray, options: SolverOptions,
+                   probes: list[Probe], implied=()) -> np.ndarray | None:
+    """What one unit more and one unit less of each probed limit changes in the optimal cost.
+
+    The LP is the model with every integer decision fixed at its value in ``values`` (sites,
+    modules, qualifications and take-ups held as chosen). Each probe is solved twice more, with
+    the limit one unit looser and one unit tighter, from the optimal basis of the unchanged LP.
+    The differences of optimal values are properties of the LP, not of the basis HiGHS happens
+    to return: a degenerate LP has many duals (any of them a valid "shadow price"), but only one
+    optimal value for each right-hand side. Where the one-sided rates differ, the limit sits at
+    a kink of the cost curve and a single dual cannot describe it.
+
+    ``implied`` are rows that the other rows imply once the integer decisions are fixed (the
+    bounds a supplier's capacity or a module's size lend to ``qualification_link`` and
+    ``route_link``); they are dropped from this LP, since otherwise they would hold a flow at the
+    old limit when the limit itself moves.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        One row per probe: (cost with one unit more - cost, cost with one unit less - cost), in
+        the money unit per year; NaN where that change leaves the LP without a solution. None if
+        the fixed LP itself has no optimal solution.
     """
     lp = compiled.lp
     fixed = dict(lp)
@@ -511,14 +550,49 @@ def fixed_lp_duals(compiled: Compiled, values: np.ndarray, options: SolverOption
     fixed["upper"] = lp["upper"].copy()
     fixed["lower"][compiled.integer] = rounded
     fixed["upper"][compiled.integer] = rounded
+    implied = np.asarray(implied, dtype=np.int64)
+    if implied.size:
+        fixed["row_lower"], fixed["row_upper"] = lp["row_lower"].copy(), lp["row_upper"].copy()
+        fixed["row_lower"][implied], fixed["row_upper"][implied] = -np.inf, np.inf
     relaxed = Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
                        integer=np.zeros_like(compiled.integer), offset=compiled.offset)
     h = make_highs(relaxed, options, with_integrality=False)
+    scale = objective_scale(fixed["cost"])
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        log.warning("fixed LP for duals ended %s", h.modelStatusToString(h.getModelStatus()))
+        log.warning("fixed LP for marginal values ended %s", h.modelStatusToString(h.getModelStatus()))
         return None
-    return np.asarray(h.getSolution().row_dual, dtype=float) / objective_scale(fixed["cost"])
+    base = h.getInfo().objective_function_value
+    basis = h.getBasis()
+    out = np.full((len(probes), 2), np.nan)
+    lo_all, up_all = fixed["row_lower"], fixed["row_upper"]
+    for n, probe in enumerate(probes):
+        lo, up = float(lo_all[probe.row]), float(up_all[probe.row])
+        for side, sign in ((0, 1.0), (1, -1.0)):
+            if probe.step:
+                # loosen the finite side of the row by one unit (``sign`` 1), or tighten it
+                new_lo = lo - sign * probe.step if np.isfinite(lo) and not np.isfinite(up) else lo
+                new_up = up + sign * probe.step if np.isfinite(up) else up
+                h.changeRowBounds(probe.row, new_lo, new_up)
+            for col, change in probe.coefs:
+                h.changeCoeff(probe.row, col, _coef(relaxed, probe.row, col) + sign * change)
+            h.setBasis(basis)
+            h.run()
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                out[n, side] = (h.getInfo().objective_function_value - base) / scale
+            if probe.step:
+                h.changeRowBounds(probe.row, lo, up)
+            for col, _ in probe.coefs:
+                h.changeCoeff(probe.row, col, _coef(relaxed, probe.row, col))
+    return out
+
+
+def _coef(compiled: Compiled, row: int, col: int) -> float:
+    """The coefficient of ``col`` in ``row`` of the compiled matrix (0 if there is none)."""
+    lp = compiled.lp
+    span = slice(lp["start"][col], lp["start"][col + 1])
+    hit = np.flatnonzero(lp["index"][span] == row)
+    return float(lp["value"][span][hit[0]]) if hit.size else 0.0
 
 
 def set_values(sm, compiled: Compiled, values: np.ndarray) -> None:
