@@ -564,10 +564,19 @@ def fixed_lp_rates(compiled: Compiled, values: np.ndarray, options: SolverOption
         return None
     base = h.getInfo().objective_function_value
     basis = h.getBasis()
+    activity = np.asarray(h.getSolution().row_value, dtype=float)
     out = np.full((len(probes), 2), np.nan)
     lo_all, up_all = fixed["row_lower"], fixed["row_upper"]
     for n, probe in enumerate(probes):
         lo, up = float(lo_all[probe.row]), float(up_all[probe.row])
+        if probe.step and not probe.coefs:
+            slack = min(up - activity[probe.row], activity[probe.row] - lo)
+            if slack > probe.step + options.primal_feasibility_tolerance:
+                # a limit with more than a unit of room either way: the optimum stays feasible
+                # when it tightens by a unit and stays optimal when it loosens (an LP optimum
+                # is not moved by a constraint it does not touch), so both rates are 0
+                out[n] = 0.0
+                continue
         for side, sign in ((0, 1.0), (1, -1.0)):
             if probe.step:
                 # loosen the finite side of the row by one unit (``sign`` 1), or tighten it

@@ -101,8 +101,7 @@ def print_run(run, console: Console | None = None) -> None:
         console.print(f"progressive hedging (mpi-sppy, {dec['ranks']} ranks, {dec['iterations']} iterations, "
                       f"convergence {dec['convergence']:.3g}): PH bound {dec['bound']:,.3f}, plan gap "
                       f"{(dec['gap'] or 0):.4%}, {dec['seconds']:.1f}s")
-    for line in run.outcome.numerics:
-        console.print(f"[yellow]numerics: {escape(line)}[/yellow]")
+    # numerics warnings are logged once, before HiGHS starts (siting.solve), and kept in summary.json
     for f in run.screens:
         if f not in run.diagnosis:
             colour = "red" if f.kind == "infeasible" else "yellow"

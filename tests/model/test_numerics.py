@@ -134,3 +134,21 @@ def test_the_numerics_warning_is_logged_once_per_process(tmp_path, caplog, monke
     assert first.outcome.numerics and first.outcome.numerics == second.outcome.numerics
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("numerics: matrix")]
     assert len(said) == 1
+
+
+def test_the_cli_says_the_numerics_warning_once(tmp_path, capsys, caplog, monkeypatch):
+    """`siting solve` on the same wide-ranging instance: one line about the matrix's range in all
+    of its output (the log before the solve), not a second copy in the printed plan."""
+    from siting.cli import main
+    from tests.helpers import write_instance
+    from tests.model.test_hand_solved import LOCAL
+
+    tables = dict(LOCAL, modules="site,product,wafers_per_module,capex_per_module,max_modules\n"
+                                 "kumamoto,chip,1000000,100,1",
+                  bom="product,input,units_per_wafer\nchip,wafer,0.00001")
+    folder = write_instance(tmp_path / "i", tables)
+    monkeypatch.setattr("siting.solve._SAID", set())
+    with caplog.at_level(logging.WARNING):
+        assert main(["solve", str(folder), "--out", str(tmp_path / "out"), "--profile", "exact"]) == 0
+    assert "matrix coefficients span" not in capsys.readouterr().out  # the printed plan does not repeat it
+    assert sum("matrix coefficients span" in r.getMessage() for r in caplog.records) == 1
