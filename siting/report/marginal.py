@@ -43,7 +43,8 @@ def marginal_values(sm, compiled: Compiled | None, values: np.ndarray | None, op
         One row per limit: ``more`` and ``less`` are the change in the firm's annual cost when the
         limit is one unit higher or lower (a wafer a year of capacity, a unit a year of a supplier's
         capacity, a percentage point of a local-share target; negative: a saving), in ``unit``;
-        empty where that change leaves no plan with the same sites and modules. ``value`` is the
+        empty where that change leaves no plan with the same sites and modules, or would take a
+        target above 100% or below 0%. ``value`` is the
         one the ``meaning`` names: for capacities the saving from one more unit (-``more``), for
         a local-share target the cost of one more point (``more``). Capacity rows are listed only
         where modules are built, local-share rows only at open sites.
@@ -97,6 +98,11 @@ def marginal_values(sm, compiled: Compiled | None, values: np.ndarray | None, op
     for row, (more, less) in zip(rows, rates, strict=True):
         # local share in the money unit per point; capacities in plain currency per unit
         factor = 1.0 if row["constraint"] == "local_share" else d.money
+        if row["constraint"] == "local_share":
+            # a target is a share: one point more than 100% or less than 0% is not a target
+            tau = share[row["site"]]
+            more = more if tau + POINT <= 1 + 1e-12 else np.nan
+            less = less if tau - POINT >= -1e-12 else np.nan
         row["more"], row["less"] = _clean(more * factor), _clean(less * factor)
         row["value"] = row["more"] if row["constraint"] == "local_share" else _clean(-more * factor)
     return pd.DataFrame(rows, columns=COLUMNS)

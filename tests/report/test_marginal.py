@@ -82,3 +82,15 @@ def test_rates_do_not_depend_on_the_seed(tmp_path, seed):
     run = run_case(write_instance(tmp_path, DEGENERATE), load_profile("exact", random_seed=seed))
     rows = _rows(run)
     assert (rows["a"]["more"], rows["a"]["less"]) == (pytest.approx(0.0, abs=1e-7), pytest.approx(20.0, rel=1e-9))
+
+
+def test_a_target_cannot_move_below_zero(tmp_path):
+    """The hand-solved local case (tests/model/test_hand_solved.py) with a target of 0%: one
+    point less is no target, so 'less' is empty; one point more (1%) costs 2 L(0.01) =
+    2 x 10 / 11.98 (L(tau) = 1000 tau / (12 - 2 tau) local units at 2 more each)."""
+    from tests.model.test_hand_solved import LOCAL
+
+    run = solve(write_instance(tmp_path, dict(LOCAL, local_targets="site,target\nkumamoto,0")))
+    row = run.shadow.set_index("constraint").loc["local_share"]
+    assert math.isnan(row["less"])
+    assert row["more"] == pytest.approx(2 * 10 / 11.98, rel=1e-7)
