@@ -21,9 +21,10 @@ from siting.instance.read import RawInstance, read_instance
 from siting.instance.scenarios import ScenarioFactors
 from siting.instance.screens import screen
 from siting.model.build import SitingModel, build_model
-from siting.report.extract import Results, extract, shadow_prices
+from siting.report.extract import Results, extract
+from siting.report.marginal import marginal_values
 from siting.report.verify import verify
-from siting.solve import Compiled, Outcome, SolverOptions, fixed_lp_duals, set_values, solve_compiled, solve_model
+from siting.solve import Compiled, Outcome, SolverOptions, set_values, solve_compiled, solve_model
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ class Run:
     results
         Tables of the solution (None without a solution).
     shadow
-        Shadow prices from the fixed-integer LP.
+        Marginal values of local-share, capacity and supplier-capacity limits: one unit more and
+        one unit less, from re-solves of the fixed-integer LP (:mod:`siting.report.marginal`).
     screens
         Findings of the pre-solve screens (:mod:`siting.instance.screens`); with an
         "infeasible" finding no model is built (``model`` is None).
@@ -98,7 +100,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     sets
         ``PATH=VALUE`` overrides.
     duals
-        Whether to re-solve the fixed-integer LP for shadow prices.
+        Whether to re-solve the fixed-integer LP for marginal values (shadow prices).
     cache
         Typed tables to reuse across many cases of one instance (sweeps).
     start
@@ -145,8 +147,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         run.results = extract(sm, sm.costs.values())
         run.violations = verify(inst, run.results, outcome.objective)
         if duals:
-            y = fixed_lp_duals(compiled, outcome.values, options)
-            run.shadow = shadow_prices(sm, compiled, y, run.results.solution)
+            run.shadow = marginal_values(sm, compiled, outcome.values, options, run.results.solution)
     if outcome.status == "infeasible" or keep_compiled:
         run.compiled = compiled
     t4 = time.perf_counter()
