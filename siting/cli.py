@@ -551,7 +551,7 @@ def _alternatives(args, argv: list[str]) -> int:
     within = parse_within(args.within)
     raw = _with_sets(args)
     out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-alternatives")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     result = alternatives(raw, _options(args), within=within, count=args.count, by=args.by,
                           progress=_progress_lines(args.json))
     files = write_alternatives(result, out, _options(args), ["siting", *argv])
@@ -581,7 +581,7 @@ def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's co
         raise InputError(Problem("--alternatives", f"must be 0 or more (got {args.alternatives})", "give 0 or more"))
     raw = _with_sets(args)
     out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-robustness")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     result = robustness(raw, _options(args), named=args.plans, alternatives_count=args.alternatives, within=within,
                         sweep=Path(args.sweep) if args.sweep else None, workers=args.workers,
                         progress=_progress_lines(args.json))
