@@ -154,8 +154,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("robustness", help="candidate plans held fixed in every scenario: cost, regret, minimax regret")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook (with scenarios)")
-    p.add_argument("--plans", nargs="+", default=[], metavar="SITES",
-                   help="plans named by their open sites, e.g. kumamoto-1+tainan (the other sites closed)")
+    p.add_argument("--plans", action="append", default=[], metavar="SITES",
+                   help="a plan named by its open sites, e.g. kumamoto-1+tainan (the other sites closed; repeatable)")
     p.add_argument("--alternatives", type=int, default=2, metavar="K",
                    help="near-optimal alternatives to add besides the optimum (default 2; 0: none)")
     p.add_argument("--within", default="5%", help="largest cost above the optimum of those alternatives (default 5%%)")

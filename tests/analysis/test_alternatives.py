@@ -176,3 +176,14 @@ def test_cli_alternatives_json_and_folder(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["files"] == ["alternatives.csv", "alternatives.png", "report.html"]
     assert (out / "alternatives.csv").read_text().startswith("rank,objective,gap_to_optimum")
+
+
+def test_lump_sum_equals_breakeven(tmp_path):
+    """The lump sum read from the ranked costs equals `breakeven`'s, which solves with the site
+    forced open: for b and c of FOUR, 20 and 40."""
+    from siting.analysis.breakeven import breakeven
+
+    raw = read_instance(write_instance(tmp_path, FOUR))
+    t = alternatives(raw, EXACT, within=0.05, count=3).table.set_index("lump_sum_site")
+    for site in ("b", "c"):
+        assert t.at[site, "lump_sum_total"] == pytest.approx(breakeven(raw, site, EXACT).offer_total, rel=1e-9)

@@ -91,6 +91,7 @@ def test_attribution_with_an_interaction(tmp_path):
     assert "+100.000 of the +200.000 USD/yr" in words
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_attribution(tmp_path):
     inst = write_instance(tmp_path / "i", TWO)
     _solve(inst, tmp_path / "A")

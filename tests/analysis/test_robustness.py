@@ -142,6 +142,7 @@ def test_alternatives_join_the_candidates(result):
     assert len(t) == 2
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_matrices(result):
     _, folder = result
     one = robustness(read_instance(folder), EXACT, named=["a+b"])
