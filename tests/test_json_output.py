@@ -35,7 +35,7 @@ def test_json_commands_are_listed_here():
 
     sub = next(a for a in _parser()._actions if a.dest == "command")
     with_json = {name for name, p in sub.choices.items() if any("--json" in a.option_strings for a in p._actions)}
-    assert with_json == {"solve", "breakeven", "validate", "params"}
+    assert with_json == {"solve", "breakeven", "validate", "params", "alternatives", "robustness", "diff"}
 
 
 def test_solve_json_is_the_summary_alone(tmp_path):
@@ -88,3 +88,29 @@ def test_highs_banner_stays_off_standard_output(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "before\nafter\n"
+
+
+def test_alternatives_json_is_the_plans_alone(tmp_path):
+    done = run_cli("alternatives", str(JASM), "--count", "2", "--within", "5%", "--out", str(tmp_path / "a"),
+                   "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = whole_json(done)
+    assert doc["plans"][0]["open_sites"] == "kumamoto"
+
+
+def test_robustness_json_is_the_matrices_alone(tmp_path):
+    done = run_cli("robustness", str(JASM), "--out", str(tmp_path / "r"), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = whole_json(done)
+    assert doc["minimax_regret_plan"] == "optimum"
+
+
+def test_diff_json_names_the_changed_cell_alone(tmp_path):
+    for name, sets in (("a", []), ("b", ["--set", "instruments.meti-kumamoto.rate=0.2"])):
+        done = run_cli("solve", str(JASM), "--out", str(tmp_path / name), *sets, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    done = run_cli("diff", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "d"), "--json",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = whole_json(done)
+    assert [c["path"] for c in doc["inputs"]] == ["instruments.meti-kumamoto.rate"]
