@@ -32,6 +32,7 @@ holding a mount point.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import logging
@@ -335,19 +336,35 @@ def write_folder(out: Path, texts: dict[str, str | bytes], replaces: Callable[[s
                 pass
         _write_in_place(out, texts, replaces)
     except OSError as exc:
-        for folder in reversed(made):  # a folder this run made and could not fill
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
+        _remove_own(out, made)
         raise InputError(_write_problem(out, exc, kept=not made)) from None
-    except BaseException:
-        for folder in reversed(made):
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
+    except BaseException:  # a signal (KeyboardInterrupt) included
+        _remove_own(out, made)
         raise
+
+
+def _remove_own(out: Path, made: list[Path]) -> None:
+    """Remove what this process wrote for ``out`` and did not move into place: its hidden folder
+    beside ``out`` and hidden files in it (also one whose name a signal kept from being recorded),
+    then the folders it made and could not fill."""
+    real = out.resolve()
+    mine = re.compile(rf"^\..+{re.escape(_TAG)}{os.getpid()}-[A-Za-z0-9_]+$")
+    for folder in (real.parent, real):
+        try:
+            entries = [e for e in os.scandir(folder) if mine.match(e.name)]
+        except OSError:
+            continue
+        for entry in entries:
+            if folder == real.parent and not entry.name.startswith(f".{real.name}{_TAG}"):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                remove_tree(Path(entry.path))
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _missing_folders(out: Path) -> list[Path]:
