@@ -98,6 +98,19 @@ def _parser() -> argparse.ArgumentParser:
     # an offer is a difference of two optima: both are proven to the exact profile's gap
     _add_solver_flags(p, profile="exact")
 
+    p = sub.add_parser("induce", help="the cheapest package of offers that makes the firm's optimum open target sites")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--target", required=True, help="the sites to bring, comma-separated, e.g. kumamoto,chitose")
+    p.add_argument("--instrument", default="lump",
+                   help="lump (exact, cutting planes) or grant-rate (bisection on top of the lump sums)")
+    p.add_argument("--country", help="the courting country: only target sites there may be funded "
+                                     "(default: settings.policy_country, else every target site)")
+    p.add_argument("--tolerance", type=float, default=1e-4, help="relative tolerance of the rate bisection")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    # the cuts are differences of optima: proven to the exact profile's gap
+    _add_solver_flags(p, profile="exact")
+
     p = sub.add_parser("explain", help="why not here? the optimum beside the plan with a site forced the other way")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
     p.add_argument("--site", required=True, help="the site, e.g. phoenix")
@@ -178,6 +191,8 @@ def _dispatch(args, argv: list[str]) -> int:
         return _breakeven(args)
     if args.command == "explain":
         return _explain(args, argv)
+    if args.command == "induce":
+        return _induce(args)
     if args.command == "sweep":
         return _sweep(args, argv)
     if args.command == "map":
@@ -327,6 +342,40 @@ def _breakeven(args) -> int:
         console.print(f"  {s['what']}: {s['status']}, firm cost {s['objective']:,.3f} {answer.money}/yr "
                       f"(gap {gap}); opens {s['sites_open']}", soft_wrap=True)
     return EXIT_OK
+
+
+def _induce(args) -> int:
+    from siting.analysis.induce import induce
+    from siting.report.console import make_console
+
+    if not args.tolerance > 0:
+        raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
+    target = [t.strip() for t in args.target.split(",") if t.strip()]
+    console = make_console()
+    err = make_console()
+    err.file = sys.stderr
+    show = None if args.json or not sys.stderr.isatty() else \
+        (lambda r: err.print(f"  firm solve {r['iteration']}: opens {', '.join(r['response']) or 'nothing'}"))
+    answer = induce(_with_sets(args), target, _options(args), args.instrument, args.country, args.tolerance, show)
+    code = EXIT_OK if answer.status == "induced" else EXIT_INFEASIBLE
+    if args.json:
+        from siting.report.write import json_safe
+
+        print(json.dumps(json_safe(answer.as_dict()), indent=2))
+        return code
+    for line in answer.words():
+        console.print(line, soft_wrap=True, markup=False)
+    console.print(f"firm solves ({len(answer.iterations)}):")
+    for r in answer.iterations:
+        faced = ", ".join(f"{s} {v:,.3f}" for s, v in r.get("offers", {}).items()) or \
+            (f"rate scale {r['rate_scale']:.6g}" if "rate_scale" in r else "none")
+        cut = f"; cut {r['cut']['text']}" if r.get("cut") else ""
+        console.print(f"  {r['iteration']}: offers {faced}: opens {', '.join(r['response']) or 'nothing'} at "
+                      f"{r['firm_cost']:,.3f} {answer.money}/yr{cut}", soft_wrap=True, markup=False)
+    if answer.offers:
+        console.print("as --set overrides (where the instance holds instruments of these ids): "
+                      + " ".join(f"--set {s}" for s in answer.sets()), soft_wrap=True, markup=False)
+    return code
 
 
 def _explain(args, argv: list[str]) -> int:
