@@ -111,6 +111,16 @@ def _parser() -> argparse.ArgumentParser:
     # the cuts are differences of optima: proven to the exact profile's gap
     _add_solver_flags(p, profile="exact")
 
+    p = sub.add_parser("programme", help="which projects a government should fund, with how much, within budgets")
+    p.add_argument("programme", help="programme YAML: country, instrument, budgets, projects")
+    p.add_argument("--budget", action="append", type=float, metavar="B",
+                   help="a budget in the projects' money unit (repeatable; replaces the file's budgets)")
+    p.add_argument("--objective", choices=["capacity", "fabs", "investment", "local-share"],
+                   help="what the allocation maximises (default: the file's, else fabs)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes for the break-even solves")
+    p.add_argument("--out", "-o", help="programme folder (default results/<file name>-programme/)")
+    _add_solver_flags(p, profile="exact")
+
     p = sub.add_parser("explain", help="why not here? the optimum beside the plan with a site forced the other way")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
     p.add_argument("--site", required=True, help="the site, e.g. phoenix")
@@ -193,6 +203,8 @@ def _dispatch(args, argv: list[str]) -> int:
         return _explain(args, argv)
     if args.command == "induce":
         return _induce(args)
+    if args.command == "programme":
+        return _programme(args, argv)
     if args.command == "sweep":
         return _sweep(args, argv)
     if args.command == "map":
@@ -376,6 +388,63 @@ def _induce(args) -> int:
         console.print("as --set overrides (where the instance holds instruments of these ids): "
                       + " ".join(f"--set {s}" for s in answer.sets()), soft_wrap=True, markup=False)
     return code
+
+
+def _programme(args, argv: list[str]) -> int:
+    from rich.table import Table
+
+    from siting.analysis import programme as pg
+    from siting.analysis.allocate import fab_curve
+    from siting.instance.programme import read_programme
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir
+    from siting.run import load_case
+
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    for b in args.budget or []:
+        if not b >= 0:
+            raise InputError(Problem("--budget", f"is {b}; a budget must be >= 0", "give 0 or more"))
+    programme = read_programme(args.programme)
+    budgets = sorted(set(args.budget or programme.budgets or [0.0]))
+    objective = args.objective or programme.objective
+    out = Path(args.out) if args.out else default_out_dir(Path(args.programme).stem + "-programme")
+    base = load_case(pg.project_raw(programme.projects[0]))
+    check_out_dir(out, base.path if base.path.is_dir() else base.path.parent)
+    money = base.settings.money_label
+    solver = _options(args)
+    items = pg.plan_items(programme, solver)
+    console = make_console()
+    console.print(f"{len(programme.projects)} projects, {len(items)} options to price with {args.workers} "
+                  f"worker{'s' if args.workers > 1 else ''}", soft_wrap=True)
+    started = __import__("time").perf_counter()
+    options = pg.price_all(items, args.workers, progress=lambda r: console.print(
+        f"  {r['option']}: {r['status']}" + ("" if r.get("offer") is None else f", offer {r['offer']:,.3f} {money}"),
+        soft_wrap=True, markup=False))
+    priced = __import__("time").perf_counter() - started
+    table, chosen = pg.budget_table(options, budgets, objective, solver)
+    curve = fab_curve(options, solver)
+    files = pg.write_programme(out, programme, options, table, chosen, curve, base, solver, ["siting", *argv], money)
+    t = Table(title=f"Allocation maximising {objective} ({money})", title_justify="left")
+    for c in ("budget", "fabs", "capacity (wafers/yr)", "investment", "outlay", "funded"):
+        t.add_column(c, justify="left" if c == "funded" else "right", overflow="fold")
+    for _, r in table.iterrows():
+        t.add_row(f"{r['budget']:,.0f}", str(r["fabs"]), f"{r['capacity_wafers_per_year']:,.0f}",
+                  f"{r['investment']:,.0f}", f"{r['outlay']:,.3f}", r["funded"] or "-")
+    console.print(t)
+    c = Table(title=f"Least outlay for each number of domestic fabs ({money})", title_justify="left")
+    for col in ("fabs", "least outlay", "marginal cost", "investment"):
+        c.add_column(col, justify="right")
+    for _, r in curve.iterrows():
+        marginal = "-" if r["marginal_cost"] is None or r["marginal_cost"] != r["marginal_cost"] \
+            else f"{r['marginal_cost']:,.3f}"
+        c.add_row(str(r["fabs"]), f"{r['least_outlay']:,.3f}", marginal, f"{r['investment']:,.0f}")
+    console.print(c)
+    bad = options[options["status"] == "error"]
+    for _, r in bad.iterrows():
+        console.print(f"[red]{r['option']} failed[/red]: {r['note']}", soft_wrap=True)
+    console.print(f"options priced in {priced:.1f} s; results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_ERROR if len(bad) else EXIT_OK
 
 
 def _explain(args, argv: list[str]) -> int:

@@ -98,6 +98,7 @@ class Induced:
     fundable: list = field(default_factory=list)
     plan: str = ""
     tolerance: float | None = None
+    final: Run | None = None  # the firm's solve with the package (induced only)
 
     @property
     def outlay(self) -> float:
@@ -306,6 +307,7 @@ def induce(raw: RawInstance, target: list[str], options: SolverOptions, instrume
         run = _rates(raw, options, out, run, tolerance, progress)
     out.firm_cost_with = float(run.outcome.objective)
     out.plan = ", ".join(_opened(run))
+    out.final = run
     return out
 
 
