@@ -11,9 +11,10 @@ A programme file (YAML) reads::
       - {name: jasm, instance: ../jasm, designs: ../jasm/designs.yaml, package: national-grant-budget}
 
 Paths are relative to the programme file. A project is an instance (with optional ``set``
-overrides) or one package of a designs file applied to it. Projects that name the same instance
-with the same overrides are one firm's decision under different packages: they share a ``group``
-(override it with ``group:``), and the allocation funds at most one option per group.
+overrides) or one package of a designs file applied to it. Projects that apply packages to the
+same instance with the same overrides are one firm's decision under different packages: they share
+a ``group``; every other project is a group of its own (``group:`` overrides both). The allocation
+takes exactly one option per group.
 """
 
 from __future__ import annotations
@@ -135,7 +136,9 @@ def read_programme(path: str | Path) -> Programme:
             problems.append(Problem(loc, "gives one of designs and package without the other",
                                     "give both (a package of a designs file) or neither"))
         designs = (path.parent / p.designs).resolve() if p.designs else None
-        group = p.group or f"{inst}|{'|'.join(p.set)}"
+        # packages of one designs file applied to the same instance are one firm's decision;
+        # any other project is its own firm (identical projects included)
+        group = p.group or (f"{inst}|{'|'.join(p.set)}" if designs is not None else p.name)
         projects.append(Project(p.name, inst, tuple(p.set), designs, p.package, group))
     if problems:
         raise InputError(problems)
