@@ -336,6 +336,12 @@ def _rates(raw: RawInstance, options: SolverOptions, out: Induced, run: Run, tol
             out.reason = "even grants of all the capex at the funded sites do not bring the target"
             return run
         best = attempt(hi)
+    # a rate pays what the lump sum did when the plan's capex stays put, so the answer is usually
+    # just below hi: try one tolerance below it before bisecting the whole bracket
+    if hi - lo > tolerance * hi:
+        near = hi * (1 - tolerance)
+        if attempt(near) is None:
+            lo = near
     while hi - lo > tolerance * hi:
         mid = (lo + hi) / 2
         got = attempt(mid)
