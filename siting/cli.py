@@ -98,29 +98,6 @@ def _parser() -> argparse.ArgumentParser:
     # an offer is a difference of two optima: both are proven to the exact profile's gap
     _add_solver_flags(p, profile="exact")
 
-    p = sub.add_parser("induce", help="the cheapest package of offers that makes the firm's optimum open target sites")
-    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
-    p.add_argument("--target", required=True, help="the sites to bring, comma-separated, e.g. kumamoto,chitose")
-    p.add_argument("--instrument", default="lump",
-                   help="lump (exact, cutting planes) or grant-rate (bisection on top of the lump sums)")
-    p.add_argument("--country", help="the courting country: only target sites there may be funded "
-                                     "(default: settings.policy_country, else every target site)")
-    p.add_argument("--tolerance", type=float, default=1e-4, help="relative tolerance of the rate bisection")
-    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
-    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
-    # the cuts are differences of optima: proven to the exact profile's gap
-    _add_solver_flags(p, profile="exact")
-
-    p = sub.add_parser("programme", help="which projects a government should fund, with how much, within budgets")
-    p.add_argument("programme", help="programme YAML: country, instrument, budgets, projects")
-    p.add_argument("--budget", action="append", type=float, metavar="B",
-                   help="a budget in the projects' money unit (repeatable; replaces the file's budgets)")
-    p.add_argument("--objective", choices=["capacity", "fabs", "investment", "local-share"],
-                   help="what the allocation maximises (default: the file's, else fabs)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes for the break-even solves")
-    p.add_argument("--out", "-o", help="programme folder (default results/<file name>-programme/)")
-    _add_solver_flags(p, profile="exact")
-
     p = sub.add_parser("explain", help="why not here? the optimum beside the plan with a site forced the other way")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
     p.add_argument("--site", required=True, help="the site, e.g. phoenix")
@@ -158,6 +135,29 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("file")
     q.add_argument("--capacity", type=float, help="capacity for capa/capb/capc files")
     q.add_argument("-o", "--out", required=True, help="instance folder to write")
+
+    p = sub.add_parser("induce", help="the cheapest package of offers that makes the firm's optimum open target sites")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--target", required=True, help="the sites to bring, comma-separated, e.g. kumamoto,chitose")
+    p.add_argument("--instrument", default="lump",
+                   help="lump (exact, cutting planes) or grant-rate (bisection on top of the lump sums)")
+    p.add_argument("--country", help="the courting country: only target sites there may be funded "
+                                     "(default: settings.policy_country, else every target site)")
+    p.add_argument("--tolerance", type=float, default=1e-4, help="relative tolerance of the rate bisection")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    # the cuts are differences of optima: proven to the exact profile's gap
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("programme", help="which projects a government should fund, with how much, within budgets")
+    p.add_argument("programme", help="programme YAML: country, instrument, budgets, projects")
+    p.add_argument("--budget", action="append", type=float, metavar="B",
+                   help="a budget in the projects' money unit (repeatable; replaces the file's budgets)")
+    p.add_argument("--objective", choices=["capacity", "fabs", "investment", "local-share"],
+                   help="what the allocation maximises (default: the file's, else fabs)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes for the break-even solves")
+    p.add_argument("--out", "-o", help="programme folder (default results/<file name>-programme/)")
+    _add_solver_flags(p, profile="exact")
     return parser
 
 
@@ -410,7 +410,7 @@ def _programme(args, argv: list[str]) -> int:
     objective = args.objective or programme.objective
     out = Path(args.out) if args.out else default_out_dir(Path(args.programme).stem + "-programme")
     base = load_case(pg.project_raw(programme.projects[0]))
-    check_out_dir(out, base.path if base.path.is_dir() else base.path.parent)
+    check_out_dir(out, base.root)
     money = base.settings.money_label
     solver = _options(args)
     items = pg.plan_items(programme, solver)

@@ -80,14 +80,26 @@ def domestic_sites(raw, country: str) -> list[str]:
 
 def plan_items(programme: Programme, solver: SolverOptions, instrument: str | None = None) -> list[Item]:
     """Every option of every project, in file order (reads each instance to find its sites)."""
+    from siting.errors import InputError, Problem
+    from siting.instance.settings import Settings
+
     instrument = instrument or programme.instrument
-    items = []
+    items, money, problems = [], None, []
     for p in programme.projects:
-        sites = domestic_sites(project_raw(p), programme.country)
+        raw = project_raw(p)
+        unit = tuple(str(raw.settings.get(k, Settings.model_fields[k].default)) for k in ("currency", "money_unit"))
+        money = money or (p.name, unit)
+        if unit != money[1]:
+            problems.append(Problem(f"project {p.name}", f"counts money in {' '.join(unit)}, project {money[0]} in "
+                                    f"{' '.join(money[1])}", "budgets and offers need one money unit: give every "
+                                    "project the same settings.currency and settings.money_unit (e.g. by its set:)"))
+        sites = domestic_sites(raw, programme.country)
         items.append(Item(p, (), programme.country, instrument, solver))
         items += [Item(p, (s,), programme.country, instrument, solver) for s in sites]
         if instrument != "per-wafer" and 2 <= len(sites) <= 4:
             items += [Item(p, pair, programme.country, instrument, solver) for pair in itertools.combinations(sites, 2)]
+    if problems:
+        raise InputError(problems)
     return items
 
 

@@ -155,6 +155,17 @@ def test_missing_instance_and_repeated_names_are_listed_together(tmp_path):
     assert "p.yaml projects.1 (X) | repeats a project name; give each project its own name" in text
 
 
+def test_projects_must_share_one_money_unit(tmp_path):
+    path = write_pool(tmp_path)
+    text = path.read_text().replace("modules.tw/chip.capex_per_module=5]", "modules.tw/chip.capex_per_module=5, "
+                                    "settings.currency=EUR]")
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        pg.plan_items(read_programme(path), EXACT)
+    assert ("project B | counts money in EUR one, project A in USD one; budgets and offers need one money unit"
+            in str(err.value))
+
+
 def test_cli_refuses_a_negative_budget(tmp_path, capsys):
     assert main(["programme", str(write_pool(tmp_path)), "--budget", "-1"]) == 2
     assert "--budget | is -1.0; a budget must be >= 0; give 0 or more" in capsys.readouterr().err
