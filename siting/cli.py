@@ -151,8 +151,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("programme", help="which projects a government should fund, with how much, within budgets")
     p.add_argument("programme", help="programme YAML: country, instrument, budgets, projects")
-    p.add_argument("--budget", action="append", type=float, metavar="B",
-                   help="a budget in the projects' money unit (repeatable; replaces the file's budgets)")
+    p.add_argument("--budget", action="extend", nargs="+", type=float, metavar="B",
+                   help="budgets in the projects' money unit, e.g. --budget 0 20000 50000 (replace the file's)")
     p.add_argument("--objective", choices=["capacity", "fabs", "investment", "local-share"],
                    help="what the allocation maximises (default: the file's, else fabs)")
     p.add_argument("--workers", type=int, default=1, help="local worker processes for the break-even solves")

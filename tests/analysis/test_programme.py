@@ -123,12 +123,13 @@ def test_projects_of_one_instance_are_one_group_with_a_joint_option(tmp_path):
 def test_cli_writes_the_folder_with_the_manifest_last(tmp_path, capsys):
     path = write_pool(tmp_path)
     out = tmp_path / "out"
-    assert main(["programme", str(path), "--budget", "10", "--objective", "investment", "--out", str(out)]) == 0
+    assert main(["programme", str(path), "--budget", "0", "10", "--objective", "investment", "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["files"] == ["programme.csv", "budgets.csv", "curve.csv", "programme.png", "report.html",
                                  "manifest.json"]
     table = pd.read_csv(out / "programme.csv")
     assert sorted(table.loc[table["funded_at_10"] & (table["offer"] > 0), "project"]) == ["A", "C"]
+    assert not (table["funded_at_0"] & (table["offer"] > 0)).any()
     assert "A: us; C: us" in capsys.readouterr().out
 
 
