@@ -211,6 +211,29 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("file")
     q.add_argument("--capacity", type=float, help="capacity for capa/capb/capc files")
     q.add_argument("-o", "--out", required=True, help="instance folder to write")
+
+    p = sub.add_parser("induce", help="the cheapest package of offers that makes the firm's optimum open target sites")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--target", required=True, help="the sites to bring, comma-separated, e.g. kumamoto,chitose")
+    p.add_argument("--instrument", default="lump",
+                   help="lump (exact, cutting planes) or grant-rate (bisection on top of the lump sums)")
+    p.add_argument("--country", help="the courting country: only target sites there may be funded "
+                                     "(default: settings.policy_country, else every target site)")
+    p.add_argument("--tolerance", type=float, default=1e-4, help="relative tolerance of the rate bisection")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    # the cuts are differences of optima: proven to the exact profile's gap
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("programme", help="which projects a government should fund, with how much, within budgets")
+    p.add_argument("programme", help="programme YAML: country, instrument, budgets, projects")
+    p.add_argument("--budget", action="extend", nargs="+", type=float, metavar="B",
+                   help="budgets in the projects' money unit, e.g. --budget 0 20000 50000 (replace the file's)")
+    p.add_argument("--objective", choices=["capacity", "fabs", "investment", "local-share"],
+                   help="what the allocation maximises (default: the file's, else fabs)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes for the break-even solves")
+    p.add_argument("--out", "-o", help="programme folder (default results/<file name>-programme/)")
+    _add_solver_flags(p, profile="exact")
     return parser
 
 
@@ -325,6 +348,10 @@ def _dispatch(args, argv: list[str]) -> int:
         return _breakeven(args)
     if args.command == "explain":
         return _explain(args, argv)
+    if args.command == "induce":
+        return _induce(args)
+    if args.command == "programme":
+        return _programme(args, argv)
     if args.command == "sweep":
         return _sweep(args, argv)
     if args.command == "alternatives":
@@ -493,6 +520,97 @@ def _breakeven(args) -> int:
         console.print(f"  {s['what']}: {s['status']}, firm cost {s['objective']:,.3f} {answer.money}/yr "
                       f"(gap {gap}); opens {s['sites_open']}", soft_wrap=True)
     return EXIT_OK
+
+
+def _induce(args) -> int:
+    from siting.analysis.induce import induce
+    from siting.report.console import make_console
+
+    if not args.tolerance > 0:
+        raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
+    target = [t.strip() for t in args.target.split(",") if t.strip()]
+    console = make_console()
+    err = make_console()
+    err.file = sys.stderr
+    show = None if args.json or not sys.stderr.isatty() else \
+        (lambda r: err.print(f"  firm solve {r['iteration']}: opens {', '.join(r['response']) or 'nothing'}"))
+    answer = induce(_with_sets(args), target, _options(args), args.instrument, args.country, args.tolerance, show)
+    code = EXIT_OK if answer.status == "induced" else EXIT_INFEASIBLE
+    if args.json:
+        from siting.report.write import json_safe
+
+        print(json.dumps(json_safe(answer.as_dict()), indent=2))
+        return code
+    for line in answer.words():
+        console.print(line, soft_wrap=True, markup=False)
+    console.print(f"firm solves ({len(answer.iterations)}):")
+    for r in answer.iterations:
+        faced = ", ".join(f"{s} {v:,.3f}" for s, v in r.get("offers", {}).items()) or \
+            (f"rate scale {r['rate_scale']:.6g}" if "rate_scale" in r else "none")
+        cut = f"; cut {r['cut']['text']}" if r.get("cut") else ""
+        console.print(f"  {r['iteration']}: offers {faced}: opens {', '.join(r['response']) or 'nothing'} at "
+                      f"{r['firm_cost']:,.3f} {answer.money}/yr{cut}", soft_wrap=True, markup=False)
+    if answer.offers:
+        console.print("as --set overrides (where the instance holds instruments of these ids): "
+                      + " ".join(f"--set {s}" for s in answer.sets()), soft_wrap=True, markup=False)
+    return code
+
+
+def _programme(args, argv: list[str]) -> int:
+    from rich.table import Table
+
+    from siting.analysis import programme as pg
+    from siting.analysis.allocate import fab_curve
+    from siting.instance.programme import read_programme
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir
+    from siting.run import load_case
+
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    for b in args.budget or []:
+        if not b >= 0:
+            raise InputError(Problem("--budget", f"is {b}; a budget must be >= 0", "give 0 or more"))
+    programme = read_programme(args.programme)
+    budgets = sorted(set(args.budget or programme.budgets or [0.0]))
+    objective = args.objective or programme.objective
+    out = Path(args.out) if args.out else default_out_dir(Path(args.programme).stem + "-programme")
+    base = load_case(pg.project_raw(programme.projects[0]))
+    check_out_dir(out, base.root)
+    money = base.settings.money_label
+    solver = _options(args)
+    items = pg.plan_items(programme, solver)
+    console = make_console()
+    console.print(f"{len(programme.projects)} projects, {len(items)} options to price with {args.workers} "
+                  f"worker{'s' if args.workers > 1 else ''}", soft_wrap=True)
+    started = __import__("time").perf_counter()
+    options = pg.price_all(items, args.workers, progress=lambda r: console.print(
+        f"  {r['option']}: {r['status']}" + ("" if r.get("offer") is None else f", offer {r['offer']:,.3f} {money}"),
+        soft_wrap=True, markup=False))
+    priced = __import__("time").perf_counter() - started
+    table, chosen = pg.budget_table(options, budgets, objective, solver)
+    curve = fab_curve(options, solver)
+    files = pg.write_programme(out, programme, options, table, chosen, curve, base, solver, ["siting", *argv], money)
+    t = Table(title=f"Allocation maximising {objective} ({money})", title_justify="left")
+    for c in ("budget", "fabs", "capacity (wafers/yr)", "investment", "outlay", "funded"):
+        t.add_column(c, justify="left" if c == "funded" else "right", overflow="fold")
+    for _, r in table.iterrows():
+        t.add_row(f"{r['budget']:,.0f}", str(r["fabs"]), f"{r['capacity_wafers_per_year']:,.0f}",
+                  f"{r['investment']:,.0f}", f"{r['outlay']:,.3f}", r["funded"] or "-")
+    console.print(t)
+    c = Table(title=f"Least outlay for each number of domestic fabs ({money})", title_justify="left")
+    for col in ("fabs", "least outlay", "marginal cost", "investment"):
+        c.add_column(col, justify="right")
+    for _, r in curve.iterrows():
+        marginal = "-" if r["marginal_cost"] is None or r["marginal_cost"] != r["marginal_cost"] \
+            else f"{r['marginal_cost']:,.3f}"
+        c.add_row(str(r["fabs"]), f"{r['least_outlay']:,.3f}", marginal, f"{r['investment']:,.0f}")
+    console.print(c)
+    bad = options[options["status"] == "error"]
+    for _, r in bad.iterrows():
+        console.print(f"[red]{r['option']} failed[/red]: {r['note']}", soft_wrap=True)
+    console.print(f"options priced in {priced:.1f} s; results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_ERROR if len(bad) else EXIT_OK
 
 
 def _explain(args, argv: list[str]) -> int:

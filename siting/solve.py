@@ -664,3 +664,46 @@ def set_values(sm, compiled: Compiled, values: np.ndarray) -> None:
         var.set_value(0, skip_validation=True)
     for var, x in zip(compiled.columns, values):
         var.set_value(float(x), skip_validation=True)
+
+
+def solve_small(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray,
+                lower: np.ndarray, upper: np.ndarray, integer: np.ndarray | None, options: SolverOptions,
+                maximise: bool = False) -> tuple[str, np.ndarray | None, float | None]:
+    """Solve a small dense LP or MIP given as arrays (the analyses' own side problems: the offer
+    problem of ``induce``, the knapsack of ``programme``), with the profile's options.
+
+    Parameters
+    ----------
+    cost, lower, upper
+        Objective coefficients and column bounds (``np.inf`` for none).
+    rows, row_lower, row_upper
+        Dense constraint matrix (rows x columns) and row bounds.
+    integer
+        Boolean mask of integer columns (None: an LP).
+
+    Returns
+    -------
+    tuple
+        HiGHS's model status as text, the column values (None without a solution) and the objective.
+    """
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    for k, v in options.highs_options().items():
+        h.setOptionValue(k, v)
+    n = len(cost)
+    rows = np.asarray(rows, dtype=float).reshape(-1, n) if n else np.zeros((0, 0))
+    csc = scipy.sparse.csc_matrix(rows)
+    integrality = (np.asarray(integer, dtype=np.int32) if integer is not None else np.zeros(n, dtype=np.int32))
+    sense = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
+    status = h.passModel(n, rows.shape[0], int(csc.nnz), int(highspy.MatrixFormat.kColwise), int(sense), 0.0,
+                         np.asarray(cost, float), np.asarray(lower, float), np.asarray(upper, float),
+                         np.asarray(row_lower, float), np.asarray(row_upper, float),
+                         csc.indptr.astype(np.int32), csc.indices.astype(np.int32), csc.data, integrality)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected a side problem (passModel failed)")
+    h.run()
+    model_status = h.getModelStatus()
+    text = h.modelStatusToString(model_status)
+    if model_status != highspy.HighsModelStatus.kOptimal:
+        return text, None, None
+    return text, np.array(h.getSolution().col_value), float(h.getInfo().objective_function_value)

@@ -35,7 +35,7 @@ def test_json_commands_are_listed_here():
 
     sub = next(a for a in _parser()._actions if a.dest == "command")
     with_json = {name for name, p in sub.choices.items() if any("--json" in a.option_strings for a in p._actions)}
-    assert with_json == {"solve", "breakeven", "validate", "params", "alternatives", "robustness", "diff"}
+    assert with_json == {"solve", "breakeven", "validate", "params", "alternatives", "robustness", "diff", "induce"}
 
 
 def test_solve_json_is_the_summary_alone(tmp_path):
@@ -114,3 +114,11 @@ def test_diff_json_names_the_changed_cell_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     doc = whole_json(done)
     assert [c["path"] for c in doc["inputs"]] == ["instruments.meti-kumamoto.rate"]
+
+
+def test_induce_json_is_the_package_alone(tmp_path):
+    done = run_cli("induce", str(JASM), "--target", "kumamoto", "--set", "instruments.meti-kumamoto.rate=0",
+                   "--set", "instruments.meti-chitose.rate=0", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = whole_json(done)
+    assert doc["status"] == "induced" and [o["site"] for o in doc["offers"]] == ["kumamoto"]

@@ -483,4 +483,23 @@ def regret_heatmap(matrix: pd.DataFrame, title: str, label: str) -> bytes:
                     color="white" if top and v > 0.6 * top else "black")
     fig.colorbar(im, ax=ax, label=label)
     ax.set_title(title, fontsize=11)
+def programme_curve(curve: pd.DataFrame, budgets: pd.DataFrame, money: str) -> bytes:
+    """Domestic fabs against the least outlay that buys them (a step: each step is one more fab,
+    its width the fab's marginal cost), with the programme's budgets marked."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    if len(curve):
+        right = max(curve["least_outlay"].max(), budgets["budget"].max() if len(budgets) else 0)
+        x = np.concatenate([curve["least_outlay"].to_numpy(float), [right]])
+        y = np.concatenate([curve["fabs"].to_numpy(float), [curve["fabs"].iloc[-1]]])
+        ax.step(x, y, where="post", color="#1f4e79", label="most fabs for the outlay")
+    for _, r in budgets.iterrows():
+        ax.axvline(r["budget"], color="#999999", linestyle=":", linewidth=1)
+        ax.annotate(f"{r['fabs']} fabs\n{r['investment']:,.0f} invested", (r["budget"], r["fabs"]),
+                    xytext=(4, -4), textcoords="offset points", fontsize=7, va="top")
+        ax.scatter([r["budget"]], [r["fabs"]], color="#c62828", zorder=3)
+    ax.set_xlabel(f"programme budget ({money})")
+    ax.set_ylabel("domestic fabs")
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+    ax.grid(alpha=0.3)
+    ax.set_title("Fabs brought home against the budget (break-even offers, knapsack)", fontsize=11)
     return _png(fig)
