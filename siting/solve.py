@@ -686,12 +686,14 @@ def solve_small(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_u
     tuple
         HiGHS's model status as text, the column values (None without a solution) and the objective.
     """
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", False)
     for k, v in options.highs_options().items():
         h.setOptionValue(k, v)
     n = len(cost)
     rows = np.asarray(rows, dtype=float).reshape(-1, n) if n else np.zeros((0, 0))
+    import scipy.sparse  # only the small programme and offer problems need it
+
     csc = scipy.sparse.csc_matrix(rows)
     integrality = (np.asarray(integer, dtype=np.int32) if integer is not None else np.zeros(n, dtype=np.int32))
     sense = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
