@@ -26,7 +26,6 @@ from siting.errors import InputError, Problem, ProblemCollector, visible
 from siting.instance.cells import clean_table, header_twice, title_above_header
 from siting.instance.files import MAX_CSV_FIELD, MAX_TABLE_BYTES, decode_utf8, file_problem, read_limited
 from siting.instance.schema import TABLES, Table
-from siting.instance.workbook import read_workbook_sheets
 from siting.instance.yamlfile import load_yaml
 
 YAML_NAMES = ("instance.yaml", "instance.yml")
@@ -73,6 +72,9 @@ class RawInstance:
         Tables that were not read whole (a file that could not be read, rows of the wrong
         width, a missing required table): checks that depend on their rows are skipped, so that
         one problem is not reported again as a cascade of others.
+    inputs
+        Every file read (``instance.yaml``, tables, layers, workbook), resolved: a results folder
+        must never hold one of them (:func:`siting.report.write.check_out_dir`).
     """
 
     name: str
@@ -88,6 +90,7 @@ class RawInstance:
     layers: dict = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
     broken: frozenset[str] = frozenset()
+    inputs: tuple[Path, ...] = ()
 
     def with_changes(self, **changes) -> RawInstance:
         """Return a copy with some fields replaced."""
@@ -211,6 +214,8 @@ def _read_yaml_instance(yaml_path: Path, named: Path, partial: bool = False) -> 
                 found.add(problem.location, problem.problem, problem.fix)
             else:
                 files.append(wb_path)
+                from siting.instance.workbook import read_workbook_sheets  # openpyxl only when needed
+
                 sheets = read_workbook_sheets(wb_path, found, broken)
                 tables, origins = _sheet_tables(sheets, wb_path.name)
     for tname, table in TABLES.items():
@@ -252,7 +257,7 @@ def _read_yaml_instance(yaml_path: Path, named: Path, partial: bool = False) -> 
     spec.setdefault("name", name)
     return RawInstance(name=name, root=root, path=named, spec=spec, settings=dict(settings),
                        tables=tables, origins=origins, sha256=_hash_files(files, root), layers=layers,
-                       problems=tuple(found.problems), broken=frozenset(broken))
+                       problems=tuple(found.problems), broken=frozenset(broken), inputs=tuple(files))
 
 
 def _read_geo_file(path: Path, layer: str, where: str, found: ProblemCollector):
@@ -329,6 +334,8 @@ def _read_layers(root: Path, spec, yaml_name: str, files: list[Path], found: Pro
 def _read_bare_workbook(path: Path, partial: bool = False) -> RawInstance:
     found = ProblemCollector()
     broken: set[str] = set()
+    from siting.instance.workbook import read_workbook_sheets  # openpyxl only when needed
+
     sheets = read_workbook_sheets(path, found, broken)
     settings_sheet = sheets.pop("settings", None)
     if settings_sheet is None:
@@ -369,7 +376,7 @@ def _read_bare_workbook(path: Path, partial: bool = False) -> RawInstance:
     spec["name"] = name
     return RawInstance(name=name, root=path.resolve().parent, path=path, spec=spec, settings=settings,
                        tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent),
-                       problems=tuple(found.problems), broken=frozenset(broken))
+                       problems=tuple(found.problems), broken=frozenset(broken), inputs=(path.resolve(),))
 
 
 def _sheet_tables(sheets: dict[str, pd.DataFrame], book: str) -> tuple[dict, dict]:
