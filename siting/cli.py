@@ -587,8 +587,10 @@ def _programme(args, argv: list[str]) -> int:
     budgets = sorted(set(args.budget or programme.budgets or [0.0]))
     objective = args.objective or programme.objective
     out = Path(args.out) if args.out else default_out_dir(Path(args.programme).stem + "-programme")
-    base = load_case(pg.project_raw(programme.projects[0]))
-    check_out_dir(out, base.root)
+    raws = [pg.project_raw(p) for p in programme.projects]
+    check_out_dir(out, (programme.path, *(f for raw in raws for f in raw.inputs),
+                        *(p.designs for p in programme.projects if p.designs is not None)))
+    base = load_case(raws[0])
     money = base.settings.money_label
     solver = _options(args)
     items = pg.plan_items(programme, solver)

@@ -22,10 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from siting.errors import InputError, Problem
+from siting.instance.yamlfile import load_yaml
 
 OBJECTIVES = ("capacity", "fabs", "investment", "local-share")
 INSTRUMENTS = ("lump", "grant-rate", "per-wafer")
@@ -92,17 +92,7 @@ def read_programme(path: str | Path) -> Programme:
     """
     path = Path(path)
     where = path.name
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(Problem(str(path), "no such file", "give the programme YAML file")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(str(path), f"cannot be read ({exc})", "give the programme YAML file as UTF-8 text")
-                         ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise InputError(Problem(f"{where}{line}", "is not valid YAML", "check indentation and quoting")) from None
+    data = load_yaml(path, str(path), "programme files", "no such file", "give the programme YAML file")
     if not isinstance(data, dict):
         raise InputError(Problem(where, "is not a mapping", "start with 'country:' and 'projects:'"))
     try:

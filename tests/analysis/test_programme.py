@@ -44,7 +44,8 @@ def write_pool(folder: Path, budgets="[0, 10, 15]", extra: str = "") -> Path:
     write_instance(folder / "template", TEMPLATE)
     lines = [f"  - {{name: {n}, instance: template, set: [modules.us/chip.capex_per_module={us}, "
              f"modules.tw/chip.capex_per_module={tw}]}}" for n, (us, tw) in POOL.items()]
-    text = f"country: US\ninstrument: lump\nbudgets: {budgets}\nobjective: investment\n{extra}projects:\n" + \
+    instrument = "" if extra.startswith("instrument:") else "instrument: lump\n"  # a key is given once
+    text = f"country: US\n{instrument}budgets: {budgets}\nobjective: investment\n{extra}projects:\n" + \
         "\n".join(lines) + "\n"
     (folder / "programme.yaml").write_text(text, encoding="utf-8")
     return folder / "programme.yaml"
@@ -138,6 +139,7 @@ def test_cli_writes_the_folder_with_the_manifest_last(tmp_path, capsys):
                                   "grant-rate, per-wafer"),
     ("", "[-5]", "programme.yaml budgets.0 | is -5.0; a budget must be >= 0; give 0 or more"),
     ("colour: red\n", "[0]", "programme.yaml colour | extra inputs are not permitted"),
+    ("country: JP\n", "[0]", "programme.yaml line 5 | key 'country' is given twice (lines 1 and 5); keep one of them"),
 ])
 def test_bad_programme_files_are_one_line_each(tmp_path, extra, budgets, message):
     path = write_pool(tmp_path, budgets, extra)
