@@ -483,6 +483,9 @@ def regret_heatmap(matrix: pd.DataFrame, title: str, label: str) -> bytes:
                     color="white" if top and v > 0.6 * top else "black")
     fig.colorbar(im, ax=ax, label=label)
     ax.set_title(title, fontsize=11)
+    return _png(fig)
+
+
 def programme_curve(curve: pd.DataFrame, budgets: pd.DataFrame, money: str) -> bytes:
     """Domestic fabs against the least outlay that buys them (a step: each step is one more fab,
     its width the fab's marginal cost), with the programme's budgets marked."""
