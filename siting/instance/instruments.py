@@ -17,7 +17,7 @@ from siting.instance.finance import crf, grant_element, spread_factor
 #: Kinds whose payout is a share of the site's capex.
 CAPEX_SHARE = ("capex_grant", "tax_credit", "concessional_loan")
 
-COLUMNS = ["id", "kind", "site", "provider_country", "rate", "cap", "amount", "per_wafer_total", "product",
+COLUMNS = ["id", "period", "kind", "site", "provider_country", "rate", "cap", "amount", "per_wafer_total", "product",
            "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program"]
 
 
@@ -72,7 +72,7 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
                 factor = spread_factor(r, life, years)
             theta, kappa = _num(g["min_local_share"]), _num(g["min_utilisation"])
             rows.append({
-                "id": g["id"], "kind": kind, "site": s,
+                "id": g["id"], "period": g["period"], "kind": kind, "site": s,
                 "provider_country": g["provider_country"] or by_id.at[s, "country"],
                 "rate": rate, "cap": cap, "amount": _num(g["amount"]), "per_wafer_total": per_wafer_total,
                 "product": g["product"] if isinstance(g["product"], str) else "", "years": years,

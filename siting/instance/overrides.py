@@ -11,7 +11,7 @@ import pandas as pd
 
 from siting.errors import InputError, Problem
 from siting.instance.read import RawInstance, suggest
-from siting.instance.schema import MONEY, PER_UNIT, TABLES
+from siting.instance.schema import MONEY, PER_UNIT, TABLES, key_parts
 from siting.instance.settings import Settings
 
 
@@ -113,4 +113,7 @@ def apply_overrides(raw: RawInstance, assignments: list[str]) -> RawInstance:
 def key_column(table, df: pd.DataFrame) -> list[str]:
     """Each row's key as it appears in a ``--set`` path (``kumamoto/logic-28nm``), in row order."""
     parts = [df[k].tolist() if k in df.columns else [""] * len(df) for k in table.key]
-    return ["/".join(map(str, key)) for key in zip(*parts)]
+    optional = [k in key_parts(table) for k in table.key]
+    # an empty period is left out: an instance without periods keeps the paths it had
+    return ["/".join(str(v) for v, o in zip(key, optional) if not (o and (v == "" or v != v)))
+            for key in zip(*parts)]

@@ -116,9 +116,28 @@ def _place(required_coords: bool = True) -> tuple[Column, ...]:
     )
 
 
+def _period(what: str) -> Column:
+    return Column("period", "id", ref="periods",
+                  doc=f"Period from which the row's values hold ({what}); empty: the first period. A value not "
+                      "given for a period carries forward from the latest period before it that gives one.")
+
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
+        Table(
+            "periods", ("id",),
+            (
+                Column("id", "id", required=True, doc="Short name of the period, e.g. 2024 or 2026-2029."),
+                Column("start_year", "int", required=True, lo=1900, hi=2500, unit="calendar year",
+                       doc="First calendar year of the period."),
+                Column("years", "int", required=True, lo=1, hi=100, unit="years",
+                       doc="Length of the period; each period starts the year after the one before it ends."),
+                _source(),
+            ),
+            required=False,
+            doc="Planning periods in calendar order; absent: one steady-state year (the snapshot).",
+        ),
         Table(
             "sites", ("id",),
             (
@@ -134,6 +153,9 @@ TABLES: dict[str, Table] = {
                 Column("hazard_zones", "list", default="", doc="Hazard zones the site lies in, ';'-separated."),
                 Column("status", "str", default="", choices=("open", "closed"),
                        doc="open: the plan must open the site; closed: it may not; empty: the model decides."),
+                Column("lead_time_years", "float", default=0.0, lo=0, hi=50, unit="years",
+                       doc="Years from ordering capacity to its first output (phased instances): capacity "
+                           "ordered in a period produces from the first period starting that many years later."),
                 _source(),
             ),
             doc="Candidate fab sites: build[s] decides whether each opens.",
@@ -152,10 +174,11 @@ TABLES: dict[str, Table] = {
             doc="Products (technology families) measured in 300 mm-equivalent wafers.",
         ),
         Table(
-            "modules", ("site", "product"),
+            "modules", ("site", "product", "period"),
             (
                 Column("site", "id", required=True, ref="sites"),
                 Column("product", "id", required=True, ref="products"),
+                _period("the first row's period is the earliest a module can be ordered"),
                 Column("wafers_per_module", "float", required=True, lo=0, lo_open=True,
                        unit="wafers per year", doc="Capacity K of one module."),
                 Column("capex_per_module", "float", required=True, lo=0, unit=MONEY,
@@ -163,6 +186,13 @@ TABLES: dict[str, Table] = {
                 Column("max_modules", "int", required=True, lo=0, doc="Most modules N the site can hold."),
                 Column("operating_cost_per_wafer", "float", default=0.0, lo=0, unit=PER_UNIT,
                        doc="Labour, power, water and other running cost per wafer made."),
+                Column("lifetime_years", "float", lo=1, hi=100, unit="years",
+                       doc="Economic lifetime of the modules (tools); empty: the site's lifetime."),
+                Column("lead_time_years", "float", lo=0, hi=50, unit="years",
+                       doc="Lead time of this product's capacity at the site; empty: the site's lead time."),
+                Column("ramp", "list", default="",
+                       doc="Share of nominal output in the 1st, 2nd, ... year of operation, ';'-separated "
+                           "(e.g. 0.3;0.7;1), full output after the last; empty: settings.ramp."),
                 _source(),
             ),
             doc="Capacity modules per site and product: modules[s,p] in 0..max_modules.",
@@ -178,10 +208,11 @@ TABLES: dict[str, Table] = {
             doc="Demand points: customers or regions.",
         ),
         Table(
-            "demand", ("market", "product"),
+            "demand", ("market", "product", "period"),
             (
                 Column("market", "id", required=True, ref="markets"),
                 Column("product", "id", required=True, ref="products"),
+                _period("demand in each year of the period"),
                 Column("wafers_per_year", "float", required=True, lo=0, unit="wafers per year"),
                 Column("penalty_per_wafer", "float", lo=0, unit=PER_UNIT,
                        doc="Cost of each wafer not supplied; empty: settings.unmet_penalty_per_wafer."),
@@ -244,10 +275,11 @@ TABLES: dict[str, Table] = {
             doc="Suppliers: each plant is its own supplier, with its own location.",
         ),
         Table(
-            "offers", ("supplier", "input"),
+            "offers", ("supplier", "input", "period"),
             (
                 Column("supplier", "id", required=True, ref="suppliers"),
                 Column("input", "id", required=True, ref="inputs"),
+                _period("capacity and price"),
                 Column("capacity_units_per_year", "float", required=True, lo=0,
                        unit="input units per year", doc="Most this supplier can sell of this input."),
                 Column("price_per_unit", "float", required=True, lo=0, unit=PER_UNIT),
@@ -257,10 +289,11 @@ TABLES: dict[str, Table] = {
             doc="What each supplier offers: a purchase variable exists only for an offer.",
         ),
         Table(
-            "qualification", ("supplier", "site"),
+            "qualification", ("supplier", "site", "period"),
             (
                 Column("supplier", "id", required=True, ref="suppliers"),
                 Column("site", "id", required=True, ref="sites"),
+                _period("the cost of qualifying in that period"),
                 Column("cost", "float", required=True, lo=0, unit=MONEY),
                 _source(),
             ),
@@ -324,9 +357,10 @@ TABLES: dict[str, Table] = {
             doc="Subsidy programs: a budget shared by the instruments that name them.",
         ),
         Table(
-            "instruments", ("id",),
+            "instruments", ("id", "period"),
             (
                 Column("id", "id", required=True),
+                _period("the instrument's terms; it is offered from its first row's period"),
                 Column("kind", "str", required=True, choices=INSTRUMENT_KINDS,
                        doc="capex_grant or tax_credit: rate x capex up to cap; lump_sum: amount on opening; "
                            "production_subsidy: per_wafer x wafers made for years, up to cap; "
@@ -363,9 +397,10 @@ TABLES: dict[str, Table] = {
             doc="Subsidy instruments offered to the firm.",
         ),
         Table(
-            "local_targets", ("site",),
+            "local_targets", ("site", "period"),
             (
                 Column("site", "id", required=True, ref="sites"),
+                _period("a phased path is one row per period"),
                 Column("target", "float", required=True, lo=0, hi=1,
                        doc="Least value share of purchases from local suppliers."),
                 Column("rule", "str", choices=("country", "region", "radius"),
@@ -445,8 +480,19 @@ TABLES: dict[str, Table] = {
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 
+def key_parts(table: Table) -> tuple[str, ...]:
+    """Key columns that may be left empty (a ``period``): an empty one is left out of a row's label
+    and ``--set`` path, so that an instance without periods keeps the labels and paths it had."""
+    return tuple(c for c in table.key if c == "period")
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value == ""
+
+
 def key_label(table: Table, row: dict) -> str:
     """Render a row's key as ``(site=kumamoto, product=logic-28nm)`` for messages."""
-    parts = [f"{k}={row.get(k, '')}" for k in table.key]
+    optional = key_parts(table)
+    parts = [f"{k}={row.get(k, '')}" for k in table.key if not (k in optional and _blank(row.get(k, "")))]
     return "(" + ", ".join(parts) + ")"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from siting.instance.periods import previous_rows
 from siting.model.objective import CATEGORIES
 
 
@@ -185,7 +186,16 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     module_site = m["site"]
     site_of_module = _codes(site_ids, module_site.tolist())
     modules = sol.modules.astype(int)
-    module_capacity = modules * m["wafers_per_module"].to_numpy()
+    if len(d.periods) > 1:
+        # capacity producing in each row's period: ordered in time, with its ramp share
+        cap = d.capacity
+        module_capacity = _group_sum(cap["module"].to_numpy(dtype=np.int64),
+                                     cap["coef"].to_numpy(dtype=float) * sol.modules[cap["order"].to_numpy(dtype=int)],
+                                     len(m))
+    else:
+        module_capacity = modules * m["wafers_per_module"].to_numpy()
+    # the sites table shows the horizon's last period (a snapshot's one period)
+    last = np.asarray(m["period"].to_numpy() == d.periods[-1], dtype=float)
     # production is the expected output over the scenarios
     route_scenario = r["scenario"]
     made = _group_sum(r["module"].to_numpy(dtype=np.int64),
@@ -218,14 +228,18 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     arc_keys = {c: col.tolist() for c, col in arc_columns.items() if c != "supplier"}
     arc_site = _codes(site_ids, arc_keys["site"])
     price, local = a["price"].to_numpy(dtype=float), a["local"].to_numpy()
-    counted = price * sol.purchase * a["counts"].to_numpy(dtype=float) * _weights(probability, arc_keys["scenario"])
+    arc_last = np.asarray(a["period"].to_numpy() == d.periods[-1], dtype=float)
+    counted = (price * sol.purchase * a["counts"].to_numpy(dtype=float) * _weights(probability, arc_keys["scenario"])
+               * arc_last)
     targets = dict(zip(d.local_targets["site"].tolist(), d.local_targets["target"].tolist()))
     fixed_cost, capex_per_module = d.sites["fixed_cost"].to_numpy(), m["capex_per_module"].to_numpy()
+    prev = previous_rows(m)
+    ordered = sol.modules - np.where(prev >= 0, sol.modules[np.maximum(prev, 0)], 0.0)
     capex = [fixed_cost[j] * sol.build[j]
-             + float(np.sum(capex_per_module[site_of_module == j] * sol.modules[site_of_module == j]))
+             + float(np.sum(capex_per_module[site_of_module == j] * ordered[site_of_module == j]))
              for j in range(n_sites)]
-    site_capacity = _group_sum(site_of_module, module_capacity, n_sites)
-    site_made = _group_sum(site_of_module, made, n_sites)
+    site_capacity = _group_sum(site_of_module, module_capacity * last, n_sites)
+    site_made = _group_sum(site_of_module, made * last, n_sites)
     sites = pd.DataFrame({
         "site": d.sites["site"].values, "country": d.sites["country"].values,
         "region": d.sites["region"].values, "open": sol.build.astype(bool),
@@ -313,7 +327,7 @@ def shadow_prices(sm, compiled, duals: np.ndarray | None, solution: Solution | N
     sol = solution or read_solution(sm)
     is_open = dict(zip(d.sites["site"], sol.build > 0.5))
     out = []
-    share = dict(zip(d.local_targets["site"], d.local_targets["target"]))
+    share = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["target"]))
     for (s, t, w) in m.LOCAL:
         n = row_of.get(id(m.local_share[s, t, w]))
         if n is None or not is_open[s]:
@@ -324,7 +338,7 @@ def shadow_prices(sm, compiled, duals: np.ndarray | None, solution: Solution | N
         y = float(duals[n]) / sm.row_scale["local_share"][s, t, w]
         out.append(dict(constraint="local_share", site=s, scenario=w, dual=y, value=y * total * 0.01,
                         unit=f"{st.money_label} per year per point",
-                        meaning=f"cost of raising the local-share target above {share[s]:.0%} by one point"))
+                        meaning=f"cost of raising the local-share target above {share[s, t]:.0%} by one point"))
     for (k, w) in m.CAPACITY:
         n = row_of.get(id(m.capacity[k, w]))
         if n is None or sol.modules[k] < 0.5:
