@@ -13,6 +13,7 @@ import pandas as pd
 
 from siting.instance.periods import previous_rows
 from siting.model.objective import CATEGORIES
+from siting.report.periods import cash_flow_table, local_share_table, schedule_table
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Solution:
     produce: np.ndarray
     purchase: np.ndarray
     unmet: np.ndarray  # one entry per demand row (0 where unmet is not allowed)
+    build_by_period: np.ndarray | None = None  # phased: site row x period, open by then (cumulative)
 
 
 @dataclass
@@ -115,10 +117,16 @@ def read_solution(sm) -> Solution:
         payout[k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
     take = np.ones(len(d.instruments))
     take[list(m.TAKEUP)] = vals(m.take, m.TAKEUP)
+    extra = {}
+    if len(d.periods) > 1:
+        build = vals(m.build, range(len(d.sites)))
+        extra["build_by_period"] = np.column_stack(
+            [vals(m.build_early, [(j, t) for j in range(len(d.sites))]) for t in d.periods[:-1]] + [build])
     return clean_solution(
         build=vals(m.build, range(len(d.sites))), modules=vals(m.modules, range(len(d.modules))),
         qualify=vals(m.qualify, range(len(d.qualifications))), payout=payout, take=take,
-        produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet)
+        produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet,
+        **extra)
 
 
 def clean_solution(**values: np.ndarray) -> Solution:
@@ -126,8 +134,9 @@ def clean_solution(**values: np.ndarray) -> Solution:
     tolerance of zero set to zero (every variable is non-negative). ``payout`` is already the
     expected payout of each instrument row (production subsidies weighted by scenario probability)."""
     x = {k: np.where(v < 1e-9, 0.0, v) for k, v in values.items()}
-    for k in ("build", "modules", "qualify", "take"):
-        x[k] = np.round(x[k])
+    for k in ("build", "modules", "qualify", "take", "build_by_period"):
+        if k in x:
+            x[k] = np.round(x[k])
     return Solution(**x)
 
 
@@ -186,7 +195,7 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     module_site = m["site"]
     site_of_module = _codes(site_ids, module_site.tolist())
     modules = sol.modules.astype(int)
-    if len(d.periods) > 1:
+    if d.calendar is not None and d.calendar.phased:
         # capacity producing in each row's period: ordered in time, with its ramp share
         cap = d.capacity
         module_capacity = _group_sum(cap["module"].to_numpy(dtype=np.int64),
@@ -301,11 +310,16 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     scen = scenario_costs(d, sol, by_scenario)
     st = d.instance.settings
     risk = {**risk_summary(scen, st.cvar_level), "risk_weight": st.risk_weight}
-    return Results(solution=sol, costs=costs, risk=risk, tables={
+    tables = {
         "sites": sites, "capacity": capacity, "production": production, "procurement": procurement,
         "supplier_mix": supplier_mix, "qualification": qual, "unmet": unmet, "subsidies": subsidies,
         "costs": cost_table, "scenarios": scen,
-    })
+    }
+    if d.calendar is not None and d.calendar.phased:
+        tables["schedule"] = schedule_table(d, sol, made, module_capacity)
+        tables["periods"] = cash_flow_table(d, sol, probability)
+        tables["local_share"] = local_share_table(d, sol, probability)
+    return Results(solution=sol, costs=costs, risk=risk, tables=tables)
 
 
 def shadow_prices(sm, compiled, duals: np.ndarray | None, solution: Solution | None = None) -> pd.DataFrame:

@@ -107,7 +107,22 @@ def _sums(keys, values) -> dict:
 
 
 def verify(inst, results, objective: float | None) -> list[str]:
-    """Return a readable line for every rule the solution breaks (empty: all hold)."""
+    """Return a readable line for every rule the solution breaks (empty: all hold).
+
+    A phased instance (a periods table) is checked period by period
+    (:func:`siting.report.verify_periods.verify_phased`); with one period the rules below hold as well.
+    """
+    if not inst["periods"].empty:
+        from siting.report.verify_periods import verify_phased  # imports this module
+
+        phased = verify_phased(inst, results, objective)
+        if len(inst["periods"]) > 1:
+            return phased
+        return phased + _verify_snapshot(inst, results, objective)
+    return _verify_snapshot(inst, results, objective)
+
+
+def _verify_snapshot(inst, results, objective: float | None) -> list[str]:
     raw, res = _Lists(inst.tables), _Lists(results.tables)
     st = inst.settings
     out: list[str] = []

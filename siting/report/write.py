@@ -37,7 +37,7 @@ import pandas as pd
 from siting.errors import InputError, Problem
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
-               "unmet", "subsidies", "costs", "scenarios", "shadow_prices")
+               "unmet", "subsidies", "costs", "scenarios", "shadow_prices", "schedule", "periods", "local_share")
 #: Files other than tables that a run writes: the network for GIS, its map and the report page.
 PICTURE_FILES = ("network.gpkg", "map.png", "report.html")
 

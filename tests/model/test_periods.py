@@ -1,0 +1,125 @@
+"""Phased plans solved on paper: each docstring derives the optimum the model must hit.
+
+Money is plain USD; unless a test says otherwise there is no freight, no operating cost and the
+site has no fixed cost. The NPV is stated at the end of the horizon's first year: year k of the
+horizon weighs (1 + r)^-(k-1), and capital is counted as its annuity CRF(r, L) x capex from the
+start of the period it is ordered in, for its life L or to the horizon's end.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from siting.instance.finance import crf
+from tests.helpers import solve, write_instance
+
+ONE_SITE = {
+    "sites": "id,country,lat,lon\na,JP,33,131",
+    "products": "id\nchip",
+    "markets": "id,country,lat,lon\nm,JP,35,137",
+}
+
+
+def _schedule(run):
+    s = run.results.tables["schedule"]
+    return {(p, t): int(n) for p, t, n in zip(s["product"], s["period"], s["modules"])}
+
+
+def test_lead_time_forces_an_earlier_order(tmp_path):
+    """Three one-year periods 2025-2027 at r = 10%, lifetime 1 year (CRF 1.1), demand of 100 wafers
+    only in 2027, one module of 100 wafers for 100: its annuity is 110 in the year it is ordered.
+
+    Without a lead time the module is ordered in 2027: 110 x 1.1^-2 = 90.909. With a lead time of
+    one year it must be ordered in 2026 at the latest (it produces from 2027): 110 x 1.1^-1 = 100;
+    ordering in 2025 would cost 110. Optimum 100, the module ordered in 2026.
+    """
+    tables = dict(ONE_SITE,
+                  periods="id,start_year,years\ny25,2025,1\ny26,2026,1\ny27,2027,1",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules,lead_time_years\n"
+                          "a,chip,100,100,1,{lead}",
+                  demand="market,product,period,wafers_per_year\nm,chip,y27,100")
+    settings = {"discount_rate": 0.1, "lifetime_years": 1}
+    free = dict(tables, modules=tables["modules"].format(lead=0))
+    run = solve(write_instance(tmp_path / "free", free, settings))
+    assert run.outcome.objective == pytest.approx(110 / 1.1**2, rel=1e-9)
+    assert _schedule(run) == {("chip", "y25"): 0, ("chip", "y26"): 0, ("chip", "y27"): 1}
+    late = dict(tables, modules=tables["modules"].format(lead=1))
+    run = solve(write_instance(tmp_path / "lead", late, settings))
+    assert run.outcome.objective == pytest.approx(100.0, rel=1e-9)
+    assert _schedule(run) == {("chip", "y25"): 0, ("chip", "y26"): 1, ("chip", "y27"): 1}
+    s = run.results.tables["schedule"].set_index("period")
+    assert s.at["y26", "capacity_wafers_per_year"] == 0 and s.at["y27", "capacity_wafers_per_year"] == 100
+    assert s.at["y27", "first_producing"] == "y27" and s.at["y27", "first_ordered"] == "y26"
+    assert run.violations == []
+
+
+def test_ramp_leaves_demand_unmet_in_the_first_producing_period(tmp_path):
+    """Two one-year periods, r = 0, lifetime 1 (CRF 1): a module (100 wafers, capex 100, at most 2)
+    makes 50% of its output in its first year and 100% after (ramp 0.5;1). Demand is 100 wafers in
+    each period with a penalty of 1 per wafer unmet.
+
+    One module from the first period: capex 100, 50 wafers unmet in period 1 (penalty 50), none in
+    period 2: 150. Two modules then: 200. Ordering only in period 2: 100 unmet in period 1 and 50 in
+    period 2 (its ramp year): 100 + 150 = 250. Optimum 150 with 50 wafers unmet in period 1.
+    """
+    tables = dict(ONE_SITE,
+                  periods="id,start_year,years\np1,2025,1\np2,2026,1",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules,ramp\na,chip,100,100,2,0.5;1",
+                  demand="market,product,wafers_per_year,penalty_per_wafer\nm,chip,100,1")
+    run = solve(write_instance(tmp_path, tables))
+    assert run.outcome.objective == pytest.approx(150.0, rel=1e-9)
+    unmet = run.results.tables["unmet"].set_index("period")["unmet_wafers_per_year"]
+    assert unmet["p1"] == pytest.approx(50.0) and unmet["p2"] == pytest.approx(0.0, abs=1e-9)
+    assert _schedule(run) == {("chip", "p1"): 1, ("chip", "p2"): 1}
+    assert run.violations == []
+
+
+def test_npv_with_residual_value_on_two_periods(tmp_path):
+    """Periods 2025-2026 (2 years) and 2027-2029 (3 years), r = 10%, lifetime 10 years. One module
+    (capex 1000, 100 wafers) serves a demand of 100 wafers a year at an operating cost of 1 per wafer.
+
+    Stated as capex minus residual value: the capex 1000 paid at the start of 2025 is worth
+    1000 x 1.1 at the end of 2025 (the date the NPV is stated at); at the end of 2029 the asset has
+    5 of its 10 years left, worth the remaining annuities P a(5) with P = CRF(0.1, 10) x 1000 and
+    a(5) = (1 - 1.1^-5) / 0.1, discounted by 1.1^-4. Running costs are 100 a year at the ends of
+    2025..2029: 100 x sum_k 1.1^-k for k = 0..4. The objective is their sum; it equals
+    (P + 100) x sum_k 1.1^-k (the annuity form the model writes).
+    """
+    tables = dict(ONE_SITE,
+                  periods="id,start_year,years\nearly,2025,2\nlate,2027,3",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules,operating_cost_per_wafer\n"
+                          "a,chip,100,1000,1,1",
+                  demand="market,product,wafers_per_year\nm,chip,100")
+    settings = {"discount_rate": 0.1, "lifetime_years": 10}
+    run = solve(write_instance(tmp_path, tables, settings))
+    P = crf(0.1, 10) * 1000
+    residual = P * (1 - 1.1**-5) / 0.1 * 1.1**-4
+    running = 100 * sum(1.1**-k for k in range(5))
+    expected = 1000 * 1.1 - residual + running
+    assert run.outcome.objective == pytest.approx(expected, rel=1e-9)
+    flows = run.results.tables["periods"]
+    assert flows["discounted"].sum() == pytest.approx(run.outcome.objective, rel=1e-9)
+    assert run.violations == []
+
+
+def test_asset_classes_with_different_lives(tmp_path):
+    """A snapshot at r = 8%: the site's fixed cost 1000 over its 20 years and a module of 500 over its
+    own 5 years cost CRF(0.08, 20) 1000 + CRF(0.08, 5) 500 = 101.852 + 125.228 a year. Giving the
+    module the site's life instead gives CRF(0.08, 20) x 1500, today's single-life answer.
+    """
+    tables = {
+        "sites": "id,country,lat,lon,fixed_cost,lifetime_years\na,JP,33,131,1000,20",
+        "products": "id\nchip",
+        "markets": "id,country,lat,lon\nm,JP,35,137",
+        "modules": "site,product,wafers_per_module,capex_per_module,max_modules,lifetime_years\n"
+                   "a,chip,100,500,1,{life}",
+        "demand": "market,product,wafers_per_year\nm,chip,100",
+    }
+    settings = {"discount_rate": 0.08, "lifetime_years": 10}
+    run = solve(write_instance(tmp_path / "two", dict(tables, modules=tables["modules"].format(life=5)), settings))
+    assert run.outcome.objective == pytest.approx(crf(0.08, 20) * 1000 + crf(0.08, 5) * 500, rel=1e-9)
+    one = solve(write_instance(tmp_path / "one", dict(tables, modules=tables["modules"].format(life=20)), settings))
+    assert one.outcome.objective == pytest.approx(crf(0.08, 20) * 1500, rel=1e-12)
+    blank = solve(write_instance(tmp_path / "blank", dict(tables, modules=tables["modules"].format(life="")),
+                                 settings))
+    assert blank.outcome.objective == one.outcome.objective
