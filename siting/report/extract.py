@@ -340,6 +340,9 @@ def shadow_prices(sm, compiled, duals: np.ndarray | None, solution: Solution | N
     row_of = {id(row[0]): n for n, row in enumerate(compiled.rows) if row is not None}
     sol = solution or read_solution(sm)
     is_open = dict(zip(d.sites["site"], sol.build > 0.5))
+    phased = d.calendar is not None and d.calendar.phased
+    if phased:  # a phased plan's rows name their period (the value is in its discounted money)
+        cols.insert(2, "period")
     out = []
     share = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["target"]))
     for (s, t, w) in m.LOCAL:
@@ -351,6 +354,7 @@ def shadow_prices(sm, compiled, duals: np.ndarray | None, solution: Solution | N
         total = float(np.sum(d.arcs["price"].values[rows] * sol.purchase[rows]))
         y = float(duals[n]) / sm.row_scale["local_share"][s, t, w]
         out.append(dict(constraint="local_share", site=s, scenario=w, dual=y, value=y * total * 0.01,
+                        **({"period": t} if phased else {}),
                         unit=f"{st.money_label} per year per point",
                         meaning=f"cost of raising the local-share target above {share[s, t]:.0%} by one point"))
     for (k, w) in m.CAPACITY:

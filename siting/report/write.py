@@ -65,6 +65,22 @@ def json_safe(value):
     return value
 
 
+def _phased_summary(summary: dict, res, st) -> None:
+    """A phased plan's NPV, its periods' cash flows, and per site its schedule and local-share path."""
+    flows = res.tables["periods"]
+    summary["npv"] = summary["objective"]
+    summary["units"]["objective"] = (f"{st.money_label}, net present value at the end of the horizon's first "
+                                     f"year (discount rate {st.discount_rate:g})")
+    summary["periods"] = flows.to_dict("records")
+    sched, share = res.tables["schedule"], res.tables["local_share"]
+    for site in summary["sites"]:
+        mine = sched[sched["site"] == site["id"]]
+        site["schedule"] = mine[["product", "period", "site_open", "modules", "modules_ordered",
+                                 "capacity_wafers_per_year", "production_wafers_per_year"]].to_dict("records")
+        site["local_share_by_period"] = share[share["site"] == site["id"]][
+            ["period", "target", "achieved"]].to_dict("records")
+
+
 def summary_dict(run, command: list[str] | None = None) -> dict:
     """The content of ``summary.json`` for a run."""
     inst, out = run.instance, run.outcome
@@ -103,6 +119,8 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
             for _, r in sites.iterrows()
         ]
         summary["costs"] = dict(res.costs)
+        if "schedule" in res.tables:
+            _phased_summary(summary, res, st)
         subs = res.tables["subsidies"]
         summary["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
         summary["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0

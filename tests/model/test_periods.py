@@ -123,3 +123,33 @@ def test_asset_classes_with_different_lives(tmp_path):
     blank = solve(write_instance(tmp_path / "blank", dict(tables, modules=tables["modules"].format(life="")),
                                  settings))
     assert blank.outcome.objective == one.outcome.objective
+
+
+def test_phased_check_finds_broken_plans(tmp_path):
+    """The per-period check (report/verify_periods.py) reads the raw tables: a plan whose modules
+    shrink, which produces before its lead time has passed, or whose cash flows do not add up to the
+    objective is reported, each with its period named."""
+    from siting.report.verify import verify
+
+    tables = dict(ONE_SITE,
+                  periods="id,start_year,years\ny25,2025,1\ny26,2026,1\ny27,2027,1",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules,lead_time_years\n"
+                          "a,chip,100,100,1,1",
+                  demand="market,product,period,wafers_per_year\nm,chip,y27,100")
+    run = solve(write_instance(tmp_path, tables, {"discount_rate": 0.1, "lifetime_years": 1}))
+    assert verify(run.instance, run.results, run.outcome.objective) == []
+    res = run.results
+    sched = res.tables["schedule"]
+    res.tables["schedule"] = sched.assign(modules=[0, 1, 0])
+    found = verify(run.instance, res, run.outcome.objective)
+    assert "modules (a, chip): 1 by y26 but 0 by y27" in found
+    res.tables["schedule"] = sched
+    prod = res.tables["production"]
+    res.tables["production"] = prod.assign(period="y26")
+    found = verify(run.instance, res, run.outcome.objective)
+    assert "capacity (a, chip, y26, nominal): makes 100 wafers, 0 are producing by then" in found
+    assert "demand ('m', 'chip', 'y27', 'nominal'): supplied + unmet = 0, demand is 100" in found
+    res.tables["production"] = prod
+    found = verify(run.instance, res, run.outcome.objective + 1.0)
+    assert found == [f"cash flows: the periods' discounted flows and the risk premium sum to "
+                     f"{run.outcome.objective:.10g}, the objective is {run.outcome.objective + 1.0:.10g}"]
