@@ -24,7 +24,7 @@ from siting.instance.instruments import derive_instruments
 from siting.instance.periods import Calendar, calendar, carry_forward, parse_ramp
 from siting.instance.scenarios import NOMINAL, ScenarioFactors, scenario_factors
 
-__all__ = ["NOMINAL", "Derived", "crf", "derive"]
+__all__ = ["NOMINAL", "Derived", "crf", "derive", "target_rows"]
 
 
 @dataclass(frozen=True)
@@ -447,6 +447,8 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
         "local": local.astype(bool),
         # whether purchases on the arc count in the site's local-share target
         "counts": inputs["counts_for_local"].reindex(a["input"]).values.astype(bool),
+        # the class a scoped target selects the input by
+        "class": inputs["class"].reindex(a["input"]).fillna("").values.astype(object),
         "offer": a["offer"],
         "qualification": [qpos[(u, s, p)] for u, s, p in zip(a["supplier"], a["site"], a["period"])],
     })
@@ -456,7 +458,24 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
 def _local_targets(inst: Instance, cal: Calendar) -> pd.DataFrame:
     lt = carry_forward(inst["local_targets"], ["site"], cal)
     return pd.DataFrame({"site": lt["site"].values, "period": lt["period"].values,
-                         "target": lt["target"].astype(float).values})
+                         "target": lt["target"].astype(float).values,
+                         "classes": [tuple(c) if isinstance(c, tuple) else () for c in lt["classes"]]})
+
+
+def target_rows(d: Derived, site: str, period: str, scenario: str | None = None) -> np.ndarray:
+    """Mask of the arcs whose purchases count in ``site``'s local-share target of ``period`` (in
+    ``scenario``; None: every scenario): inputs that count for local share and, where the target
+    names classes, belong to one of them."""
+    arcs = d.arcs
+    at = (arcs["site"].values == site) & (arcs["period"].values == period) & arcs["counts"].values
+    if scenario is not None:
+        at &= arcs["scenario"].values == scenario
+    lt = d.local_targets
+    row = np.flatnonzero((lt["site"].values == site) & (lt["period"].values == period))
+    classes = lt["classes"].iloc[row[0]] if len(row) else ()
+    if classes:
+        at &= np.isin(arcs["class"].values, list(classes))
+    return at
 
 
 def _diversification(inst: Instance, needs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -240,6 +240,9 @@ TABLES: dict[str, Table] = {
                            "empty: settings.max_supplier_share."),
                 Column("counts_for_local", "bool", default=True,
                        doc="Whether purchases of this input count in local-share targets."),
+                Column("class", "str", default="",
+                       doc="Class of input a local-share target can be scoped to, e.g. indirect, wafer, gas, "
+                           "machinery."),
                 _source(),
             ),
             required=False,
@@ -403,6 +406,9 @@ TABLES: dict[str, Table] = {
                 _period("a phased path is one row per period"),
                 Column("target", "float", required=True, lo=0, hi=1,
                        doc="Least value share of purchases from local suppliers."),
+                Column("classes", "list", default="",
+                       doc="Classes of inputs (inputs.class) the target counts, ';'-separated; empty: every input "
+                           "that counts_for_local."),
                 Column("rule", "str", choices=("country", "region", "radius"),
                        doc="What 'local' means here; empty: settings.local_rule."),
                 Column("radius_km", "float", lo=0, lo_open=True, unit="km",

@@ -106,7 +106,10 @@ def _add_local_share(sm) -> None:
     targets = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["target"]))
     # targets bind in every scenario, or in the one scenario settings.local_share_scenarios names
     binds = arcs["scenario"].isin(list(d.factors.binds)).values
-    has_target = np.array([(s, t) in targets for s, t in zip(arcs["site"], arcs["period"])], dtype=bool)
+    # purchases that count in their site's target of their period (its classes, where it names some)
+    classes = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["classes"]))
+    has_target = np.array([(s, t) in targets and (not classes[s, t] or c in classes[s, t])
+                           for s, t, c in zip(arcs["site"], arcs["period"], arcs["class"])], dtype=bool)
     rows = arcs[arcs["counts"].values & has_target & binds]
     by_site = groups(rows[["site", "period", "scenario"]])
     index = rows.index.values

@@ -184,14 +184,20 @@ def print_run(run, console: Console | None = None) -> None:
     _print_scenarios(run, console)
     mix = res.tables["supplier_mix"]
     several = res.tables["scenarios"]["scenario"].nunique() > 1
+    last = None
+    if "schedule" in res.tables:  # a phased plan: the mix of the horizon's last period
+        last = res.tables["periods"]["period"].iloc[-1]
+        mix = mix[mix["period"] == last]
     if several:  # one line per site and input: shares of the expected purchases
         proc = res.tables["procurement"]
+        proc = proc if last is None else proc[proc["period"] == last]
         p = dict(zip(res.tables["scenarios"]["scenario"], res.tables["scenarios"]["probability"]))
         units = proc.assign(units=proc["units_per_year"] * proc["scenario"].map(p))
         units = units.groupby(["site", "input", "supplier", "local"], sort=False, as_index=False)["units"].sum()
         mix = units.assign(share=units["units"] / units.groupby(["site", "input"])["units"].transform("sum"))
     if len(mix):
-        title = "Supplier mix (share of each input" + (", expected over the scenarios" if several else "")
+        title = ("Supplier mix (share of each input" + (f" in {last}" if last is not None else "")
+                 + (", expected over the scenarios" if several else ""))
         table = Table(title=title + "; * = local)", title_justify="left")
         table.add_column("site")
         table.add_column("input")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from siting.instance.derive import target_rows
 from siting.instance.periods import previous_rows
 
 #: Categories of the cash-flow table, in the order of the costs table (the risk premium is not a
@@ -139,17 +140,14 @@ def local_share_table(d, sol, probability: dict) -> pd.DataFrame:
     p = np.array([probability[w] for w in a["scenario"]], dtype=float)
     spend = a["price"].to_numpy() * sol.purchase * p * a["counts"].to_numpy(dtype=float)
     local = a["local"].to_numpy(dtype=float)
-    key = list(zip(a["site"], a["period"]))
-    total, from_local = {}, {}
-    for k, x, lo in zip(key, spend, local):
-        total[k] = total.get(k, 0.0) + x
-        from_local[k] = from_local.get(k, 0.0) + x * lo
-    counted = sorted({i for i, c in zip(a["input"], a["counts"]) if c})
     rows = []
-    for s, t, target in zip(lt["site"], lt["period"], lt["target"]):
-        tot, loc = total.get((s, t), 0.0), from_local.get((s, t), 0.0)
-        rows.append({"site": s, "period": t, "inputs_counted": ";".join(counted), "target": float(target),
+    for s, t, target, classes in zip(lt["site"], lt["period"], lt["target"], lt["classes"]):
+        scoped = target_rows(d, s, t)
+        x = spend * scoped
+        tot, loc = float(x.sum()), float((x * local).sum())
+        rows.append({"site": s, "period": t, "classes": ";".join(classes) or "all",
+                     "inputs_counted": ";".join(sorted(set(a["input"].values[scoped]))), "target": float(target),
                      "achieved": loc / tot if tot > 0 else np.nan, "local_spend_per_year": loc,
                      "total_spend_per_year": tot})
-    return pd.DataFrame(rows, columns=["site", "period", "inputs_counted", "target", "achieved",
+    return pd.DataFrame(rows, columns=["site", "period", "classes", "inputs_counted", "target", "achieved",
                                        "local_spend_per_year", "total_spend_per_year"])

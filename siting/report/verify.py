@@ -271,10 +271,16 @@ def _verify_snapshot(inst, results, objective: float | None) -> list[str]:
     # 6. local share at open sites with a target, in every scenario the targets bind in
     price = dict(zip(zip(offer["supplier"], offer["input"]), offer["price_per_unit"]))
     counts = dict(zip(inputs["id"], inputs["counts_for_local"]))
+    # a target scoped to classes of inputs counts only those (the site's first target row)
+    scope = {s: set(c or ()) for s, c in zip(reversed(raw["local_targets"]["site"]),
+                                              reversed(raw["local_targets"]["classes"]))}
+    klass = dict(zip(inputs["id"], inputs["class"]))
     binds = scenarios if st.local_share_scenarios == "all" else [st.local_share_scenarios, EXPECTED]
     shares: dict = {}  # (site, scenario) -> [value, local value] of the purchases that count
     for u, i, s, sc, q, local in zip(proc["supplier"], proc["input"], proc["site"], proc["scenario"],
                                      proc["units_per_year"], proc["local"]):
+        if scope.get(s) and klass.get(i) not in scope[s]:
+            continue
         if counts.get(i, False) and sc in binds and (u, i) in price:  # without an offer: reported above
             value = q * price[(u, i)] * factor("price", sc, suppliers_at[u], i)
             total = shares.setdefault((s, sc), [0.0, 0.0])

@@ -130,14 +130,8 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
 
     # 6. local share at or above each period's target at sites open by then
     proc = res["procurement"]
-    counts = dict(zip(raw["inputs"]["id"], raw["inputs"]["counts_for_local"])) if raw["inputs"]["id"] else {}
-    spend: dict = {}
-    for s, i, t, w, value, local in zip(proc["site"], proc["input"], proc["period"], proc["scenario"],
-                                        proc["purchases_per_year"], proc["local"]):
-        if counts.get(i, True):
-            tot = spend.setdefault((s, t, w), [0.0, 0.0])
-            tot[0] += value
-            tot[1] += value * bool(local)
+    counts = dict(zip(raw["inputs"]["id"], raw["inputs"]["counts_for_local"]))
+    klass = dict(zip(raw["inputs"]["id"], raw["inputs"]["class"]))
     binds = scenarios if st.local_share_scenarios == "all" else [w for w in scenarios
                                                                  if w == st.local_share_scenarios]
     lt = raw["local_targets"]
@@ -145,8 +139,16 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
         if not is_open.get((s, t), False):
             continue
         target = float(lt["target"][n])
+        classes = lt["classes"][n] or ()
+        spend: dict = {}
+        for s2, i, t2, w, value, local in zip(proc["site"], proc["input"], proc["period"], proc["scenario"],
+                                              proc["purchases_per_year"], proc["local"]):
+            if s2 == s and t2 == t and counts.get(i, True) and (not classes or klass.get(i) in classes):
+                tot = spend.setdefault(w, [0.0, 0.0])
+                tot[0] += value
+                tot[1] += value * bool(local)
         for w in binds:
-            total, local = spend.get((s, t, w), (0.0, 0.0))
+            total, local = spend.get(w, (0.0, 0.0))
             if local < target * total - RTOL * max(1.0, total):
                 out.append(f"local share ({s}, {t}, {w}): {local / total:.4%} below the target {target:.0%}")
 

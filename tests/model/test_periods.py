@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from siting.diagnose import diagnose
 from siting.instance.finance import crf
+from siting.solve import load_profile
 from tests.helpers import solve, write_instance
 
 ONE_SITE = {
@@ -153,3 +155,87 @@ def test_phased_check_finds_broken_plans(tmp_path):
     found = verify(run.instance, res, run.outcome.objective + 1.0)
     assert found == [f"cash flows: the periods' discounted flows and the risk premium sum to "
                      f"{run.outcome.objective:.10g}, the objective is {run.outcome.objective + 1.0:.10g}"]
+
+
+SCOPED = {
+    "sites": "id,country,lat,lon\na,JP,33,131",
+    "products": "id\nchip",
+    "markets": "id,country,lat,lon\nm,JP,35,137",
+    "periods": "id,start_year,years\np1,2025,1\np2,2026,1",
+    "modules": "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,100,1",
+    "demand": "market,product,wafers_per_year\nm,chip,100",
+    "inputs": "id,class\nwafer,wafer\ngas,indirect",
+    "bom": "product,input,units_per_wafer\nchip,wafer,1\nchip,gas,1",
+    "suppliers": "id,country,lat,lon\nsw,TW,24.8,121\nfg,US,33.5,-112\nlg,JP,33.2,130.5",
+    "offers": "supplier,input,period,capacity_units_per_year,price_per_unit\n"
+              "sw,wafer,,1000,10\nfg,gas,,1000,1\nlg,gas,p2,1000,3",
+}
+
+
+def test_scoped_target_met_late(tmp_path):
+    """Two one-year periods, CRF 1; 100 wafers of demand a year, each wafer needing one silicon
+    wafer (from Taiwan at 10) and one unit of gas (from the US at 1, or from a Japanese plant at 3
+    that supplies only from p2). A 50% target on indirect materials from p2.
+
+    The module (100) is ordered in p1. p1 buys 100 wafers (1000) and 100 US gas (100). In p2 the gas
+    bought locally, x units, must be half the value of the gas: 3x >= 0.5 (3x + 100 - x), so
+    x >= 25: 75 + 75 = 150. Total 100 + 1100 + 1000 + 150 = 2350, local share 75 / 150 = 50% in p2.
+    Counting the wafers too (no class) would need 3x >= 0.5 (1000 + 100 + 2x), x >= 275 > 100 units
+    of gas: infeasible, so the scope is what makes the target reachable.
+    """
+    tables = dict(SCOPED, local_targets="site,period,target,classes\na,p2,0.5,indirect")
+    run = solve(write_instance(tmp_path, tables))
+    assert run.outcome.objective == pytest.approx(2350.0, rel=1e-9)
+    share = run.results.tables["local_share"].set_index("period")
+    assert share.at["p2", "achieved"] == pytest.approx(0.5)
+    assert share.at["p2", "classes"] == "indirect" and share.at["p2", "inputs_counted"] == "gas"
+    assert share.at["p2", "total_spend_per_year"] == pytest.approx(150.0)
+    assert run.violations == []
+    unscoped = solve(write_instance(tmp_path / "all", dict(SCOPED, local_targets="site,period,target\na,p2,0.5")))
+    assert unscoped.outcome.status == "infeasible"
+
+
+def test_scoped_target_impossible_early_names_the_period(tmp_path):
+    """The same 50% target on indirect materials from p1.
+
+    With no local gas offered in p1 (the Japanese plant supplies from p2) the pre-solve screen
+    proves it: the site can buy nothing in p1, so p1's demand cannot be met; the finding names p1.
+
+    With the Japanese plant offering only 10 units in p1 (its capacity grows to 1000 in p2), no
+    screen sees it, and the elastic diagnosis does: at most 10 of the 100 units of gas are local in
+    p1, 3 x 10 = 30 of 30 + 90 = 120, so the best plan reaches 25% in p1.
+    """
+    tables = dict(SCOPED, local_targets="site,target,classes\na,0.5,indirect")
+    run = solve(write_instance(tmp_path / "screen", tables))
+    assert run.outcome.status == "infeasible"
+    messages = [f.message for f in run.diagnosis]
+    assert any(m.startswith("demand for chip that must be met in p1 (100 wafers/yr") and
+               "a: its 50% local share cannot be met (at most 0%)" in m for m in messages), messages
+    offers = SCOPED["offers"] + "\nlg,gas,p1,10,3\nlg,gas,p2,1000,3"
+    offers = offers.replace("lg,gas,p2,1000,3\n", "", 1)
+    run = solve(write_instance(tmp_path / "elastic", dict(tables, offers=offers)))
+    assert run.outcome.status == "infeasible"
+    diagnose(run, load_profile("exact"))
+    messages = [f.message for f in run.diagnosis]
+    assert any(m.startswith("a's 50% local share in p1 cannot be met: the best plan reaches 25%") for m in messages), \
+        messages
+    assert not any("in p2" in m for m in messages)
+
+
+@pytest.mark.parametrize("argv", [["compare", "{i}", "--designs", "x.yaml"], ["breakeven", "{i}", "--site", "a"],
+                                  ["sweep", "{i}", "--param", "sites.a.fixed_cost=1,2"],
+                                  ["solve", "{i}", "--risk-report"]])
+def test_analyses_refuse_a_phased_instance(tmp_path, argv, capsys):
+    """Analyses that do not handle periods yet stop with exit 2 and one line, before solving anything."""
+    from siting.cli import main
+
+    folder = write_instance(tmp_path / "inst", dict(ONE_SITE, periods="id,start_year,years\np1,2025,1",
+                                                    modules="site,product,wafers_per_module,capex_per_module,"
+                                                            "max_modules\na,chip,100,100,1",
+                                                    demand="market,product,wafers_per_year\nm,chip,100"))
+    code = main([a.format(i=folder) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2
+    what = "--risk-report" if argv[0] == "solve" else argv[0]
+    assert f"{folder} | has a periods table, and {what} does not handle phased plans yet; solve it with " \
+           "`siting solve`, or drop the periods table from instance.yaml to analyse the snapshot" in err
