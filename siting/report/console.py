@@ -216,8 +216,9 @@ def print_run(run, console: Console | None = None) -> None:
 
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():
+            per = " of net present value" if _phased(run) else "/yr"
             console.print(f"local-share target at {r['site']}{where(r)}: one more point costs "
-                          f"{r['value']:,.3f} {money}/yr")
+                          f"{r['value']:,.3f} {money}{per}")
         binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() >= 0.005)]
         for _, r in binding.iterrows():
             who = (f"{r['site']} {r['product']}" if r["constraint"] == "capacity"

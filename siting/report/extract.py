@@ -355,7 +355,7 @@ def shadow_prices(sm, compiled, duals: np.ndarray | None, solution: Solution | N
         y = float(duals[n]) / sm.row_scale["local_share"][s, t, w]
         out.append(dict(constraint="local_share", site=s, scenario=w, dual=y, value=y * total * 0.01,
                         **({"period": t} if phased else {}),
-                        unit=f"{st.money_label} per year per point",
+                        unit=f"{st.money_label} {'of net present value' if phased else 'per year'} per point",
                         meaning=f"cost of raising the local-share target above {share[s, t]:.0%} by one point"))
     for (k, w) in m.CAPACITY:
         n = row_of.get(id(m.capacity[k, w]))
