@@ -121,6 +121,10 @@ def carry_forward(df: pd.DataFrame, key: list[str], cal: Calendar) -> pd.DataFra
         out = df.copy()
         out["period"] = pd.Series(dtype=object)
         return out.reset_index(drop=True)
+    if not cal.phased:  # one period, keys unique (checked): every row as it is, in its order
+        out = df.reset_index(drop=True)
+        out["period"] = cal.ids[0]
+        return out
     labels = df["period"].tolist() if "period" in df.columns else [None] * len(df)
     start = [0 if (v is None or v != v or v == "") else cal.index(v) for v in labels]
     keys = list(zip(*(df[k].tolist() for k in key))) if key else [()] * len(df)

@@ -283,10 +283,15 @@ def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes
         texts["network.gpkg"] = geopackage_bytes(layers)
         picture = network_map(layers, map_title(summary))
         texts["map.png"] = picture
+    pictures = {}
+    if "schedule" in tables:  # a phased plan
+        from siting.report.charts import schedule
+
+        pictures["schedule.png"] = texts["schedule.png"] = schedule(tables["schedule"], tables["periods"])
     manifest = manifest_dict(run, command)
     manifest["files"] = [*texts, "report.html", "manifest.json"]
     manifest["sha256"] = file_hashes(texts)
-    texts["report.html"] = report_page(summary, manifest, tables, picture)
+    texts["report.html"] = report_page(summary, manifest, tables, picture, pictures)
     manifest["sha256"]["report.html"] = file_hashes({"r": texts["report.html"]})["r"]
     texts["manifest.json"] = json.dumps(manifest, indent=2, allow_nan=False) + "\n"
     return texts
@@ -297,7 +302,8 @@ def map_title(summary: dict) -> str:
     name = summary.get("instance", {}).get("name", "")
     money = summary.get("units", {}).get("money", "")
     obj, gap = summary.get("objective"), summary.get("mip_gap")
-    cost = "" if obj is None else f", firm cost {obj:,.1f} {money}/yr"
+    cost = "" if obj is None else (f", NPV of firm cost {obj:,.1f} {money}" if "npv" in summary
+                                   else f", firm cost {obj:,.1f} {money}/yr")
     gap_text = "" if gap is None else f" (gap {gap:.4%})"
     return f"{name}: {summary.get('status')}{cost}{gap_text}"
 

@@ -239,3 +239,34 @@ def test_analyses_refuse_a_phased_instance(tmp_path, argv, capsys):
     what = "--risk-report" if argv[0] == "solve" else argv[0]
     assert f"{folder} | has a periods table, and {what} does not handle phased plans yet; solve it with " \
            "`siting solve`, or drop the periods table from instance.yaml to analyse the snapshot" in err
+
+
+def test_a_phased_solve_writes_its_schedule_cash_flows_and_local_share_path(tmp_path, capsys):
+    """`siting solve` on the lead-time case: the results folder gains schedule.csv, periods.csv,
+    local_share.csv and schedule.png; summary.json's npv is the objective and the periods' discounted
+    flows add up to it; the console prints the schedule (the module ordered in y26, producing in y27)."""
+    import json
+
+    import pandas as pd
+
+    from siting.cli import main
+
+    tables = dict(ONE_SITE,
+                  periods="id,start_year,years\ny25,2025,1\ny26,2026,1\ny27,2027,1",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules,lead_time_years\n"
+                          "a,chip,100,100,1,1",
+                  demand="market,product,period,wafers_per_year\nm,chip,y27,100",
+                  local_targets="site,period,target\na,y27,0")
+    folder = write_instance(tmp_path / "inst", tables, {"discount_rate": 0.1, "lifetime_years": 1})
+    out = tmp_path / "out"
+    assert main(["solve", str(folder), "--out", str(out), "--profile", "exact"]) == 0
+    printed = capsys.readouterr().out
+    assert "│ a    │ chip    │     y26 │       y27 │ 0 / 0 │ 1 / 0 │ 1 / 100 │" in printed
+    assert "local-share path at a: y27 - (target 0.0%)" in printed  # nothing bought: no share
+    for name in ("schedule.csv", "periods.csv", "local_share.csv", "schedule.png"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["npv"] == summary["objective"] == pytest.approx(100.0, rel=1e-9)
+    assert pd.read_csv(out / "periods.csv")["discounted"].sum() == pytest.approx(100.0, rel=1e-9)
+    assert [r["modules"] for r in summary["sites"][0]["schedule"]] == [0, 1, 1]
+    assert "<h2>Schedule</h2>" in (out / "report.html").read_text()
