@@ -188,7 +188,7 @@ def print_run(run, console: Console | None = None) -> None:
     if "schedule" in res.tables:  # a phased plan: the mix of the horizon's last period
         last = res.tables["periods"]["period"].iloc[-1]
         mix = mix[mix["period"] == last]
-    if several:  # one line per site and input: shares of the expected purchases
+    if several and len(mix):  # one line per site and input: shares of the expected purchases (none: no table)
         proc = res.tables["procurement"]
         proc = proc if last is None else proc[proc["period"] == last]
         p = dict(zip(res.tables["scenarios"]["scenario"], res.tables["scenarios"]["probability"]))

@@ -116,8 +116,8 @@ def verify(inst, results, objective: float | None) -> list[str]:
         from siting.report.verify_periods import verify_phased  # imports this module
 
         phased = verify_phased(inst, results, objective)
-        if len(inst["periods"]) > 1:
-            return phased
+        if len(inst["periods"]) > 1:  # the breakdown, the scenarios' NPVs and the risk premium
+            return phased + _check_risk(inst, results, objective)
         return phased + _verify_snapshot(inst, results, objective)
     return _verify_snapshot(inst, results, objective)
 
