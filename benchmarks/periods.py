@@ -9,8 +9,8 @@ the peak memory of that process, and HiGHS's status and gap. Build time should g
 periods x scenarios (one copy of the second stage per period and scenario, one of the first stage
 per period).
 
-Usage: ``python benchmarks/periods.py [--periods 1,5,10,20] [--scenarios 1,8] [--solve-limit S]
-[--out benchmarks/out/periods.csv]``
+Usage: ``python benchmarks/periods.py [--periods 1,5,10,20] [--scenarios 1,8] [--networks jasm,synthetic]
+[--solve-limit S] [--out benchmarks/out/periods.csv]``
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--periods", default="1,5,10,20")
     parser.add_argument("--scenarios", default="1,8")
+    parser.add_argument("--networks", default="jasm,synthetic", help="which of jasm and synthetic to run")
     parser.add_argument("--solve-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "periods.csv"))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -90,7 +91,7 @@ def main() -> None:
         return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for network in ("jasm", "synthetic"):
+        for network in args.networks.split(","):
             for scenarios in [int(c) for c in args.scenarios.split(",")]:
                 for periods in [int(c) for c in args.periods.split(",")]:
                     folder = Path(tmp) / f"{network}-{scenarios}-{periods}"
