@@ -18,7 +18,7 @@ from siting.instance.finance import crf, grant_element, spread_factor
 CAPEX_SHARE = ("capex_grant", "tax_credit", "concessional_loan")
 
 COLUMNS = ["id", "period", "kind", "site", "provider_country", "rate", "cap", "amount", "per_wafer_total", "product",
-           "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program"]
+           "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program", "paid"]
 
 
 def _num(x) -> float:
@@ -79,6 +79,7 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
                 "factor": factor, "grant_element": ge, "min_local_share": theta, "min_utilisation": kappa,
                 "conditional": not (np.isnan(theta) and np.isnan(kappa)),
                 "program": g["program"] if isinstance(g["program"], str) else "",
+                "paid": g["paid"] if isinstance(g.get("paid"), str) and g["paid"] else "on_order",
             })
     out = pd.DataFrame(rows, columns=COLUMNS)
     floats = ["rate", "cap", "amount", "per_wafer_total", "years", "factor", "grant_element", "min_local_share",

@@ -392,6 +392,10 @@ TABLES: dict[str, Table] = {
                 Column("min_utilisation", "float", lo=0, hi=1,
                        doc="Condition: paid only if the site's output is at least this share of its capacity."),
                 Column("program", "id", ref="programs", doc="Program whose budget the payout counts against."),
+                Column("paid", "str", default="on_order", choices=("on_order", "on_start"),
+                       doc="When a capex grant, tax credit, loan or lump sum is paid on a phased instance: on_order "
+                           "(in the period the capex is ordered) or on_start (in the first period the site's "
+                           "capacity ordered then produces, after the site's lead time)."),
                 Column("provider_country", "str", default="",
                        doc="Government paying; empty: the site's country."),
                 _source(),

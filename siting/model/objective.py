@@ -102,6 +102,20 @@ def capital_weights(d):
     return weight
 
 
+def payment_periods(d) -> list:
+    """Per instrument row, the period (index) its first-stage payout is paid in: the row's own period
+    (``paid = on_order``), or the first period the site's capacity ordered then produces in
+    (``on_start``, after the site's lead time; None: after the horizon, worth nothing in it)."""
+    lead = dict(zip(d.sites["site"], d.sites["lead_time_years"]))
+    out = []
+    for t, s, paid in zip(d.instruments["period"], d.instruments["site"], d.instruments["paid"]):
+        n = d.periods.index(t)
+        if paid == "on_start" and d.calendar is not None and d.calendar.phased:
+            n = d.calendar.first_producing(n, float(lead[s]))
+        out.append(n)
+    return out
+
+
 def running_weights(d):
     """Per row of a table with a ``period`` column, the present value of one money unit a year
     during that period (:meth:`siting.instance.periods.Calendar.weight`); 1 on a snapshot."""
@@ -162,11 +176,11 @@ def add_objective(sm) -> None:
                                                   key=("supplier", "site")),
                                       [m.qualify[k] for k in m.QUALIFICATIONS]))
     factor = d.instruments["factor"].values
-    g_period = [d.periods.index(t) for t in d.instruments["period"]]
+    g_period = payment_periods(d)
     g_life = d.sites["lifetime_years"].values[[site_pos[s] for s in d.instruments["site"]]]
     first = list(m.INSTRUMENTS)
     # a first-stage payout is annualised like the capital it pays for, from the period it is paid in
-    pay_weight = np.array([w_cap(g_period[k], g_life[k]) for k in first])
+    pay_weight = np.array([w_cap(g_period[k], g_life[k]) if g_period[k] is not None else 0.0 for k in first])
     reg.register("subsidies", lin(-factor[first] * pay_weight, [m.payout[k] for k in first]))
 
     # rows of each scenario, found once (a pass over all rows per scenario grows with its square)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from siting.instance.derive import target_rows
 from siting.instance.periods import previous_rows
+from siting.model.objective import payment_periods
 
 #: Categories of the cash-flow table, in the order of the costs table (the risk premium is not a
 #: cash flow of any period).
@@ -100,8 +101,10 @@ def cash_flow_table(d, sol, probability: dict) -> pd.DataFrame:
     g = d.instruments
     first = np.array([k != "production_subsidy" for k in g["kind"]], dtype=bool)
     gsite = [pos[s] for s in g["site"]]
-    add("subsidies", _capital_flows(cal, -(sol.payout * g["factor"].to_numpy() * first),
-                                    [t_of[t] for t in g["period"]], life[gsite], n))
+    paid = payment_periods(d)
+    at = np.array([p is not None for p in paid], dtype=bool)
+    add("subsidies", _capital_flows(cal, -(sol.payout * g["factor"].to_numpy() * first * at),
+                                    [p if p is not None else 0 for p in paid], life[gsite], n))
     weight = np.array([cal.weight(t) for t in range(n)])
     years = np.array(cal.years, dtype=float)
 

@@ -294,3 +294,25 @@ def test_scenarios_over_a_schedule(tmp_path, capsys):
     assert run.results.risk["scenarios"] == 2
     assert main(["solve", str(folder), "--out", str(tmp_path / "out")]) == 0
     assert "solution checked against the instance tables: all rules hold" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("paid", "expected"), [("on_order", 55.0), ("on_start", 60.0)])
+def test_payment_schedule_of_a_grant(tmp_path, paid, expected):
+    """Two one-year periods at r = 10%, lifetime 1 (CRF 1.1): a module (capex 100) with a lead time of
+    one year must be ordered in 2025 to serve 2026's demand: 1.1 x 100 = 110 in 2025's money. A 50%
+    capex grant paid on order is worth 1.1 x 50 = 55 then: 110 - 55 = 55. Paid on the start of
+    production, in 2026, it is worth 1.1 x 50 / 1.1 = 50: 110 - 50 = 60.
+    """
+    tables = dict(ONE_SITE,
+                  sites="id,country,lat,lon,lead_time_years\na,JP,33,131,1",
+                  periods="id,start_year,years\np1,2025,1\np2,2026,1",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,100,1",
+                  demand="market,product,period,wafers_per_year\nm,chip,p2,100",
+                  instruments=f"id,kind,site,rate,paid\ngrant,capex_grant,a,0.5,{paid}")
+    run = solve(write_instance(tmp_path, tables, {"discount_rate": 0.1, "lifetime_years": 1}))
+    assert run.outcome.objective == pytest.approx(expected, rel=1e-9)
+    flows = run.results.tables["periods"].set_index("period")
+    assert flows["discounted"].sum() == pytest.approx(expected, rel=1e-9)
+    at = "p2" if paid == "on_start" else "p1"
+    assert flows.at[at, "subsidies_discounted"] == pytest.approx(expected - 110.0, rel=1e-9)
+    assert run.violations == []
