@@ -153,8 +153,8 @@ def test_phased_check_finds_broken_plans(tmp_path):
     assert "demand ('m', 'chip', 'y27', 'nominal'): supplied + unmet = 0, demand is 100" in found
     res.tables["production"] = prod
     found = verify(run.instance, res, run.outcome.objective + 1.0)
-    assert found == [f"cash flows: the periods' discounted flows and the risk premium sum to "
-                     f"{run.outcome.objective:.10g}, the objective is {run.outcome.objective + 1.0:.10g}"]
+    assert f"cash flows: the periods' discounted flows and the risk premium sum to " \
+           f"{run.outcome.objective:.10g}, the objective is {run.outcome.objective + 1.0:.10g}" in found
 
 
 SCOPED = {
