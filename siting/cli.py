@@ -347,7 +347,30 @@ def _error_document(exc: SitingError) -> dict:
             "problems": [{"location": p.location, "problem": p.problem, "fix": p.fix} for p in problems]}
 
 
+#: Commands and solve options that do not handle a phased instance (a periods table) yet.
+_NOT_PHASED = {c: c for c in ("compare", "breakeven", "explain", "sweep", "frontier", "alternatives",
+                                "robustness", "induce")}
+
+
+def _refuse_phased(args) -> None:
+    """Stop an analysis that does not handle phased plans yet, before it reads anything else."""
+    what = _NOT_PHASED.get(args.command)
+    if args.command == "solve":
+        what = ("--engine mpisppy" if args.engine == "mpisppy" else
+                "--risk-report" if args.risk_report else None)
+    if what is None or not isinstance(getattr(args, "instance", None), str):
+        return
+    from siting.instance.read import read_instance
+
+    periods = read_instance(args.instance).tables.get("periods")
+    if periods is not None and len(periods):
+        raise InputError(Problem(str(args.instance), f"has a periods table, and {what} does not handle phased "
+                                 "plans yet", "solve it with `siting solve`, or drop the periods table from "
+                                 "instance.yaml to analyse the snapshot"))
+
+
 def _dispatch(args, argv: list[str]) -> int:
+    _refuse_phased(args)
     if args.command == "solve":
         return _solve(args, argv)
     if args.command == "validate":

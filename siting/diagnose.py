@@ -57,6 +57,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
+from siting.instance.derive import target_rows
 from siting.instance.screens import Finding
 from siting.report.extract import read_solution
 from siting.solve import Compiled, SolverOptions, make_highs, objective_scale, set_values
@@ -442,17 +443,16 @@ class _Words:
     def local_share(self, rows) -> list[Finding]:
         d, sol = self.d, self.sol
         arcs = d.arcs
-        targets = dict(zip(d.local_targets["site"], d.local_targets["target"]))
+        targets = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["target"]))
         out = []
         for s_, _ in rows:
             site, t, w = s_.index
-            at = ((arcs["site"].values == site) & arcs["counts"].values & (arcs["period"].values == t)
-                  & (arcs["scenario"].values == w))
+            at = target_rows(d, site, t, w)
             value = arcs["price"].values * sol.purchase * at
             local = float(np.sum(value * arcs["local"].values))
             total = float(np.sum(value))
             best = local / total if total > 0 else 0.0
-            tau = float(targets[site])
+            tau = float(targets[site, t])
             foreign = pd.Series(value * ~arcs["local"].values).groupby(arcs["input"].values).sum()
             foreign = foreign[foreign > 1e-9 * max(total, 1e-12)].sort_values(ascending=False)
             shown = [f"{i} {_num(v)}" for i, v in foreign.head(4).items()]
@@ -466,8 +466,10 @@ class _Words:
             if no_local:
                 fix += f" ({_and(no_local)} {'has' if len(no_local) == 1 else 'have'} no local supplier)"
             reach = _pct(_down(best))  # rounded down: a target the best plan meets
+            # a phased target names its period
+            when = f" in {t}" if len(d.periods) > 1 else ""
             out.append(Finding("infeasible", "local_share", (
-                f"{site}'s {_pct(tau)} local share cannot be met: the best plan reaches {reach} (local purchases "
+                f"{site}'s {_pct(tau)} local share{when} cannot be met: the best plan reaches {reach} (local purchases "
                 f"{_num(local)} of {_num(total)} {self.money}/yr{bought}); lower the target to {reach} or {fix}"),
                 where=str(site), required=tau, best=best, unit="share of purchases by value", found_by=FOUND_BY))
         return out

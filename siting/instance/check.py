@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from siting.errors import ProblemCollector, visible
 from siting.instance.geo import apply_layers
+from siting.instance.periods import check_periods
 from siting.instance.read import RawInstance, suggest
 from siting.instance.scenarios import check_scenarios
 from siting.instance.schema import MONEY, PER_UNIT, TABLES, Column, Table, key_label
@@ -268,7 +269,9 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
         found.add(origin, "has no rows", f"add at least one row ({table.doc.rstrip('.')})")
     out = pd.DataFrame(_type_columns(table, table.columns, df, origin, settings, found, overridden), index=df.index)
     keys = df.reindex(columns=list(table.key), fill_value="")
-    dup = keys.duplicated(keep=False) & (keys != "").all(axis=1)
+    # an optional key part (a period) may be empty; the required parts must all be given
+    required = [c for c in table.key if table.column(c).required]
+    dup = keys.duplicated(keep=False) & (keys[required] != "").all(axis=1)
     if dup.any():
         first: dict[tuple, int] = {}
         for row_no, key in keys[dup].iterrows():
@@ -496,6 +499,7 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
         return df is None or column not in df.columns or df.at[row_no, column] == ""
 
     _check_instruments(typed, settings, o("instruments"), blank, found)
+    check_periods(typed, o, settings, found)
     if settings.local_rule == "radius" and settings.local_radius_km is None:
         found.add("instance.yaml settings.local_radius_km", "is empty but local_rule is radius",
                   "give the radius in km, e.g. 100")

@@ -21,9 +21,10 @@ from siting.instance.check import Instance
 from siting.instance.finance import crf
 from siting.instance.geo import geodesic_km
 from siting.instance.instruments import derive_instruments
+from siting.instance.periods import Calendar, calendar, carry_forward, parse_ramp
 from siting.instance.scenarios import NOMINAL, ScenarioFactors, scenario_factors
 
-__all__ = ["NOMINAL", "Derived", "crf", "derive"]
+__all__ = ["NOMINAL", "Derived", "crf", "derive", "target_rows"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Derived:
     firm_budget: float | None
     availability: pd.DataFrame
     factors: ScenarioFactors
+    calendar: Calendar | None = None
+    capacity: pd.DataFrame | None = None
 
     @property
     def money(self) -> float:
@@ -124,40 +127,36 @@ def derive(inst: Instance, factors: ScenarioFactors | None = None) -> Derived:
     """
     st = inst.settings
     per_unit = 1.0 / st.money_multiplier
-    period = st.period
     t = inst.tables
+    cal = calendar(t, st.period, st.discount_rate)
 
     sites = t["sites"].copy()
     sites["discount_rate"] = sites["discount_rate"].astype(float).fillna(st.discount_rate)
     sites["lifetime_years"] = sites["lifetime_years"].astype(float).fillna(st.lifetime_years)
     sites["crf"] = [crf(r, L) for r, L in zip(sites["discount_rate"], sites["lifetime_years"])]
+    sites["lead_time_years"] = sites["lead_time_years"].astype(float).fillna(0.0)
     sites = sites.rename(columns={"id": "site"})[
         ["site", "country", "region", "lat", "lon", "hazard_zones", "status", "discount_rate", "lifetime_years",
-         "crf", "fixed_cost"]
+         "crf", "fixed_cost", "lead_time_years"]
     ].reset_index(drop=True)
     sites["fixed_cost"] = sites["fixed_cost"].astype(float)
 
-    modules = t["modules"]
-    modules = modules[modules["max_modules"] > 0].copy()
-    modules["period"] = period
-    modules = modules[["site", "product", "period", "wafers_per_module", "capex_per_module",
-                       "max_modules", "operating_cost_per_wafer"]].reset_index(drop=True)
-    modules = modules.astype({"wafers_per_module": float, "capex_per_module": float,
-                              "max_modules": int, "operating_cost_per_wafer": float})
+    modules = _modules(t["modules"], sites, cal, st.ramp)
+    capacity = _capacity(modules, cal)
 
-    demand = t["demand"].copy()
+    demand = carry_forward(t["demand"], ["market", "product"], cal)
     demand = demand[demand["wafers_per_year"] > 0]
     pen = demand["penalty_per_wafer"].astype(object)
     if st.unmet_penalty_per_wafer is not None:
         pen = pen.where(pen.notna(), st.unmet_penalty_per_wafer)
     base_demand = pd.DataFrame({
-        "market": demand["market"].values, "product": demand["product"].values, "period": period,
+        "market": demand["market"].values, "product": demand["product"].values, "period": demand["period"].values,
         "wafers": demand["wafers_per_year"].astype(float).values,
         "penalty": pd.to_numeric(pen, errors="coerce").astype(float).values * per_unit,
     })
-    offers = t["offers"]
+    offers = carry_forward(t["offers"], ["supplier", "input"], cal)
     base_offers = pd.DataFrame({
-        "supplier": offers["supplier"].values, "input": offers["input"].values, "period": period,
+        "supplier": offers["supplier"].values, "input": offers["input"].values, "period": offers["period"].values,
         "capacity": offers["capacity_units_per_year"].astype(float).values,
         "price": offers["price_per_unit"].astype(float).values * per_unit,
     })
@@ -179,20 +178,102 @@ def derive(inst: Instance, factors: ScenarioFactors | None = None) -> Derived:
         "share": factors.site.T.ravel(), "freight_factor": factors.freight_out.T.ravel(),
     })
 
-    routes = _routes(inst, sites, modules, demand, availability, per_unit)
+    routes = _routes(inst, sites, modules, demand, availability, per_unit, capacity)
     bom = t["bom"][["product", "input", "units_per_wafer"]].reset_index(drop=True)
     bom = bom.astype({"units_per_wafer": float})
-    needs, arcs, quals = _supply(inst, sites, modules, bom, offers, ids, per_unit)
-    local = _local_targets(inst)
+    needs, arcs, quals = _supply(inst, sites, modules, bom, offers, ids, per_unit, cal)
+    local = _local_targets(inst, cal)
     diversification, min_sup = _diversification(inst, needs)
+    instruments = derive_instruments(carry_forward(inst["instruments"], ["id"], cal), sites, per_unit)
     return Derived(
-        instance=inst, periods=(period,), scenarios=scenarios, sites=sites, modules=modules,
+        instance=inst, periods=cal.ids, scenarios=scenarios, sites=sites, modules=modules,
         demand=demand, routes=routes, offers=offers, arcs=arcs, qualifications=quals,
         needs=needs, bom=bom, local_targets=local, diversification=diversification,
         min_suppliers=min_sup, concentration=_concentration(inst),
-        instruments=derive_instruments(inst["instruments"], sites, per_unit), programs=_programs(inst),
+        instruments=instruments, programs=_programs(inst),
         firm_budget=st.firm_budget, availability=availability, factors=factors,
+        calendar=cal, capacity=capacity,
     )
+
+
+def _modules(table: pd.DataFrame, sites: pd.DataFrame, cal: Calendar, ramp: str) -> pd.DataFrame:
+    """One row per (site, product, period) from the first period a module can be ordered in.
+
+    ``crf`` annualises a module's capex over its own lifetime (the site's where none is given),
+    ``lead`` and ``ramp`` are the lead time and ramp profile of its capacity (a snapshot has
+    neither: its one period is a steady state).
+    """
+    modules = carry_forward(table, ["site", "product"], cal)
+    modules = modules[modules["max_modules"] > 0].copy()
+    by_site = sites.set_index("site")
+    rate = by_site["discount_rate"].reindex(modules["site"]).values.astype(float)
+    life = modules["lifetime_years"].astype(float).values
+    site_life = by_site["lifetime_years"].reindex(modules["site"]).values.astype(float)
+    modules["lifetime_years"] = np.where(np.isnan(life), site_life, life)
+    # the site's own CRF where the module has the site's life, so that one life for both assets
+    # gives the snapshot's figures to the last digit
+    site_crf = by_site["crf"].reindex(modules["site"]).values.astype(float)
+    modules["crf"] = [c if L == s_l else crf(r, L)
+                      for c, r, L, s_l in zip(site_crf, rate, modules["lifetime_years"], site_life)]
+    lead = modules["lead_time_years"].astype(float).values
+    site_lead = by_site["lead_time_years"].reindex(modules["site"]).values.astype(float)
+    default_ramp = parse_ramp(ramp)
+    if cal.phased:
+        modules["lead"] = np.where(np.isnan(lead), site_lead, lead)
+        modules["ramp"] = [parse_ramp(r) if r else default_ramp for r in modules["ramp"]]
+    else:
+        modules["lead"] = 0.0
+        modules["ramp"] = [()] * len(modules)
+    modules = modules[["site", "product", "period", "wafers_per_module", "capex_per_module",
+                       "max_modules", "operating_cost_per_wafer", "lifetime_years", "crf", "lead",
+                       "ramp"]].reset_index(drop=True)
+    return modules.astype({"wafers_per_module": float, "capex_per_module": float,
+                           "max_modules": int, "operating_cost_per_wafer": float, "lifetime_years": float,
+                           "crf": float, "lead": float})
+
+
+def _capacity(modules: pd.DataFrame, cal: Calendar) -> pd.DataFrame:
+    """Capacity of each module row's (site, product) in its period as a sum over the cumulative
+    module counts of the periods it was ordered in.
+
+    With n[t] the modules ordered by period t, capacity in period u is
+    sum_t K[t] f(t, u) (n[t] - n[t-1]), f the mean ramp share in u of capacity ordered in t (0
+    before its lead time has passed); regrouped on the cumulative counts, the coefficient of n[t]
+    is K[t] f(t, u) - K[t+1] f(t+1, u). Returns rows ``module`` (the row of period u), ``order``
+    (the row of period t) and ``coef`` (wafers a year per module), and per module row ``link``:
+    the latest row whose capacity produces in u (-1: none), ``link_size``: the largest module
+    size among the rows producing in u. A snapshot has one row (k, k, K[k]) per module row.
+    """
+    rows = []
+    keys = list(zip(modules["site"], modules["product"]))
+    by_key: dict = {}
+    for k, key in enumerate(keys):
+        by_key.setdefault(key, []).append(k)
+    period = [cal.index(p) for p in modules["period"]]
+    size, lead, ramp = modules["wafers_per_module"].tolist(), modules["lead"].tolist(), modules["ramp"].tolist()
+    link = np.full(len(modules), -1, dtype=np.int64)
+    link_size = np.zeros(len(modules))
+    for ks in by_key.values():
+        for u in ks:
+            if not cal.phased:
+                rows.append((u, u, size[u]))
+                link[u], link_size[u] = u, size[u]
+                continue
+            share = {t: cal.ramp_share(period[t], period[u], lead[t], ramp[t]) for t in ks if period[t] <= period[u]}
+            for t in (k for k in ks if period[k] <= period[u]):
+                # rows of a key are consecutive periods: the next row is the next period's
+                later = [k for k in ks if period[k] > period[t]]
+                nxt = later[0] if later and period[later[0]] <= period[u] else None
+                coef = size[t] * share[t] - (size[nxt] * share[nxt] if nxt is not None else 0.0)
+                if coef != 0:
+                    rows.append((u, t, coef))
+                if share[t] > 0:
+                    link[u] = t
+                    link_size[u] = max(link_size[u], size[t])
+    cap = pd.DataFrame(rows, columns=["module", "order", "coef"])
+    modules["link"] = link
+    modules["link_size"] = link_size
+    return cap
 
 
 def _lookup(table: pd.DataFrame, pair: dict[str, pd.Series], item: pd.Series, values: list[str]) -> pd.DataFrame:
@@ -246,13 +327,14 @@ def _tariffs(inst: Instance, from_c: pd.Series, to_c: pd.Series, item: pd.Series
 
 
 def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: pd.DataFrame,
-            availability: pd.DataFrame, per_unit: float) -> pd.DataFrame:
-    mod = modules.reset_index().rename(columns={"index": "module"})
+            availability: pd.DataFrame, per_unit: float, capacity: pd.DataFrame) -> pd.DataFrame:
+    # a (site, product) makes nothing in a period before capacity ordered in time produces
+    mod = modules[modules["link"].values >= 0].reset_index().rename(columns={"index": "module"})
     dem = demand.reset_index().rename(columns={"index": "demand_row"})
     r = mod.merge(dem, on=["product", "period"], how="inner")
     if r.empty:
         return pd.DataFrame(columns=["site", "market", "product", "period", "scenario", "operating",
-                                     "freight", "tariff", "distance_km", "bound", "module", "demand_row"])
+                                     "freight", "tariff", "distance_km", "bound", "module", "demand_row", "link"])
     markets = inst["markets"].set_index("id")
     srow = sites.set_index("site")
     products = inst["products"].set_index("id")
@@ -276,15 +358,18 @@ def _routes(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, demand: 
         "distance_km": dist,
         # x[s,m,p,w] <= min(d[m,p,w], alpha[s,w] K[s,p]) n[s,p] is valid: if n = 0 nothing flows;
         # if n >= 1 the flow is at most the demand and at most the available capacity alpha K n.
-        "bound": np.minimum(r["wafers"].values, per["share"].values * r["wafers_per_module"].values),
-        "module": r["module"], "demand_row": r["demand_row"],
+        # Phased: n is the count of the latest period whose orders produce now (``link``), and K
+        # the largest module size among the producing orders (ramp shares are at most 1).
+        "bound": np.minimum(r["wafers"].values, per["share"].values * r["link_size"].values),
+        "module": r["module"], "demand_row": r["demand_row"], "link": r["link"],
     }).reset_index(drop=True)
 
 
 def _local_flags(inst: Instance, sup: pd.DataFrame, site_ids: pd.Series, dist: np.ndarray) -> np.ndarray:
     """Whether each supplier row is local to each site row, by the site's rule."""
     st = inst.settings
-    targets = inst["local_targets"].set_index("site")
+    # the rule is the site's, in every period: its first row names it
+    targets = inst["local_targets"].drop_duplicates("site").set_index("site")
     rule_of, radius_of = {}, {}
     for s in inst["sites"]["id"]:
         row = targets.loc[s] if s in targets.index else None
@@ -315,10 +400,11 @@ def _excluded(inst: Instance, sup: pd.DataFrame, site_ids: pd.Series) -> np.ndar
 
 
 def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.DataFrame,
-            offers: pd.DataFrame, scenarios: tuple[str, ...], per_unit: float):
-    # most of input i a site could ever use: sum_p a[p,i] K[s,p] N[s,p]
+            offers: pd.DataFrame, scenarios: tuple[str, ...], per_unit: float, cal: Calendar):
+    # most of input i a site could ever use in a period: sum_p a[p,i] K[s,p] N[s,p] (K: the largest
+    # size of the modules producing then; a snapshot's K)
     use = modules.merge(bom, on="product")
-    use["most"] = use["units_per_wafer"] * use["wafers_per_module"] * use["max_modules"]
+    use["most"] = use["units_per_wafer"] * use["link_size"] * use["max_modules"]
     needs = use.groupby(["site", "input", "period"], as_index=False, sort=False)["most"].sum()
     needs = pd.concat([needs.assign(scenario=w) for w in scenarios], ignore_index=True)
     needs = needs[["site", "input", "period", "scenario", "most"]]
@@ -342,11 +428,11 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
                       a["price"] / per_unit)
     local = _local_flags(inst, sup, a["site"], dist)
 
-    qual_over = inst["qualification"].set_index(["supplier", "site"])["cost"] \
-        if not inst["qualification"].empty else pd.Series(dtype=float)
+    qual = carry_forward(inst["qualification"], ["supplier", "site"], cal)
+    qual_over = qual.set_index(["supplier", "site", "period"])["cost"] if not qual.empty else pd.Series(dtype=float)
     pairs = a[["supplier", "site", "period"]].drop_duplicates().reset_index(drop=True)
     default_q = suppliers.loc[pairs["supplier"], "qualification_cost"].astype(float).values
-    over = [qual_over.get((u, s), np.nan) for u, s in zip(pairs["supplier"], pairs["site"])]
+    over = [qual_over.get((u, s, t), np.nan) for u, s, t in zip(pairs["supplier"], pairs["site"], pairs["period"])]
     pairs["cost"] = np.where(np.isnan(np.array(over, dtype=float)), default_q, np.array(over, dtype=float))
     qpos = {(u, s, p): k for k, (u, s, p) in enumerate(zip(pairs["supplier"], pairs["site"], pairs["period"]))}
 
@@ -361,15 +447,35 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
         "local": local.astype(bool),
         # whether purchases on the arc count in the site's local-share target
         "counts": inputs["counts_for_local"].reindex(a["input"]).values.astype(bool),
+        # the class a scoped target selects the input by
+        "class": inputs["class"].reindex(a["input"]).fillna("").values.astype(object),
         "offer": a["offer"],
         "qualification": [qpos[(u, s, p)] for u, s, p in zip(a["supplier"], a["site"], a["period"])],
     })
     return needs.reset_index(drop=True), arcs, pairs
 
 
-def _local_targets(inst: Instance) -> pd.DataFrame:
-    lt = inst["local_targets"]
-    return pd.DataFrame({"site": lt["site"].values, "target": lt["target"].astype(float).values})
+def _local_targets(inst: Instance, cal: Calendar) -> pd.DataFrame:
+    lt = carry_forward(inst["local_targets"], ["site"], cal)
+    return pd.DataFrame({"site": lt["site"].values, "period": lt["period"].values,
+                         "target": lt["target"].astype(float).values,
+                         "classes": [tuple(c) if isinstance(c, tuple) else () for c in lt["classes"]]})
+
+
+def target_rows(d: Derived, site: str, period: str, scenario: str | None = None) -> np.ndarray:
+    """Mask of the arcs whose purchases count in ``site``'s local-share target of ``period`` (in
+    ``scenario``; None: every scenario): inputs that count for local share and, where the target
+    names classes, belong to one of them."""
+    arcs = d.arcs
+    at = (arcs["site"].values == site) & (arcs["period"].values == period) & arcs["counts"].values
+    if scenario is not None:
+        at &= arcs["scenario"].values == scenario
+    lt = d.local_targets
+    row = np.flatnonzero((lt["site"].values == site) & (lt["period"].values == period))
+    classes = lt["classes"].iloc[row[0]] if len(row) else ()
+    if classes:
+        at &= np.isin(arcs["class"].values, list(classes))
+    return at
 
 
 def _diversification(inst: Instance, needs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -17,8 +17,8 @@ from siting.instance.finance import crf, grant_element, spread_factor
 #: Kinds whose payout is a share of the site's capex.
 CAPEX_SHARE = ("capex_grant", "tax_credit", "concessional_loan")
 
-COLUMNS = ["id", "kind", "site", "provider_country", "rate", "cap", "amount", "per_wafer_total", "product",
-           "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program"]
+COLUMNS = ["id", "period", "kind", "site", "provider_country", "rate", "cap", "amount", "per_wafer_total", "product",
+           "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program", "paid"]
 
 
 def _num(x) -> float:
@@ -72,13 +72,14 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
                 factor = spread_factor(r, life, years)
             theta, kappa = _num(g["min_local_share"]), _num(g["min_utilisation"])
             rows.append({
-                "id": g["id"], "kind": kind, "site": s,
+                "id": g["id"], "period": g["period"], "kind": kind, "site": s,
                 "provider_country": g["provider_country"] or by_id.at[s, "country"],
                 "rate": rate, "cap": cap, "amount": _num(g["amount"]), "per_wafer_total": per_wafer_total,
                 "product": g["product"] if isinstance(g["product"], str) else "", "years": years,
                 "factor": factor, "grant_element": ge, "min_local_share": theta, "min_utilisation": kappa,
                 "conditional": not (np.isnan(theta) and np.isnan(kappa)),
                 "program": g["program"] if isinstance(g["program"], str) else "",
+                "paid": g["paid"] if isinstance(g.get("paid"), str) and g["paid"] else "on_order",
             })
     out = pd.DataFrame(rows, columns=COLUMNS)
     floats = ["rate", "cap", "amount", "per_wafer_total", "years", "factor", "grant_element", "min_local_share",

@@ -15,7 +15,7 @@ import pandas as pd
 
 from siting.errors import InputError, Problem, visible
 from siting.instance.read import RawInstance, suggest
-from siting.instance.schema import MONEY, PER_UNIT, TABLES
+from siting.instance.schema import MONEY, PER_UNIT, TABLES, key_parts
 from siting.instance.settings import Settings
 
 _SPECIAL = set('./="\\')
@@ -214,4 +214,7 @@ def key_column(table, df: pd.DataFrame) -> list[str]:
     """Each row's key as it appears in a ``--set`` path (``kumamoto/logic-28nm``, a part in
     quotes where it holds ``.``, ``/``, ``=``), in row order."""
     parts = [df[k].tolist() if k in df.columns else [""] * len(df) for k in table.key]
-    return ["/".join(quote_part(str(p)) for p in key) for key in zip(*parts)]
+    optional = [k in key_parts(table) for k in table.key]
+    # an empty period is left out: an instance without periods keeps the paths it had
+    return ["/".join(quote_part(str(v)) for v, o in zip(key, optional) if not (o and (v == "" or v != v)))
+            for key in zip(*parts)]

@@ -118,9 +118,28 @@ def _place(required_coords: bool = True) -> tuple[Column, ...]:
     )
 
 
+def _period(what: str) -> Column:
+    return Column("period", "id", ref="periods",
+                  doc=f"Period from which the row's values hold ({what}); empty: the first period. A value not "
+                      "given for a period carries forward from the latest period before it that gives one.")
+
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
+        Table(
+            "periods", ("id",),
+            (
+                Column("id", "id", required=True, doc="Short name of the period, e.g. 2024 or 2026-2029."),
+                Column("start_year", "int", required=True, lo=1900, hi=2500, unit="calendar year",
+                       doc="First calendar year of the period."),
+                Column("years", "int", required=True, lo=1, hi=100, unit="years",
+                       doc="Length of the period; each period starts the year after the one before it ends."),
+                _source(),
+            ),
+            required=False,
+            doc="Planning periods in calendar order; absent: one steady-state year (the snapshot).",
+        ),
         Table(
             "sites", ("id",),
             (
@@ -136,6 +155,9 @@ TABLES: dict[str, Table] = {
                 Column("hazard_zones", "list", default="", doc="Hazard zones the site lies in, ';'-separated."),
                 Column("status", "str", default="", choices=("open", "closed"),
                        doc="open: the plan must open the site; closed: it may not; empty: the model decides."),
+                Column("lead_time_years", "float", default=0.0, lo=0, hi=50, unit="years",
+                       doc="Years from ordering capacity to its first output (phased instances): capacity "
+                           "ordered in a period produces from the first period starting that many years later."),
                 _source(),
             ),
             doc="Candidate fab sites: build[s] decides whether each opens.",
@@ -154,10 +176,11 @@ TABLES: dict[str, Table] = {
             doc="Products (technology families) measured in 300 mm-equivalent wafers.",
         ),
         Table(
-            "modules", ("site", "product"),
+            "modules", ("site", "product", "period"),
             (
                 Column("site", "id", required=True, ref="sites"),
                 Column("product", "id", required=True, ref="products"),
+                _period("the first row's period is the earliest a module can be ordered"),
                 Column("wafers_per_module", "float", required=True, lo=0, lo_open=True,
                        unit="wafers per year", doc="Capacity K of one module."),
                 Column("capex_per_module", "float", required=True, lo=0, unit=MONEY,
@@ -165,6 +188,13 @@ TABLES: dict[str, Table] = {
                 Column("max_modules", "int", required=True, lo=0, doc="Most modules N the site can hold."),
                 Column("operating_cost_per_wafer", "float", default=0.0, lo=0, unit=PER_UNIT,
                        doc="Labour, power, water and other running cost per wafer made."),
+                Column("lifetime_years", "float", lo=1, hi=100, unit="years",
+                       doc="Economic lifetime of the modules (tools); empty: the site's lifetime."),
+                Column("lead_time_years", "float", lo=0, hi=50, unit="years",
+                       doc="Lead time of this product's capacity at the site; empty: the site's lead time."),
+                Column("ramp", "list", default="",
+                       doc="Share of nominal output in the 1st, 2nd, ... year of operation, ';'-separated "
+                           "(e.g. 0.3;0.7;1), full output after the last; empty: settings.ramp."),
                 _source(),
             ),
             doc="Capacity modules per site and product: modules[s,p] in 0..max_modules.",
@@ -180,10 +210,11 @@ TABLES: dict[str, Table] = {
             doc="Demand points: customers or regions.",
         ),
         Table(
-            "demand", ("market", "product"),
+            "demand", ("market", "product", "period"),
             (
                 Column("market", "id", required=True, ref="markets"),
                 Column("product", "id", required=True, ref="products"),
+                _period("demand in each year of the period"),
                 Column("wafers_per_year", "float", required=True, lo=0, unit="wafers per year"),
                 Column("penalty_per_wafer", "float", lo=0, unit=PER_UNIT,
                        doc="Cost of each wafer not supplied; empty: settings.unmet_penalty_per_wafer."),
@@ -211,6 +242,9 @@ TABLES: dict[str, Table] = {
                            "empty: settings.max_supplier_share."),
                 Column("counts_for_local", "bool", default=True,
                        doc="Whether purchases of this input count in local-share targets."),
+                Column("class", "str", default="",
+                       doc="Class of input a local-share target can be scoped to, e.g. indirect, wafer, gas, "
+                           "machinery."),
                 _source(),
             ),
             required=False,
@@ -246,10 +280,11 @@ TABLES: dict[str, Table] = {
             doc="Suppliers: each plant is its own supplier, with its own location.",
         ),
         Table(
-            "offers", ("supplier", "input"),
+            "offers", ("supplier", "input", "period"),
             (
                 Column("supplier", "id", required=True, ref="suppliers"),
                 Column("input", "id", required=True, ref="inputs"),
+                _period("capacity and price"),
                 Column("capacity_units_per_year", "float", required=True, lo=0,
                        unit="input units per year", doc="Most this supplier can sell of this input."),
                 Column("price_per_unit", "float", required=True, lo=0, unit=PER_UNIT),
@@ -259,10 +294,11 @@ TABLES: dict[str, Table] = {
             doc="What each supplier offers: a purchase variable exists only for an offer.",
         ),
         Table(
-            "qualification", ("supplier", "site"),
+            "qualification", ("supplier", "site", "period"),
             (
                 Column("supplier", "id", required=True, ref="suppliers"),
                 Column("site", "id", required=True, ref="sites"),
+                _period("the cost of qualifying in that period"),
                 Column("cost", "float", required=True, lo=0, unit=MONEY),
                 _source(),
             ),
@@ -326,9 +362,10 @@ TABLES: dict[str, Table] = {
             doc="Subsidy programs: a budget shared by the instruments that name them.",
         ),
         Table(
-            "instruments", ("id",),
+            "instruments", ("id", "period"),
             (
                 Column("id", "id", required=True),
+                _period("the instrument's terms; it is offered from its first row's period"),
                 Column("kind", "str", required=True, choices=INSTRUMENT_KINDS,
                        doc="capex_grant or tax_credit: rate x capex up to cap; lump_sum: amount on opening; "
                            "production_subsidy: per_wafer x wafers made for years, up to cap; "
@@ -357,6 +394,10 @@ TABLES: dict[str, Table] = {
                 Column("min_utilisation", "float", lo=0, hi=1,
                        doc="Condition: paid only if the site's output is at least this share of its capacity."),
                 Column("program", "id", ref="programs", doc="Program whose budget the payout counts against."),
+                Column("paid", "str", default="on_order", choices=("on_order", "on_start"),
+                       doc="When a capex grant, tax credit, loan or lump sum is paid on a phased instance: on_order "
+                           "(in the period the capex is ordered) or on_start (in the first period the site's "
+                           "capacity ordered then produces, after the site's lead time)."),
                 Column("provider_country", "str", default="",
                        doc="Government paying; empty: the site's country."),
                 _source(),
@@ -365,11 +406,15 @@ TABLES: dict[str, Table] = {
             doc="Subsidy instruments offered to the firm.",
         ),
         Table(
-            "local_targets", ("site",),
+            "local_targets", ("site", "period"),
             (
                 Column("site", "id", required=True, ref="sites"),
+                _period("a phased path is one row per period"),
                 Column("target", "float", required=True, lo=0, hi=1,
                        doc="Least value share of purchases from local suppliers."),
+                Column("classes", "list", default="",
+                       doc="Classes of inputs (inputs.class) the target counts, ';'-separated; empty: every input "
+                           "that counts_for_local."),
                 Column("rule", "str", choices=("country", "region", "radius"),
                        doc="What 'local' means here; empty: settings.local_rule."),
                 Column("radius_km", "float", lo=0, lo_open=True, unit="km",
@@ -447,9 +492,21 @@ TABLES: dict[str, Table] = {
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 
+def key_parts(table: Table) -> tuple[str, ...]:
+    """Key columns that may be left empty (a ``period``): an empty one is left out of a row's label
+    and ``--set`` path, so that an instance without periods keeps the labels and paths it had."""
+    return tuple(c for c in table.key if c == "period")
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value == ""
+
+
 def key_label(table: Table, row: dict) -> str:
     """Render a row's key as ``(site=kumamoto, product=logic-28nm)`` for messages."""
-    # an invisible or look-alike character in a key must show in the message
-    parts = [f"{k}={visible(str(row.get(k, '')), table.column(k).kind == 'id')}" for k in table.key]
+    # an invisible or look-alike character in a key must show in the message; an empty period is left out
+    optional = key_parts(table)
+    parts = [f"{k}={visible(str(row.get(k, '')), table.column(k).kind == 'id')}" for k in table.key
+             if not (k in optional and _blank(row.get(k, "")))]
     return "(" + ", ".join(parts) + ")"
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from siting.instance.derive import Derived
+from siting.instance.derive import Derived, target_rows
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,25 @@ def screen(d: Derived) -> list[Finding]:
     return [*_capacity(d, dead), *_supply(d), *local]
 
 
+def _phased(d: Derived) -> bool:
+    return len(d.periods) > 1
+
+
 def _hard_demand(d: Derived) -> pd.Series:
-    """Demand that must be met, by (product, scenario)."""
+    """Demand that must be met, by (product, scenario), or (product, period, scenario) when phased."""
     hard = d.demand[np.isnan(d.demand["penalty"].values)]
-    return hard.groupby(["product", "scenario"])["wafers"].sum()
+    return hard.groupby(["product", "period", "scenario"] if _phased(d) else ["product", "scenario"])["wafers"].sum()
 
 
-def _in(d: Derived, w: str) -> str:
-    """' in scenario w' where there are several scenarios."""
-    return f" in scenario {w}" if len(d.scenarios) > 1 else ""
+def _in(d: Derived, w: str, t: str | None = None) -> str:
+    """' in scenario w' where there are several scenarios (' in period t' first, when phased)."""
+    at = f" in {t}" if t is not None and _phased(d) else ""
+    return at + (f" in scenario {w}" if len(d.scenarios) > 1 else "")
+
+
+def _split(d: Derived, key: tuple) -> tuple:
+    """(item, period, scenario) from a key of :func:`_hard_demand` (period None on a snapshot)."""
+    return key if _phased(d) else (key[0], None, key[1])
 
 
 def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
@@ -98,23 +108,26 @@ def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
     reasons: dict[str, list[str]] = {}
     can: dict = {}
     share = d.availability.groupby(["module", "scenario"])["share"].first().to_dict()
-    cols = ["site", "product", "wafers_per_module", "max_modules"]
-    for row, (s, p, k, n) in enumerate(d.modules[cols].itertuples(index=False)):
+    # phased: the largest module producing by the period (none before a lead time has passed)
+    cols = ["site", "product", "link_size" if _phased(d) else "wafers_per_module", "max_modules", "period"]
+    for row, (s, p, k, n, t) in enumerate(d.modules[cols].itertuples(index=False)):
         lacking = [i for i in inputs_of.get(p, []) if (s, i) not in delivered]
-        if s in dead:
-            reasons.setdefault(p, []).append(f"{s}: {dead[s]}")
+        t = t if _phased(d) else None
+        if (s, t) in dead:
+            reasons.setdefault((p, t), []).append(f"{s}: {dead[s, t]}")
         elif lacking:
-            reasons.setdefault(p, []).append(f"{s}: no supplier of {', '.join(lacking)} can deliver there")
+            reasons.setdefault((p, t), []).append(f"{s}: no supplier of {', '.join(lacking)} can deliver there")
         else:
             for w in d.scenarios["id"]:
-                can[p, w] = can.get((p, w), 0.0) + share[row, w] * k * n
+                can[p, t, w] = can.get((p, t, w), 0.0) + share[row, w] * k * n
     out = []
-    for (p, w), need in _hard_demand(d).items():
-        most = float(can.get((p, w), 0.0))
+    for key, need in _hard_demand(d).items():
+        p, t, w = _split(d, key)
+        most = float(can.get((p, t, w), 0.0))
         if need > most * (1 + 1e-9):
-            why = f" ({'; '.join(reasons[p])})" if p in reasons else ""
+            why = f" ({'; '.join(reasons[p, t])})" if (p, t) in reasons else ""
             out.append(Finding("infeasible", "demand", (
-                f"demand for {p} that must be met{_in(d, w)} ({_fmt(need)} wafers/yr, rows without a penalty) "
+                f"demand for {p} that must be met{_in(d, w, t)} ({_fmt(need)} wafers/yr, rows without a penalty) "
                 "exceeds the "
                 f"most capacity that could be built for it ({_fmt(most)} wafers/yr){why}: add modules, sites or "
                 "suppliers, or set penalty_per_wafer so that unmet demand is allowed at a cost"),
@@ -125,16 +138,18 @@ def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
 def _supply(d: Derived) -> list[Finding]:
     hard = _hard_demand(d).rename("wafers").reset_index()
     need = d.bom.merge(hard, on="product")
-    need = (need["units_per_wafer"] * need["wafers"]).groupby([need["input"], need["scenario"]]).sum()
-    offered = d.offers.groupby(["input", "scenario"])["capacity"].sum()
+    by = ["input", "period", "scenario"] if _phased(d) else ["input", "scenario"]
+    need = (need["units_per_wafer"] * need["wafers"]).groupby([need[c] for c in by]).sum()
+    offered = d.offers.groupby(by)["capacity"].sum()
     unit_of = dict(zip(d.instance["inputs"]["id"], d.instance["inputs"]["unit"]))
     out = []
-    for (i, w), units in need.items():
-        can = float(offered.get((i, w), 0.0))
+    for key, units in need.items():
+        can = float(offered.get(key, 0.0))
+        i, t, w = _split(d, key)
         if units > can * (1 + 1e-9):
             out.append(Finding("infeasible", "supplier_capacity", (
-                f"meeting the demand that must be met{_in(d, w)} needs {_fmt(units)} units of {i} a year, but all its "
-                f"suppliers together offer {_fmt(can)}: add offers or capacity, or allow unmet demand"),
+                f"meeting the demand that must be met{_in(d, w, t)} needs {_fmt(units)} units of {i} a year, but all "
+                f"its suppliers together offer {_fmt(can)}: add offers or capacity, or allow unmet demand"),
                 where=str(i), required=float(units), best=can, unit=f"{unit_of.get(i, 'unit')}/yr"))
     return out
 
@@ -146,16 +161,16 @@ def _local_share(d: Derived) -> tuple[list[Finding], dict[str, str]]:
     this bound can never be met."""
     out = []
     dead: dict[str, str] = {}
-    arcs = d.arcs[d.arcs["counts"].values]
-    for s, tau in zip(d.local_targets["site"], d.local_targets["target"]):
-        at = arcs[arcs["site"].values == s]
+    for s, t, tau in zip(d.local_targets["site"], d.local_targets["period"], d.local_targets["target"]):
+        at = d.arcs[target_rows(d, s, t)]
         if at.empty or tau <= 0:
             continue
         dearest_local = at[at["local"].values].groupby("input")["price"].max()
         cheapest = at.groupby("input")["price"].min()
         best, missing = 0.0, set()
         # a site making only one product: mixing products gives a share between theirs
-        for p in d.modules.loc[d.modules["site"].values == s, "product"].unique():
+        for p in d.modules.loc[(d.modules["site"].values == s) & (d.modules["period"].values == t),
+                               "product"].unique():
             bom = d.bom[d.bom["product"].values == p]
             bom = bom[bom["input"].isin(cheapest.index)]
             if bom.empty:
@@ -170,9 +185,11 @@ def _local_share(d: Derived) -> tuple[list[Finding], dict[str, str]]:
         if best < tau - 1e-9:
             gap = (f" ({', '.join(sorted(missing))} {'has' if len(missing) == 1 else 'have'} no local supplier)"
                    if missing else "")
+            when = f" in {t}" if _phased(d) else ""
+            never = f"{s} can make nothing in {t}" if _phased(d) else f"{s} can never open"
             out.append(Finding("warning", "local_share", (
-                f"{s}'s {tau:.0%} local share cannot be met: local suppliers can cover at most {best:.0%} of its "
-                f"purchases{gap}, so {s} can never open; lower the target or add local offers"),
+                f"{s}'s {tau:.0%} local share{when} cannot be met: local suppliers can cover at most {best:.0%} of "
+                f"its purchases{gap}, so {never}; lower the target or add local offers"),
                 where=str(s), required=float(tau), best=best, unit="share of purchases by value"))
-            dead[s] = f"its {tau:.0%} local share cannot be met (at most {best:.0%})"
+            dead[s, t if _phased(d) else None] = f"its {tau:.0%} local share cannot be met (at most {best:.0%})"
     return out, dead

@@ -40,7 +40,13 @@ class Settings(BaseModel):
     min_suppliers: int | None = Field(
         None, ge=1, description="Default qualified suppliers needed per critical input at an open site."
     )
-    period: str = Field("base", description="Label of the single planning period.")
+    period: str = Field("base", description="Label of the single planning period (instances without a periods "
+                                            "table).")
+    ramp: str = Field(
+        "", description="Share of nominal output in the 1st, 2nd, ... year of a module's operation, ';'-separated "
+                        "(e.g. 0.3;0.7;1), full output after the last; empty: full output at once. Phased "
+                        "instances; modules.ramp overrides it."
+    )
     policy_country: str = Field(
         "", description="Country of the policy maker whose outlay and domestic capacity analyses count; "
                         "empty: every government's outlay, no domestic capacity."

@@ -38,12 +38,15 @@ class SitingModel:
         The registry of cost terms that both the objective and the cost breakdown read.
     row_scale
         Constraint name -> index -> factor a row was divided by (its duals are divided by it).
+    capacity_rows
+        Module row -> [(ordering module row, wafers a year per module)]: ``data.capacity`` by row.
     """
 
     model: pyo.ConcreteModel
     data: Derived
     costs: CostRegistry = field(default_factory=CostRegistry)
     row_scale: dict = field(default_factory=dict)
+    capacity_rows: dict = field(default_factory=dict)
 
 
 def build_model(data: Derived) -> SitingModel:

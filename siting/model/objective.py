@@ -87,6 +87,64 @@ class CostRegistry:
                 for w in self.probability}
 
 
+def capital_weights(d):
+    """w(t, L): present value of one money unit a year from the start of period t for L years or
+    to the horizon's end (:meth:`siting.instance.periods.Calendar.annuity_weight`); 1 on a
+    snapshot."""
+    cal = d.calendar
+    cache: dict = {}
+
+    def weight(t: int, life: float) -> float:
+        if (t, life) not in cache:
+            cache[t, life] = cal.annuity_weight(t, float(life)) if cal is not None else 1.0
+        return cache[t, life]
+
+    return weight
+
+
+def payment_periods(d) -> list:
+    """Per instrument row, the period (index) its first-stage payout is paid in: the row's own period
+    (``paid = on_order``), or the first period the site's capacity ordered then produces in
+    (``on_start``, after the site's lead time; None: after the horizon, worth nothing in it)."""
+    lead = dict(zip(d.sites["site"], d.sites["lead_time_years"]))
+    out = []
+    for t, s, paid in zip(d.instruments["period"], d.instruments["site"], d.instruments["paid"]):
+        n = d.periods.index(t)
+        if paid == "on_start" and d.calendar is not None and d.calendar.phased:
+            n = d.calendar.first_producing(n, float(lead[s]))
+        out.append(n)
+    return out
+
+
+def running_weights(d):
+    """Per row of a table with a ``period`` column, the present value of one money unit a year
+    during that period (:meth:`siting.instance.periods.Calendar.weight`); 1 on a snapshot."""
+    cal = d.calendar
+    by_period = {t: (cal.weight(n) if cal is not None else 1.0) for n, t in enumerate(d.periods)}
+
+    def weights(periods) -> np.ndarray:
+        return np.array([by_period[t] for t in periods], dtype=float)
+
+    return weights
+
+
+def _increments(table, annual: np.ndarray, life: np.ndarray, w_cap, d, key=("site", "product")) -> np.ndarray:
+    """Coefficients on cumulative counts x[t] (rows of ``table``, one per key and period) of the
+    annuities of the increments x[t] - x[t-1], each worth ``annual`` a year from period t over its
+    life: c[t] w(t) - c[t+1] w(t+1) regrouped on x[t] (a snapshot's ``annual``)."""
+    t_of = {t: n for n, t in enumerate(d.periods)}
+    periods = [t_of[t] for t in table["period"]]
+    own = np.array([annual[k] * w_cap(periods[k], life[k]) for k in range(len(table))], dtype=float)
+    out = own.copy()
+    nxt: dict = {}
+    keys = list(zip(*(table[c] for c in key)))
+    for k in range(len(table) - 1, -1, -1):
+        if keys[k] in nxt:
+            out[k] = own[k] - own[nxt[keys[k]]]
+        nxt[keys[k]] = k
+    return out
+
+
 def add_objective(sm) -> None:
     """Register every cost term, add the risk terms, and minimise the objective.
 
@@ -95,37 +153,56 @@ def add_objective(sm) -> None:
     """
     m, d, reg = sm.model, sm.data, sm.costs
     reg.probability = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
-    crf = dict(zip(d.sites["site"], d.sites["crf"]))
+    w_cap, w_run = capital_weights(d), running_weights(d)
+    site_pos = {s: j for j, s in enumerate(d.sites["site"])}
 
+    # capital: each site's annuity from the period it opens; the cumulative z[s,t] carries the
+    # difference of the weights of t and t+1 (a snapshot's CRF F z)
     site_crf = d.sites["crf"].values
-    reg.register("capex", lin(site_crf * d.sites["fixed_cost"].values, [m.build[j] for j in m.SITES]))
-    mod_crf = np.array([crf[s] for s in d.modules["site"]])
-    reg.register("capex", lin(mod_crf * d.modules["capex_per_module"].values,
+    life = d.sites["lifetime_years"].values
+    for t_n, t in enumerate(d.periods):
+        a = np.array([w_cap(t_n, L) for L in life])
+        if t_n + 1 < len(d.periods):
+            a = a - np.array([w_cap(t_n + 1, L) for L in life])
+        variables = [m.build[j] if t == d.periods[-1] else m.build_early[j, t] for j in m.SITES]
+        reg.register("capex", lin(site_crf * d.sites["fixed_cost"].values * a, variables))
+    reg.register("capex", lin(_increments(d.modules, d.modules["crf"].values * d.modules["capex_per_module"].values,
+                                          d.modules["lifetime_years"].values, w_cap, d),
                               [m.modules[k] for k in m.MODULES]))
-    q_crf = np.array([crf[s] for s in d.qualifications["site"]])
-    reg.register("qualification", lin(q_crf * d.qualifications["cost"].values,
-                                      [m.qualify[q] for q in m.QUALIFICATIONS]))
+    q = d.qualifications
+    q_crf = d.sites["crf"].values[[site_pos[s] for s in q["site"]]]
+    q_life = d.sites["lifetime_years"].values[[site_pos[s] for s in q["site"]]]
+    reg.register("qualification", lin(_increments(q, q_crf * q["cost"].values, q_life, w_cap, d,
+                                                  key=("supplier", "site")),
+                                      [m.qualify[k] for k in m.QUALIFICATIONS]))
     factor = d.instruments["factor"].values
+    g_period = payment_periods(d)
+    g_life = d.sites["lifetime_years"].values[[site_pos[s] for s in d.instruments["site"]]]
     first = list(m.INSTRUMENTS)
-    reg.register("subsidies", lin(-factor[first], [m.payout[k] for k in first]))
+    # a first-stage payout is annualised like the capital it pays for, from the period it is paid in
+    pay_weight = np.array([w_cap(g_period[k], g_life[k]) if g_period[k] is not None else 0.0 for k in first])
+    reg.register("subsidies", lin(-factor[first] * pay_weight, [m.payout[k] for k in first]))
 
     # rows of each scenario, found once (a pass over all rows per scenario grows with its square)
     route_rows, arc_rows = groups(d.routes["scenario"]), groups(d.arcs["scenario"])
     unmet_rows = groups(d.demand["scenario"].iloc[list(m.UNMET)]) if len(m.UNMET) else {}
     unmet_index = np.array(list(m.UNMET), dtype=int)
+    # running costs: the amount of one year of the row's period times that period's discount weight
+    route_w, arc_w, demand_w = w_run(d.routes["period"]), w_run(d.arcs["period"]), w_run(d.demand["period"])
+    wafer_w = w_run(d.instruments["period"])
     for w in d.scenarios["id"]:
         r = route_rows.get(w, [])
         produce = [m.produce[k] for k in r]
         for category, column in (("operating", "operating"), ("freight", "freight"), ("tariffs", "tariff")):
-            reg.register(category, lin(d.routes[column].values[r], produce), w)
+            reg.register(category, lin(d.routes[column].values[r] * route_w[r], produce), w)
         a = arc_rows.get(w, [])
         purchase = [m.purchase[k] for k in a]
         for category, column in (("purchases", "price"), ("freight", "freight"), ("tariffs", "tariff")):
-            reg.register(category, lin(d.arcs[column].values[a], purchase), w)
+            reg.register(category, lin(d.arcs[column].values[a] * arc_w[a], purchase), w)
         q = unmet_index[unmet_rows.get(w, [])].tolist()
-        reg.register("unmet_penalty", lin(d.demand["penalty"].values[q], [m.unmet[k] for k in q]), w)
+        reg.register("unmet_penalty", lin(d.demand["penalty"].values[q] * demand_w[q], [m.unmet[k] for k in q]), w)
         paid = [k for (k, v) in m.WAFER_PAYOUTS if v == w]
-        reg.register("subsidies", lin(-factor[paid], [m.wafer_payout[k, w] for k in paid]), w)
+        reg.register("subsidies", lin(-factor[paid] * wafer_w[paid], [m.wafer_payout[k, w] for k in paid]), w)
 
     measure = add_risk(sm)
     if d.instance.settings.objective == "risk":

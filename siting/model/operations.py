@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.core as pyo
 
+from siting.model.investment import capacity_terms
 from siting.model.linear import groups, lin
 
 
@@ -21,8 +22,9 @@ def add_operations(sm) -> None:
     """Add production and unmet demand with their constraints.
 
     - demand_balance (1): sum_s x[s,m,p,w] + r[m,p,w] = d[m,p].
-    - capacity (2): sum_m x[s,m,p,w] <= alpha[s,w] K[s,p] n[s,p], alpha the share of the site's
-      capacity available in scenario w.
+    - capacity (2): sum_m x[s,m,p,t,w] <= alpha[s,w] cap[s,p,t], alpha the share of the site's
+      capacity available in scenario w and cap[s,p,t] the capacity producing in period t
+      (:func:`siting.model.investment.capacity_terms`; a snapshot's K[s,p] n[s,p]).
     - route_link (valid inequality): x[s,m,p,w] <= min(d[m,p,w], alpha[s,w] K[s,p]) n[s,p]; it cuts
       off fractional plans that spread a little output over many barely-built sites.
     - demand_cover (valid inequality): sum_s alpha[s,w] K[s,p] n[s,p] >= the demand of p that must
@@ -51,7 +53,6 @@ def add_operations(sm) -> None:
 
     m.demand_balance = pyo.Constraint(m.DEMAND, rule=demand_balance)
 
-    size = d.modules["wafers_per_module"].tolist()
     share = {(k, w): float(a) for k, w, a in d.availability[["module", "scenario", "share"]].itertuples(index=False)}
     by_module = groups(routes[["module", "scenario"]])
     m.CAPACITY = pyo.Set(initialize=list(by_module), dimen=2, ordered=True)
@@ -60,13 +61,15 @@ def add_operations(sm) -> None:
         terms = [m.produce[r] for r in by_module[k, w]]
         if share[k, w] == 0:  # the site is out in this scenario: nothing flows (no module column)
             return lin([1.0] * len(terms), terms) <= 0
-        return lin([1.0] * len(terms) + [-share[k, w] * size[k]], terms + [m.modules[k]]) <= 0
+        # alpha[s,w] times the capacity producing in the period (a snapshot's K n)
+        coefs, mods = capacity_terms(sm, k)
+        return lin([1.0] * len(terms) + [-share[k, w] * c for c in coefs], terms + mods) <= 0
 
     m.capacity = pyo.Constraint(m.CAPACITY, rule=capacity)
 
-    bound, module = routes["bound"].tolist(), routes["module"].tolist()
+    bound, link = routes["bound"].tolist(), routes["link"].tolist()
     m.route_link = pyo.Constraint(
-        m.ROUTES, rule=lambda _, r: lin([1.0, -bound[r]], [m.produce[r], m.modules[module[r]]]) <= 0)
+        m.ROUTES, rule=lambda _, r: lin([1.0, -bound[r]], [m.produce[r], m.modules[link[r]]]) <= 0)
 
     hard = demand[np.isnan(demand["penalty"].values)]
     must = hard.groupby(["product", "period", "scenario"], sort=False)["wafers"].sum()
@@ -76,8 +79,13 @@ def add_operations(sm) -> None:
     def demand_cover(_, p, t, w):
         rows = np.flatnonzero((d.modules["product"].values == p) & (d.modules["period"].values == t))
         rows = [k for k in rows if share[k, w] > 0]
-        if len(rows) == 0:
+        coefs, mods = [], []
+        for k in rows:
+            c, v = capacity_terms(sm, k)
+            coefs += [share[k, w] * x for x in c]
+            mods += v
+        if len(mods) == 0:
             return pyo.Constraint.Infeasible
-        return lin([share[k, w] * size[k] for k in rows], [m.modules[k] for k in rows]) >= float(must[p, t, w])
+        return lin(coefs, mods) >= float(must[p, t, w])
 
     m.demand_cover = pyo.Constraint(m.COVER, rule=demand_cover)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.core as pyo
 
-from siting.model.investment import site_positions
+from siting.model.investment import opened, site_positions
 from siting.model.linear import groups, lin
 
 
@@ -83,8 +83,18 @@ def add_procurement(sm) -> None:
         m.ARCS, rule=lambda _, a: lin([1.0, -bound[a]], [m.purchase[a], m.qualify[qual[a]]]) <= 0)
     pos = site_positions(sm)
     qsite = [pos[s] for s in quals["site"]]
+    qperiod = quals["period"].tolist()
     m.qualify_site = pyo.Constraint(
-        m.QUALIFICATIONS, rule=lambda _, q: m.qualify[q] - m.build[qsite[q]] <= 0)
+        m.QUALIFICATIONS, rule=lambda _, q: m.qualify[q] - opened(sm, qsite[q], qperiod[q]) <= 0)
+    # a supplier once qualified stays qualified: v[u,s,t-1] <= v[u,s,t]
+    earlier: dict = {}
+    stays = []
+    for q, key in enumerate(zip(quals["supplier"], quals["site"])):
+        if key in earlier:
+            stays.append((earlier[key], q))
+        earlier[key] = q
+    m.QUALIFIED_STAYS = pyo.Set(initialize=stays, dimen=2, ordered=True)
+    m.qualify_stays = pyo.Constraint(m.QUALIFIED_STAYS, rule=lambda _, a, b: m.qualify[a] - m.qualify[b] <= 0)
 
     _add_local_share(sm)
     _add_diversification(sm, by_need)
@@ -93,10 +103,14 @@ def add_procurement(sm) -> None:
 def _add_local_share(sm) -> None:
     m, d = sm.model, sm.data
     arcs = d.arcs
-    targets = dict(zip(d.local_targets["site"], d.local_targets["target"]))
+    targets = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["target"]))
     # targets bind in every scenario, or in the one scenario settings.local_share_scenarios names
     binds = arcs["scenario"].isin(list(d.factors.binds)).values
-    rows = arcs[arcs["counts"].values & arcs["site"].isin(list(targets)).values & binds]
+    # purchases that count in their site's target of their period (its classes, where it names some)
+    classes = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["classes"]))
+    has_target = np.array([(s, t) in targets and (not classes[s, t] or c in classes[s, t])
+                           for s, t, c in zip(arcs["site"], arcs["period"], arcs["class"])], dtype=bool)
+    rows = arcs[arcs["counts"].values & has_target & binds]
     by_site = groups(rows[["site", "period", "scenario"]])
     index = rows.index.values
     m.LOCAL = pyo.Set(initialize=list(by_site), dimen=3, ordered=True)
@@ -106,7 +120,7 @@ def _add_local_share(sm) -> None:
 
     def local_share(_, s, t, w):
         a = index[by_site[s, t, w]]
-        coefs = (local[a] - targets[s]) * price[a]
+        coefs = (local[a] - targets[s, t]) * price[a]
         # Prices in the money unit are tiny (a USD 100 wafer is 1e-4 USD million); dividing the
         # row by its largest coefficient keeps the matrix range narrow. Duals are rescaled back.
         scale[s, t, w] = float(np.max(np.abs(coefs))) or 1.0
@@ -147,6 +161,6 @@ def _add_diversification(sm, by_need: dict) -> None:
     def min_suppliers(_, s, i, t):
         qs = offered.get((s, i, t), [])
         return lin([1.0] * len(qs) + [-float(need_k[s, i, t])],
-                   [m.qualify[q] for q in qs] + [m.build[pos[s]]]) >= 0
+                   [m.qualify[q] for q in qs] + [opened(sm, pos[s], t)]) >= 0
 
     m.min_suppliers = pyo.Constraint(m.MIN_SUPPLIERS, rule=min_suppliers)

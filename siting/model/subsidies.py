@@ -26,7 +26,7 @@ import numpy as np
 import pyomo.core as pyo
 
 from siting.instance.instruments import CAPEX_SHARE
-from siting.model.investment import capex_expression, site_positions
+from siting.model.investment import capacity_terms, capex_expression, opened, site_positions
 from siting.model.linear import lin
 
 
@@ -46,8 +46,10 @@ def _module_rows(d, site: str, product: str = "") -> np.ndarray:
     return np.flatnonzero(rows)
 
 
-def _route_rows(d, site: str, w: str, product: str = "") -> np.ndarray:
+def _route_rows(d, site: str, w: str, product: str = "", period: str | None = None) -> np.ndarray:
     rows = (d.routes["site"].values == site) & (d.routes["scenario"].values == w)
+    if period is not None and len(d.periods) > 1:
+        rows &= d.routes["period"].values == period
     if product:
         rows &= d.routes["product"].values == product
     return np.flatnonzero(rows)
@@ -59,17 +61,22 @@ def most_output(d, site: str, product: str = "") -> float:
     return float(np.sum(d.modules["wafers_per_module"].values[k] * d.modules["max_modules"].values[k]))
 
 
-def most_counted_spend(d, site: str, w: str) -> float:
-    """Most a site could spend a year on inputs that count for local share in scenario w.
+def most_counted_spend(d, site: str, w: str, period: str | None = None) -> float:
+    """Most a site could spend a year on inputs that count for local share in scenario w (and
+    ``period``, on a phased instance).
 
     Each counted input's largest need at the site times the highest price any arc offers it there.
     """
     arcs = d.arcs
     rows = (arcs["site"].values == site) & (arcs["scenario"].values == w) & arcs["counts"].values
+    at = (d.needs["site"] == site) & (d.needs["scenario"] == w)
+    if period is not None and len(d.periods) > 1:
+        rows &= arcs["period"].values == period
+        at &= d.needs["period"] == period
     if not rows.any():
         return 0.0
     price = arcs.loc[rows].groupby("input")["price"].max()
-    needs = d.needs[(d.needs["site"] == site) & (d.needs["scenario"] == w)].groupby("input")["most"].sum()
+    needs = d.needs[at].groupby("input")["most"].sum()
     return float((price * needs.reindex(price.index).fillna(0.0)).sum())
 
 
@@ -94,6 +101,8 @@ def add_subsidies(sm) -> None:
     pos = site_positions(sm)
     kind = g["kind"].tolist()
     site = g["site"].tolist()
+    period = g["period"].tolist()
+    t_of = {t: n for n, t in enumerate(d.periods)}
     scenarios = list(d.scenarios["id"])
     first = [k for k in range(len(g)) if kind[k] != "production_subsidy"]
     wafer = [k for k in range(len(g)) if kind[k] == "production_subsidy"]
@@ -107,7 +116,7 @@ def add_subsidies(sm) -> None:
     m.take = pyo.Var(m.TAKEUP, domain=pyo.Binary)
 
     def paid_if(k):
-        return m.take[k] if k in m.TAKEUP else m.build[pos[site[k]]]
+        return m.take[k] if k in m.TAKEUP else opened(sm, pos[site[k]], period[k])
 
     def limit(k, most):
         cap = g.at[k, "cap"]
@@ -116,7 +125,8 @@ def add_subsidies(sm) -> None:
     share = [k for k in first if kind[k] in CAPEX_SHARE]
     m.GRANTS = pyo.Set(initialize=share, ordered=True)
     m.grant_rate = pyo.Constraint(
-        m.GRANTS, rule=lambda _, k: m.payout[k] - float(g.at[k, "rate"]) * capex_expression(sm, pos[site[k]]) <= 0)
+        m.GRANTS, rule=lambda _, k: m.payout[k]
+        - float(g.at[k, "rate"]) * capex_expression(sm, pos[site[k]], period[k]) <= 0)
     m.grant_cap = pyo.Constraint(
         m.GRANTS, rule=lambda _, k: m.payout[k]
         - limit(k, float(g.at[k, "rate"]) * max_capex(sm, pos[site[k]])) * paid_if(k) <= 0)
@@ -128,13 +138,34 @@ def add_subsidies(sm) -> None:
     # (a grant and a tax credit, a site's and its country's): else building idle modules would pay
     stacked: dict = {}
     for k in share:
-        stacked.setdefault(pos[site[k]], []).append(k)
-    m.STACKED = pyo.Set(initialize=[j for j, ks in stacked.items() if len(ks) > 1], ordered=True)
+        stacked.setdefault((pos[site[k]], period[k]), []).append(k)
+    m.STACKED = pyo.Set(initialize=[jt for jt, ks in stacked.items() if len(ks) > 1], dimen=2, ordered=True)
     m.grants_within_capex = pyo.Constraint(
-        m.STACKED, rule=lambda _, j: sum(m.payout[k] for k in stacked[j]) - capex_expression(sm, j) <= 0)
+        m.STACKED, rule=lambda _, j, t: sum(m.payout[k] for k in stacked[j, t]) - capex_expression(sm, j, t) <= 0)
+
+    # Phased: an instrument's rows of several periods share its cap (a lump sum its amount), and a
+    # lump sum is paid in the period the site opens.
+    rows_of: dict = {}
+    for k in first:
+        rows_of.setdefault((g.at[k, "id"], site[k]), []).append(k)
+    shared = [key for key, ks in rows_of.items() if len(ks) > 1
+              and (kind[ks[0]] == "lump_sum" or not np.isnan(g.at[ks[0], "cap"]))]
+    m.SHARED_CAP = pyo.Set(initialize=range(len(shared)), ordered=True)
+
+    def total_cap(_, n):
+        ks = rows_of[shared[n]]
+        most = max(float(g.at[k, "amount"]) if kind[k] == "lump_sum" else float(g.at[k, "cap"]) for k in ks)
+        return lin([1.0] * len(ks), [m.payout[k] for k in ks]) <= most
+
+    m.shared_cap = pyo.Constraint(m.SHARED_CAP, rule=total_cap)
+    m.OPENING = pyo.Set(initialize=[k for k in m.LUMPS if t_of[period[k]] > 0], ordered=True)
+    m.lump_on_opening = pyo.Constraint(
+        m.OPENING, rule=lambda _, k: lin([1.0, -float(g.at[k, "amount"]), float(g.at[k, "amount"])],
+                                         [m.payout[k], opened(sm, pos[site[k]], period[k]),
+                                          opened(sm, pos[site[k]], d.periods[t_of[period[k]] - 1])]) <= 0)
 
     def wafer_rate(_, k, w):
-        rows = _route_rows(d, site[k], w, g.at[k, "product"])
+        rows = _route_rows(d, site[k], w, g.at[k, "product"], period[k])
         a = float(g.at[k, "per_wafer_total"])
         if a <= 0:
             return m.wafer_payout[k, w] <= 0
@@ -148,7 +179,7 @@ def add_subsidies(sm) -> None:
     m.wafer_rate = pyo.Constraint(m.WAFER_PAYOUTS, rule=wafer_rate)
     m.wafer_cap = pyo.Constraint(m.WAFER_PAYOUTS, rule=wafer_cap)
 
-    m.take_site = pyo.Constraint(m.TAKEUP, rule=lambda _, k: m.take[k] - m.build[pos[site[k]]] <= 0)
+    m.take_site = pyo.Constraint(m.TAKEUP, rule=lambda _, k: m.take[k] - opened(sm, pos[site[k]], period[k]) <= 0)
     _add_conditions(sm, [k for k in cond if not np.isnan(g.at[k, "min_local_share"])],
                     [k for k in cond if not np.isnan(g.at[k, "min_utilisation"])], scenarios)
     _add_programs(sm, first, wafer, scenarios)
@@ -160,10 +191,15 @@ def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None
     price, is_local = arcs["price"].values, arcs["local"].values.astype(float)
     scale = {}
 
+    phased = len(d.periods) > 1
+
     def condition_local(_, k, w):
-        s, theta = g.at[k, "site"], float(g.at[k, "min_local_share"])
-        a = np.flatnonzero((arcs["site"].values == s) & (arcs["scenario"].values == w) & arcs["counts"].values)
-        most = theta * most_counted_spend(d, s, w)
+        s, theta, t = g.at[k, "site"], float(g.at[k, "min_local_share"]), g.at[k, "period"]
+        at = (arcs["site"].values == s) & (arcs["scenario"].values == w) & arcs["counts"].values
+        if phased:
+            at &= arcs["period"].values == t
+        a = np.flatnonzero(at)
+        most = theta * most_counted_spend(d, s, w, t)
         if len(a) == 0:
             return pyo.Constraint.Skip  # no counted purchases: the share condition holds vacuously
         coefs = (is_local[a] - theta) * price[a]
@@ -177,14 +213,18 @@ def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None
     m.condition_local = pyo.Constraint(m.CONDITION_LOCAL, rule=condition_local)
     sm.row_scale["condition_local"] = scale
 
-    size = d.modules["wafers_per_module"].values
-
     def condition_utilisation(_, k, w):
-        s, kappa = g.at[k, "site"], float(g.at[k, "min_utilisation"])
-        routes, mods = _route_rows(d, s, w), _module_rows(d, s)
+        s, kappa, t = g.at[k, "site"], float(g.at[k, "min_utilisation"]), g.at[k, "period"]
+        routes = _route_rows(d, s, w, "", t)
+        mods = [j for j in _module_rows(d, s) if not phased or d.modules.at[j, "period"] == t]
         most = kappa * most_output(d, s)
-        coefs = [1.0] * len(routes) + list(-kappa * size[mods]) + [-most]
-        variables = [m.produce[r] for r in routes] + [m.modules[j] for j in mods] + [m.take[k]]
+        cap_coefs, cap_vars = [], []
+        for j in mods:  # the site's capacity producing in the period (a snapshot's K n)
+            c, v = capacity_terms(sm, j)
+            cap_coefs += [-kappa * x for x in c]
+            cap_vars += v
+        coefs = [1.0] * len(routes) + cap_coefs + [-most]
+        variables = [m.produce[r] for r in routes] + cap_vars + [m.take[k]]
         return lin(coefs, variables) >= -most
 
     m.CONDITION_UTILISATION = pyo.Set(initialize=[(k, w) for k in utilisation for w in scenarios], dimen=2,

@@ -450,6 +450,46 @@ def frontier(table: pd.DataFrame, measure_label: str, money: str, knee: int | No
     return _png(fig)
 
 
+def schedule(sched: pd.DataFrame, flows: pd.DataFrame) -> bytes:
+    """A phased plan as a Gantt-like chart: per site and product what is being built (from its first
+    order to its first output) and producing, with the capacity and production by period beneath."""
+    built = sched[sched.groupby(["site", "product"])["modules"].transform("max") > 0]
+    keys = list(dict.fromkeys(zip(built["site"], built["product"])))
+    start = dict(zip(flows["period"], flows["start_year"]))
+    end = int(flows["start_year"].iloc[-1] + flows["years"].iloc[-1])
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 1.2 + 0.45 * max(len(keys), 1) + 3.0),
+                                      gridspec_kw={"height_ratios": [max(len(keys), 1), 4]}, sharex=True)
+    for k, key in enumerate(keys):
+        rows = built[(built["site"] == key[0]) & (built["product"] == key[1])]
+        ordered, producing = rows["first_ordered"].iloc[-1], rows["first_producing"].iloc[-1]
+        if ordered:
+            first_output = start.get(producing, end) if producing else end
+            top.barh(k, first_output - start[ordered], left=start[ordered], color="#bdbdbd", hatch="//",
+                     edgecolor="#757575", height=0.5, label="being built" if k == 0 else None)
+            if producing:
+                top.barh(k, end - first_output, left=first_output, color="#1f4e79", height=0.5,
+                         label="producing" if k == 0 else None)
+    top.set_yticks(range(len(keys)), [f"{s} {p}" for s, p in keys])
+    top.invert_yaxis()
+    top.set_title("Schedule: what is built where and when", fontsize=11)
+    if keys:
+        top.legend(fontsize=8, loc="lower right")
+    years = [start[t] for t in flows["period"]] + [end]
+    for (s, p), grp in built.groupby(["site", "product"], sort=False):
+        cap = list(grp["capacity_wafers_per_year"]) + [grp["capacity_wafers_per_year"].iloc[-1]]
+        made = list(grp["production_wafers_per_year"]) + [grp["production_wafers_per_year"].iloc[-1]]
+        x = [start[t] for t in grp["period"]] + [end]
+        line = bottom.step(x, cap, where="post", label=f"{s} {p} capacity")[0]
+        bottom.step(x, made, where="post", linestyle="--", color=line.get_color(), label=f"{s} {p} production")
+    bottom.set_xlim(years[0], end)
+    bottom.set_xticks(years, [str(y) for y in years])
+    bottom.set_ylabel("wafers a year")
+    bottom.set_xlabel("year")
+    if keys:
+        bottom.legend(fontsize=7, ncol=2, loc="upper left")
+    return _png(fig)
+
+
 def alternatives_bars(df: pd.DataFrame, money: str) -> bytes:
     """Each plan's cost above the optimum (money a year and relative), labelled by its open sites."""
     names = [f"{r['rank']}. {str(r['open_sites']).replace(';', ' + ') or '(none)'}" for _, r in df.iterrows()]

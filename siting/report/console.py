@@ -36,8 +36,39 @@ def headline(run) -> str:
         return f"{run.instance.name}: {out.status} ({out.termination})"
     gap = "-" if out.mip_gap is None else f"{out.mip_gap:.4%}"
     bound = "-" if out.best_bound is None else f"{out.best_bound:,.3f}"
-    return (f"{run.instance.name}: {out.status}, firm cost {out.objective:,.3f} {money}/yr "
-            f"(gap {gap}, best bound {bound})")
+    cost = (f"net present value of the firm's cost {out.objective:,.3f} {money}" if _phased(run)
+            else f"firm cost {out.objective:,.3f} {money}/yr")
+    return f"{run.instance.name}: {out.status}, {cost} (gap {gap}, best bound {bound})"
+
+
+def _phased(run) -> bool:
+    return not run.instance["periods"].empty
+
+
+def _print_schedule(res, console: Console) -> None:
+    """The build schedule (modules by then, and capacity producing, per period) and the local-share
+    path against its targets, for a phased plan."""
+    sched = res.tables["schedule"]
+    periods = list(dict.fromkeys(res.tables["periods"]["period"]))
+    built = sched.groupby(["site", "product"], sort=False)["modules"].max()
+    table = Table(title="Schedule (modules ordered by then / wafers a year producing)", title_justify="left")
+    for col in ("site", "product", "ordered", "producing", *periods):
+        table.add_column(col, justify="left" if col in ("site", "product") else "right")
+    for (s, p), grp in sched.groupby(["site", "product"], sort=False):
+        if built[s, p] == 0:
+            continue
+        cells = dict(zip(grp["period"], zip(grp["modules"], grp["capacity_wafers_per_year"])))
+        table.add_row(s, p, str(grp["first_ordered"].iloc[-1]), str(grp["first_producing"].iloc[-1]),
+                      *[f"{cells[t][0]} / {cells[t][1]:,.0f}" if t in cells else "-" for t in periods])
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("schedule: nothing is built")
+    share = res.tables["local_share"]
+    for s, grp in share.groupby("site", sort=False):
+        path = ", ".join(f"{t} {_pct(a)} (target {_pct(g)})"
+                         for t, a, g in zip(grp["period"], grp["achieved"], grp["target"]))
+        console.print(f"local-share path at {s}: {path}")
 
 
 class _Console(Console):
@@ -133,13 +164,16 @@ def print_run(run, console: Console | None = None) -> None:
     if hidden:
         console.print(f"({hidden} closed sites not shown; see sites.csv)")
     cap = res.tables["capacity"]
-    built = cap[cap["modules"] > 0]
+    built = cap[(cap["modules"] > 0) & (cap["period"] == cap["period"].iloc[-1] if len(cap) else True)]
     if 0 < len(built) <= MAX_SITE_ROWS:
         console.print("capacity built: " + "; ".join(
             f"{r['site']} {r['product']} {r['modules']} modules = {r['capacity_wafers_per_year']:,.0f} wafers/yr"
             for _, r in built.iterrows()))
     _print_subsidies(console, res.tables["subsidies"], money)
-    costs = Table(title=f"Annual cost ({money}/yr)", title_justify="left")
+    if "schedule" in res.tables:
+        _print_schedule(res, console)
+    costs = Table(title=(f"Net present value by category ({money})" if _phased(run)
+                         else f"Annual cost ({money}/yr)"), title_justify="left")
     costs.add_column("category")
     costs.add_column("cost", justify="right")
     for cat, v in res.costs.items():
@@ -149,14 +183,20 @@ def print_run(run, console: Console | None = None) -> None:
     _print_scenarios(run, console)
     mix = res.tables["supplier_mix"]
     several = res.tables["scenarios"]["scenario"].nunique() > 1
-    if several:  # one line per site and input: shares of the expected purchases
+    last = None
+    if "schedule" in res.tables:  # a phased plan: the mix of the horizon's last period
+        last = res.tables["periods"]["period"].iloc[-1]
+        mix = mix[mix["period"] == last]
+    if several and len(mix):  # one line per site and input: shares of the expected purchases (none: no table)
         proc = res.tables["procurement"]
+        proc = proc if last is None else proc[proc["period"] == last]
         p = dict(zip(res.tables["scenarios"]["scenario"], res.tables["scenarios"]["probability"]))
         units = proc.assign(units=proc["units_per_year"] * proc["scenario"].map(p))
         units = units.groupby(["site", "input", "supplier", "local"], sort=False, as_index=False)["units"].sum()
         mix = units.assign(share=units["units"] / units.groupby(["site", "input"])["units"].transform("sum"))
     if len(mix):
-        title = "Supplier mix (share of each input" + (", expected over the scenarios" if several else "")
+        title = ("Supplier mix (share of each input" + (f" in {last}" if last is not None else "")
+                 + (", expected over the scenarios" if several else ""))
         table = Table(title=title + "; * = local)", title_justify="left")
         table.add_column("site")
         table.add_column("input")
@@ -170,15 +210,17 @@ def print_run(run, console: Console | None = None) -> None:
     if shadow is not None and len(shadow):
         # with several scenarios a row's dual is its scenario's share of the objective's change
         def where(r) -> str:
-            return f" in scenario {r['scenario']}" if several else ""
+            at = f" in {r['period']}" if "period" in r and isinstance(r["period"], str) else ""
+            return at + (f" in scenario {r['scenario']}" if several else "")
 
         def amount(x: float, digits: int) -> str:
             return "no plan" if math.isnan(x) else f"{x + 0.0:,.{digits}f}"
 
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():
+            per = " of net present value" if _phased(run) else "/yr"
             console.print(f"local-share target at {r['site']}{where(r)}: one more point costs "
-                          f"{amount(r['more'], 3)}, one less saves {amount(-r['less'], 3)} {money}/yr")
+                          f"{amount(r['more'], 3)}, one less saves {amount(-r['less'], 3)} {money}{per}")
         # a capacity binds if either one more unit saves or one less unit costs (at a kink of the
         # cost curve the two differ, and one of them may be zero)
         rest = shadow[shadow["constraint"] != "local_share"]

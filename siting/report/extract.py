@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from siting.instance.periods import previous_rows
 from siting.model.objective import CATEGORIES
+from siting.report.periods import cash_flow_table, local_share_table, schedule_table
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Solution:
     produce: np.ndarray
     purchase: np.ndarray
     unmet: np.ndarray  # one entry per demand row (0 where unmet is not allowed)
+    build_by_period: np.ndarray | None = None  # phased: site row x period, open by then (cumulative)
 
 
 @dataclass
@@ -114,10 +117,16 @@ def read_solution(sm) -> Solution:
         payout[k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
     take = np.ones(len(d.instruments))
     take[list(m.TAKEUP)] = vals(m.take, m.TAKEUP)
+    extra = {}
+    if len(d.periods) > 1:
+        build = vals(m.build, range(len(d.sites)))
+        extra["build_by_period"] = np.column_stack(
+            [vals(m.build_early, [(j, t) for j in range(len(d.sites))]) for t in d.periods[:-1]] + [build])
     return clean_solution(
         build=vals(m.build, range(len(d.sites))), modules=vals(m.modules, range(len(d.modules))),
         qualify=vals(m.qualify, range(len(d.qualifications))), payout=payout, take=take,
-        produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet)
+        produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet,
+        **extra)
 
 
 def clean_solution(**values: np.ndarray) -> Solution:
@@ -125,8 +134,9 @@ def clean_solution(**values: np.ndarray) -> Solution:
     tolerance of zero set to zero (every variable is non-negative). ``payout`` is already the
     expected payout of each instrument row (production subsidies weighted by scenario probability)."""
     x = {k: np.where(v < 1e-9, 0.0, v) for k, v in values.items()}
-    for k in ("build", "modules", "qualify", "take"):
-        x[k] = np.round(x[k])
+    for k in ("build", "modules", "qualify", "take", "build_by_period"):
+        if k in x:
+            x[k] = np.round(x[k])
     return Solution(**x)
 
 
@@ -185,7 +195,16 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     module_site = m["site"]
     site_of_module = _codes(site_ids, module_site.tolist())
     modules = sol.modules.astype(int)
-    module_capacity = modules * m["wafers_per_module"].to_numpy()
+    if d.calendar is not None and d.calendar.phased:
+        # capacity producing in each row's period: ordered in time, with its ramp share
+        cap = d.capacity
+        module_capacity = _group_sum(cap["module"].to_numpy(dtype=np.int64),
+                                     cap["coef"].to_numpy(dtype=float) * sol.modules[cap["order"].to_numpy(dtype=int)],
+                                     len(m))
+    else:
+        module_capacity = modules * m["wafers_per_module"].to_numpy()
+    # the sites table shows the horizon's last period (a snapshot's one period)
+    last = np.asarray(m["period"].to_numpy() == d.periods[-1], dtype=float)
     # production is the expected output over the scenarios
     route_scenario = r["scenario"]
     made = _group_sum(r["module"].to_numpy(dtype=np.int64),
@@ -218,14 +237,18 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     arc_keys = {c: col.tolist() for c, col in arc_columns.items() if c != "supplier"}
     arc_site = _codes(site_ids, arc_keys["site"])
     price, local = a["price"].to_numpy(dtype=float), a["local"].to_numpy()
-    counted = price * sol.purchase * a["counts"].to_numpy(dtype=float) * _weights(probability, arc_keys["scenario"])
+    arc_last = np.asarray(a["period"].to_numpy() == d.periods[-1], dtype=float)
+    counted = (price * sol.purchase * a["counts"].to_numpy(dtype=float) * _weights(probability, arc_keys["scenario"])
+               * arc_last)
     targets = dict(zip(d.local_targets["site"].tolist(), d.local_targets["target"].tolist()))
     fixed_cost, capex_per_module = d.sites["fixed_cost"].to_numpy(), m["capex_per_module"].to_numpy()
+    prev = previous_rows(m)
+    ordered = sol.modules - np.where(prev >= 0, sol.modules[np.maximum(prev, 0)], 0.0)
     capex = [fixed_cost[j] * sol.build[j]
-             + float(np.sum(capex_per_module[site_of_module == j] * sol.modules[site_of_module == j]))
+             + float(np.sum(capex_per_module[site_of_module == j] * ordered[site_of_module == j]))
              for j in range(n_sites)]
-    site_capacity = _group_sum(site_of_module, module_capacity, n_sites)
-    site_made = _group_sum(site_of_module, made, n_sites)
+    site_capacity = _group_sum(site_of_module, module_capacity * last, n_sites)
+    site_made = _group_sum(site_of_module, made * last, n_sites)
     sites = pd.DataFrame({
         "site": d.sites["site"].values, "country": d.sites["country"].values,
         "region": d.sites["region"].values, "open": sol.build.astype(bool),
@@ -287,8 +310,14 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     scen = scenario_costs(d, sol, by_scenario)
     st = d.instance.settings
     risk = {**risk_summary(scen, st.cvar_level), "risk_weight": st.risk_weight}
-    return Results(solution=sol, costs=costs, risk=risk, tables={
+    tables = {
         "sites": sites, "capacity": capacity, "production": production, "procurement": procurement,
         "supplier_mix": supplier_mix, "qualification": qual, "unmet": unmet, "subsidies": subsidies,
         "costs": cost_table, "scenarios": scen,
-    })
+    }
+    if d.calendar is not None and d.calendar.phased:
+        tables["schedule"] = schedule_table(d, sol, made, module_capacity)
+        tables["periods"] = cash_flow_table(d, sol, probability)
+        tables["local_share"] = local_share_table(d, sol, probability)
+    return Results(solution=sol, costs=costs, risk=risk, tables=tables)
+

@@ -79,6 +79,26 @@ def _shadow(shadow: pd.DataFrame | None) -> str:
                                 "meaning"]) + (note if rest else "")
 
 
+def _phased(tables: dict[str, pd.DataFrame], chart: bytes | None) -> str:
+    """A phased plan's schedule (chart and table), its local-share path and its cash flows by period."""
+    sched = tables["schedule"]
+    built = sched.groupby(["site", "product"])["modules"].transform("max") > 0
+    flows = tables["periods"]
+    return ("<h2>Schedule</h2><p class=\"note\">Modules ordered by each period (cumulative), ordered in it, "
+            "and the capacity producing and the expected production in wafers a year, after lead times and "
+            "ramp-up.</p>"
+            + (_img(chart, "schedule: what is built where and when") if chart else "")
+            + table_html(sched[built], ["site", "product", "period", "start_year", "site_open", "modules",
+                                        "modules_ordered", "capacity_wafers_per_year", "production_wafers_per_year"])
+            + "<h2>Local-share path</h2>" + table_html(tables.get("local_share"))
+            + "<h2>Cash flows by period</h2><p class=\"note\">Each period's cash flow (its years' equivalent "
+              "annual amounts, undiscounted) and its present value; the present values and the risk premium add "
+              "up to the objective.</p>"
+            + table_html(flows, ["period", "start_year", "years", "discount_weight", "capex_cash_flow",
+                                 "operating_cash_flow", "purchases_cash_flow", "unmet_penalty_cash_flow",
+                                 "subsidies_cash_flow", "cash_flow", "discounted"]))
+
+
 def _status(summary: dict) -> str:
     money = summary.get("units", {}).get("money", "")
     st = summary.get("status")
@@ -93,7 +113,8 @@ def _status(summary: dict) -> str:
     return f'<p class="status{" bad" if bad else ""}">' + "; ".join(parts) + "</p>"
 
 
-def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], map_png: bytes | None) -> str:
+def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], map_png: bytes | None,
+                pictures: dict[str, bytes] | None = None) -> str:
     """The HTML of ``report.html`` for one run.
 
     Parameters
@@ -106,6 +127,8 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
         The result tables by name (empty without a solution).
     map_png
         ``map.png``'s bytes, or None without a solution.
+    pictures
+        Other pictures the run wrote, by file name (a phased plan's ``schedule.png``).
     """
     money = summary.get("units", {}).get("money", "")
     name = summary.get("instance", {}).get("name", "")
@@ -134,6 +157,8 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
             out.append("<h2>Supplier mix</h2>" + _img(charts.supplier_mix(mix), "supplier mix"))
         if sites["open"].astype(bool).any():
             out.append("<h2>Local share</h2>" + _img(charts.local_share(sites), "local share against target"))
+        if tables.get("schedule") is not None:  # a phased plan
+            out.append(_phased(tables, (pictures or {}).get("schedule.png")))
         out.append(f"<h2>Subsidies and government outlay</h2>{table_html(tables.get('subsidies'))}")
         out.append("<h2>Shadow prices</h2>" + _shadow(tables.get("shadow_prices")))
         checks = summary.get("checks", {})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from siting.instance.derive import target_rows
 from siting.report.extract import Solution, read_solution
 from siting.solve import Compiled, Probe, SolverOptions, fixed_lp_rates
 
@@ -56,8 +57,11 @@ def marginal_values(sm, compiled: Compiled | None, values: np.ndarray | None, op
     sol = solution or read_solution(sm)
     is_open = dict(zip(d.sites["site"], sol.build > 0.5))
     row_of = {id(row[0]): n for n, row in enumerate(compiled.rows) if row is not None}
-    share = dict(zip(d.local_targets["site"], d.local_targets["target"]))
-    rows, probes = [], []
+    # targets per site and period; a phased plan's rows name their period, in money of NPV
+    share = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["target"]))
+    phased = d.calendar is not None and d.calendar.phased
+    columns = COLUMNS[:2] + ["period"] + COLUMNS[2:] if phased else COLUMNS
+    rows, probes, taus = [], [], []
 
     local = [(s, t, w) for (s, t, w) in m.LOCAL if is_open[s] and id(m.local_share[s, t, w]) in row_of]
     if local:
@@ -66,14 +70,15 @@ def marginal_values(sm, compiled: Compiled | None, values: np.ndarray | None, op
     for s, t, w in local:
         # one point more of target tau: each coefficient (local - tau) price / scale loses
         # 0.01 price / scale (the row was divided by its largest coefficient when built)
-        arcs = np.flatnonzero((d.arcs["site"].values == s) & d.arcs["counts"].values
-                              & (d.arcs["period"].values == t) & (d.arcs["scenario"].values == w))
+        arcs = np.flatnonzero(target_rows(d, s, t, w))
         scale = sm.row_scale["local_share"][s, t, w]
         coefs = tuple((col_of[id(m.purchase[a])], -POINT * price[a] / scale) for a in arcs
                       if id(m.purchase[a]) in col_of)
         probes.append(Probe(row=row_of[id(m.local_share[s, t, w])], coefs=coefs))
-        rows.append(dict(constraint="local_share", site=s, scenario=w, unit=f"{st.money_label} per year per point",
-                         meaning=f"cost of raising the local-share target above {share[s]:.0%} by one point"))
+        rows.append(dict(constraint="local_share", site=s, scenario=w, **({"period": t} if phased else {}),
+                         unit=f"{st.money_label} {'of net present value' if phased else 'per year'} per point",
+                         meaning=f"cost of raising the local-share target above {share[s, t]:.0%} by one point"))
+        taus.append(share[s, t])
     for k, w in m.CAPACITY:
         n = row_of.get(id(m.capacity[k, w]))
         if n is None or sol.modules[k] < 0.5:
@@ -91,21 +96,21 @@ def marginal_values(sm, compiled: Compiled | None, values: np.ndarray | None, op
                          input=d.offers.at[o, "input"], scenario=w, unit=f"{st.currency} per unit per year",
                          meaning="saving from one more unit per year of the supplier's capacity"))
     if not probes:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=columns)
     rates = fixed_lp_rates(compiled, values, options, probes, implied_rows(sm, compiled, sol))
     if rates is None:
-        return pd.DataFrame(columns=COLUMNS)
-    for row, (more, less) in zip(rows, rates, strict=True):
+        return pd.DataFrame(columns=columns)
+    taus += [None] * (len(rows) - len(taus))
+    for row, tau, (more, less) in zip(rows, taus, rates, strict=True):
         # local share in the money unit per point; capacities in plain currency per unit
         factor = 1.0 if row["constraint"] == "local_share" else d.money
         if row["constraint"] == "local_share":
             # a target is a share: one point more than 100% or less than 0% is not a target
-            tau = share[row["site"]]
             more = more if tau + POINT <= 1 + 1e-12 else np.nan
             less = less if tau - POINT >= -1e-12 else np.nan
         row["more"], row["less"] = _clean(more * factor), _clean(less * factor)
         row["value"] = row["more"] if row["constraint"] == "local_share" else _clean(-more * factor)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _clean(x: float) -> float:

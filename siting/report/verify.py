@@ -107,7 +107,22 @@ def _sums(keys, values) -> dict:
 
 
 def verify(inst, results, objective: float | None) -> list[str]:
-    """Return a readable line for every rule the solution breaks (empty: all hold)."""
+    """Return a readable line for every rule the solution breaks (empty: all hold).
+
+    A phased instance (a periods table) is checked period by period
+    (:func:`siting.report.verify_periods.verify_phased`); with one period the rules below hold as well.
+    """
+    if not inst["periods"].empty:
+        from siting.report.verify_periods import verify_phased  # imports this module
+
+        phased = verify_phased(inst, results, objective)
+        if len(inst["periods"]) > 1:  # the breakdown, the scenarios' NPVs and the risk premium
+            return phased + _check_risk(inst, results, objective)
+        return phased + _verify_snapshot(inst, results, objective)
+    return _verify_snapshot(inst, results, objective)
+
+
+def _verify_snapshot(inst, results, objective: float | None) -> list[str]:
     raw, res = _Lists(inst.tables), _Lists(results.tables)
     st = inst.settings
     out: list[str] = []
@@ -256,10 +271,16 @@ def verify(inst, results, objective: float | None) -> list[str]:
     # 6. local share at open sites with a target, in every scenario the targets bind in
     price = dict(zip(zip(offer["supplier"], offer["input"]), offer["price_per_unit"]))
     counts = dict(zip(inputs["id"], inputs["counts_for_local"]))
+    # a target scoped to classes of inputs counts only those (the site's first target row)
+    scope = {s: set(c or ()) for s, c in zip(reversed(raw["local_targets"]["site"]),
+                                              reversed(raw["local_targets"]["classes"]))}
+    klass = dict(zip(inputs["id"], inputs["class"]))
     binds = scenarios if st.local_share_scenarios == "all" else [st.local_share_scenarios, EXPECTED]
     shares: dict = {}  # (site, scenario) -> [value, local value] of the purchases that count
     for u, i, s, sc, q, local in zip(proc["supplier"], proc["input"], proc["site"], proc["scenario"],
                                      proc["units_per_year"], proc["local"]):
+        if scope.get(s) and klass.get(i) not in scope[s]:
+            continue
         if counts.get(i, False) and sc in binds and (u, i) in price:  # without an offer: reported above
             value = q * price[(u, i)] * factor("price", sc, suppliers_at[u], i)
             total = shares.setdefault((s, sc), [0.0, 0.0])

@@ -31,7 +31,7 @@ from siting.report.folder import (  # noqa: F401 - the writer's names, also used
 )
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
-               "unmet", "subsidies", "costs", "scenarios", "shadow_prices")
+               "unmet", "subsidies", "costs", "scenarios", "shadow_prices", "schedule", "periods", "local_share")
 #: Files other than tables that a run writes: the network for GIS, its map and the report page.
 PICTURE_FILES = ("network.gpkg", "map.png", "report.html")
 
@@ -57,6 +57,22 @@ def json_safe(value):
     if isinstance(value, np.bool_):
         return bool(value)
     return value
+
+
+def _phased_summary(summary: dict, res, st) -> None:
+    """A phased plan's NPV, its periods' cash flows, and per site its schedule and local-share path."""
+    flows = res.tables["periods"]
+    summary["npv"] = summary["objective"]
+    summary["units"]["objective"] = (f"{st.money_label}, net present value at the end of the horizon's first "
+                                     f"year (discount rate {st.discount_rate:g})")
+    summary["periods"] = flows.to_dict("records")
+    sched, share = res.tables["schedule"], res.tables["local_share"]
+    for site in summary["sites"]:
+        mine = sched[sched["site"] == site["id"]]
+        site["schedule"] = mine[["product", "period", "site_open", "modules", "modules_ordered",
+                                 "capacity_wafers_per_year", "production_wafers_per_year"]].to_dict("records")
+        site["local_share_by_period"] = share[share["site"] == site["id"]][
+            ["period", "target", "achieved"]].to_dict("records")
 
 
 def summary_dict(run, command: list[str] | None = None) -> dict:
@@ -97,6 +113,8 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
             for _, r in sites.iterrows()
         ]
         summary["costs"] = dict(res.costs)
+        if "schedule" in res.tables:
+            _phased_summary(summary, res, st)
         subs = res.tables["subsidies"]
         summary["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
         summary["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
@@ -208,10 +226,15 @@ def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes
         texts["network.gpkg"] = geopackage_bytes(layers)
         picture = network_map(layers, map_title(summary))
         texts["map.png"] = picture
+    pictures = {}
+    if "schedule" in tables:  # a phased plan
+        from siting.report.charts import schedule
+
+        pictures["schedule.png"] = texts["schedule.png"] = schedule(tables["schedule"], tables["periods"])
     manifest = manifest_dict(run, command)
     manifest["files"] = [*texts, "report.html", "manifest.json"]
     manifest["sha256"] = file_hashes(texts)
-    texts["report.html"] = report_page(summary, manifest, tables, picture)
+    texts["report.html"] = report_page(summary, manifest, tables, picture, pictures)
     manifest["sha256"]["report.html"] = file_hashes({"r": texts["report.html"]})["r"]
     texts["manifest.json"] = json.dumps(manifest, indent=2, allow_nan=False) + "\n"
     return texts
@@ -222,7 +245,8 @@ def map_title(summary: dict) -> str:
     name = summary.get("instance", {}).get("name", "")
     money = summary.get("units", {}).get("money", "")
     obj, gap = summary.get("objective"), summary.get("mip_gap")
-    cost = "" if obj is None else f", firm cost {obj:,.1f} {money}/yr"
+    cost = "" if obj is None else (f", NPV of firm cost {obj:,.1f} {money}" if "npv" in summary
+                                   else f", firm cost {obj:,.1f} {money}/yr")
     gap_text = "" if gap is None else f" (gap {gap:.4%})"
     return f"{name}: {summary.get('status')}{cost}{gap_text}"
 

@@ -64,6 +64,13 @@ class Case:
         """Currency units per money unit."""
         return {"one": 1.0, "million": 1e6}[self.settings["money_unit"]]
 
+    def with_periods(self, label: str = "base", start_year: int = 2025) -> Case:
+        """The same case with a periods table of one period of one year labelled ``label`` (the
+        settings' period label by default, so that result tables name the same period): lead time
+        zero and full ramp, the snapshot as a phased instance."""
+        periods = pd.DataFrame({"id": [label], "start_year": [start_year], "years": [1]})
+        return Case(self.seed, dict(self.settings), {"periods": periods, **self.tables}, set(self.features))
+
     def write(self, folder: Path) -> Path:
         """Write ``instance.yaml`` and one CSV per non-empty table into ``folder``."""
         csv = {name: df.to_csv(index=False) for name, df in self.tables.items() if len(df)}
