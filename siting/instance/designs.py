@@ -151,9 +151,12 @@ def apply_package(raw: RawInstance, package: Package) -> RawInstance:
         tables["programs"] = new.astype(str)
         origins["programs"] = f"{label} programs"
     settings = dict(raw.settings)
+    overridden = dict(raw.overridden)
     if package.policy_country is not None:
         settings["policy_country"] = package.policy_country
-    changed = raw.with_changes(tables=tables, origins=origins, settings=settings)
+        # a problem with it names the designs file, not instance.yaml
+        overridden[("settings", "policy_country")] = f"{label} policy_country"
+    changed = raw.with_changes(tables=tables, origins=origins, settings=settings, overridden=overridden)
     try:
         return apply_overrides(changed, list(package.sets))
     except InputError as exc:
