@@ -31,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from siting.errors import InputError, Problem
+from siting.instance.countries import country_problem
 from siting.instance.overrides import apply_overrides
 from siting.instance.read import RawInstance
 from siting.instance.schema import TABLES
@@ -81,7 +82,8 @@ def read_designs(path: str | Path) -> list[Package]:
     path = Path(path)
     where = path.name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except FileNotFoundError:
         raise InputError(Problem(str(path), "no such file",
                                  "give the designs YAML, e.g. instances/jasm/designs.yaml")) from None
@@ -97,12 +99,19 @@ def read_designs(path: str | Path) -> list[Package]:
     if not isinstance(data, dict):
         raise InputError(Problem(where, "is not a mapping with a 'packages' key",
                                  "start the file with 'packages:' and one entry per package"))
+    _refuse_repeated_packages(text, where)
     try:
         spec = _Designs.model_validate(data)
     except ValidationError as exc:
         raise InputError([Problem(f"{where} {'.'.join(str(p) for p in e['loc'])}", e["msg"].lower(),
                                   "keys of a package are description, policy_country, replace, add, programs, set")
                           for e in exc.errors()]) from None
+    bad = [(f"{where} policy_country", spec.policy_country)] + [
+        (f"{where} packages.{name}.policy_country", pkg.policy_country)
+        for name, pkg in spec.packages.items() if pkg is not None and pkg.policy_country]
+    problems = [Problem(loc, *country_problem(code)) for loc, code in bad if code and country_problem(code)]
+    if problems:
+        raise InputError(problems)
     country = spec.policy_country or None
     out = [Package("base", "the instance as given", country, origin=where),
            Package("none", "no subsidy instrument", country, replace=(), programs=(), origin=where)]
@@ -115,6 +124,30 @@ def read_designs(path: str | Path) -> list[Package]:
                            None if pkg.replace is None else tuple(pkg.replace), tuple(pkg.add),
                            tuple(pkg.programs) if pkg.programs else None, tuple(pkg.set), origin=where))
     return out
+
+
+def _refuse_repeated_packages(text: str, where: str) -> None:
+    """YAML keeps the last of two packages of the same name without a word, so that compare
+    would silently drop the first; refuse it instead."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return
+    for key, value in root.value:
+        if not (isinstance(key, yaml.ScalarNode) and key.value == "packages" and isinstance(value, yaml.MappingNode)):
+            continue
+        seen: dict[str, int] = {}
+        problems = []
+        for name, _ in value.value:
+            if not isinstance(name, yaml.ScalarNode):
+                continue
+            line = name.start_mark.line + 1
+            if name.value in seen:
+                problems.append(Problem(f"{where} packages.{name.value}",
+                                        f"package '{name.value}' is given twice (lines {seen[name.value]} and {line})",
+                                        "give each package its own name, or keep one of them"))
+            seen.setdefault(name.value, line)
+        if problems:
+            raise InputError(problems)
 
 
 def _rows(rows, table: str) -> pd.DataFrame:
