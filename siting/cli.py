@@ -213,14 +213,26 @@ def _dispatch(args, argv: list[str]) -> int:
 
 
 def _validate(args) -> int:
+    """Check the instance, then run the pre-solve screens: their warnings (rules the tables make
+    vacuous included) go to standard output; a screen that proves no plan exists is reported on
+    standard error with exit 3, as `siting solve` would."""
     from siting.instance.derive import derive
+    from siting.instance.screens import screen
     from siting.run import load_case
 
     inst = load_case(args.instance, args.set)
     d = derive(inst)
-    print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand rows, "
-          f"{len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")
-    return EXIT_OK
+    findings = screen(d)
+    blocking = [f for f in findings if f.kind == "infeasible"]
+    if not blocking:
+        print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand "
+              f"rows, {len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")
+    for f in findings:
+        if f.kind != "infeasible":
+            print(f"{f.kind}: {f.message}")
+    for f in blocking:
+        print(f"{inst.name}: infeasible (pre-solve screen): {f.message}", file=sys.stderr)
+    return EXIT_INFEASIBLE if blocking else EXIT_OK
 
 
 def _solve(args, argv: list[str]) -> int:
