@@ -108,7 +108,7 @@ def _source() -> Column:
 
 def _place(required_coords: bool = True) -> tuple[Column, ...]:
     return (
-        Column("country", "country", required=True, doc="ISO 3166-1 alpha-2 code, e.g. JP, TW, US."),
+        Column("country", "country", required=True, doc="ISO 3166 alpha-2 code, e.g. JP, TW, US."),
         Column("region", "str", default="", doc="Region within the country, e.g. Kyushu."),
         Column("lat", "float", required=required_coords, lo=-90, hi=90, unit="degrees north (WGS84)",
                doc="Latitude."),
