@@ -97,8 +97,11 @@ def _idle_targets(d: Derived, loc, closed: set, makes: dict) -> list[Problem]:
             continue
         why = _why_idle(s, closed, makes)
         if why is None:
-            counted = {i for p in makes[s] for i in uses.get(p, ()) if counts.get(i, True)}
-            if not counted:
+            used = {i for p in makes[s] for i in uses.get(p, ())}
+            counted = {i for i in used if counts.get(i, True)}
+            if not used:
+                why = f"no product {s} can make has a bill of materials"
+            elif not counted:
                 why = f"no product {s} can make uses an input with counts_for_local true"
             elif not any((s, i) in reach for i in counted):
                 why = f"no supplier can deliver {', '.join(sorted(counted))} to {s} (no offer, or every one excluded)"
