@@ -229,7 +229,7 @@ def _settings_numbers(values: dict, where: str, found: ProblemCollector, overrid
         loc = overridden.get(("settings", name), f"{where} settings.{name}")
         desc = Settings.model_fields[name].description or ""
         fix = desc[0].lower() + desc[1:].rstrip(".") if desc else "give a number"
-        text = str(value)
+        text = f"{value:g}" if isinstance(value, float) else str(value)  # YAML's 1.0e+13 as 1e+13, not 10000000000000.0
         if not np.isfinite(number):
             found.add(loc, f"is {text}, not a finite number", f"give a number: {fix}")
         elif abs(number) > MAX_MAGNITUDE:
