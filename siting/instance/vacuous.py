@@ -5,9 +5,11 @@ nothing: offers of an input that no bill of materials uses are never bought; a l
 at a site that can buy nothing that counts holds at zero purchases; an instrument offered only at
 sites that can never open never pays; a concentration limit, exclusion, tariff, program budget,
 freight rate or lane that selects nothing never applies; a policy country with no site and no
-paying government counts nothing. A planner who wrote such a row meant something by it, so each
-one is reported as a warning (the solve goes on) in the ``location | problem; fix`` form, by
-``siting validate`` and in a solve's ``summary.json`` (``screens``, ``rule`` = ``vacuous``).
+paying government counts nothing; an input marked critical with no minimum number of suppliers
+anywhere, or given a minimum while not critical, requires nothing. A planner who wrote such a row
+meant something by it, so each one is reported as a warning (the solve goes on) in the
+``location | problem; fix`` form, by ``siting validate`` and in a solve's ``summary.json``
+(``screens``, ``rule`` = ``vacuous``).
 
 The findings read only the checked tables and the derived ones (pandas, no model).
 """
@@ -42,6 +44,26 @@ def vacuous_rules(d: Derived) -> list[Problem]:
     out += _idle_instruments(d, loc, closed, makes)
     out += _empty_groups(d, loc)
     out += _idle_trade_rules(d, loc)
+    out += _idle_supplier_rules(d, loc)
+    return out
+
+
+def _idle_supplier_rules(d: Derived, loc) -> list[Problem]:
+    """min_suppliers acts only on critical inputs, and critical only with a minimum to require."""
+    inputs = d.instance.tables["inputs"]
+    default = d.instance.settings.min_suppliers
+    out = []
+    for row_no, r in _rows(TABLES["inputs"], inputs, "critical", "min_suppliers"):
+        k = r["min_suppliers"]
+        given = k is not None and k == k
+        if r["critical"] and not given and default is None:
+            out.append(Problem(f"{loc('inputs', row_no, r)} column critical",
+                               "is true but neither min_suppliers nor settings.min_suppliers is set, so it "
+                               "requires nothing", "give min_suppliers (e.g. 2) or set settings.min_suppliers"))
+        elif given and not r["critical"]:
+            out.append(Problem(f"{loc('inputs', row_no, r)} column min_suppliers",
+                               f"is {k:g} but critical is false, so it applies nowhere",
+                               "set critical to true or clear min_suppliers"))
     return out
 
 
@@ -213,11 +235,19 @@ def _idle_trade_rules(d: Derived, loc) -> list[Problem]:
                                "set the mode column of products or inputs, or remove the row"))
     sites, suppliers = set(t["sites"]["id"]), set(t["suppliers"]["id"])
     markets = set(t["markets"]["id"])
-    for row_no, r in _rows(TABLES["lanes"], t["lanes"], "origin", "destination"):
-        o, dest = r["origin"], r["destination"]
+    offered = set(zip(t["offers"]["supplier"].tolist(), t["offers"]["input"].tolist()))
+    made = set(zip(d.modules["site"].tolist(), d.modules["product"].tolist()))
+    for row_no, r in _rows(TABLES["lanes"], t["lanes"], "origin", "destination", "item"):
+        o, dest, item = r["origin"], r["destination"], r["item"]
         if (o in sites and dest in sites) or (o in suppliers and dest in markets):
             kinds = "a site to a site" if o in sites else "a supplier to a market"
             out.append(Problem(loc("lanes", row_no, r),
                                f"goes from {kinds}, which nothing travels (inputs go from suppliers to sites, "
                                "wafers from sites to markets)", "fix the origin or destination, or remove the row"))
+        elif item != "*" and o in suppliers and (o, item) not in offered:
+            out.append(Problem(loc("lanes", row_no, r), f"{o} offers no {item}, so the lane carries nothing",
+                               "fix the item or add the offer, or remove the row"))
+        elif item != "*" and o in sites and (o, item) not in made:
+            out.append(Problem(loc("lanes", row_no, r), f"{o} cannot make {item} (no modules row), so the lane "
+                               "carries nothing", "fix the item or add modules, or remove the row"))
     return out

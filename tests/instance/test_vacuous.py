@@ -35,9 +35,18 @@ def test_the_base_instance_has_no_vacuous_rule(tmp_path):
     assert warnings(write_base(tmp_path / "inst")) == []
 
 
-@pytest.mark.parametrize("instance", ["jasm", "network-2030"])
-def test_the_bundled_instances_have_no_vacuous_rule(instance):
-    assert warnings(ROOT / "instances" / instance) == []
+def test_jasm_has_no_vacuous_rule():
+    assert warnings(ROOT / "instances" / "jasm") == []
+
+
+def test_network_2030s_critical_inputs_require_nothing():
+    """network-2030 marks four inputs critical ("dual sourcing" in their sources) but sets no
+    min_suppliers, in the table or the settings: the flag requires nothing, and says so."""
+    fix = "give min_suppliers (e.g. 2) or set settings.min_suppliers"
+    assert warnings(ROOT / "instances" / "network-2030") == [
+        f"inputs.csv row {n} (id={i}) column critical | is true but neither min_suppliers nor settings.min_suppliers "
+        f"is set, so it requires nothing; {fix}"
+        for n, i in ((2, "si-wafer"), (3, "photoresist"), (4, "specialty-gas"), (5, "wet-chem"))]
 
 
 def test_the_starter_instance_has_no_vacuous_rule(tmp_path):
@@ -93,6 +102,15 @@ def test_the_starter_instance_has_no_vacuous_rule(tmp_path):
     (dict(lanes="origin,destination,item,cost_per_unit\nsumco,m,*,1\na,b,chip,2\nsumco,a,wafer,3\na,m,chip,4"), (), [
         "lanes.csv row 2 (origin=sumco, destination=m, item=*) | goes from a supplier to a market, which nothing travels (inputs go from suppliers to sites, wafers from sites to markets); fix the origin or destination, or remove the row",
         "lanes.csv row 3 (origin=a, destination=b, item=chip) | goes from a site to a site, which nothing travels (inputs go from suppliers to sites, wafers from sites to markets); fix the origin or destination, or remove the row"]),
+    ({}, ("inputs.wafer.critical=true",), [
+        "inputs.csv row 2 (id=wafer) column critical | is true but neither min_suppliers nor settings.min_suppliers is set, so it requires nothing; give min_suppliers (e.g. 2) or set settings.min_suppliers"]),
+    ({}, ("inputs.wafer.min_suppliers=2",), [
+        "inputs.csv row 2 (id=wafer) column min_suppliers | is 2 but critical is false, so it applies nowhere; set critical to true or clear min_suppliers"]),
+    (dict(lanes="origin,destination,item,cost_per_unit\nsumco,a,chip,1\nsumco,a,wafer,1\nb,m,wafer,1\nb,m,chip,1",
+          inputs="id,unit\nwafer,wafer\nresist,litre", bom="product,input,units_per_wafer\nchip,wafer,1\nchip,resist,1",
+          offers="supplier,input,capacity_units_per_year,price_per_unit\nsumco,wafer,1000,100\ngw,wafer,1000,90\ngw,resist,1000,1"), (), [
+        "lanes.csv row 2 (origin=sumco, destination=a, item=chip) | sumco offers no chip, so the lane carries nothing; fix the item or add the offer, or remove the row",
+        "lanes.csv row 4 (origin=b, destination=m, item=wafer) | b cannot make wafer (no modules row), so the lane carries nothing; fix the item or add modules, or remove the row"]),
     ({}, ("settings.policy_country=KR",), [
         "--set settings.policy_country=KR | no site is in KR and no instrument is paid by it, so the policy maker's outlay and domestic capacity count nothing; give the country of a site or of a paying government"]),
 ])
