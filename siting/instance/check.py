@@ -222,15 +222,18 @@ def _settings_numbers(values: dict, where: str, found: ProblemCollector, overrid
         value = values.get(name)
         if value is None or isinstance(value, bool):
             continue
+        huge_int = False
         try:
             number = float(str(value).replace("_", "")) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
             continue  # not a number at all: pydantic says so
+        except OverflowError:  # an integer too large for a float (YAML reads 1 followed by 400 zeros as one)
+            number, value, huge_int = float("inf"), f"{str(value)[:12]}...", True
         loc = overridden.get(("settings", name), f"{where} settings.{name}")
         desc = Settings.model_fields[name].description or ""
         fix = desc[0].lower() + desc[1:].rstrip(".") if desc else "give a number"
         text = f"{value:g}" if isinstance(value, float) else str(value)  # YAML's 1.0e+13 as 1e+13, not 10000000000000.0
-        if not np.isfinite(number):
+        if not np.isfinite(number) and not huge_int:
             found.add(loc, f"is {text}, not a finite number", f"give a number: {fix}")
         elif abs(number) > MAX_MAGNITUDE:
             found.add(loc, f"is {text}, beyond {MAX_MAGNITUDE_TEXT} in magnitude",

@@ -34,6 +34,8 @@ CASES: list[Case] = [
          "instance.yaml settings.firm_budget | is 1e+10, 1e+16 in currency units; this cannot be right: check settings.money_unit or the setting's unit"),
     Case("settings-risk-limit-minus-inf", yaml_text("name: t\nsettings: {money_unit: one, risk_limit: -.inf}\n"),
          "instance.yaml settings.risk_limit | is -inf, not a finite number; give a number: most the risk measure may reach (money unit per year, or wafers per year for unmet); empty: no limit"),
+    Case("settings-budget-400-digits", yaml_text("name: t\nsettings: {money_unit: one, firm_budget: 1" + "0" * 400 + "}\n"),
+         "instance.yaml settings.firm_budget | is 100000000000..., beyond 1e15 in magnitude; no number HiGHS works with may be that large: check the setting's unit"),
     # ---- the same through --set ----
     Case("set-penalty-inf", sets("settings.unmet_penalty_per_wafer=inf"),
          "--set settings.unmet_penalty_per_wafer=inf | is inf, not a finite number; give a number: cost per wafer of demand left unmet (currency per wafer); empty: demand must be met"),
@@ -59,6 +61,11 @@ CASES: list[Case] = [
          "scenario_effects.csv row 2 (scenario=boom, target=demand, by=all, match=, item=) column multiplier | is 1e20, beyond 1e15 in magnitude; no number HiGHS works with may be that large: check the column's unit"),
     Case("cell-freight-1e16", in_millions(cell("inputs", 2, "freight_per_unit_km", "1e16")),
          "inputs.csv row 2 (id=wafer) column freight_per_unit_km | is 1e16, beyond 1e15 in magnitude; no number HiGHS works with may be that large: check the column's unit"),
+    # ---- and through a sweep's values, before any case is solved ----
+    Case("sweep-risk-limit-nan", argv("sweep", "{inst}", "--param", "settings.risk_limit=nan,1", "--out", "{tmp}/out", "--workers", "1"),
+         "--param settings.risk_limit value nan | is nan, not a finite number; give a number: most the risk measure may reach (money unit per year, or wafers per year for unmet); empty: no limit"),
+    Case("sweep-demand-1e300", argv("sweep", "{inst}", "--param", "demand.m/chip.wafers_per_year=100,1e300", "--out", "{tmp}/out", "--workers", "1"),
+         "--param demand.m/chip.wafers_per_year value 1e300 | is 1e300, beyond 1e15 in magnitude; no number HiGHS works with may be that large: check the column's unit"),
     # ---- country codes ----
     Case("country-name", cell("sites", 2, "country", "Japan"),
          "sites.csv row 2 (id=a) column country | is 'Japan', not an ISO 3166-1 alpha-2 code; did you mean JP?"),
