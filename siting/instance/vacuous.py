@@ -23,7 +23,18 @@ from siting.instance.schema import TABLES, key_label
 
 
 def vacuous_rules(d: Derived) -> list[Problem]:
-    """Every vacuous rule of the instance behind ``d``, one problem each, in table order."""
+    """Every vacuous rule of the instance behind ``d``, one problem each, grouped by kind.
+
+    Parameters
+    ----------
+    d
+        The derived data of a checked instance (the arcs and routes say what can be shipped).
+
+    Returns
+    -------
+    list of Problem
+        One ``location | problem; fix`` line per vacuous row; empty when every rule can act.
+    """
     inst = d.instance
     t = inst.tables
 
@@ -194,7 +205,7 @@ def _empty_groups(d: Derived, loc) -> list[Problem]:
     st = d.instance.settings
     if st.policy_country and not (d.sites["country"] == st.policy_country).any() and not (
             d.instruments["provider_country"] == st.policy_country).any():
-        set_by = [o for o in inst_overrides(d) if o.split("=", 1)[0].strip() == "settings.policy_country"]
+        set_by = [o for o in d.instance.overrides if o.split("=", 1)[0].strip() == "settings.policy_country"]
         where = (f"--set {set_by[-1]}" if set_by else f"{d.instance.path.name}[settings] policy_country"
                  if d.instance.path.suffix.lower() in (".xlsx", ".xlsm") else "instance.yaml settings.policy_country")
         out.append(Problem(where,
@@ -202,11 +213,6 @@ def _empty_groups(d: Derived, loc) -> list[Problem]:
                            "maker's outlay and domestic capacity count nothing",
                            "give the country of a site or of a paying government"))
     return out
-
-
-def inst_overrides(d: Derived) -> tuple[str, ...]:
-    """The ``--set`` assignments the instance was made with."""
-    return d.instance.overrides
 
 
 def _idle_trade_rules(d: Derived, loc) -> list[Problem]:
