@@ -253,15 +253,15 @@ def _settings_numbers(values: dict, where: str, found: ProblemCollector, overrid
 def _check_settings(values: dict, where: str, found: ProblemCollector, overridden: dict) -> Settings | None:
     # an empty value (e.g. `--set settings.firm_budget=`) means "not set": the default applies
     values = {k: v for k, v in values.items() if not (isinstance(v, str) and v.strip() == "")}
-    before = len(found.problems)
     values = _settings_numbers(values, where, found, overridden)
     country = values.get("policy_country", "")
     if isinstance(country, str) and country and country_problem(country):
         problem, fix = country_problem(country)
         found.add(overridden.get(("settings", "policy_country"), f"{where} settings.policy_country"), problem, fix)
     try:
-        settings = Settings(**values)
-        return settings if len(found.problems) == before else None
+        # a value refused above falls back to its default here, so that the rules that read the
+        # settings still run and report their own problems (the problems found stop the run anyway)
+        return Settings(**values)
     except ValidationError as exc:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])

@@ -83,7 +83,13 @@ def read_designs(path: str | Path) -> list[Package]:
     where = path.name
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        # parsed once: the node tree says where each package starts, the document is built from it
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except FileNotFoundError:
         raise InputError(Problem(str(path), "no such file",
                                  "give the designs YAML, e.g. instances/jasm/designs.yaml")) from None
@@ -99,7 +105,7 @@ def read_designs(path: str | Path) -> list[Package]:
     if not isinstance(data, dict):
         raise InputError(Problem(where, "is not a mapping with a 'packages' key",
                                  "start the file with 'packages:' and one entry per package"))
-    _refuse_repeated_packages(text, where)
+    _refuse_repeated_packages(root, where)
     try:
         spec = _Designs.model_validate(data)
     except ValidationError as exc:
@@ -126,10 +132,9 @@ def read_designs(path: str | Path) -> list[Package]:
     return out
 
 
-def _refuse_repeated_packages(text: str, where: str) -> None:
+def _refuse_repeated_packages(root, where: str) -> None:
     """YAML keeps the last of two packages of the same name without a word, so that compare
-    would silently drop the first; refuse it instead."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    would silently drop the first; refuse it instead (``root`` is the file's node tree)."""
     if not isinstance(root, yaml.MappingNode):
         return
     for key, value in root.value:

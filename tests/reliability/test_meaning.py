@@ -51,6 +51,11 @@ CASES: list[Case] = [
          "--set offers.sumco/wafer.capacity_units_per_year=1e16 | is 1e16, beyond 1e15 in magnitude; no number HiGHS works with may be that large: check the column's unit"),
     Case("set-units-per-wafer-nan", sets("bom.chip/wafer.units_per_wafer=nan"),
          "--set bom.chip/wafer.units_per_wafer=nan | is nan, not a finite number; give a number in input units per wafer"),
+    # a refused setting does not hide the problems of the rules that read the settings
+    Case("set-penalty-inf-and-a-rule", both(csv("exclusions", "id,supplier_country,supplier_flag\nx,,"),
+                                            sets("settings.unmet_penalty_per_wafer=inf")),
+         "--set settings.unmet_penalty_per_wafer=inf | is inf, not a finite number; give a number: cost per wafer of demand left unmet (currency per wafer); empty: demand must be met\n"
+         "exclusions.csv row 2 (id=x) | names neither supplier_country nor supplier_flag; give one of them"),
     # ---- the same in a table ----
     Case("cell-wafers-per-module-1e308", cell("modules", 2, "wafers_per_module", "1e308"),
          "modules.csv row 2 (site=a, product=chip) column wafers_per_module | is 1e308, beyond 1e15 in magnitude; no number HiGHS works with may be that large: check the column's unit"),
