@@ -39,7 +39,11 @@ def vacuous_rules(d: Derived) -> list[Problem]:
     t = inst.tables
 
     def origin(tname: str) -> str:
-        return inst.origins.get(tname, f"{tname}.csv")
+        if tname in inst.origins:
+            return inst.origins[tname]
+        # an absent table is named as its siblings are: a sheet of the same workbook, or a CSV file
+        sites = inst.origins.get("sites", "")
+        return f"{sites[:-len('[sites]')]}[{tname}]" if sites.endswith("[sites]") else f"{tname}.csv"
 
     def loc(tname: str, row_no, row: dict) -> str:
         return f"{origin(tname)} row {row_no} {key_label(TABLES[tname], row)}"

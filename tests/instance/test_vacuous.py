@@ -118,6 +118,27 @@ def test_each_vacuous_rule_is_warned_once(tmp_path, tables, sets, expected):
     assert warnings(write_base(tmp_path / "inst", **tables), sets) == expected
 
 
+def test_a_workbook_without_its_bom_sheet_is_warned_by_sheet(tmp_path, capsys):
+    """The case of the issue: a workbook whose bom sheet is missing was "valid" and bought nothing."""
+    import pandas as pd
+
+    from tests.reliability.base import BASE
+
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        pd.DataFrame({"key": ["name", "money_unit", "discount_rate", "lifetime_years"],
+                      "value": ["book", "one", "0", "1"]}).to_excel(xl, sheet_name="settings", index=False)
+        for name, text in BASE.items():
+            if name != "bom":
+                rows = [line.split(",") for line in text.splitlines()]
+                pd.DataFrame(rows[1:], columns=rows[0]).to_excel(xl, sheet_name=name, index=False)
+    assert warnings(book) == [
+        "book.xlsx[bom] | has no rows, so nothing is bought: the 2 offers are never used; add the bill of materials (product, input, units_per_wafer)",
+        "book.xlsx[local_targets] row 2 (site=a) | a can buy nothing that counts (no product a can make has a bill of materials), so its 50% target never binds; fix the tables that make it idle or remove the target"]
+    assert main(["validate", str(book)]) == 0
+    assert "warning: book.xlsx[bom] | has no rows" in capsys.readouterr().out
+
+
 def test_a_policy_country_with_a_site_there_is_not_vacuous(tmp_path):
     assert warnings(write_base(tmp_path / "inst"), ["settings.policy_country=US"]) == []
 
