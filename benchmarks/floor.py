@@ -46,7 +46,20 @@ import numpy as np
 #: HiGHS options of the tool's ``exact`` profile (solvers/exact.toml), by their HiGHS names.
 EXACT_OPTIONS: dict[str, object] = {
     "mip_rel_gap": 1e-9, "mip_abs_gap": 1e-9, "threads": 1, "random_seed": 0, "presolve": "choose",
+    "primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9, "mip_feasibility_tolerance": 1e-9,
 }
+
+
+def cost_scale(cost: np.ndarray) -> float:
+    """The power of two the tool multiplies its objective by (``siting.solve.objective_scale``:
+    smallest nonzero cost lifted to at least 1, largest kept at most 1e7, never below 1), written
+    out here so that the floor imports nothing of the package and HiGHS does the same work."""
+    mags = np.abs(cost[(cost != 0) & np.isfinite(cost)])
+    if not mags.size:
+        return 1.0
+    up = int(np.ceil(np.log2(1.0 / mags.min())))
+    most = int(np.floor(np.log2(1e7 / mags.max())))
+    return float(2.0 ** max(0, min(up, most)))
 
 
 @dataclass
@@ -207,11 +220,13 @@ def solve_floor(model: FloorModel, time_limit: float | None = None,
     t0 = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    for key, val in {**(options or EXACT_OPTIONS),
-                     **({"time_limit": float(time_limit)} if time_limit else {})}.items():
+    scale = cost_scale(model.cost)
+    opts = {**(options or EXACT_OPTIONS), **({"time_limit": float(time_limit)} if time_limit else {})}
+    opts["mip_abs_gap"] = float(opts.get("mip_abs_gap", 1e-6)) * scale  # in the objective's units, as the tool
+    for key, val in opts.items():
         h.setOptionValue(key, val)
     h.passModel(model.num_col, model.num_row, len(model.value), int(highspy.MatrixFormat.kColwise),
-                int(highspy.ObjSense.kMinimize), 0.0, model.cost, model.lower, model.upper,
+                int(highspy.ObjSense.kMinimize), 0.0, model.cost * scale, model.lower, model.upper,
                 model.row_lower, model.row_upper, model.start, model.index, model.value,
                 model.integer.astype(np.int32))
     h.run()
@@ -230,8 +245,8 @@ def solve_floor(model: FloorModel, time_limit: float | None = None,
         return float(x) if np.isfinite(x) else None
 
     return {"status": status, "termination": h.modelStatusToString(ms),
-            "objective": float(info.objective_function_value) if feasible else None,
-            "best_bound": finite(info.mip_dual_bound),
+            "objective": float(info.objective_function_value) / scale if feasible else None,
+            "best_bound": None if finite(info.mip_dual_bound) is None else info.mip_dual_bound / scale,
             "mip_gap": finite(info.mip_gap) if feasible else None,
             "nodes": int(info.mip_node_count), "solve": t1 - t0}
 

@@ -1,7 +1,8 @@
 """The ``siting`` command: parses arguments, calls one function, maps errors to exit codes.
 
 Exit codes: 0 a solution (optimal, or feasible within a limit, with its gap); 2 bad input;
-3 infeasible or unbounded; 4 no solution within the limit; 1 anything else; 130 interrupted.
+3 infeasible or unbounded; 4 no solution within the limit; 1 anything else; 130 stopped by Ctrl-C
+(SIGINT) and 143 by SIGTERM, after whatever was finished is kept whole.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 from siting.errors import InputError, Problem, SitingError
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+#: The signals that stop a command, and its exit code for each (128 + the signal's number).
+STOP_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
                "unbounded": EXIT_INFEASIBLE, "no_solution": EXIT_NO_SOLUTION, "error": EXIT_ERROR}
 
@@ -33,9 +38,38 @@ def _add_solver_flags(p: argparse.ArgumentParser, seed: bool = True, profile: st
                    help=f"solver profile: solvers/NAME.toml (default, exact, fast; here {profile})")
     p.add_argument("--time-limit", type=float, help="seconds HiGHS may run (per case in a sweep)")
     p.add_argument("--mip-gap", type=float, help="relative MIP gap at which HiGHS stops")
-    p.add_argument("--threads", type=int, help="HiGHS threads")
+    p.add_argument("--threads", type=_threads, help="HiGHS threads (at most the cores of this machine)")
     if seed:
         p.add_argument("--seed", type=int, help="HiGHS random seed")
+
+
+def machine_cores() -> int:
+    """The cores this process may use: the bound of ``--threads`` and ``--workers``."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _bounded(flag: str, low: int, what: str):
+    def parse(text: str) -> int:
+        cores = machine_cores()
+        try:
+            value = int(text)
+        except ValueError:
+            raise InputError(Problem(flag, f"is '{text}', not a whole number",
+                                     f"give {low} to {cores} (the cores of this machine)")) from None
+        if value < low:
+            raise InputError(Problem(flag, f"must be at least {low} (got {value})", f"give {low} to {cores}"))
+        if value > cores:
+            raise InputError(Problem(flag, f"is {value}, more {what} than this machine's {cores} cores",
+                                     f"give {low} to {cores}"))
+        return value
+    return parse
+
+
+_threads = _bounded("--threads", 0, "threads")
+_workers = _bounded("--workers", 1, "worker processes")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="grid: every combination; oat: one parameter at a time; lhs: Latin hypercube")
     p.add_argument("--samples", type=int, help="number of cases for --method lhs")
     p.add_argument("--seed", type=int, default=0, help="seed of the Latin hypercube (HiGHS's seed is the profile's)")
-    p.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
+    p.add_argument("--workers", type=_workers, help="local worker processes (default and most: the cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="an override for every case (repeatable)")
@@ -84,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="solve every subsidy package of a designs file side by side")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
     p.add_argument("--designs", required=True, help="designs YAML naming the policy packages")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    p.add_argument("--workers", type=_workers, default=1, help="local worker processes (default 1, at most the cores)")
     p.add_argument("--out", "-o", help="folder for compare.csv and compare.png (default results/<name>-compare/)")
     _add_solver_flags(p)
 
@@ -106,6 +140,46 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
     _add_solver_flags(p, profile="exact")
 
+    p = sub.add_parser("alternatives", help="the cheapest distinct plans within a gap of the optimum")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--within", default="2%", help="largest cost above the optimum, e.g. 2%% or 0.02 (default 2%%)")
+    p.add_argument("--count", type=int, default=5, help="most plans, the optimum included (default 5)")
+    p.add_argument("--by", default="sites", choices=["sites", "modules"],
+                   help="plans differ in their open sites (default) or in their modules by site and product")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--out", "-o", help="folder for alternatives.csv (default results/<name>-alternatives/)")
+    p.add_argument("--json", action="store_true", help="print the plans as one JSON document")
+    # the plans' order and lump sums are differences of optima: each solve proven to the exact profile's gap
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("robustness", help="candidate plans held fixed in every scenario: cost, regret, minimax regret")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook (with scenarios)")
+    p.add_argument("--plans", action="append", default=[], metavar="SITES",
+                   help="a plan named by its open sites, e.g. kumamoto-1+tainan (the other sites closed; repeatable)")
+    p.add_argument("--alternatives", type=int, default=2, metavar="K",
+                   help="near-optimal alternatives to add besides the optimum (default 2; 0: none)")
+    p.add_argument("--within", default="5%", help="largest cost above the optimum of those alternatives (default 5%%)")
+    p.add_argument("--sweep", metavar="DIR",
+                   help="a sweep's results folder: how often each site opens across its cases")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local worker processes for the scenarios solved alone (default 1)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--out", "-o", help="folder for robustness.csv (default results/<name>-robustness/)")
+    p.add_argument("--json", action="store_true", help="print the matrices and summaries as one JSON document")
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("diff", help="what changed between two results folders, and which input change moved what")
+    p.add_argument("run_a", help="a results folder of `siting solve` (the earlier run)")
+    p.add_argument("run_b", help="a results folder of `siting solve` (the later run)")
+    p.add_argument("--attribute", action="store_true",
+                   help="replay the input changes one at a time from A towards B: which moved which decision")
+    p.add_argument("--threshold", type=float, default=0.05,
+                   help="smallest change in a supplier's share worth listing (default 0.05: 5 points)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes for the replays (default 1)")
+    p.add_argument("--out", "-o", help="folder for diff.csv (default results/diff-<A>-<B>/)")
+    p.add_argument("--json", action="store_true", help="print the differences as one JSON document")
+    _add_solver_flags(p, profile="exact")
+
     p = sub.add_parser("map", help="draw map.png again from a results folder")
     p.add_argument("run_dir", help="a results folder written by `siting solve`")
 
@@ -121,6 +195,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check an instance and list every problem")
     p.add_argument("instance")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
+    p.add_argument("--json", action="store_true", help="print the verdict and the table sizes as JSON")
 
     p = sub.add_parser("init", help="write a commented starter instance to fill in")
     p.add_argument("dir", help="folder to create")
@@ -128,6 +203,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("params", help="list every parameter --set can change")
     p.add_argument("instance")
+    p.add_argument("--json", action="store_true", help="print the parameters as a JSON list of path, value, unit")
 
     p = sub.add_parser("import", help="convert another format into an instance")
     imp = p.add_subparsers(dest="format", parser_class=_Parser, required=True)
@@ -135,6 +211,29 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("file")
     q.add_argument("--capacity", type=float, help="capacity for capa/capb/capc files")
     q.add_argument("-o", "--out", required=True, help="instance folder to write")
+
+    p = sub.add_parser("induce", help="the cheapest package of offers that makes the firm's optimum open target sites")
+    p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
+    p.add_argument("--target", required=True, help="the sites to bring, comma-separated, e.g. kumamoto,chitose")
+    p.add_argument("--instrument", default="lump",
+                   help="lump (exact, cutting planes) or grant-rate (bisection on top of the lump sums)")
+    p.add_argument("--country", help="the courting country: only target sites there may be funded "
+                                     "(default: settings.policy_country, else every target site)")
+    p.add_argument("--tolerance", type=float, default=1e-4, help="relative tolerance of the rate bisection")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    # the cuts are differences of optima: proven to the exact profile's gap
+    _add_solver_flags(p, profile="exact")
+
+    p = sub.add_parser("programme", help="which projects a government should fund, with how much, within budgets")
+    p.add_argument("programme", help="programme YAML: country, instrument, budgets, projects")
+    p.add_argument("--budget", action="extend", nargs="+", type=float, metavar="B",
+                   help="budgets in the projects' money unit, e.g. --budget 0 20000 50000 (replace the file's)")
+    p.add_argument("--objective", choices=["capacity", "fabs", "investment", "local-share"],
+                   help="what the allocation maximises (default: the file's, else fabs)")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes for the break-even solves")
+    p.add_argument("--out", "-o", help="programme folder (default results/<file name>-programme/)")
+    _add_solver_flags(p, profile="exact")
     return parser
 
 
@@ -143,6 +242,65 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with _stop_signals() as stopped:
+        try:
+            code = _main(argv, debug)
+        except KeyboardInterrupt as exc:  # a signal while an error was being reported
+            code = _stop_code(exc)
+    if stopped and code not in STOP_SIGNALS.values() and code != EXIT_INPUT:
+        # a signal that HiGHS turned into the end of its solve: what was finished is written whole,
+        # and the exit code still says the command was stopped
+        print(f"interrupted | stopped by {signal.Signals(stopped[0]).name}; what was finished is kept whole",
+              file=sys.stderr)
+        return STOP_SIGNALS[stopped[0]]
+    return code
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived. A KeyboardInterrupt, so that whatever stops cleanly on Ctrl-C
+    (worker pools, HiGHS, the results writer) stops the same way on SIGTERM."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+#: The stop signals received while the current command runs (see :class:`_stop_signals`).
+_RECEIVED: list[int] = []
+
+
+def _stop_code(exc: BaseException | None = None) -> int:
+    """130 or 143: the exit code of the signal that stopped the command (Ctrl-C if none was seen)."""
+    signum = getattr(exc, "signum", None) or (_RECEIVED[0] if _RECEIVED else signal.SIGINT)
+    return STOP_SIGNALS[signum]
+
+
+class _stop_signals:
+    """While a command runs, SIGINT and SIGTERM raise :class:`Stopped`, the first time each
+    arrives (a repeat while stopping is noted, not raised, so that removing what was half-written
+    completes). Yields the list of signals received."""
+
+    def __enter__(self) -> list[int]:
+        _RECEIVED.clear()
+        self.received = _RECEIVED
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self.received
+
+    def _handle(self, signum, frame) -> None:
+        first = signum not in self.received
+        self.received.append(signum)
+        if first:
+            raise Stopped(signum)
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: list[str], debug: bool) -> int:
     try:
         args = _parser().parse_args(argv)
         return _dispatch(args, argv)
@@ -150,13 +308,18 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         if debug:
             traceback.print_exc()
+        if "--json" in argv:  # a program reading standard output still gets one JSON document
+            print(json.dumps(_error_document(exc), indent=2))
         return exc.exit_code
     except BrokenPipeError:  # output piped into `head` and the like: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps Python quiet at exit
         return EXIT_OK
-    except KeyboardInterrupt:
-        print("interrupted | nothing half-written was left behind; run the command again", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        code = _stop_code(exc)
+        name = "SIGTERM" if code == 143 else "SIGINT"
+        print(f"interrupted | stopped by {name}; nothing half-written was left behind; run the command again",
+              file=sys.stderr)
+        return code
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     except Exception as exc:  # a bug, not a planner's mistake: say so in one line
@@ -165,6 +328,13 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         return EXIT_ERROR
+
+
+def _error_document(exc: SitingError) -> dict:
+    """What ``--json`` prints when a command fails: the exit code and the problems, as on standard error."""
+    problems = getattr(exc, "problems", None) or [Problem("siting", str(exc))]
+    return {"status": "error", "exit_code": exc.exit_code,
+            "problems": [{"location": p.location, "problem": p.problem, "fix": p.fix} for p in problems]}
 
 
 def _dispatch(args, argv: list[str]) -> int:
@@ -178,8 +348,18 @@ def _dispatch(args, argv: list[str]) -> int:
         return _breakeven(args)
     if args.command == "explain":
         return _explain(args, argv)
+    if args.command == "induce":
+        return _induce(args)
+    if args.command == "programme":
+        return _programme(args, argv)
     if args.command == "sweep":
         return _sweep(args, argv)
+    if args.command == "alternatives":
+        return _alternatives(args, argv)
+    if args.command == "robustness":
+        return _robustness(args, argv)
+    if args.command == "diff":
+        return _diff(args, argv)
     if args.command == "map":
         from siting.report.write import redraw_map
 
@@ -194,15 +374,7 @@ def _dispatch(args, argv: list[str]) -> int:
         print(f"wrote a starter instance to {folder}; edit it, then run `siting validate {folder}`")
         return EXIT_OK
     if args.command == "params":
-        from siting.instance.overrides import addressable_paths, parameter_unit
-        from siting.instance.read import read_instance
-
-        raw = read_instance(args.instance)
-        for path, value in addressable_paths(raw).items():
-            unit = parameter_unit(path, raw.settings)
-            shown = "" if value in ("None", "nan") else value
-            print(f"{path} = {shown}" + (f"  [{unit}]" if unit else ""))
-        return EXIT_OK
+        return _params(args)
     if args.command == "import":
         from siting.instance.orlib import import_orlib
 
@@ -210,6 +382,23 @@ def _dispatch(args, argv: list[str]) -> int:
         print(f"wrote {folder}")
         return EXIT_OK
     raise InputError(Problem("siting", f"unknown command {args.command}", "see `siting --help`"))
+
+
+def _params(args) -> int:
+    from siting.instance.overrides import addressable_paths, parameter_unit
+    from siting.instance.read import read_instance
+
+    raw = read_instance(args.instance)
+    rows = []
+    for path, value in addressable_paths(raw).items():
+        shown = "" if value in ("None", "nan") else value
+        rows.append({"path": path, "value": shown, "unit": parameter_unit(path, raw.settings) or ""})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for r in rows:
+        print(f"{r['path']} = {r['value']}" + (f"  [{r['unit']}]" if r["unit"] else ""))
+    return EXIT_OK
 
 
 def _validate(args) -> int:
@@ -224,6 +413,12 @@ def _validate(args) -> int:
     d = derive(inst)
     findings = screen(d)
     blocking = [f for f in findings if f.kind == "infeasible"]
+    if args.json:
+        sizes = {"sites": len(d.sites), "site_products": len(d.modules), "demand_rows": len(d.demand),
+                 "offers": len(d.offers), "routes": len(d.routes), "supply_arcs": len(d.arcs)}
+        print(json.dumps({"instance": inst.name, "valid": True, "sizes": sizes,
+                          "screens": [f.as_dict() for f in findings]}, indent=2))
+        return EXIT_INFEASIBLE if blocking else EXIT_OK
     if not blocking:
         print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand "
               f"rows, {len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")
@@ -236,7 +431,6 @@ def _validate(args) -> int:
 
 
 def _solve(args, argv: list[str]) -> int:
-    from siting.diagnose import diagnose
     from siting.instance.read import read_instance
     from siting.report.console import headline, make_console, print_run
     from siting.report.write import check_out_dir, default_out_dir, summary_dict, write_run
@@ -247,7 +441,7 @@ def _solve(args, argv: list[str]) -> int:
                            threads=args.threads, random_seed=args.seed)
     raw = read_instance(args.instance)
     out = Path(args.out) if args.out else default_out_dir(raw.name)
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     console = make_console()
     if args.engine == "mpisppy":
         from siting.decompose import solve_by_ph
@@ -260,6 +454,8 @@ def _solve(args, argv: list[str]) -> int:
         run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
     command = ["siting", *argv]
     if run.outcome.status == "infeasible" and not run.diagnosis:
+        from siting.diagnose import diagnose
+
         diagnose(run, options)
     if args.risk_report and run.results is not None:
         from siting.analysis.risk import risk_report
@@ -268,7 +464,7 @@ def _solve(args, argv: list[str]) -> int:
             raise InputError(Problem("--risk-report", "needs settings.objective=cost (the risk-weighted firm cost)",
                                      "leave settings.objective at cost"))
         run.risk_report = risk_report(raw, options, args.set, run)
-    write_run(run, out, command)
+    write_run(run, out, command, reads=raw.inputs)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
     else:
@@ -295,12 +491,10 @@ def _compare(args, argv: list[str]) -> int:
     from siting.report.write import check_out_dir, default_out_dir
     from siting.run import load_case
 
-    if args.workers < 1:
-        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
     raw = read_instance(args.instance)
     packages = read_designs(args.designs)
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-compare")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, (*raw.inputs, Path(args.designs)))
     console = make_console()
     console.print(f"{len(packages)} packages: {', '.join(p.name for p in packages)}", soft_wrap=True)
     df = compare(raw, packages, _options(args), workers=args.workers)
@@ -341,6 +535,97 @@ def _breakeven(args) -> int:
     return EXIT_OK
 
 
+def _induce(args) -> int:
+    from siting.analysis.induce import induce
+    from siting.report.console import make_console
+
+    if not args.tolerance > 0:
+        raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
+    target = [t.strip() for t in args.target.split(",") if t.strip()]
+    console = make_console()
+    err = make_console()
+    err.file = sys.stderr
+    show = None if args.json or not sys.stderr.isatty() else \
+        (lambda r: err.print(f"  firm solve {r['iteration']}: opens {', '.join(r['response']) or 'nothing'}"))
+    answer = induce(_with_sets(args), target, _options(args), args.instrument, args.country, args.tolerance, show)
+    code = EXIT_OK if answer.status == "induced" else EXIT_INFEASIBLE
+    if args.json:
+        from siting.report.write import json_safe
+
+        print(json.dumps(json_safe(answer.as_dict()), indent=2))
+        return code
+    for line in answer.words():
+        console.print(line, soft_wrap=True, markup=False)
+    console.print(f"firm solves ({len(answer.iterations)}):")
+    for r in answer.iterations:
+        faced = ", ".join(f"{s} {v:,.3f}" for s, v in r.get("offers", {}).items()) or \
+            (f"rate scale {r['rate_scale']:.6g}" if "rate_scale" in r else "none")
+        cut = f"; cut {r['cut']['text']}" if r.get("cut") else ""
+        console.print(f"  {r['iteration']}: offers {faced}: opens {', '.join(r['response']) or 'nothing'} at "
+                      f"{r['firm_cost']:,.3f} {answer.money}/yr{cut}", soft_wrap=True, markup=False)
+    if answer.offers:
+        console.print("as --set overrides (where the instance holds instruments of these ids): "
+                      + " ".join(f"--set {s}" for s in answer.sets()), soft_wrap=True, markup=False)
+    return code
+
+
+def _programme(args, argv: list[str]) -> int:
+    from rich.table import Table
+
+    from siting.analysis import programme as pg
+    from siting.analysis.allocate import fab_curve
+    from siting.instance.programme import read_programme
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir
+    from siting.run import load_case
+
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    for b in args.budget or []:
+        if not b >= 0:
+            raise InputError(Problem("--budget", f"is {b}; a budget must be >= 0", "give 0 or more"))
+    programme = read_programme(args.programme)
+    budgets = sorted(set(args.budget or programme.budgets or [0.0]))
+    objective = args.objective or programme.objective
+    out = Path(args.out) if args.out else default_out_dir(Path(args.programme).stem + "-programme")
+    base = load_case(pg.project_raw(programme.projects[0]))
+    check_out_dir(out, base.root)
+    money = base.settings.money_label
+    solver = _options(args)
+    items = pg.plan_items(programme, solver)
+    console = make_console()
+    console.print(f"{len(programme.projects)} projects, {len(items)} options to price with {args.workers} "
+                  f"worker{'s' if args.workers > 1 else ''}", soft_wrap=True)
+    started = __import__("time").perf_counter()
+    options = pg.price_all(items, args.workers, progress=lambda r: console.print(
+        f"  {r['option']}: {r['status']}" + ("" if r.get("offer") is None else f", offer {r['offer']:,.3f} {money}"),
+        soft_wrap=True, markup=False))
+    priced = __import__("time").perf_counter() - started
+    table, chosen = pg.budget_table(options, budgets, objective, solver)
+    curve = fab_curve(options, solver)
+    files = pg.write_programme(out, programme, options, table, chosen, curve, base, solver, ["siting", *argv], money)
+    t = Table(title=f"Allocation maximising {objective} ({money})", title_justify="left")
+    for c in ("budget", "fabs", "capacity (wafers/yr)", "investment", "outlay", "funded"):
+        t.add_column(c, justify="left" if c == "funded" else "right", overflow="fold")
+    for _, r in table.iterrows():
+        t.add_row(f"{r['budget']:,.0f}", str(r["fabs"]), f"{r['capacity_wafers_per_year']:,.0f}",
+                  f"{r['investment']:,.0f}", f"{r['outlay']:,.3f}", r["funded"] or "-")
+    console.print(t)
+    c = Table(title=f"Least outlay for each number of domestic fabs ({money})", title_justify="left")
+    for col in ("fabs", "least outlay", "marginal cost", "investment"):
+        c.add_column(col, justify="right")
+    for _, r in curve.iterrows():
+        marginal = "-" if r["marginal_cost"] is None or r["marginal_cost"] != r["marginal_cost"] \
+            else f"{r['marginal_cost']:,.3f}"
+        c.add_row(str(r["fabs"]), f"{r['least_outlay']:,.3f}", marginal, f"{r['investment']:,.0f}")
+    console.print(c)
+    bad = options[options["status"] == "error"]
+    for _, r in bad.iterrows():
+        console.print(f"[red]{r['option']} failed[/red]: {r['note']}", soft_wrap=True)
+    console.print(f"options priced in {priced:.1f} s; results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_ERROR if len(bad) else EXIT_OK
+
+
 def _explain(args, argv: list[str]) -> int:
     from siting.analysis.explain import explain, print_explanation, write_explanation
     from siting.report.console import make_console
@@ -348,13 +633,187 @@ def _explain(args, argv: list[str]) -> int:
 
     raw = _with_sets(args)
     out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-explain-{args.site}")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     answer, df = explain(raw, args.site, _options(args))
     files = write_explanation(answer, df, out, _options(args), ["siting", *argv])
     console = make_console()
     print_explanation(console, answer, df)
     console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
     return EXIT_OK
+def _progress_lines(quiet: bool):
+    """A progress callback that prints each step to standard error (on a terminal, and not with --json)."""
+    from siting.report.console import make_console
+
+    err = make_console()
+    err.file = sys.stderr
+    show = not quiet and sys.stderr.isatty()
+    return lambda _item, line: err.print(f"  {line}", soft_wrap=True) if show else None
+
+
+class _Once(logging.Filter):
+    """Lets each warning through once: an analysis re-solves one compiled model many times, and the
+    same numerics warning on every solve says nothing new."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text in self.seen:
+            return False
+        self.seen.add(text)
+        return True
+
+
+def _warn_once() -> None:
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _Once) for f in handler.filters):
+            handler.addFilter(_Once())
+
+
+def _alternatives(args, argv: list[str]) -> int:
+    from siting.analysis.alternatives import alternatives, parse_within, write_alternatives
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir, json_safe
+
+    _warn_once()
+
+    within = parse_within(args.within)
+    raw = _with_sets(args)
+    out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-alternatives")
+    check_out_dir(out, raw.inputs)
+    result = alternatives(raw, _options(args), within=within, count=args.count, by=args.by,
+                          progress=_progress_lines(args.json))
+    files = write_alternatives(result, out, _options(args), ["siting", *argv])
+    if args.json:
+        print(json.dumps(json_safe(result.as_dict()), indent=2))
+        return EXIT_OK
+    console = make_console()
+    for line in result.words():
+        console.print(line, soft_wrap=True)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK
+
+
+def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's console output, in one place
+    from rich.table import Table
+
+    from siting.analysis.alternatives import parse_within
+    from siting.analysis.robustness import robustness, write_robustness
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir, json_safe
+
+    _warn_once()
+    within = parse_within(args.within)
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    if args.alternatives < 0:
+        raise InputError(Problem("--alternatives", f"must be 0 or more (got {args.alternatives})", "give 0 or more"))
+    raw = _with_sets(args)
+    out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-robustness")
+    check_out_dir(out, raw.inputs)
+    result = robustness(raw, _options(args), named=args.plans, alternatives_count=args.alternatives, within=within,
+                        sweep=Path(args.sweep) if args.sweep else None, workers=args.workers,
+                        progress=_progress_lines(args.json))
+    from siting.run import load_case
+
+    files = write_robustness(result, load_case(raw), out, _options(args), ["siting", *argv])
+    if args.json:
+        print(json.dumps(json_safe(result.as_dict()), indent=2))
+        return EXIT_OK
+    console = make_console()
+    m = result.money
+    tab = result.table
+    labels = [f"P{k + 1}" for k in range(len(tab))]
+    t = Table(title=f"Candidate plans ({m}/yr); bold: the minimax-regret plan", title_justify="left")
+    for c in ("", "plan", "sites", "expected", "worst", f"CVaR {result.beta:.0%}", "exp. regret", "max regret",
+              "in"):
+        t.add_column(c, justify="right" if c not in ("", "plan", "sites", "in") else "left",
+                     overflow="fold")
+    for label, (_, r) in zip(labels, tab.iterrows()):
+        t.add_row(label, r["plan"], r["open_sites"].replace(";", "+") or "none", f"{r['expected_cost']:,.1f}",
+                  f"{r['worst_case']:,.1f}", f"{r['cvar']:,.1f}", f"{r['expected_regret']:,.1f}",
+                  f"{r['max_regret']:,.1f}", r["max_regret_scenario"], style="bold" if r["minimax_regret"] else None)
+    console.print(t)
+    g = Table(title=f"Regret ({m}/yr): cost in the scenario minus that scenario's best plan", title_justify="left")
+    g.add_column("scenario")
+    g.add_column("best", justify="right")
+    for label in labels:
+        g.add_column(label, justify="right")
+    for w in result.regret.columns:
+        g.add_row(str(w), f"{result.best[w]:,.0f}", *[f"{v:,.0f}" for v in result.regret[w]])
+    console.print(g)
+    for line in result.words()[:1]:
+        console.print(line, soft_wrap=True)
+    f = result.frequency
+    console.print("sites open in the scenarios' own optima: " + ", ".join(
+        f"{s} {n}/{len(result.regret.columns)}" for s, n in zip(f["site"], f["scenario_optima"]) if n), soft_wrap=True)
+    if "sweep_cases_share" in f:
+        console.print("share of the sweep's cases opening each site: " + ", ".join(
+            f"{s} {v:.0%}" for s, v in zip(f["site"], f["sweep_cases_share"])), soft_wrap=True)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK
+
+
+def _diff(args, argv: list[str]) -> int:
+    from siting.analysis.diff import diff, write_diff
+    from siting.report.console import make_console
+    from siting.report.write import check_out_dir, default_out_dir, json_safe, manifest_base
+
+    _warn_once()
+    if args.workers < 1:
+        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    if not 0 <= args.threshold <= 1:
+        raise InputError(Problem("--threshold", f"must be a share from 0 to 1 (got {args.threshold})", "e.g. 0.05"))
+    a, b = Path(args.run_a), Path(args.run_b)
+    out = Path(args.out) if args.out else default_out_dir(f"diff-{a.resolve().name}-{b.resolve().name}")
+    check_out_dir(out)
+    options = _options(args)
+    result = diff(a, b, args.threshold, options if args.attribute else None, workers=args.workers,
+                  progress=_progress_lines(args.json))
+    from siting.analysis.diff import read_run, rebuild
+    from siting.run import load_case
+
+    inst = load_case(rebuild(read_run(a)))
+    manifest = manifest_base(inst, options, ["siting", *argv])
+    manifest["runs"] = {"a": str(a), "b": str(b)}
+    files = write_diff(result, out, manifest)
+    if args.json:
+        print(json.dumps(json_safe(result.as_dict()), indent=2))
+        return EXIT_OK
+    console = make_console()
+    _print_diff(console, result)
+    console.print(f"results written to {out}/ ({', '.join(files)})", soft_wrap=True)
+    return EXIT_OK
+
+
+def _print_diff(console, result) -> None:
+    from rich.markup import escape
+
+    if len(result.runs):
+        console.print("[bold]runs[/bold]")
+        for _, r in result.runs.iterrows():
+            console.print(escape(f"  {r['item']}: {r['a']} -> {r['b']}"), soft_wrap=True)
+    console.print(f"[bold]inputs changed[/bold] ({len(result.inputs)})")
+    for _, r in result.inputs.iterrows():
+        where = f"{r['table']} {r['key']} {r['column']}" if r["key"] else f"{r['table']} {r['column']}"
+        console.print(escape(f"  {where}: {r['a'] or '(none)'} -> {r['b'] or '(none)'}"), soft_wrap=True)
+    console.print(f"[bold]outputs changed[/bold] ({len(result.outputs)})")
+    for _, r in result.outputs.iterrows():
+        key = f" {r['key']}" if r["key"] else ""
+        if r["difference"] is None or r["difference"] != r["difference"]:
+            console.print(escape(f"  {r['section']}: {r['item']}{key}" + (f" ({r['a']} -> {r['b']})"
+                                 if r["section"] == "solve" else "")), soft_wrap=True)
+        else:
+            console.print(escape(f"  {r['section']}: {r['item']}{key} {r['a']:,.4g} -> {r['b']:,.4g} "
+                                 f"({r['difference']:+,.4g})"), soft_wrap=True)
+    if result.attribution is not None:
+        console.print("[bold]which change moved what[/bold] (replayed one at a time from A)")
+        for line in result.attribution.words():
+            console.print(escape(f"  {line}"), soft_wrap=True)
+
+
 def _frontier(args, argv: list[str]) -> int:
     from rich.table import Table
 
@@ -370,7 +829,7 @@ def _frontier(args, argv: list[str]) -> int:
     raw = read_instance(args.instance)
     base = load_case(raw, args.set)
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-frontier")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     console = make_console()
     st = base.settings
     unit = "wafers/yr" if args.measure == "unmet" else f"{st.money_label}/yr"
@@ -409,8 +868,8 @@ def _sweep(args, argv: list[str]) -> int:
     from siting.solve import load_profile
 
     options = load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads)
-    if args.workers is not None and args.workers < 1:
-        raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
+    if args.scheduler is not None:
+        sw.check_scheduler_address(args.scheduler)
     if args.refine is not None and not args.refine > 0:
         raise InputError(Problem("--refine", f"must be above zero (got {args.refine})", "give a tolerance, e.g. 0.001"))
     raw = read_instance(args.instance)
@@ -422,16 +881,22 @@ def _sweep(args, argv: list[str]) -> int:
         raise InputError(Problem("--param", "names a parameter twice", "give each parameter once"))
     cases = sw.plan_cases(axes, args.method, args.samples, args.seed)
     out = Path(args.out) if args.out else default_out_dir(raw.name + "-sweep")
-    check_out_dir(out, raw.root)
+    check_out_dir(out, raw.inputs)
     sweep = sw.Sweep(raw=raw, axes=axes, method=args.method, cases=cases, options=options, out=out,
                      fixed=tuple(args.set), seed=args.seed, samples=args.samples, warm_start=not args.no_warm_start,
                      patch=not args.no_patch)
     workers = args.workers or sw.default_workers()
-    with sw.local_workers(1 if args.scheduler else workers, len(cases)) as pool:
-        return _run_sweep(args, argv, sweep, base, workers, pool)
+    # the scheduler is reached before anything is solved or written: one that cannot be is refused
+    client = sw.connect_scheduler(args.scheduler) if args.scheduler else None
+    try:
+        with sw.local_workers(1 if client is not None else workers, len(cases)) as pool:
+            return _run_sweep(args, argv, sweep, base, workers, pool, client)
+    finally:
+        if client is not None:
+            client.close()
 
 
-def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool) -> int:
+def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool, client=None) -> int:
     from rich import progress as bar
 
     from siting.analysis import sweep as sw
@@ -464,12 +929,12 @@ def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool) -> int:
             progress.update(task, advance=1, failed=failed)
 
         try:
-            sw.solve_cases(sweep, todo, workers=workers, scheduler=args.scheduler, progress=tick, pool=pool)
+            sw.solve_cases(sweep, todo, workers=workers, scheduler=client, progress=tick, pool=pool)
         except KeyboardInterrupt:
             progress.stop()
             print(f"interrupted | {len(sweep.records)} of {len(cases)} cases are saved in {out}/cases; "
                   "run the same command again to solve the rest", file=sys.stderr)
-            return 130
+            return _stop_code()
     if sweep.patcher is not None:
         for path, note in sweep.patcher.notes().items():
             said = {"patched": "patched in place",

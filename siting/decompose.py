@@ -165,6 +165,9 @@ def _main(spec_path: str) -> None:
     from mpi4py import MPI
     from mpisppy.opt.ph import PH
 
+    from siting.solve import new_highs
+
+    new_highs()  # takes HiGHS's once-per-process banner off this rank's standard output
     spec = json.loads(Path(spec_path).read_text())
     _, factors = _case(spec["instance"], tuple(spec["sets"]))
     probability = dict(zip(factors.ids, map(float, factors.probability)))

@@ -59,7 +59,7 @@ import pandas as pd
 
 from siting.instance.screens import Finding
 from siting.report.extract import read_solution
-from siting.solve import Compiled, SolverOptions, make_highs, set_values
+from siting.solve import Compiled, SolverOptions, make_highs, objective_scale, set_values
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +351,8 @@ def _solve(c: Compiled, options: SolverOptions) -> tuple[np.ndarray, float, bool
     if info.primal_solution_status != 2:
         return None
     proven = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    return np.asarray(h.getSolution().col_value, dtype=float), float(info.objective_function_value), proven
+    objective = float(info.objective_function_value) / objective_scale(c.lp["cost"])
+    return np.asarray(h.getSolution().col_value, dtype=float), objective, proven
 
 
 # ---- the findings, in words -------------------------------------------------------------------

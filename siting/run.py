@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from siting.instance.check import Instance, TypingCache, check_instance
 from siting.instance.derive import Derived, derive
@@ -21,9 +21,10 @@ from siting.instance.read import RawInstance, read_instance
 from siting.instance.scenarios import ScenarioFactors
 from siting.instance.screens import screen
 from siting.model.build import SitingModel, build_model
-from siting.report.extract import Results, extract, shadow_prices
+from siting.report.extract import Results, extract
+from siting.report.marginal import marginal_values
 from siting.report.verify import verify
-from siting.solve import Compiled, Outcome, SolverOptions, fixed_lp_duals, set_values, solve_model
+from siting.solve import Compiled, Outcome, SolverOptions, set_values, solve_compiled, solve_model
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ class Run:
     results
         Tables of the solution (None without a solution).
     shadow
-        Shadow prices from the fixed-integer LP.
+        Marginal values of local-share, capacity and supplier-capacity limits: one unit more and
+        one unit less, from re-solves of the fixed-integer LP (:mod:`siting.report.marginal`).
     screens
         Findings of the pre-solve screens (:mod:`siting.instance.screens`); with an
         "infeasible" finding no model is built (``model`` is None).
@@ -86,7 +88,7 @@ def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...
 
 def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), duals: bool = True,
              cache: TypingCache | None = None, start=None, factors: ScenarioFactors | None = None,
-             first_stage: dict | None = None) -> Run:
+             first_stage: dict | None = None, keep_compiled: bool = False) -> Run:
     """Solve one case and extract its results.
 
     Parameters
@@ -98,7 +100,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     sets
         ``PATH=VALUE`` overrides.
     duals
-        Whether to re-solve the fixed-integer LP for shadow prices.
+        Whether to re-solve the fixed-integer LP for marginal values (shadow prices).
     cache
         Typed tables to reuse across many cases of one instance (sweeps).
     start
@@ -109,6 +111,9 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     first_stage
         Integer decisions to hold fixed, as returned by :func:`first_stage_of` (a plan evaluated
         across the scenarios).
+    keep_compiled
+        Keep the compiled model in ``run.compiled`` after a solve with a solution too, so that an
+        analysis can re-solve it with changed bounds or added rows (:func:`resolve`).
 
     Raises
     ------
@@ -142,9 +147,8 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         run.results = extract(sm, sm.costs.values())
         run.violations = verify(inst, run.results, outcome.objective)
         if duals:
-            y = fixed_lp_duals(compiled, outcome.values, options)
-            run.shadow = shadow_prices(sm, compiled, y, run.results.solution)
-    elif outcome.status == "infeasible":
+            run.shadow = marginal_values(sm, compiled, outcome.values, options, run.results.solution)
+    if outcome.status == "infeasible" or keep_compiled:
         run.compiled = compiled
     t4 = time.perf_counter()
     run.times = {
@@ -179,3 +183,31 @@ def fix_first_stage(sm: SitingModel, plan: dict) -> None:
         for idx, value in values.items():
             var[idx].setlb(value)
             var[idx].setub(value)
+
+
+def resolve(base: Run, compiled: Compiled, options: SolverOptions, start=None) -> Run:
+    """Solve a variant of ``base``'s compiled model and extract its results like :func:`run_case`.
+
+    The variant (``compiled``) has ``base.compiled``'s columns first, in the same order, and may
+    have changed bounds (a plan held fixed) or rows and columns added after them (cuts that exclude
+    plans already found); the extra columns are not read back. No Pyomo model is built again:
+    this is the re-solve of one case, the instance, data and model being ``base``'s. Duals are
+    not computed.
+    """
+    t0 = time.perf_counter()
+    outcome = solve_compiled(compiled, options, start)
+    t1 = time.perf_counter()
+    sm = base.model
+    run = Run(instance=base.instance, data=base.data, model=sm, outcome=outcome, options=options,
+              screens=base.screens)
+    if outcome.has_solution:
+        n = len(base.compiled.columns)
+        outcome.values = outcome.values[:n]
+        set_values(sm, base.compiled, outcome.values)
+        run.results = extract(sm, sm.costs.values())
+        run.violations = verify(base.instance, run.results, outcome.objective)
+    t2 = time.perf_counter()
+    run.times = {"load": 0.0, "build": 0.0, "solve": t1 - t0, "extract": t2 - t1, "total": t2 - t0}
+    for line in run.violations:
+        log.warning("solution check: %s", line)
+    return run

@@ -7,12 +7,20 @@ explicit column order (the order of the derived tables), and the matrices are ha
 
 HiGHS calls a MIP optimal once the relative gap tolerance is met; the outcome therefore always
 carries the gap and the best bound next to the objective.
+
+The objective reaches HiGHS multiplied by a power of two (:func:`objective_scale`), so that its
+smallest cost coefficient sits well above HiGHS's dual feasibility tolerance; every number read
+back (objective, bound, duals) is divided by the same factor, so results are in the instance's units.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import math
+import os
+import sys
+import tempfile
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -20,14 +28,14 @@ from pathlib import Path
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
-import scipy.sparse  # noqa: F401  (imported here so its load time is not counted as build time)
+import pyomo.core as pyo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from siting.errors import InputError, Problem, SolverError
 from siting.instance.read import suggest
+from siting.model import sparse  # noqa: F401  (loaded here so its load time is not counted as build time)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +62,11 @@ class SolverOptions(BaseModel):
         HiGHS random seed.
     presolve
         "on", "off" or "choose".
+    primal_feasibility_tolerance, dual_feasibility_tolerance
+        HiGHS's absolute tolerances on row and bound violations and on reduced costs (the
+        objective's reduced costs are in the scaled units of :func:`objective_scale`).
+    mip_feasibility_tolerance
+        HiGHS's tolerance on integrality and row violations of a MIP solution.
     highs
         Any further HiGHS option by its HiGHS name.
     """
@@ -66,6 +79,9 @@ class SolverOptions(BaseModel):
     threads: int = Field(1, ge=0)
     random_seed: int = Field(0, ge=0)
     presolve: str = Field("choose", pattern="^(on|off|choose)$")
+    primal_feasibility_tolerance: float = Field(1e-7, gt=0, le=1e-3)
+    dual_feasibility_tolerance: float = Field(1e-7, gt=0, le=1e-3)
+    mip_feasibility_tolerance: float = Field(1e-6, gt=0, le=1e-3)
     highs: dict[str, bool | int | float | str] = Field(default_factory=dict)
 
     def highs_options(self) -> dict:
@@ -73,6 +89,9 @@ class SolverOptions(BaseModel):
         opts = {
             "mip_rel_gap": self.mip_rel_gap, "mip_abs_gap": self.mip_abs_gap,
             "threads": self.threads, "random_seed": self.random_seed, "presolve": self.presolve,
+            "primal_feasibility_tolerance": self.primal_feasibility_tolerance,
+            "dual_feasibility_tolerance": self.dual_feasibility_tolerance,
+            "mip_feasibility_tolerance": self.mip_feasibility_tolerance,
         }
         if self.time_limit is not None:
             opts["time_limit"] = float(self.time_limit)
@@ -235,7 +254,9 @@ def numerics_report(compiled: Compiled) -> list[str]:
 
     Reported before the solve when the nonzero coefficients of the matrix or the objective span
     more than nine orders of magnitude; each end names the row (or column) family and the input
-    column its coefficient comes from.
+    column its coefficient comes from. For the objective this is where scaling stops helping:
+    :func:`objective_scale` fits a span of up to 1e7 into [1, 1e7]; beyond 1e9 the smallest
+    costs stay below 1e-2 as HiGHS sees them. The solve logs each line once per process.
     """
     warnings = []
     lp = compiled.lp
@@ -265,17 +286,64 @@ def numerics_report(compiled: Compiled) -> list[str]:
     return warnings
 
 
+#: The smallest and the largest magnitude :func:`objective_scale` aims for among the objective's
+#: nonzero coefficients as HiGHS sees them. A floor of 1 puts every cost seven orders of magnitude
+#: above HiGHS's default dual feasibility tolerance (1e-7), so two plans whose costs differ by a
+#: thousandth of the smallest coefficient per unit are still told apart; the ceiling keeps reduced
+#: costs computed from the largest coefficients exact to well under that tolerance.
+COST_FLOOR, COST_CEILING = 1.0, 1e7
+
+
+def objective_scale(cost: np.ndarray) -> float:
+    """The power of two the objective is multiplied by before HiGHS sees it.
+
+    HiGHS judges optimality with absolute tolerances: a column whose reduced cost is within the
+    dual feasibility tolerance (1e-7) of zero counts as priced out. With capital in USD million,
+    a per-unit cost lands near 1e-4 per wafer and a freight difference between two suppliers near
+    2e-7, inside the tolerance, on columns of 1e5 units a year: plans a few thousand dollars apart
+    looked equal, and which one HiGHS returned depended on its seed. The factor is the smallest
+    power of two that lifts the smallest nonzero coefficient to :data:`COST_FLOOR`, lowered if
+    the largest would pass :data:`COST_CEILING`, and never below 1. A power of two changes no
+    digit of any coefficient, and dividing the objective, the bound and the duals by it restores
+    the instance's units exactly.
+
+    Parameters
+    ----------
+    cost
+        The objective's coefficients, in the instance's money unit.
+
+    Returns
+    -------
+    float
+        The factor (1.0 for an objective with no nonzero coefficient).
+    """
+    mags = np.abs(np.asarray(cost, dtype=float))
+    mags = mags[(mags > 0) & np.isfinite(mags)]
+    if not mags.size:
+        return 1.0
+    up = math.ceil(math.log2(COST_FLOOR / mags.min()))
+    most = math.floor(math.log2(COST_CEILING / mags.max()))
+    return float(2.0 ** max(0, min(up, most)))
+
+
 def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: bool = True) -> highspy.Highs:
     """A HiGHS object holding ``compiled`` (as an LP if ``with_integrality`` is false), options set.
+
+    The objective (with its constant) is passed multiplied by :func:`objective_scale`, and the
+    absolute gap tolerance with it, so that ``mip_abs_gap`` keeps its meaning in the instance's
+    money unit; whoever reads the objective, the bound or a dual back divides by the same factor.
 
     Raises
     ------
     InputError
         If an option is unknown to HiGHS or has a value HiGHS refuses.
     """
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    for k, v in options.highs_options().items():
+    h = new_highs()
+    lp = compiled.lp
+    scale = objective_scale(lp["cost"])
+    opts = options.highs_options()
+    opts["mip_abs_gap"] = opts["mip_abs_gap"] * scale
+    for k, v in opts.items():
         status = h.setOptionValue(k, v)
         if status == highspy.HighsStatus.kError:
             known = h.getOptionType(k)[0] == highspy.HighsStatus.kOk
@@ -284,16 +352,64 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
                                          "check the name in the HiGHS documentation of options"))
             raise InputError(Problem(f"solver option {k}", f"HiGHS refused the value {v!r}",
                                      "check the option's type and range in the HiGHS documentation"))
-    lp = compiled.lp
     n = len(lp["cost"])
     integrality = (compiled.integer.astype(np.int32) if with_integrality else np.zeros(n, dtype=np.int32))
     status = h.passModel(n, lp["num_row"], len(lp["value"]), int(highspy.MatrixFormat.kColwise),
-                         int(highspy.ObjSense.kMinimize), compiled.offset, lp["cost"], lp["lower"],
+                         int(highspy.ObjSense.kMinimize), compiled.offset * scale, lp["cost"] * scale, lp["lower"],
                          lp["upper"], lp["row_lower"], lp["row_upper"], lp["start"], lp["index"],
                          lp["value"], integrality)
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (passModel failed)")
     return h
+
+
+_banner_done = False
+
+
+def new_highs() -> highspy.Highs:
+    """A HiGHS object that prints nothing (``output_flag`` off).
+
+    highspy 1.16 prints its banner (version and copyright) on the process's standard output when the
+    first HiGHS object of a process is made, before any option can be set, which would break
+    ``--json``. So the first object of each process (the CLI's, a sweep worker's, an MPI rank's) is
+    made with file descriptor 1 pointed at a temporary file; the banner goes to the debug log, and
+    standard output is restored on every path. Later objects print nothing by themselves.
+    """
+    global _banner_done
+    if _banner_done:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        return h
+    try:
+        sys.stdout.flush()  # what Python has buffered belongs on the real standard output
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no standard output at all: nothing to protect
+        _banner_done = True
+        return new_highs()
+    try:
+        with tempfile.TemporaryFile() as sink:
+            try:
+                os.dup2(sink.fileno(), 1)
+                h = highspy.Highs()
+                h.setOptionValue("output_flag", False)
+                _flush_c_stdio()  # the banner may sit in C's buffer: out before fd 1 is restored
+            finally:
+                os.dup2(saved, 1)
+            sink.seek(0)
+            banner = sink.read().decode("utf-8", "replace").strip()
+    finally:
+        os.close(saved)
+    if banner:
+        log.debug("HiGHS: %s", banner)
+    _banner_done = True
+    return h
+
+
+def _flush_c_stdio() -> None:
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
 
 
 #: Constraint families that only HiGHS needs: once compiled into the matrix, their Pyomo objects
@@ -355,6 +471,10 @@ def solve_model(sm, options: SolverOptions, start: np.ndarray | None = None) -> 
     return outcome, compiled
 
 
+#: Numerics warnings already logged by this process.
+_SAID: set[str] = set()
+
+
 def solve_compiled(compiled: Compiled, options: SolverOptions, start: np.ndarray | None = None) -> Outcome:
     """Solve a compiled model with HiGHS (a fresh HiGHS object, so a solve never depends on the last).
 
@@ -369,8 +489,12 @@ def solve_compiled(compiled: Compiled, options: SolverOptions, start: np.ndarray
         given.value_valid = True
         h.setSolution(given)
     numerics = numerics_report(compiled)
-    for line in numerics:  # said before HiGHS starts, so a planner need not wait for a long solve
-        log.warning("numerics: %s", line)
+    for line in numerics:
+        # said before HiGHS starts, so a planner need not wait for a long solve; once per process,
+        # not again for every case of a sweep or every re-solve of the same model
+        if line not in _SAID:
+            _SAID.add(line)
+            log.warning("numerics: %s", line)
     # Ctrl-C cancels the solve and returns the incumbent (status "feasible", with its gap) instead
     # of losing the work done so far.
     h.HandleKeyboardInterrupt = True
@@ -389,10 +513,11 @@ def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Ou
     has_int = bool(compiled.integer.any())
     feasible = info.primal_solution_status == 2
     S = highspy.HighsModelStatus
+    scale = objective_scale(compiled.lp["cost"])
     values = np.asarray(h.getSolution().col_value, dtype=float) if feasible else None
-    obj = float(info.objective_function_value) if feasible else None
+    obj = float(info.objective_function_value) / scale if feasible else None
     if has_int:
-        bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+        bound = float(info.mip_dual_bound) / scale if np.isfinite(info.mip_dual_bound) else None
         gap = float(info.mip_gap) if feasible and np.isfinite(info.mip_gap) else None
     else:
         bound, gap = (obj, 0.0) if ms == S.kOptimal else (None, None)
@@ -426,11 +551,50 @@ def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Ou
                    nodes=int(info.mip_node_count) if has_int else None)
 
 
-def fixed_lp_duals(compiled: Compiled, values: np.ndarray, options: SolverOptions) -> np.ndarray | None:
-    """Row duals of the LP with every integer decision fixed at its value in ``values``.
+@dataclass
+class Probe:
+    """One limit of the fixed-integer LP moved by one unit each way, for :func:`fixed_lp_rates`.
 
-    This is how shadow prices of a MIP are reported: what one more unit of a right-hand side is
-    worth with the sites, modules and qualifications held as chosen.
+    Attributes
+    ----------
+    row
+        Compiled row of the limit.
+    step
+        How far one unit loosens the row's finite bound (its upper bound rises, or its lower bound
+        falls, by ``step``); 0 when the unit moves coefficients instead.
+    coefs
+        (column, change) pairs added to the row's coefficients for one unit more (subtracted for
+        one unit less); empty when the unit moves the bound.
+    """
+
+    row: int
+    step: float = 0.0
+    coefs: tuple = ()
+
+
+def fixed_lp_rates(compiled: Compiled, values: np.ndarray, options: SolverOptions,
+                   probes: list[Probe], implied=()) -> np.ndarray | None:
+    """What one unit more and one unit less of each probed limit changes in the optimal cost.
+
+    The LP is the model with every integer decision fixed at its value in ``values`` (sites,
+    modules, qualifications and take-ups held as chosen). Each probe is solved twice more, with
+    the limit one unit looser and one unit tighter, from the optimal basis of the unchanged LP.
+    The differences of optimal values are properties of the LP, not of the basis HiGHS happens
+    to return: a degenerate LP has many duals (any of them a valid "shadow price"), but only one
+    optimal value for each right-hand side. Where the one-sided rates differ, the limit sits at
+    a kink of the cost curve and a single dual cannot describe it.
+
+    ``implied`` are rows that the other rows imply once the integer decisions are fixed (the
+    bounds a supplier's capacity or a module's size lend to ``qualification_link`` and
+    ``route_link``); they are dropped from this LP, since otherwise they would hold a flow at the
+    old limit when the limit itself moves.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        One row per probe: (cost with one unit more - cost, cost with one unit less - cost), in
+        the money unit per year; NaN where that change leaves the LP without a solution. None if
+        the fixed LP itself has no optimal solution.
     """
     lp = compiled.lp
     fixed = dict(lp)
@@ -439,14 +603,58 @@ def fixed_lp_duals(compiled: Compiled, values: np.ndarray, options: SolverOption
     fixed["upper"] = lp["upper"].copy()
     fixed["lower"][compiled.integer] = rounded
     fixed["upper"][compiled.integer] = rounded
+    implied = np.asarray(implied, dtype=np.int64)
+    if implied.size:
+        fixed["row_lower"], fixed["row_upper"] = lp["row_lower"].copy(), lp["row_upper"].copy()
+        fixed["row_lower"][implied], fixed["row_upper"][implied] = -np.inf, np.inf
     relaxed = Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
                        integer=np.zeros_like(compiled.integer), offset=compiled.offset)
     h = make_highs(relaxed, options, with_integrality=False)
+    scale = objective_scale(fixed["cost"])
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        log.warning("fixed LP for duals ended %s", h.modelStatusToString(h.getModelStatus()))
+        log.warning("fixed LP for marginal values ended %s", h.modelStatusToString(h.getModelStatus()))
         return None
-    return np.asarray(h.getSolution().row_dual, dtype=float)
+    base = h.getInfo().objective_function_value
+    basis = h.getBasis()
+    activity = np.asarray(h.getSolution().row_value, dtype=float)
+    out = np.full((len(probes), 2), np.nan)
+    lo_all, up_all = fixed["row_lower"], fixed["row_upper"]
+    for n, probe in enumerate(probes):
+        lo, up = float(lo_all[probe.row]), float(up_all[probe.row])
+        if probe.step and not probe.coefs:
+            slack = min(up - activity[probe.row], activity[probe.row] - lo)
+            if slack > probe.step + options.primal_feasibility_tolerance:
+                # a limit with more than a unit of room either way: the optimum stays feasible
+                # when it tightens by a unit and stays optimal when it loosens (an LP optimum
+                # is not moved by a constraint it does not touch), so both rates are 0
+                out[n] = 0.0
+                continue
+        for side, sign in ((0, 1.0), (1, -1.0)):
+            if probe.step:
+                # loosen the finite side of the row by one unit (``sign`` 1), or tighten it
+                new_lo = lo - sign * probe.step if np.isfinite(lo) and not np.isfinite(up) else lo
+                new_up = up + sign * probe.step if np.isfinite(up) else up
+                h.changeRowBounds(probe.row, new_lo, new_up)
+            for col, change in probe.coefs:
+                h.changeCoeff(probe.row, col, _coef(relaxed, probe.row, col) + sign * change)
+            h.setBasis(basis)
+            h.run()
+            if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                out[n, side] = (h.getInfo().objective_function_value - base) / scale
+            if probe.step:
+                h.changeRowBounds(probe.row, lo, up)
+            for col, _ in probe.coefs:
+                h.changeCoeff(probe.row, col, _coef(relaxed, probe.row, col))
+    return out
+
+
+def _coef(compiled: Compiled, row: int, col: int) -> float:
+    """The coefficient of ``col`` in ``row`` of the compiled matrix (0 if there is none)."""
+    lp = compiled.lp
+    span = slice(lp["start"][col], lp["start"][col + 1])
+    hit = np.flatnonzero(lp["index"][span] == row)
+    return float(lp["value"][span][hit[0]]) if hit.size else 0.0
 
 
 def set_values(sm, compiled: Compiled, values: np.ndarray) -> None:
@@ -456,3 +664,48 @@ def set_values(sm, compiled: Compiled, values: np.ndarray) -> None:
         var.set_value(0, skip_validation=True)
     for var, x in zip(compiled.columns, values):
         var.set_value(float(x), skip_validation=True)
+
+
+def solve_small(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray,
+                lower: np.ndarray, upper: np.ndarray, integer: np.ndarray | None, options: SolverOptions,
+                maximise: bool = False) -> tuple[str, np.ndarray | None, float | None]:
+    """Solve a small dense LP or MIP given as arrays (the analyses' own side problems: the offer
+    problem of ``induce``, the knapsack of ``programme``), with the profile's options.
+
+    Parameters
+    ----------
+    cost, lower, upper
+        Objective coefficients and column bounds (``np.inf`` for none).
+    rows, row_lower, row_upper
+        Dense constraint matrix (rows x columns) and row bounds.
+    integer
+        Boolean mask of integer columns (None: an LP).
+
+    Returns
+    -------
+    tuple
+        HiGHS's model status as text, the column values (None without a solution) and the objective.
+    """
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    for k, v in options.highs_options().items():
+        h.setOptionValue(k, v)
+    n = len(cost)
+    rows = np.asarray(rows, dtype=float).reshape(-1, n) if n else np.zeros((0, 0))
+    import scipy.sparse  # only the small programme and offer problems need it
+
+    csc = scipy.sparse.csc_matrix(rows)
+    integrality = (np.asarray(integer, dtype=np.int32) if integer is not None else np.zeros(n, dtype=np.int32))
+    sense = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
+    status = h.passModel(n, rows.shape[0], int(csc.nnz), int(highspy.MatrixFormat.kColwise), int(sense), 0.0,
+                         np.asarray(cost, float), np.asarray(lower, float), np.asarray(upper, float),
+                         np.asarray(row_lower, float), np.asarray(row_upper, float),
+                         csc.indptr.astype(np.int32), csc.indices.astype(np.int32), csc.data, integrality)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS rejected a side problem (passModel failed)")
+    h.run()
+    model_status = h.getModelStatus()
+    text = h.modelStatusToString(model_status)
+    if model_status != highspy.HighsModelStatus.kOptimal:
+        return text, None, None
+    return text, np.array(h.getSolution().col_value), float(h.getInfo().objective_function_value)

@@ -15,6 +15,7 @@ reaches them through a file that each reads once, before its first item.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import multiprocessing
 import os
@@ -27,11 +28,55 @@ from collections.abc import Callable, Iterable, Iterator
 #: Setup files this worker process has already run (see :func:`_call`).
 _DONE: set[str] = set()
 
+#: How the files that hand the workers what they share are named: ``siting-setup-PID-XXXX.pickle``
+#: in the temporary folder, PID being the process that made them.
+SETUP_PREFIX = "siting-setup-"
+
+
+def remove_stale_setup_files(folder: str | None = None) -> list[str]:
+    """Remove setup files that a killed command left in the temporary folder: ours by name and
+    owner, made by a process that no longer runs. Returns the paths removed."""
+    folder = folder or tempfile.gettempdir()
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(SETUP_PREFIX) and name.endswith(".pickle")):
+            continue
+        pid = name[len(SETUP_PREFIX):].split("-", 1)[0]
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not pid.isdigit() or st.st_uid != os.getuid() or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # its process still runs (or the number was taken by another): not stale
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            os.unlink(entry.path)
+            removed.append(entry.path)
+        except OSError:
+            pass
+    return removed
+
 
 def _start_worker(warm: tuple[str, ...]) -> None:
     # Ctrl-C is the parent's to handle: it stops the pool; a worker must not turn it into a
     # half-solved case that looks finished
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM ends a worker at once and quietly (the pool's terminate sends it, and so does a
+    # process manager to the whole group): a forked worker would otherwise inherit the command's
+    # handler and print a traceback from wherever it was. A worker writes no file, so nothing
+    # is left half-written
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # A worker starts no processes of its own. With fork as its default, a lock that a library
     # makes on import (Pyomo has one) is unlinked at once, so a worker stopped mid-case leaves no
     # semaphore behind for the resource tracker to warn about
@@ -68,6 +113,7 @@ class Workers:
         self.pool = None
         self._files: list[str] = []
         if self.n > 1:
+            remove_stale_setup_files()
             # fork only on Linux (macOS's system libraries are not safe to fork, Windows cannot)
             method = "fork" if sys.platform == "linux" else "spawn"
             self.pool = multiprocessing.get_context(method).Pool(self.n, initializer=_start_worker,
@@ -87,13 +133,14 @@ class Workers:
     def close(self, failed: bool = False) -> None:
         if self.pool is not None:
             if failed:
-                self.pool.terminate()
+                _stop_now(self.pool)
             else:
                 self.pool.close()
             self.pool.join()
             self.pool = None
         for name in self._files:  # no worker is left to read them
-            os.unlink(name)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
         self._files = []
 
     def share(self, setup: Callable, args: tuple = ()) -> str | None:
@@ -102,7 +149,7 @@ class Workers:
         if self.pool is None:
             setup(*args)
             return None
-        fd, name = tempfile.mkstemp(prefix="siting-setup-", suffix=".pickle")
+        fd, name = tempfile.mkstemp(prefix=f"{SETUP_PREFIX}{os.getpid()}-", suffix=".pickle")
         self._files.append(name)
         with os.fdopen(fd, "wb") as fh:
             pickle.dump((setup, args), fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -127,6 +174,39 @@ class Workers:
             # interrupted, or the caller stopped early: the items still queued must not run
             self.close(failed=True)
             raise
+
+
+def _stop_now(pool) -> None:
+    """Stop a pool's workers at once, even when some were already killed (a SIGTERM sent to the
+    whole process group reaches them too).
+
+    A worker killed while it held one of the pool's queue locks (reading a task, or sending a
+    result) would leave ``Pool.terminate`` waiting for that lock forever. So: no worker is started
+    again, every worker is killed and reaped, a lock that a dead worker left taken is released, and
+    only then is the pool terminated. The workers write no file, so killing them loses nothing.
+    """
+    from multiprocessing import pool as mp_pool
+
+    handler = pool._worker_handler
+    handler._state = mp_pool.TERMINATE  # the pool must not replace the workers killed below
+    pool._change_notifier.put(None)
+    handler.join(timeout=5)
+    workers = list(pool._pool)
+    for p in workers:
+        if p.exitcode is None:
+            with contextlib.suppress(OSError):
+                os.kill(p.pid, signal.SIGKILL)
+    for p in workers:
+        p.join(timeout=5)
+    for lock in (getattr(pool._inqueue, "_rlock", None), getattr(pool._outqueue, "_wlock", None)):
+        if lock is None:
+            continue
+        if not lock.acquire(False):  # taken, and every process that could hold it is dead
+            with contextlib.suppress(ValueError):
+                lock.release()
+        else:
+            lock.release()
+    pool.terminate()
 
 
 class _Ready:

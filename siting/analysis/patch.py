@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn import generate_standard_repn
 
@@ -45,6 +44,7 @@ from siting.instance.check import TypingCache
 from siting.instance.derive import Derived, derive
 from siting.instance.read import RawInstance
 from siting.instance.screens import screen
+from siting.model import sparse as sp
 from siting.model.build import build_model
 from siting.model.objective import CATEGORIES, SCENARIO_CATEGORIES
 from siting.report.extract import clean_solution, tabulate

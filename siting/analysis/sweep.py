@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,8 @@ from siting.instance.check import TypingCache
 from siting.instance.overrides import parse_assignment
 from siting.instance.read import RawInstance, suggest
 from siting.report.extract import open_sites
-from siting.report.write import atomic_write, json_safe
+from siting.report.folder import atomic_write, remove_stale
+from siting.report.write import json_safe
 from siting.run import Run, load_case, run_case
 from siting.solve import SolverOptions
 
@@ -265,6 +267,10 @@ class CaseSolver:
             if run is None:
                 run = run_case(self.raw, self.options, sets=self.fixed + tuple(sets), duals=False,
                                cache=self.cache, start=self.start)
+            if run.outcome.termination.startswith("Interrupted"):
+                # HiGHS ended this case on Ctrl-C or SIGTERM: it is not a finished case, and the
+                # sweep stops here (the cases saved so far stand)
+                raise KeyboardInterrupt
             row = case_row(run)
             row["model"] = model
         except SitingError as exc:
@@ -352,11 +358,6 @@ def prepare(sweep: Sweep) -> list[tuple[str, tuple[str, ...]]]:
             raise InputError(Problem(f"--out {out}", "holds a different sweep (instance, parameters, values or "
                                                      "solver options differ)",
                                      "choose another --out, or delete the folder to start over"))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "cases").mkdir(exist_ok=True)
-    # the folder is about to change: without a manifest it is visibly incomplete until the end
-    (out / "manifest.json").unlink(missing_ok=True)
-    atomic_write(plan_file, json.dumps(plan, indent=2) + "\n")
     todo = []
     for case_id, sets in zip(sweep.ids, sweep.cases):
         record = _read_record(out / "cases" / f"{case_id}.json")
@@ -364,6 +365,18 @@ def prepare(sweep: Sweep) -> list[tuple[str, tuple[str, ...]]]:
             sweep.records[case_id] = record
         else:
             todo.append((case_id, sets))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "cases").mkdir(exist_ok=True)
+        remove_stale(out / "cases")
+        if todo:
+            # the folder is about to change: without a manifest it is visibly incomplete until the end
+            (out / "manifest.json").unlink(missing_ok=True)
+        if not plan_file.is_file():
+            atomic_write(plan_file, json.dumps(plan, indent=2) + "\n")
+    except OSError as exc:
+        raise InputError(Problem(f"--out {out}", f"cannot write there ({exc.strerror or exc})",
+                                 "free some disk space or choose a folder you can write to")) from None
     return todo
 
 
@@ -377,7 +390,12 @@ def _read_record(path: Path) -> dict | None:
 
 def _save(sweep: Sweep, record: dict) -> None:
     record["row"].pop("_sites", None)
-    atomic_write(sweep.out / "cases" / f"{record['id']}.json", json.dumps(json_safe(record), indent=1) + "\n")
+    try:
+        atomic_write(sweep.out / "cases" / f"{record['id']}.json", json.dumps(json_safe(record), indent=1) + "\n")
+    except OSError as exc:
+        raise InputError(Problem(f"--out {sweep.out}", f"cannot save case {record['id']} ({exc.strerror or exc}); "
+                                                       f"the cases saved so far ({len(sweep.records)}) are kept",
+                                 "free some disk space and run the same command again")) from None
     sweep.records[record["id"]] = record
 
 
@@ -388,19 +406,20 @@ def local_workers(workers: int, cases: int) -> Workers:
     return Workers(min(workers, cases), warm=(__name__,))
 
 
-def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: str | None = None, progress=None,
+def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler=None, progress=None,
                 pool: Workers | None = None) -> None:
     """Solve ``todo`` and write each case as it finishes; ``progress(record)`` is called after each.
 
     ``workers`` local processes (1: in this process; ``pool``: processes already started by
-    :func:`local_workers`), or the workers of the Dask scheduler at ``scheduler``. On Ctrl-C the
+    :func:`local_workers`), or the workers of the Dask scheduler that ``scheduler`` (a client of
+    :func:`connect_scheduler`) is connected to. On Ctrl-C the
     workers are stopped and every case finished so far is kept.
     """
     if not todo:
         return
     prepare_solvers(sweep, todo, pool)
     args = (sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher)
-    if scheduler:
+    if scheduler is not None:
         _solve_with_dask(sweep, todo, scheduler, progress)
         return
     # results arrive as cases finish; each is written at once, so an interruption loses none
@@ -445,29 +464,65 @@ def _base_plan(job: tuple) -> np.ndarray | None:
         return None
 
 
-def _solve_with_dask(sweep: Sweep, todo: list, address: str, progress) -> None:
+def check_scheduler_address(address: str) -> str:
+    """``address`` as Dask takes it (``tcp://HOST:PORT``), checked before anything is solved or
+    written. Raises an :class:`InputError` for an address without a host or a port."""
+    from urllib.parse import urlsplit
+
     where = f"--scheduler {address}"
+    text = address.strip()
+    if "://" not in text:
+        text = "tcp://" + text
+    fix = "write it as tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786 (the address `dask scheduler` prints)"
     try:
-        from distributed import Client, as_completed
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise InputError(Problem(where, "has a port that is not a number from 1 to 65535", fix)) from None
+    if parts.scheme not in ("tcp", "tls", "ws", "wss", "ucx"):
+        raise InputError(Problem(where, f"has an unknown protocol '{parts.scheme}'", fix))
+    if not parts.hostname:
+        raise InputError(Problem(where, "has no host", fix))
+    if port is None:
+        raise InputError(Problem(where, "has no port", fix))
+    if not 1 <= port <= 65535 or parts.path not in ("", "/"):
+        raise InputError(Problem(where, "is not HOST:PORT", fix))
+    return text
+
+
+def connect_scheduler(address: str):
+    """A Dask client of the scheduler at ``address`` (checked with :func:`check_scheduler_address`),
+    connected before the sweep solves or writes anything, so that a scheduler that cannot be reached
+    stops the command with nothing written."""
+    where = f"--scheduler {address}"
+    text = check_scheduler_address(address)
+    try:
+        from distributed import Client
     except ImportError:
         raise InputError(Problem(where, "needs the Dask distributed package",
                                  "install it with `pip install 'siting[cluster]'`")) from None
     try:
-        client = Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+        return Client(text, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(Problem(where, f"cannot reach the scheduler ({exc})",
                                  "start one with `dask scheduler` and workers with `dask worker ADDRESS`")) from None
+
+
+def _solve_with_dask(sweep: Sweep, todo: list, client, progress) -> None:
+    from distributed import as_completed
+
+    solver = client.scatter(CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher),
+                            broadcast=True)
+    futures = [client.submit(_solve_on_cluster, solver, case_id, sets, pure=False) for case_id, sets in todo]
     try:
-        solver = client.scatter(CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher),
-                                broadcast=True)
-        futures = [client.submit(_solve_on_cluster, solver, case_id, sets, pure=False) for case_id, sets in todo]
         for fut in as_completed(futures):
             record = fut.result()
             _save(sweep, record)
             if progress:
                 progress(record)
-    finally:
-        client.close()
+    except BaseException:
+        client.cancel(futures)
+        raise
 
 
 def table(sweep: Sweep) -> pd.DataFrame:
@@ -651,16 +706,15 @@ def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | Non
     instance with the fixed overrides)."""
     money = base.settings.money_label
     from siting.report import charts
-    from siting.report.write import manifest_base
+    from siting.report.write import files_of_earlier_run, manifest_base, write_folder
 
     out = sweep.out
     df = table(sweep)
-    files = []
+    texts: dict[str, str | bytes] = {}
     pictures: dict[str, bytes] = {}
 
     def put(name: str, content: str | bytes) -> None:
-        atomic_write(out / name, content)
-        files.append(name)
+        texts[name] = content
         if name.endswith(".png"):
             pictures[name] = content
 
@@ -695,12 +749,24 @@ def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | Non
             put("sweep.png", charts.sweep_line(df, sweep.axes[0].path, sites, switches, money))
     elif sweep.method == "grid" and len(sweep.axes) == 2 and len(numeric) == 2:
         put("sweep-heatmap.png", charts.sweep_heatmap(df, sweep.axes[0].path, sweep.axes[1].path))
+    files = list(texts)
     manifest = manifest_base(base, sweep.options, command)
     manifest["files"] = ["sweep.json", "cases/", *files, "report.html"]
     manifest["cases"] = {"total": len(sweep.cases), "by_status": df["status"].value_counts().to_dict()}
     put("report.html", sweep_page(base.name, sweep, df, switches, tor, pictures, json_safe(manifest)))
-    atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
+    files.append("report.html")
+    texts["manifest.json"] = json.dumps(json_safe(manifest), indent=2) + "\n"
+    # every file made first, then the folder replaced as one step with its cases and plan carried
+    # over: a full disk or a kill here leaves the folder as it was
+    earlier = files_of_earlier_run(out)
+    write_folder(out, texts, replaces=lambda name: name in earlier or _SWEEP_OUTPUT.match(name) is not None)
     return Finished(table=df, switches=switches, tornado=tor, files=files)
+
+
+#: What a sweep writes at its end (its manifest is removed while cases are solved, so the names of
+#: an earlier end are known by their form rather than from a manifest).
+_SWEEP_OUTPUT = re.compile(r"^(sweep\.csv|sweep\.parquet|switching\.csv|tornado\.(csv|png)|sweep(-.+)?\.png|"
+                           r"report\.html|manifest\.json)$")
 
 
 def sweep_page(name: str, sweep: Sweep, df: pd.DataFrame, switches: list, tor, pictures: dict[str, bytes],

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Geod
 
 from siting.errors import ProblemCollector
+
+if TYPE_CHECKING:  # geopandas is imported where a function needs it: reading CSV tables does not
+    import geopandas as gpd
 
 _WGS84 = Geod(ellps="WGS84")
 WGS84 = "EPSG:4326"
@@ -70,6 +73,8 @@ def points(table: pd.DataFrame, id_column: str = "id") -> gpd.GeoDataFrame:
     >>> g.crs.to_string(), g.geometry.iloc[0].x
     ('EPSG:4326', 130.83)
     """
+    import geopandas as gpd
+
     lon = pd.to_numeric(table["lon"], errors="coerce").astype(float).values
     lat = pd.to_numeric(table["lat"], errors="coerce").astype(float).values
     return gpd.GeoDataFrame(table.copy(), geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
@@ -77,6 +82,8 @@ def points(table: pd.DataFrame, id_column: str = "id") -> gpd.GeoDataFrame:
 
 @lru_cache(maxsize=1)
 def _countries() -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     return gpd.read_file(COUNTRIES_FILE)
 
 
@@ -168,6 +175,8 @@ def labels_at(pts: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, column: str) ->
     out: list[list[str]] = [[] for _ in range(len(pts))]
     if len(pts) == 0 or len(polygons) == 0:
         return out
+    import geopandas as gpd
+
     hit = gpd.sjoin(pts[[pts.geometry.name]].reset_index(drop=True), polygons, how="inner",
                     predicate="intersects")
     for k, label in sorted(zip(hit.index, hit["index_right"]), key=lambda t: (t[0], t[1])):

@@ -20,8 +20,6 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import openpyxl
-import openpyxl.utils
 import pandas as pd
 import yaml
 
@@ -65,6 +63,9 @@ class RawInstance:
     layers
         Polygon layer name (``regions``, ``hazard_zones``) -> GeoDataFrame in WGS84, from
         ``layers:`` in ``instance.yaml`` (see :mod:`siting.instance.geo`).
+    inputs
+        Every file read (``instance.yaml``, tables, layers, workbook), resolved: a results folder
+        must never hold one of them (:func:`siting.report.write.check_out_dir`).
     """
 
     name: str
@@ -78,6 +79,7 @@ class RawInstance:
     overrides: tuple[str, ...] = field(default_factory=tuple)
     overridden: dict = field(default_factory=dict)
     layers: dict = field(default_factory=dict)
+    inputs: tuple[Path, ...] = ()
 
     def with_changes(self, **changes) -> RawInstance:
         """Return a copy with some fields replaced."""
@@ -247,7 +249,8 @@ def _read_yaml_instance(yaml_path: Path, named: Path) -> RawInstance:
     spec = {k: v for k, v in data.items() if k not in ("settings", "tables", "layers")}
     spec.setdefault("name", name)
     return RawInstance(name=name, root=root, path=named, spec=spec, settings=dict(settings),
-                       tables=tables, origins=origins, sha256=_hash_files(files, root), layers=layers)
+                       tables=tables, origins=origins, sha256=_hash_files(files, root), layers=layers,
+                       inputs=tuple(files))
 
 
 def _read_geo_file(path: Path, layer: str, where: str, found: ProblemCollector):
@@ -354,7 +357,8 @@ def _read_bare_workbook(path: Path) -> RawInstance:
     name = str(spec.get("name") or path.stem)
     spec["name"] = name
     return RawInstance(name=name, root=path.resolve().parent, path=path, spec=spec, settings=settings,
-                       tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent))
+                       tables=tables, origins=origins, sha256=_hash_files([path.resolve()], path.resolve().parent),
+                       inputs=(path.resolve(),))
 
 
 def _sheet_tables(sheets: dict[str, pd.DataFrame], book: str) -> tuple[dict, dict]:
@@ -520,6 +524,9 @@ def _report_unreadable_cells(path: Path, sheets: set[str], found: ProblemCollect
     value Excel computes when it saves the file; the formulas are read from a second pass.
     """
     # the values Excel saved with each formula (data_only), as pandas read them
+    import openpyxl  # only workbooks need it
+    import openpyxl.utils
+
     values = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     formulas = None
     for ws in values.worksheets:
@@ -562,6 +569,8 @@ def _cell_text(value) -> str:
 
 def _formula_cells(path: Path) -> dict[tuple[str, int, int], str]:
     """(sheet, row, column position) -> formula text, for every formula in the workbook."""
+    import openpyxl
+
     book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     out = {}
     for ws in book.worksheets:

@@ -11,7 +11,7 @@ modules[k]
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from siting.model.linear import lin
 

@@ -12,7 +12,7 @@ unmet[q]
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from siting.model.linear import groups, lin
 

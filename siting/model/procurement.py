@@ -12,7 +12,7 @@ purchase[a]
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from siting.model.investment import site_positions
 from siting.model.linear import groups, lin

@@ -22,7 +22,7 @@ worst_cost
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from siting.model.linear import lin
 

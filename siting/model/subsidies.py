@@ -23,7 +23,7 @@ cap; a condition is relaxed, when declined, by exactly the most its left-hand si
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from siting.instance.instruments import CAPEX_SHARE
 from siting.model.investment import capex_expression, site_positions

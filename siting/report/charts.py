@@ -448,3 +448,58 @@ def frontier(table: pd.DataFrame, measure_label: str, money: str, knee: int | No
     ax.grid(alpha=0.3)
     ax.set_title("Cost-risk frontier (epsilon-constraint)", fontsize=11)
     return _png(fig)
+
+
+def alternatives_bars(df: pd.DataFrame, money: str) -> bytes:
+    """Each plan's cost above the optimum (money a year and relative), labelled by its open sites."""
+    names = [f"{r['rank']}. {str(r['open_sites']).replace(';', ' + ') or '(none)'}" for _, r in df.iterrows()]
+    y = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(names) + 1.5))
+    diff = df["difference_per_year"].astype(float).fillna(0.0)
+    ax.barh(y, diff, color=["#2e7d32"] + ["#1f4e79"] * (len(names) - 1))
+    ax.set_yticks(y, [textwrap.shorten(n, 50) for n in names])
+    ax.invert_yaxis()
+    for k, (v, g) in enumerate(zip(diff, df["gap_to_optimum"].astype(float))):
+        ax.annotate(f"+{v:,.1f} ({g:+.2%})", (v, k), xytext=(3, 0), textcoords="offset points", va="center",
+                    fontsize=8)
+    ax.set_xlim(0, max(float(diff.max()), 1e-9) * 1.3)
+    ax.set_xlabel(f"cost above the optimum ({money}/yr)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Near-optimal plans (1: the optimum)", fontsize=11)
+    return _png(fig)
+
+
+def regret_heatmap(matrix: pd.DataFrame, title: str, label: str) -> bytes:
+    """A plans x scenarios matrix as a heat map, each cell written out."""
+    values = matrix.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(1.1 * matrix.shape[1] + 3.5, 0.5 * matrix.shape[0] + 1.8))
+    im = ax.imshow(values, cmap="OrRd", aspect="auto")
+    ax.set_xticks(np.arange(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(np.arange(matrix.shape[0]), [textwrap.shorten(str(i), 40) for i in matrix.index], fontsize=8)
+    top = np.nanmax(values) if np.isfinite(values).any() else 0.0
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=7,
+                    color="white" if top and v > 0.6 * top else "black")
+    fig.colorbar(im, ax=ax, label=label)
+    ax.set_title(title, fontsize=11)
+def programme_curve(curve: pd.DataFrame, budgets: pd.DataFrame, money: str) -> bytes:
+    """Domestic fabs against the least outlay that buys them (a step: each step is one more fab,
+    its width the fab's marginal cost), with the programme's budgets marked."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    if len(curve):
+        right = max(curve["least_outlay"].max(), budgets["budget"].max() if len(budgets) else 0)
+        x = np.concatenate([curve["least_outlay"].to_numpy(float), [right]])
+        y = np.concatenate([curve["fabs"].to_numpy(float), [curve["fabs"].iloc[-1]]])
+        ax.step(x, y, where="post", color="#1f4e79", label="most fabs for the outlay")
+    for _, r in budgets.iterrows():
+        ax.axvline(r["budget"], color="#999999", linestyle=":", linewidth=1)
+        ax.annotate(f"{r['fabs']} fabs\n{r['investment']:,.0f} invested", (r["budget"], r["fabs"]),
+                    xytext=(4, -4), textcoords="offset points", fontsize=7, va="top")
+        ax.scatter([r["budget"]], [r["fabs"]], color="#c62828", zorder=3)
+    ax.set_xlabel(f"programme budget ({money})")
+    ax.set_ylabel("domestic fabs")
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+    ax.grid(alpha=0.3)
+    ax.set_title("Fabs brought home against the budget (break-even offers, knapsack)", fontsize=11)
+    return _png(fig)

@@ -101,8 +101,7 @@ def print_run(run, console: Console | None = None) -> None:
         console.print(f"progressive hedging (mpi-sppy, {dec['ranks']} ranks, {dec['iterations']} iterations, "
                       f"convergence {dec['convergence']:.3g}): PH bound {dec['bound']:,.3f}, plan gap "
                       f"{(dec['gap'] or 0):.4%}, {dec['seconds']:.1f}s")
-    for line in run.outcome.numerics:
-        console.print(f"[yellow]numerics: {escape(line)}[/yellow]")
+    # numerics warnings are logged once, before HiGHS starts (siting.solve), and kept in summary.json
     for f in run.screens:
         if f not in run.diagnosis:
             colour = "red" if f.kind == "infeasible" else "yellow"
@@ -173,16 +172,23 @@ def print_run(run, console: Console | None = None) -> None:
         def where(r) -> str:
             return f" in scenario {r['scenario']}" if several else ""
 
+        def amount(x: float, digits: int) -> str:
+            return "no plan" if math.isnan(x) else f"{x + 0.0:,.{digits}f}"
+
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():
             console.print(f"local-share target at {r['site']}{where(r)}: one more point costs "
-                          f"{r['value']:,.3f} {money}/yr")
-        binding = shadow[(shadow["constraint"] != "local_share") & (shadow["value"].abs() >= 0.005)]
+                          f"{amount(r['more'], 3)}, one less saves {amount(-r['less'], 3)} {money}/yr")
+        # a capacity binds if either one more unit saves or one less unit costs (at a kink of the
+        # cost curve the two differ, and one of them may be zero)
+        rest = shadow[shadow["constraint"] != "local_share"]
+        binding = rest[(rest["more"].abs() >= 0.005) | ~(rest["less"].abs() < 0.005)]
         for _, r in binding.iterrows():
             who = (f"{r['site']} {r['product']}" if r["constraint"] == "capacity"
                    else f"{r['supplier']} ({r['input']})")
             console.print(f"binding {r['constraint'].replace('_', ' ')} {who}{where(r)}: one more unit per year "
-                          f"saves {r['value']:,.2f} {run.instance.settings.currency}/yr")
+                          f"saves {amount(-r['more'], 2)}, one less costs {amount(r['less'], 2)} "
+                          f"{run.instance.settings.currency}/yr")
     if run.violations:
         console.print(f"[red]solution check failed ({len(run.violations)}):[/red]")
         for line in run.violations:

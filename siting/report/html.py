@@ -70,11 +70,13 @@ def _shadow(shadow: pd.DataFrame | None) -> str:
     """Shadow prices that are not zero (rows that bind), with a count of the others."""
     if shadow is None or len(shadow) == 0:
         return '<p class="note">none (no duals were computed)</p>'
-    binding = shadow[shadow["value"].abs() > 1e-9]
+    binding = shadow[(shadow["more"].abs() > 1e-9) | ~(shadow["less"].abs() <= 1e-9)]
     rest = len(shadow) - len(binding)
-    note = f'<p class="note">{rest} rows with a zero price are left out here; shadow_prices.csv has every row.</p>'
-    return table_html(binding, ["constraint", "site", "product", "supplier", "input", "value", "unit", "meaning"]) + (
-        note if rest else "")
+    note = (f'<p class="note">{rest} rows where neither one unit more nor one unit less changes the cost are left '
+            'out here; shadow_prices.csv has every row. "more" and "less": change in the firm\'s cost per year '
+            'with the limit one unit higher or lower (negative: a saving).</p>')
+    return table_html(binding, ["constraint", "site", "product", "supplier", "input", "value", "more", "less", "unit",
+                                "meaning"]) + (note if rest else "")
 
 
 def _status(summary: dict) -> str:

@@ -1,32 +1,19 @@
 """Write a run into its results folder: tables, ``summary.json`` and ``manifest.json``.
 
 A results folder holds one run, whole: the files its ``manifest.json`` lists, each with its
-SHA-256, and never a table of another run. The new run is written into a hidden folder beside the
-results folder (``.NAME.siting-PID-XXXX``), together with links to the planner's own files found
-in the old one, and the two folders are then swapped in one atomic step (Linux ``renameat2`` with
-``RENAME_EXCHANGE``); the old run is deleted after. A run killed at any moment therefore leaves
-either the previous results or the new ones, plus at worst a hidden folder that the next run into
-the same place removes. Where the swap is not available (another operating system or file system,
-a results folder that is the working directory or a mount point, a parent folder that is not
-writable), each file is written to a temporary name and moved into place, the manifest last:
-no file is ever half-written, but a run killed between two moves leaves a folder whose manifest
-does not match its files.
+SHA-256, and never a table of another run. This module makes the content of a run's or an
+analysis's folder; :mod:`siting.report.folder` puts it in place as one step (the atomic swap, or
+every file written before the first rename) and refuses folders where results would destroy data.
 """
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import hashlib
 import json
 import math
-import os
 import platform
 import re
-import shutil
 import sys
-import tempfile
-import time
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -35,6 +22,13 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import InputError, Problem
+from siting.report.folder import (  # noqa: F401 - the writer's names, also used from here
+    PAUSE_VARIABLE,
+    atomic_write,
+    check_out_dir,
+    swap_available,
+    write_folder,
+)
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
                "unmet", "subsidies", "costs", "scenarios", "shadow_prices")
@@ -164,74 +158,23 @@ def default_out_dir(name: str) -> Path:
     return Path("results") / safe
 
 
-def check_out_dir(out: Path, instance_root: Path | None = None) -> Path:
-    """Make sure results can go to ``out`` without creating anything yet.
-
-    Raises an :class:`InputError` if ``out`` is a file, is not writable, or is an instance folder
-    (its tables share names with the result tables and would be overwritten).
-    """
-    where = f"--out {out}"
-    if out.exists() and not out.is_dir():
-        raise InputError(Problem(where, "is a file, not a folder", "choose a folder for the results"))
-    resolved = out.resolve()
-    if out.is_dir() and ((instance_root is not None and resolved == instance_root.resolve())
-                         or any((out / n).is_file() for n in ("instance.yaml", "instance.yml"))
-                         or any(out.glob("*.xlsx"))):
-        raise InputError(Problem(where, "is an instance folder: its tables would be overwritten",
-                                 "write the results to another folder"))
-    parent = resolved
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK):
-        raise InputError(Problem(where, f"cannot write there ({parent} is not writable)",
-                                 "choose a folder you can write to"))
-    return out
-
-
-#: Testing aid: seconds to pause after each step of writing the results (unset in normal use), so
-#: that a test can kill a run in the middle of writing.
-PAUSE_VARIABLE = "SITING_TEST_WRITE_PAUSE"
-
-
-def _pause() -> None:
-    pause = os.environ.get(PAUSE_VARIABLE)
-    if pause:
-        time.sleep(float(pause))
-
-
-def atomic_write(path: Path, content: str | bytes) -> None:
-    """Write ``content`` to a temporary file beside ``path`` and rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        if isinstance(content, bytes):
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(content)
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                fh.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_analysis(out: Path, files: dict[str, str | bytes], title: str, sections: list[tuple[str, str]],
                    manifest: dict, list_manifest: bool = False) -> list[str]:
     """An analysis's folder: ``files`` (name -> content, in order; the PNGs among them are also the
-    page's pictures), ``report.html`` of ``sections`` (:func:`siting.report.html.analysis_page`) and,
-    last, ``manifest.json``, which lists them (itself too with ``list_manifest``). Until the
-    manifest is written the folder is visibly incomplete. Returns the names listed."""
+    page's pictures), ``report.html`` of ``sections`` (:func:`siting.report.html.analysis_page`) and
+    ``manifest.json``, which lists them (itself too with ``list_manifest``). Every file is made
+    first and the folder replaced as one step (:func:`siting.report.folder.write_folder`): the
+    results of the previous run stay whole until the new ones are complete. Returns the names listed."""
     from siting.report.html import analysis_page
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.json").unlink(missing_ok=True)
-    for name, content in files.items():
-        atomic_write(out / name, content)
+    out = Path(out)
+    earlier = files_of_earlier_run(out)
+    texts: dict[str, str | bytes] = dict(files)
     pictures = {name: content for name, content in files.items() if name.endswith(".png")}
-    atomic_write(out / "report.html", analysis_page(title, sections, pictures, manifest))
+    texts["report.html"] = analysis_page(title, sections, pictures, manifest)
     manifest["files"] = [*files, "report.html", *(["manifest.json"] if list_manifest else [])]
-    atomic_write(out / "manifest.json", json.dumps(json_safe(manifest), indent=2) + "\n")
+    texts["manifest.json"] = json.dumps(json_safe(manifest), indent=2) + "\n"
+    write_folder(out, texts, replaces=earlier.__contains__)
     return manifest["files"]
 
 
@@ -284,176 +227,42 @@ def map_title(summary: dict) -> str:
     return f"{name}: {summary.get('status')}{cost}{gap_text}"
 
 
-def write_run(run, out: Path, command: list[str] | None = None) -> list[Path]:
+def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Path, ...] = ()) -> list[Path]:
     """Write every table, ``summary.json`` and ``manifest.json`` into ``out``, as one step.
 
-    Returns the files written. Tables are written only when the run has a solution. Tables that
+    Returns the files written. Tables are written only when the run has a solution. ``reads``:
+    the files the run read (``RawInstance.inputs``), which ``out`` must not hold. Results that
     an earlier run wrote into the same folder (listed in its manifest) and this run did not are
     gone afterwards, so the folder never mixes two runs; every other file in it is kept.
+
+    Raises
+    ------
+    InputError
+        If ``out`` is refused (:func:`check_out_dir`), or cannot be written (the previous run is
+        then left whole).
     """
     out = Path(out)
-    check_out_dir(out, run.instance.root)
+    check_out_dir(out, reads)
     texts = result_texts(run, command)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(out)
-        earlier = _files_of_earlier_run(out)
-        if swap_available(out):
-            try:
-                _write_and_swap(out, texts, earlier)
-                return [out / name for name in texts]
-            except _NoSwap:
-                pass
-        _write_in_place(out, texts, earlier)
-    except OSError as exc:
-        raise InputError(Problem(f"--out {out}", f"cannot write there ({exc.strerror or exc})",
-                                 "choose a folder you can write to")) from None
+    write_folder(out, texts, replaces=files_of_earlier_run(out).__contains__)
     return [out / name for name in texts]
 
 
-class _NoSwap(Exception):
-    """The file system refused the atomic swap."""
+#: A name that one of our commands writes into a results folder (never a folder or a hidden file).
+_OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.(csv|png|json|html|gpkg|parquet)$")
 
 
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
-
-
-def _renameat2():
+def files_of_earlier_run(out: Path) -> set[str]:
+    """Results a previous run recorded in the manifest of ``out``: plain names of the kinds of
+    files our commands write, and never a sweep's plan (``sweep.json``), which its cases need."""
     try:
-        fn = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-def swap_available(out: Path) -> bool:
-    """Whether ``out`` can be replaced by a swap of folders (see the module docstring)."""
-    if not sys.platform.startswith("linux") or _renameat2() is None:
-        return False
-    real = out.resolve()
-    if not os.access(real.parent, os.W_OK):
-        return False
-    if out.exists():
-        cwd = Path.cwd().resolve()
-        if real == cwd or real in cwd.parents or os.path.ismount(real):
-            return False
-    return True
-
-
-def _staging_prefix(out: Path) -> str:
-    return f".{out.resolve().name}.siting-"
-
-
-def _remove_leftovers(out: Path) -> None:
-    """Remove hidden folders that runs killed while writing to ``out`` left beside it."""
-    real = out.resolve()
-    if not real.parent.is_dir():
-        return
-    prefix = _staging_prefix(out)
-    for entry in real.parent.iterdir():
-        if not entry.name.startswith(prefix) or not entry.is_dir() or entry.is_symlink():
-            continue
-        pid = entry.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _write_and_swap(out: Path, texts: dict[str, str | bytes], earlier: set[str]) -> None:
-    real = out.resolve()
-    staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(out)}{os.getpid()}-", dir=real.parent))
-    try:
-        os.chmod(staging, real.stat().st_mode & 0o7777)
-        ours = earlier | set(texts)
-        for entry in real.iterdir():
-            if entry.name not in ours and not _temporary(entry.name, ours):
-                _link(entry, staging / entry.name)
-        for name, text in texts.items():
-            with open(staging / name, "wb") as fh:
-                fh.write(_bytes(text))
-                fh.flush()
-                os.fsync(fh.fileno())
-            _pause()
-        _fsync_dir(staging)
-        if _renameat2()(_AT_FDCWD, bytes(staging), _AT_FDCWD, bytes(real), _RENAME_EXCHANGE) != 0:
-            code = ctypes.get_errno()
-            if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
-                raise _NoSwap()
-            raise OSError(code, os.strerror(code))
-        _fsync_dir(real.parent)
-        _pause()
-    finally:
-        # before the swap the hidden folder holds the unfinished new run; after it, the old one
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _temporary(name: str, ours: set[str]) -> bool:
-    """A temporary file that a run writing in place left behind (``.sites.csv.XXXX``)."""
-    return name.startswith(".") and any(name.startswith(f".{o}.") for o in ours)
-
-
-def _link(src: Path, dst: Path) -> None:
-    """Carry one of the planner's own entries into the new folder without copying its data."""
-    if src.is_symlink():
-        os.symlink(os.readlink(src), dst)
-    elif src.is_dir():
-        shutil.copytree(src, dst, symlinks=True, copy_function=_link_file)
-    else:
-        _link_file(src, dst)
-
-
-def _link_file(src, dst) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_in_place(out: Path, texts: dict[str, str | bytes], earlier: set[str]) -> None:
-    for name, text in texts.items():
-        if name != "manifest.json":
-            atomic_write(out / name, text)
-            _pause()
-    for stale in earlier - set(texts):
-        (out / stale).unlink(missing_ok=True)
-    atomic_write(out / "manifest.json", texts["manifest.json"])
-
-
-def _files_of_earlier_run(out: Path) -> set[str]:
-    """Result files a previous run recorded in its manifest (only plain names of known tables)."""
-    try:
-        files = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("files", [])
+        files = json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8")).get("files", [])
     except (OSError, ValueError, AttributeError):
         return set()
-    known = {f"{t}.csv" for t in TABLE_FILES} | set(PICTURE_FILES)
-    return {f for f in files if isinstance(f, str) and f in known}
+    if not isinstance(files, list):
+        return set()
+    return {f for f in files if isinstance(f, str) and _OUTPUT_NAME.match(f) and f != "sweep.json"} | {
+        "manifest.json"}
 
 
 def redraw_map(folder: Path) -> Path:
@@ -484,13 +293,17 @@ def redraw_map(folder: Path) -> Path:
         raise InputError(Problem(f"{where}/network.gpkg", f"cannot be read ({type(exc).__name__})",
                                  "solve again to rewrite the folder")) from None
     png = network_map(layers, map_title(summary))
-    atomic_write(folder / "map.png", png)
     manifest_path = folder / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = None
-    if isinstance(manifest, dict) and isinstance(manifest.get("sha256"), dict):
-        manifest["sha256"]["map.png"] = file_hashes({"map.png": png})["map.png"]
-        atomic_write(manifest_path, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    try:
+        atomic_write(folder / "map.png", png)
+        if isinstance(manifest, dict) and isinstance(manifest.get("sha256"), dict):
+            manifest["sha256"]["map.png"] = file_hashes({"map.png": png})["map.png"]
+            atomic_write(manifest_path, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    except OSError as exc:
+        raise InputError(Problem(where, f"cannot write map.png there ({exc.strerror or exc})",
+                                 "free some disk space, or make the folder writable")) from None
     return folder / "map.png"

@@ -86,3 +86,17 @@ def test_floor_solves_to_the_tool_optimum(tmp_path):
     out = floor.solve_floor(floor.build_floor(floor.read_orlib(NUMBERS)))
     assert run.outcome.status == out["status"] == "optimal"
     assert out["objective"] == pytest.approx(run.outcome.objective, rel=1e-12)
+
+
+def test_floor_passes_highs_what_the_tool_passes():
+    """The floor's options are the exact profile's, and its objective scale is the tool's
+    (siting.solve.objective_scale) on costs like the reduction's and the flagship's."""
+    import numpy as np
+
+    from siting.solve import load_profile, objective_scale
+
+    floor = load_floor()
+    assert floor.EXACT_OPTIONS == load_profile("exact").highs_options()
+    for cost in (np.array([0.0, 7500.0, 0.013, 12.5]), np.array([1.03e-4, 480.6]), np.array([1e-9, 1e3]),
+                 np.array([3.0, 1e9]), np.zeros(2)):
+        assert floor.cost_scale(cost) == objective_scale(cost)

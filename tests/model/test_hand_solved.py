@@ -122,8 +122,9 @@ def test_local_target_forces_the_dearer_local_supplier(tmp_path):
     """Target 60% by value. Buying L units locally at 12 and 100 - L abroad at 10:
     12 L >= 0.6 (12 L + 10 (100 - L)) <=> 10.8 L >= 600 <=> L >= 55.5...;
     cost 100 + 12 L + 10 (100 - L) = 1100 + 2 L = 1100 + 1200/10.8.
-    The shadow price is the derivative of that cost at 60%: L(tau) = 1000 tau / (12 - 2 tau), so one
-    point costs 2 * 12000 / (12 - 1.2)^2 * 0.01 = 2.0576; re-solving at 61% costs 2.0612 more."""
+    The marginal value is one point each way: L(tau) = 1000 tau / (12 - 2 tau), so one point more
+    (61%) costs 2 (610/10.78 - 600/10.8) = 2.0612 more, and one point less (59%) saves
+    2 (600/10.8 - 590/10.82) = 2.0539; the derivative at 60% (2.0576) lies between them."""
     tables = dict(LOCAL, local_targets="site,target\nkumamoto,0.6")
     run = solve(write_instance(tmp_path, tables))
     local_units = 600 / 10.8
@@ -135,8 +136,9 @@ def test_local_target_forces_the_dearer_local_supplier(tmp_path):
     step = higher.outcome.objective - run.outcome.objective
     # L(0.61) = 610/10.78 exactly: the LP is linear in L for a fixed target.
     assert step == pytest.approx(2 * (610 / 10.78 - local_units), rel=1e-9)
-    assert shadow["value"] == pytest.approx(2 * 12000 / (12 - 1.2) ** 2 * 0.01, rel=1e-6)
-    assert shadow["value"] == pytest.approx(step, rel=0.01)
+    assert shadow["value"] == pytest.approx(2 * (610 / 10.78 - local_units), rel=1e-7)
+    assert shadow["value"] == pytest.approx(step, rel=1e-7)
+    assert shadow["less"] == pytest.approx(-2 * (local_units - 590 / 10.82), rel=1e-7)
 
 
 def test_region_rule_counts_only_same_region_suppliers(tmp_path):

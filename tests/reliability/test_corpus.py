@@ -351,7 +351,7 @@ CASES: list[Case] = [
         '--set sites.a.fixed_cost=-1 | is -1; must be >= 0\n'
         '--set offers.gw/wafer.price_per_unit=nan | is nan, not a finite number; give a number in currency per unit (e.g. USD)')),
     # ---- command line and output folder ----
-    Case("cli-unknown-command", argv("solv", "{inst}"), "siting | argument command: invalid choice: 'solv' (choose from 'solve', 'sweep', 'compare', 'breakeven', 'explain', 'map', 'frontier', 'validate', 'init', 'params', 'import'); see `siting --help`"),
+    Case("cli-unknown-command", argv("solv", "{inst}"), "siting | argument command: invalid choice: 'solv' (choose from 'solve', 'sweep', 'compare', 'breakeven', 'explain', 'alternatives', 'robustness', 'diff', 'map', 'frontier', 'validate', 'init', 'params', 'import', 'induce', 'programme'); see `siting --help`"),
     Case("cli-no-instance", argv("solve"), 'siting solve | the following arguments are required: instance; see `siting solve --help`'),
     Case("cli-time-limit-word", argv("solve", "{inst}", "--out", "{tmp}/out", "--time-limit", "ten"), "siting solve | argument --time-limit: invalid float value: 'ten'; see `siting solve --help`"),
     Case("cli-time-limit-negative", argv("solve", "{inst}", "--out", "{tmp}/out", "--time-limit", "-5"), 'solver option time_limit | input should be greater than 0 (got -5.0); see the fields of solvers/default.toml'),

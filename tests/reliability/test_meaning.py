@@ -148,3 +148,14 @@ def test_jasm_with_an_infinite_penalty_no_longer_crashes(tmp_path: Path, capsys)
     assert err.rstrip("\n") == ("--set settings.unmet_penalty_per_wafer=1e400 | is 1e400, not a finite number; give a "
                                 "number: cost per wafer of demand left unmet (currency per wafer); empty: demand must be met")
     assert not (tmp_path / "out").exists()
+
+
+def test_validate_json_lists_the_screens_and_exits_3(tmp_path: Path, capsys):
+    """As above: 1,000 wafers must be met where a and b can build 100 each."""
+    import json
+
+    code, out, err = run_case(Case("json", argv("validate", "{inst}", "--json", "--set", "demand.m/chip.wafers_per_year=1000"), ""),
+                              tmp_path, capsys)
+    assert code == 3
+    doc = json.loads(out)
+    assert [(f["kind"], f["rule"], f["where"]) for f in doc["screens"]] == [("infeasible", "demand", "chip")]
