@@ -435,21 +435,34 @@ def _params(args) -> int:
 
 
 def _validate(args) -> int:
+    """Check the instance, then run the pre-solve screens: their warnings (rules the tables make
+    vacuous included) go to standard output; a screen that proves no plan exists is reported on
+    standard error with exit 3, as `siting solve` would."""
     from siting.instance.derive import derive
     from siting.instance.read import read_instance
+    from siting.instance.screens import screen
     from siting.run import load_case
 
     # tables that cannot be read whole are listed with every other problem, not alone
     inst = load_case(read_instance(args.instance, partial=True), args.set)
     d = derive(inst)
+    findings = screen(d)
+    blocking = [f for f in findings if f.kind == "infeasible"]
     if args.json:
         sizes = {"sites": len(d.sites), "site_products": len(d.modules), "demand_rows": len(d.demand),
                  "offers": len(d.offers), "routes": len(d.routes), "supply_arcs": len(d.arcs)}
-        print(json.dumps({"instance": inst.name, "valid": True, "sizes": sizes}, indent=2))
-        return EXIT_OK
-    print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand rows, "
-          f"{len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")
-    return EXIT_OK
+        print(json.dumps({"instance": inst.name, "valid": True, "sizes": sizes,
+                          "screens": [f.as_dict() for f in findings]}, indent=2))
+        return EXIT_INFEASIBLE if blocking else EXIT_OK
+    if not blocking:
+        print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand "
+              f"rows, {len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")
+    for f in findings:
+        if f.kind != "infeasible":
+            print(f"{f.kind}: {f.message}")
+    for f in blocking:
+        print(f"{inst.name}: infeasible (pre-solve screen): {f.message}", file=sys.stderr)
+    return EXIT_INFEASIBLE if blocking else EXIT_OK
 
 
 def _solve(args, argv: list[str]) -> int:

@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from siting.errors import ProblemCollector, visible
+from siting.instance.countries import country_problem, is_country
 from siting.instance.geo import apply_layers
 from siting.instance.periods import check_periods
 from siting.instance.read import RawInstance, suggest
@@ -27,6 +28,11 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 IMPLAUSIBLE_CURRENCY = 1e15
 #: A price, cost or penalty per unit above this (a trillion) is a unit mistake too.
 IMPLAUSIBLE_PER_UNIT = 1e12
+#: No number of an instance may exceed this in magnitude, in its own unit: HiGHS refuses a matrix
+#: coefficient above 1e15 (its option large_matrix_value) and treats 1e20 as infinite, so a larger
+#: figure could only reach the solver as "passModel failed" or as a silently dropped bound.
+MAX_MAGNITUDE = 1e15
+MAX_MAGNITUDE_TEXT = "1e15"
 TRUE_WORDS = {"true", "yes", "1", "y"}
 FALSE_WORDS = {"false", "no", "0", "n", ""}
 
@@ -205,10 +211,63 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
                     description=str(raw.spec.get("description") or ""), layers=dict(raw.layers))
 
 
+#: Settings in plain currency per unit and in the money unit, held to the tables' limits for such columns.
+_PER_UNIT_SETTINGS = ("unmet_penalty_per_wafer",)
+_MONEY_SETTINGS = ("firm_budget",)
+
+
+def _settings_numbers(values: dict, where: str, found: ProblemCollector, overridden: dict) -> dict:
+    """Refuse NaN, infinities and magnitudes HiGHS cannot take in the numeric settings, with the
+    words the tables use; return the settings without them (pydantic would accept an infinity and
+    call a NaN "not greater than or equal to 0")."""
+    from siting.instance.settings import MONEY_UNITS, numeric_fields
+
+    money_mult = MONEY_UNITS.get(str(values.get("money_unit", "million")), 1e6)
+    currency = str(values.get("currency", "USD"))
+    kept = dict(values)
+    for name in numeric_fields():
+        value = values.get(name)
+        if value is None or isinstance(value, bool):
+            continue
+        huge_int = False
+        try:
+            number = float(str(value).replace("_", "")) if isinstance(value, str) else float(value)
+        except (TypeError, ValueError):
+            continue  # not a number at all: pydantic says so
+        except OverflowError:  # an integer too large for a float (YAML reads 1 followed by 400 zeros as one)
+            number, value, huge_int = float("inf"), f"{str(value)[:12]}...", True
+        loc = overridden.get(("settings", name), f"{where} settings.{name}")
+        desc = Settings.model_fields[name].description or ""
+        fix = desc[0].lower() + desc[1:].rstrip(".") if desc else "give a number"
+        text = f"{value:g}" if isinstance(value, float) else str(value)  # YAML's 1.0e+13 as 1e+13, not 10000000000000.0
+        if not np.isfinite(number) and not huge_int:
+            found.add(loc, f"is {text}, not a finite number", f"give a number: {fix}")
+        elif abs(number) > MAX_MAGNITUDE:
+            found.add(loc, f"is {text}, beyond {MAX_MAGNITUDE_TEXT} in magnitude",
+                      "no number HiGHS works with may be that large: check the setting's unit")
+        elif name in _PER_UNIT_SETTINGS and abs(number) > IMPLAUSIBLE_PER_UNIT:
+            found.add(loc, f"is {text} {currency} per unit",
+                      "this cannot be right: per-unit amounts are in plain currency, check the setting's unit")
+        elif name in _MONEY_SETTINGS and abs(number) * money_mult > IMPLAUSIBLE_CURRENCY:
+            found.add(loc, f"is {text}, {number * money_mult:.3g} in currency units",
+                      "this cannot be right: check settings.money_unit or the setting's unit")
+        else:
+            continue
+        kept.pop(name)
+    return kept
+
+
 def _check_settings(values: dict, where: str, found: ProblemCollector, overridden: dict) -> Settings | None:
     # an empty value (e.g. `--set settings.firm_budget=`) means "not set": the default applies
     values = {k: v for k, v in values.items() if not (isinstance(v, str) and v.strip() == "")}
+    values = _settings_numbers(values, where, found, overridden)
+    country = values.get("policy_country", "")
+    if isinstance(country, str) and country and country_problem(country):
+        problem, fix = country_problem(country)
+        found.add(overridden.get(("settings", "policy_country"), f"{where} settings.policy_country"), problem, fix)
     try:
+        # a value refused above falls back to its default here, so that the rules that read the
+        # settings still run and report their own problems (the problems found stop the run anyway)
         return Settings(**values)
     except ValidationError as exc:
         for err in exc.errors():
@@ -326,6 +385,12 @@ def _type_columns(table: Table, cols, df: pd.DataFrame, origin: str, settings: S
                 report(bad, col, lambda t: f"is '{visible(t)}'",
                        lambda t, c=col: suggest(t, c.choices, "use one of: " + ", ".join(c.choices)))
                 values = values.where(~bad, None)
+        elif col.kind == "country":
+            # a wrong code stays in the table (its problem is reported here): the rules that compare
+            # countries skip it, so that one wrong cell gives one line
+            values = text.where(~empty, col.default if col.default is not None else None)
+            bad = ~empty & ~text.map(is_country).astype(bool)
+            report(bad, col, lambda t: country_problem(t)[0], lambda t: country_problem(t)[1])
         elif col.kind == "list":
             values = text.map(lambda t: tuple(s.strip() for s in t.split(";") if s.strip()))
         elif col.kind == "bool":
@@ -357,6 +422,10 @@ def _type_columns(table: Table, cols, df: pd.DataFrame, origin: str, settings: S
                        lambda t, label=label: f"is {t} {label}, {float(t) * money_mult:.3g} in currency units",
                        lambda t: "this cannot be right: check settings.money_unit or the column's unit")
                 ok &= ~huge
+            huge = ok & (np.abs(numbers) > MAX_MAGNITUDE)
+            report(huge, col, lambda t: f"is {t}, beyond {MAX_MAGNITUDE_TEXT} in magnitude",
+                   lambda t: "no number HiGHS works with may be that large: check the column's unit")
+            ok &= ~huge
             cells = numbers.astype(object)  # Python floats, None where rejected or empty
             cells[~ok] = None
             if col.default is not None:
@@ -509,6 +578,14 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
                 and blank("local_targets", row_no, "radius_km")):
             found.add(_loc(o("local_targets"), row_no, table, r, "radius_km"),
                       "is empty for rule radius", "give the radius in km or set settings.local_radius_km")
+    # columns that hold a country only for some rows: checked like the country columns
+    for tname, kind_col, value_col in (("concentration", "group_type", "group"), ("scenario_effects", "by", "match")):
+        table = TABLES[tname]
+        for row_no, r in _rows(table, typed[tname], kind_col, value_col):
+            value = r[value_col]
+            if r[kind_col] == "country" and isinstance(value, str) and value not in ("", "*") \
+                    and country_problem(value):
+                found.add(_loc(o(tname), row_no, table, r, value_col), *country_problem(value))
     table = TABLES["exclusions"]
     for row_no, r in _rows(table, typed["exclusions"], "supplier_country", "supplier_flag"):
         if not r["supplier_country"] and not r["supplier_flag"]:
@@ -609,7 +686,8 @@ def _check_instruments(typed: dict[str, pd.DataFrame], settings: Settings, origi
             problem = "names no site, country or region" if not scopes else f"names both {' and '.join(scopes)}"
             found.add(_loc(origin, row_no, table, r), problem,
                       "give exactly one of site, country or region")
-        elif scopes and scopes[0] != "site" and r[scopes[0]] not in sites[scopes[0]]:
+        elif scopes and scopes[0] != "site" and r[scopes[0]] not in sites[scopes[0]] and not (
+                scopes[0] == "country" and country_problem(r["country"])):  # a wrong code: reported already
             found.add(_loc(origin, row_no, table, r, scopes[0]),
                       f"no candidate site is in {scopes[0]} '{r[scopes[0]]}'",
                       suggest(str(r[scopes[0]]), set(sites[scopes[0]]), f"use a {scopes[0]} of sites.csv"))

@@ -30,6 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from siting.errors import InputError, Problem
+from siting.instance.countries import country_problem
 from siting.instance.overrides import apply_overrides
 from siting.instance.read import RawInstance
 from siting.instance.schema import TABLES
@@ -92,6 +93,12 @@ def read_designs(path: str | Path) -> list[Package]:
         raise InputError([Problem(f"{where} {'.'.join(str(p) for p in e['loc'])}", e["msg"].lower(),
                                   "keys of a package are description, policy_country, replace, add, programs, set")
                           for e in exc.errors()]) from None
+    bad = [(f"{where} policy_country", spec.policy_country)] + [
+        (f"{where} packages.{name}.policy_country", pkg.policy_country)
+        for name, pkg in spec.packages.items() if pkg is not None and pkg.policy_country]
+    problems = [Problem(loc, *country_problem(code)) for loc, code in bad if code and country_problem(code)]
+    if problems:
+        raise InputError(problems)
     country = spec.policy_country or None
     out = [Package("base", "the instance as given", country, origin=where),
            Package("none", "no subsidy instrument", country, replace=(), programs=(), origin=where)]
@@ -140,8 +147,11 @@ def apply_package(raw: RawInstance, package: Package) -> RawInstance:
         tables["programs"] = new.astype(str)
         origins["programs"] = f"{label} programs"
     settings = dict(raw.settings)
+    overridden = dict(raw.overridden)
     if package.policy_country is not None:
         settings["policy_country"] = package.policy_country
-    changed = raw.with_changes(tables=tables, origins=origins, settings=settings)
+        # a problem with it names the designs file, not instance.yaml
+        overridden[("settings", "policy_country")] = f"{label} policy_country"
+    changed = raw.with_changes(tables=tables, origins=origins, settings=settings, overridden=overridden)
     # a problem with one of these overrides names the designs file and package, not a --set
     return apply_overrides(changed, list(package.sets), source=f"{package.origin} packages.{package.name} set:")

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import ProblemCollector
+from siting.instance.countries import country_problem
 from siting.instance.read import suggest
 from siting.instance.schema import TABLES, key_label
 
@@ -198,6 +199,8 @@ def check_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str,
             found.add(loc("by"), "is hazard_zone, but markets have no hazard zones",
                       "select markets by id, country, region or all")
             continue
+        if by == "country" and country_problem(match):
+            continue  # not a country code: reported with the country columns
         values: set = set()
         for t in owners:
             df = typed[t]

@@ -35,8 +35,9 @@ class Column:
     name
         Column header.
     kind
-        ``id`` (a name used as a key), ``str``, ``float``, ``int``, ``bool`` or ``list``
-        (several names separated by ``;``).
+        ``id`` (a name used as a key), ``str``, ``country`` (an ISO 3166-1 alpha-2 code, see
+        :mod:`siting.instance.countries`), ``float``, ``int``, ``bool`` or ``list`` (several names
+        separated by ``;``).
     required
         Whether every row must give a value. Optional columns fall back to ``default``.
     default
@@ -109,7 +110,7 @@ def _source() -> Column:
 
 def _place(required_coords: bool = True) -> tuple[Column, ...]:
     return (
-        Column("country", "str", required=True, doc="ISO 3166 alpha-2 code, e.g. JP, TW, US."),
+        Column("country", "country", required=True, doc="ISO 3166 alpha-2 code, e.g. JP, TW, US."),
         Column("region", "str", default="", doc="Region within the country, e.g. Kyushu."),
         Column("lat", "float", required=required_coords, lo=-90, hi=90, unit="degrees north (WGS84)",
                doc="Latitude."),
@@ -339,8 +340,10 @@ TABLES: dict[str, Table] = {
         Table(
             "tariffs", ("from_country", "to_country", "item"),
             (
-                Column("from_country", "str", required=True),
-                Column("to_country", "str", required=True),
+                Column("from_country", "country", required=True,
+                       doc="Country shipped from (a supplier's for inputs, a site's for wafers)."),
+                Column("to_country", "country", required=True,
+                       doc="Country shipped to (a site's for inputs, a market's for wafers)."),
                 Column("item", "id", required=True, ref=("products", "inputs"), wildcard=True),
                 Column("duty_per_unit", "float", default=0.0, lo=0, unit=PER_UNIT),
                 Column("ad_valorem", "float", default=0.0, lo=0, hi=10, unit="share of price",
@@ -372,7 +375,7 @@ TABLES: dict[str, Table] = {
                            "concessional_loan: loan_share of capex lent at loan_rate, up to cap lent."),
                 Column("site", "id", ref="sites",
                        doc="Site the instrument is offered at; or give country or region instead."),
-                Column("country", "str", default="",
+                Column("country", "country", default="",
                        doc="Offered at every candidate site in this country (instead of site)."),
                 Column("region", "str", default="",
                        doc="Offered at every candidate site in this region (instead of site)."),
@@ -398,7 +401,7 @@ TABLES: dict[str, Table] = {
                        doc="When a capex grant, tax credit, loan or lump sum is paid on a phased instance: on_order "
                            "(in the period the capex is ordered) or on_start (in the first period the site's "
                            "capacity ordered then produces, after the site's lead time)."),
-                Column("provider_country", "str", default="",
+                Column("provider_country", "country", default="",
                        doc="Government paying; empty: the site's country."),
                 _source(),
             ),
@@ -440,7 +443,7 @@ TABLES: dict[str, Table] = {
             "exclusions", ("id",),
             (
                 Column("id", "id", required=True),
-                Column("supplier_country", "str", default="",
+                Column("supplier_country", "country", default="",
                        doc="Exclude suppliers located in this country."),
                 Column("supplier_flag", "str", default="", doc="Exclude suppliers carrying this flag."),
                 Column("site", "id", ref="sites", wildcard=True, default="*",

@@ -8,7 +8,9 @@ They run on the derived tables before any model is built, and speak the planner'
 
 A finding is ``infeasible`` when no plan can exist (the solve stops there, exit 3) or ``warning``
 when a plan exists but something in the instance can never be used (a site whose target no
-supplier mix can meet can never buy, and so never open).
+supplier mix can meet can never buy, and so never open), or a rule the tables make vacuous
+(:mod:`siting.instance.vacuous`: offers no bill of materials uses, a target at a site that can buy
+nothing, ...).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from siting.instance.derive import Derived, target_rows
+from siting.instance.vacuous import vacuous_rules
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,9 @@ class Finding:
         instance can never be used).
     rule
         The rule family: demand, supplier_capacity, local_share, supplier_share, min_suppliers,
-        concentration or firm_budget ("numerics" when a re-solve with every rule elastic needs no
-        rule to give, so that the infeasibility is HiGHS's numerical trouble).
+        concentration, firm_budget or vacuous (a row the tables make do nothing) ("numerics" when a
+        re-solve with every rule elastic needs no rule to give, so that the infeasibility is
+        HiGHS's numerical trouble).
     message
         One sentence: what cannot be met, the best a plan can do, and what would fix it.
     where
@@ -73,9 +77,12 @@ def _fmt(x: float) -> str:
 
 
 def screen(d: Derived) -> list[Finding]:
-    """Run every screen on derived data; findings in the order above."""
+    """Run every screen on derived data; findings in the order above, then the rules the tables
+    make vacuous (:mod:`siting.instance.vacuous`, warnings whose message is one
+    ``location | problem; fix`` line)."""
     local, dead = _local_share(d)
-    return [*_capacity(d, dead), *_supply(d), *local]
+    vacuous = [Finding("warning", "vacuous", str(p), where=p.location) for p in vacuous_rules(d)]
+    return [*_capacity(d, dead), *_supply(d), *local, *vacuous]
 
 
 def _phased(d: Derived) -> bool:

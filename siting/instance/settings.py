@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -116,3 +117,14 @@ class InstanceSpec(BaseModel):
     )
     sources: list[Source] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def numeric_fields() -> tuple[str, ...]:
+    """The settings that hold a number (float or int, possibly empty)."""
+    out = []
+    for name, info in Settings.model_fields.items():
+        kinds = get_args(info.annotation) or (info.annotation,)
+        if any(k in (float, int) for k in kinds):
+            out.append(name)
+    return tuple(out)

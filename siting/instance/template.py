@@ -43,8 +43,9 @@ def template_yaml(name: str, tables: list[str]) -> str:
         "",
         "settings:",
     ]
+    # min_suppliers: the starter's wafer input is critical, which means nothing without a minimum
     example = {"currency": "USD", "money_unit": "million", "discount_rate": 0.08, "lifetime_years": 10,
-               "local_rule": "country"}
+               "local_rule": "country", "min_suppliers": 2}
     for field, info in Settings.model_fields.items():
         out.extend(_wrap(info.description or "", "  # "))
         value = example.get(field)
