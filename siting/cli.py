@@ -687,34 +687,11 @@ def _progress_lines(quiet: bool):
     return lambda _item, line: err.print(f"  {line}", soft_wrap=True) if show else None
 
 
-class _Once(logging.Filter):
-    """Lets each warning through once: an analysis re-solves one compiled model many times, and the
-    same numerics warning on every solve says nothing new."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        if text in self.seen:
-            return False
-        self.seen.add(text)
-        return True
-
-
-def _warn_once() -> None:
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _Once) for f in handler.filters):
-            handler.addFilter(_Once())
-
-
 def _alternatives(args, argv: list[str]) -> int:
     from siting.analysis.alternatives import alternatives, parse_within, write_alternatives
     from siting.report.console import make_console
     from siting.report.write import check_out_dir, default_out_dir, json_safe
 
-    _warn_once()
 
     within = parse_within(args.within)
     raw = _with_sets(args)
@@ -741,7 +718,6 @@ def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's co
     from siting.report.console import make_console
     from siting.report.write import check_out_dir, default_out_dir, json_safe
 
-    _warn_once()
     within = parse_within(args.within)
     if args.workers < 1:
         raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
@@ -798,7 +774,6 @@ def _diff(args, argv: list[str]) -> int:
     from siting.report.console import make_console
     from siting.report.write import check_out_dir, default_out_dir, json_safe, manifest_base
 
-    _warn_once()
     if args.workers < 1:
         raise InputError(Problem("--workers", f"must be at least 1 (got {args.workers})", "give 1 or more"))
     if not 0 <= args.threshold <= 1:

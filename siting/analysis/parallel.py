@@ -201,7 +201,10 @@ def _stop_now(pool) -> None:
     for lock in (getattr(pool._inqueue, "_rlock", None), getattr(pool._outqueue, "_wlock", None)):
         if lock is None:
             continue
-        if not lock.acquire(False):  # taken, and every process that could hold it is dead
+        # the pool's own task-handler thread takes the result queue's lock for a moment too: wait a
+        # little before taking it as held by a dead worker, or releasing it would pull it from under
+        # that thread ("semaphore or lock released too many times")
+        if not lock.acquire(timeout=1.0):  # still taken: every process that could hold it is dead
             with contextlib.suppress(ValueError):
                 lock.release()
         else:
