@@ -18,13 +18,14 @@ Usage: ``python benchmarks/decisions.py [--repeats 1] [--count 10] [--out benchm
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _table import write_rows  # the script's folder, benchmarks/, is first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -145,13 +146,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['measure']:<38} {r['instance']:<13} {r['k']:>3} {r['workers']:>7} {r['seconds']:>9.2f} "
               f"{r['seconds_own']:>9.2f}  {r['note']}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {out}")
+    write_rows(args.out, rows)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Usage: ``python benchmarks/periods.py [--periods 1,5,10,20] [--scenarios 1,8] [-
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import resource
 import shutil
@@ -32,6 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _table import write_rows  # noqa: E402  (benchmarks/ is on sys.path)
 from scale import write_synthetic  # noqa: E402
 from scenarios import BASE, add_scenarios  # noqa: E402
 
@@ -111,13 +111,7 @@ def main() -> None:
                           f"{row['columns']:>7} columns {row['nonzeros']:>8} nonzeros | derive {row['derive_s']:5.2f}s "
                           f"build {row['build_s']:6.2f}s compile {row['compile_s']:5.2f}s solve {row['solve_s']:7.2f}s"
                           f" | {row['peak_mb']:6.0f} MB | {row['status']} gap {row['mip_gap'] or 0:.2e}", flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {out}")
+    write_rows(args.out, rows)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Usage: ``python benchmarks/scenarios.py [--counts 1,10,50,200] [--solve-limit S]
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _table import write_rows  # noqa: E402  (benchmarks/ is on sys.path)
 from scale import write_synthetic  # noqa: E402
 
 #: (sites, markets, products, inputs, suppliers per input) of the base instance.
@@ -106,13 +106,7 @@ def main() -> None:
                   f"{row['nonzeros']:>9} nonzeros"
                   f" | derive {row['derive_s']:6.2f}s build {row['build_s']:6.2f}s compile {row['compile_s']:6.2f}s"
                   f" solve {row['solve_s']:7.2f}s | {row['status']} gap {row['mip_gap'] or 0:.2e}", flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {out}")
+    write_rows(args.out, rows)
 
 
 if __name__ == "__main__":
