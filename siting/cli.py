@@ -73,6 +73,41 @@ _threads = _bounded("--threads", 0, "threads")
 _workers = _bounded("--workers", 1, "worker processes")
 
 
+def _whole(flag: str, low: int, fix: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise InputError(Problem(flag, f"is '{text}', not a whole number", fix)) from None
+        if value < low:
+            raise InputError(Problem(flag, f"must be at least {low} (got {value})", fix))
+        return value
+    return parse
+
+
+def _add_scenario_flags(sub) -> None:
+    """``--scenarios N`` and ``--sample-seed K`` on every command that takes ``--set``: the
+    scenarios sampled from the instance's hazards (settings.scenario_sample and scenario_seed)."""
+    for p in sub.choices.values():
+        if any("--set" in a.option_strings for a in p._actions):
+            p.add_argument("--scenarios", type=_whole("--scenarios", 1, "give the number of draws, e.g. 200"),
+                           metavar="N", help="sample N draws of the instance's hazards as the scenarios "
+                                             "(settings.scenario_sample; default: every joint combination)")
+            p.add_argument("--sample-seed", type=_whole("--sample-seed", 0, "give a whole number of 0 or more"),
+                           metavar="K", help="seed of the --scenarios sample (settings.scenario_seed, default 0)")
+
+
+def _scenario_sets(args) -> None:
+    """Turn ``--scenarios`` and ``--sample-seed`` into the overrides they stand for."""
+    extra = []
+    if getattr(args, "scenarios", None) is not None:
+        extra.append(f"settings.scenario_sample={args.scenarios}")
+    if getattr(args, "sample_seed", None) is not None:
+        extra.append(f"settings.scenario_seed={args.sample_seed}")
+    if extra:
+        args.set = [*args.set, *extra]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="siting", description="Fab siting and supplier sourcing with Pyomo and HiGHS.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -235,6 +270,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="local worker processes for the break-even solves")
     p.add_argument("--out", "-o", help="programme folder (default results/<file name>-programme/)")
     _add_solver_flags(p, profile="exact")
+    _add_scenario_flags(sub)
     return parser
 
 
@@ -306,6 +342,7 @@ class _stop_signals:
 def _main(argv: list[str], debug: bool) -> int:
     try:
         args = _parser().parse_args(argv)
+        _scenario_sets(args)
         return _dispatch(args, argv)
     except SitingError as exc:
         print(str(exc), file=sys.stderr)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from siting.errors import ProblemCollector, visible
 from siting.instance.countries import country_problem, is_country
 from siting.instance.geo import apply_layers
+from siting.instance.hazards import hazard_scenarios
 from siting.instance.periods import check_periods
 from siting.instance.read import RawInstance, suggest
 from siting.instance.scenarios import check_scenarios
@@ -195,6 +196,7 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
     _check_references(typed, raw.origins, found, broken, cache.changes(raw) if cache is not None else {})
     if settings is not None:
         _check_rules(typed, raw, settings, found, broken)
+        typed.update(hazard_scenarios(typed, settings, raw.origins, raw.overridden, found))
         check_scenarios(typed, settings, raw.origins, raw.overridden, found)
     if raw.problems:
         # a cell reported while reading (a formula without a value) is not reported again as empty
@@ -579,7 +581,8 @@ def _check_rules(typed: dict[str, pd.DataFrame], raw: RawInstance, settings: Set
             found.add(_loc(o("local_targets"), row_no, table, r, "radius_km"),
                       "is empty for rule radius", "give the radius in km or set settings.local_radius_km")
     # columns that hold a country only for some rows: checked like the country columns
-    for tname, kind_col, value_col in (("concentration", "group_type", "group"), ("scenario_effects", "by", "match")):
+    for tname, kind_col, value_col in (("concentration", "group_type", "group"), ("scenario_effects", "by", "match"),
+                                       ("hazard_effects", "by", "match")):
         table = TABLES[tname]
         for row_no, r in _rows(table, typed[tname], kind_col, value_col):
             value = r[value_col]

@@ -163,9 +163,16 @@ def check_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str,
         loc = overridden.get(("settings", "risk_limit"), "instance.yaml settings.risk_limit")
         found.add(loc, f"is {settings.risk_limit:g}, but unmet demand cannot be negative",
                   "give a limit of 0 or more wafers per year")
-    effects = typed["scenario_effects"]
-    where = origins.get("scenario_effects", "scenario_effects.csv")
-    table = TABLES["scenario_effects"]
+    check_effects(typed, "scenario_effects", origins, found)
+
+
+def check_effects(typed: dict[str, pd.DataFrame], tname: str, origins: dict[str, str],
+                  found: ProblemCollector) -> None:
+    """Rules of each row of an effects table (``scenario_effects`` or ``hazard_effects``): an
+    availability in [0, 1], an item of the target's kind, and a match that selects some row."""
+    effects = typed[tname]
+    where = origins.get(tname, f"{tname}.csv")
+    table = TABLES[tname]
     products, inputs = set(typed["products"]["id"]), set(typed["inputs"]["id"])
     for row_no, e in effects.iterrows():
         if not isinstance(e["target"], str) or not isinstance(e["by"], str) or pd.isna(e["multiplier"]):

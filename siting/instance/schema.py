@@ -488,6 +488,44 @@ TABLES: dict[str, Table] = {
             required=False,
             doc="Multipliers that define each scenario: site and supplier availability, demand, prices, freight.",
         ),
+        Table(
+            "hazards", ("id",),
+            (
+                Column("id", "id", required=True, doc="Short name of the hazard, e.g. taiwan-blockade."),
+                Column("name", "str", default=""),
+                Column("probability", "float", required=True, lo=0, hi=1,
+                       doc="Chance that the hazard strikes within `years` years (1: in a given year, the year of "
+                           "operation the second stage models)."),
+                Column("years", "float", default=1.0, lo=0, lo_open=True, unit="years",
+                       doc="Span the probability is quoted over, e.g. 30 for '70% within 30 years'; it is turned "
+                           "into a chance per year, 1 - (1 - probability)^(1/years)."),
+                Column("description", "str", default="", doc="What happens when the hazard strikes."),
+                _source(),
+            ),
+            required=False,
+            doc="Independent hazards that generate the scenarios (instead of scenarios.csv): every joint "
+                "combination, or a seeded sample (settings.scenario_sample, scenario_seed).",
+        ),
+        Table(
+            "hazard_effects", ("hazard", "target", "by", "match", "item"),
+            (
+                Column("hazard", "id", required=True, ref="hazards"),
+                Column("target", "str", required=True, choices=EFFECT_TARGETS,
+                       doc="As in scenario_effects: site, supplier, demand, price or freight."),
+                Column("by", "str", default="id", choices=("id", "country", "region", "hazard_zone", "all"),
+                       doc="How match selects the sites, suppliers or markets the row applies to."),
+                Column("match", "str", default="*",
+                       doc="The id, country, region or hazard zone selected; * (or empty) with by=all."),
+                Column("item", "id", ref=("products", "inputs"), wildcard=True, default="*",
+                       doc="Product or input the row applies to; * or empty: all."),
+                Column("multiplier", "float", required=True, lo=0,
+                       doc="Factor on the base value while the hazard strikes; availabilities are in [0, 1]. In a "
+                           "scenario where several hazards strike, rows that hit the same value multiply."),
+                _source(),
+            ),
+            required=False,
+            doc="What each hazard does when it strikes, in the form of scenario_effects rows.",
+        ),
     )
 }
 

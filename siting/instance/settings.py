@@ -71,6 +71,13 @@ class Settings(BaseModel):
         None, description="Most the risk measure may reach (money unit per year, or wafers per year for unmet); "
                           "empty: no limit."
     )
+    scenario_sample: int | None = Field(
+        None, ge=1, le=1_000_000,
+        description="Draws of a seeded sample of the hazards (--scenarios N); empty: every joint combination.",
+    )
+    scenario_seed: int = Field(
+        0, ge=0, description="Seed of the sample of the hazards (--sample-seed K): the same seed, the same draws.",
+    )
     objective: Literal["cost", "risk"] = Field(
         "cost", description="What a solve minimises: cost (the risk-weighted firm cost) or risk (the risk measure)."
     )

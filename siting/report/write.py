@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import InputError, Problem
+from siting.instance.hazards import scenario_set
 from siting.report.folder import (  # noqa: F401 - the writer's names, also used from here
     PAUSE_VARIABLE,
     atomic_write,
@@ -143,6 +144,9 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
                          "nodes": out.nodes}
     summary["instance"] = {"name": inst.name, "path": str(inst.path), "sha256": inst.sha256}
     summary["overrides"] = list(inst.overrides)
+    generated = scenario_set(inst)
+    if generated is not None:
+        summary["scenario_set"] = generated
     if command is not None:
         summary["command"] = command
     return json_safe(summary)
@@ -205,6 +209,17 @@ def file_hashes(texts: dict[str, str | bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(_bytes(text)).hexdigest() for name, text in texts.items()}
 
 
+def scenario_set_texts(inst) -> dict[str, str]:
+    """The scenarios generated from the hazards, in the instance format: ``scenario_set.csv``
+    and ``scenario_set_effects.csv`` (read back as an instance's ``scenarios`` and
+    ``scenario_effects`` tables they give the same scenarios); nothing when the instance gave
+    its scenarios as a table."""
+    if inst["hazards"].empty:
+        return {}
+    return {"scenario_set.csv": inst["scenarios"].to_csv(index=False, float_format="%.17g"),
+            "scenario_set_effects.csv": inst["scenario_effects"].to_csv(index=False, float_format="%.17g")}
+
+
 def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes]:
     """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others
     and their SHA-256. A run with a solution also gets ``network.gpkg``, ``map.png`` and
@@ -218,6 +233,7 @@ def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes
         tables["shadow_prices"] = run.shadow
     texts: dict[str, str | bytes] = {f"{name}.csv": tables[name].to_csv(index=False, float_format="%.10g")
                                      for name in TABLE_FILES if name in tables}
+    texts.update(scenario_set_texts(run.instance))
     summary = summary_dict(run, command)
     texts["summary.json"] = json.dumps(summary, indent=2, allow_nan=False) + "\n"
     picture = None
