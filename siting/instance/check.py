@@ -20,6 +20,7 @@ from siting.instance.geo import apply_layers
 from siting.instance.hazards import hazard_scenarios
 from siting.instance.periods import check_periods
 from siting.instance.read import RawInstance, suggest
+from siting.instance.resources import check_resources
 from siting.instance.scenarios import check_scenarios
 from siting.instance.schema import MONEY, PER_UNIT, TABLES, Column, Table, key_label
 from siting.instance.settings import Settings, Source
@@ -198,6 +199,7 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
         _check_rules(typed, raw, settings, found, broken)
         typed.update(hazard_scenarios(typed, settings, raw.origins, raw.overridden, found))
         check_scenarios(typed, settings, raw.origins, raw.overridden, found)
+        check_resources(typed, raw.origins, found)
     if raw.problems:
         # a cell reported while reading (a formula without a value) is not reported again as empty
         said = {p.location for p in raw.problems}

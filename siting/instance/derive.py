@@ -22,6 +22,7 @@ from siting.instance.finance import crf
 from siting.instance.geo import geodesic_km
 from siting.instance.instruments import derive_instruments
 from siting.instance.periods import Calendar, calendar, carry_forward, parse_ramp
+from siting.instance.resources import resource_rows, use_table
 from siting.instance.scenarios import NOMINAL, ScenarioFactors, scenario_factors
 
 __all__ = ["NOMINAL", "Derived", "crf", "derive", "target_rows"]
@@ -82,6 +83,11 @@ class Derived:
         usable in each scenario, and the factor on its outbound freight.
     factors
         The scenario multipliers the second-stage tables were built with.
+    resources, resource_use
+        Site resources, one row per (resource, period, scenario): ``resource, site, period,
+        scenario, limit, extra_cost`` (money per unit and year), ``extra_max``
+        (:func:`siting.instance.resources.resource_rows`); and ``resource, site, product,
+        per_wafer``: what a wafer a year of a product draws.
     """
 
     instance: Instance
@@ -107,6 +113,8 @@ class Derived:
     factors: ScenarioFactors
     calendar: Calendar | None = None
     capacity: pd.DataFrame | None = None
+    resources: pd.DataFrame | None = None
+    resource_use: pd.DataFrame | None = None
 
     @property
     def money(self) -> float:
@@ -193,6 +201,7 @@ def derive(inst: Instance, factors: ScenarioFactors | None = None) -> Derived:
         instruments=instruments, programs=_programs(inst),
         firm_budget=st.firm_budget, availability=availability, factors=factors,
         calendar=cal, capacity=capacity,
+        resources=resource_rows(inst, cal.ids, ids, factors.resource, per_unit), resource_use=use_table(inst),
     )
 
 

@@ -13,7 +13,7 @@ and pandas, no Pyomo.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ PROBABILITY_TOLERANCE = 1e-6
 #: Which table's rows each target selects among, and whether its item is a product or an input.
 TARGET_ENTITIES = {"site": ("sites", "product"), "supplier": ("suppliers", "input"),
                    "demand": ("markets", "product"), "price": ("suppliers", "input"),
-                   "freight": (("sites", "suppliers"), None)}
+                   "freight": (("sites", "suppliers"), None), "resource": ("resources", None)}
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class ScenarioFactors:
     capacity, price, freight_in
         Rows of ``offers`` (supplier, input) x scenarios: share of the supplier's capacity
         available, factor on its price, and on inbound freight from it.
+    resource
+        Rows of the ``resources`` table x scenarios: factor on the resource's limit.
     binds
         Scenarios in which local-share targets bind.
     """
@@ -63,8 +65,9 @@ class ScenarioFactors:
     price: np.ndarray
     freight_in: np.ndarray
     binds: tuple[str, ...]
+    resource: np.ndarray = field(default_factory=lambda: np.ones((0, 1)))
 
-    _MATRICES = ("site", "freight_out", "demand", "capacity", "price", "freight_in")
+    _MATRICES = ("site", "freight_out", "demand", "capacity", "price", "freight_in", "resource")
 
     def expected(self, label: str = EXPECTED) -> ScenarioFactors:
         """One scenario holding the probability-weighted mean of every multiplier: the data of the
@@ -91,7 +94,14 @@ def scenario_table(inst) -> pd.DataFrame:
 
 
 def _entities(inst, table: str) -> pd.DataFrame:
-    """id, country, region, hazard_zones of every row of a table of places, indexed by id."""
+    """id, country, region, hazard_zones (and kind) of every row of a table of places, indexed by
+    id; a resource is where its site is."""
+    if table == "resources":
+        res = inst["resources"]
+        site = _entities(inst, "sites").reindex(res["site"].values)
+        return pd.DataFrame({"id": res["id"].values, "country": site["country"].values,
+                             "region": site["region"].values, "hazard_zones": list(site["hazard_zones"].values),
+                             "kind": res["kind"].values}, index=res["id"].values)
     df = inst[table]
     zones = df["hazard_zones"] if "hazard_zones" in df.columns else pd.Series([()] * len(df), index=df.index)
     return pd.DataFrame({"id": df["id"].values, "country": df["country"].values, "region": df["region"].values,
@@ -103,6 +113,8 @@ def _hit(by: str, match: str, ent: pd.DataFrame) -> np.ndarray:
         return np.ones(len(ent), dtype=bool)
     if by == "hazard_zone":
         return np.array([match in z for z in ent["hazard_zones"]], dtype=bool)
+    if by == "kind" and "kind" not in ent.columns:
+        return np.zeros(len(ent), dtype=bool)
     return np.array(ent[by].values == match, dtype=bool)
 
 
@@ -138,6 +150,8 @@ def scenario_factors(inst, modules: pd.DataFrame, demand: pd.DataFrame, offers: 
         price=_multipliers(inst, "price", "suppliers", offers["supplier"], offers["input"], ids),
         freight_in=_multipliers(inst, "freight", "suppliers", offers["supplier"], offers["input"], ids),
         binds=binds,
+        resource=_multipliers(inst, "resource", "resources", inst["resources"]["id"],
+                              pd.Series([""] * len(inst["resources"]), dtype=object), ids),
     )
 
 
@@ -187,6 +201,13 @@ def check_effects(typed: dict[str, pd.DataFrame], tname: str, origins: dict[str,
                       "give the share of capacity left in the scenario, e.g. 0.5")
         item = e["item"]
         kind = TARGET_ENTITIES[target][1]
+        if target == "resource" and item not in ("*", "", None):
+            found.add(loc("item"), f"is '{item}'; a resource effect scales every resource it selects",
+                      "leave item empty or write *, and select resources by id or by kind")
+        if by == "kind" and target != "resource":
+            found.add(loc("by"), f"is kind, but only resources have a kind (target is {target})",
+                      "select by id, country, region, hazard_zone or all")
+            continue
         if kind == "product" and item in inputs:
             found.add(loc("item"), f"is '{item}', an input; a {target} effect applies to a product",
                       "give a product id or *")
@@ -210,7 +231,7 @@ def check_effects(typed: dict[str, pd.DataFrame], tname: str, origins: dict[str,
             continue  # not a country code: reported with the country columns
         values: set = set()
         for t in owners:
-            df = typed[t]
+            df = _entities(typed, t) if t == "resources" else typed[t]
             if by == "hazard_zone":
                 if "hazard_zones" in df.columns:
                     values.update(z for zones in df["hazard_zones"] for z in zones)

@@ -20,7 +20,9 @@ from siting.errors import visible
 MONEY = "money unit (currency x money_unit, e.g. USD million)"
 PER_UNIT = "currency per unit (e.g. USD)"
 #: What a scenario effect can scale.
-EFFECT_TARGETS = ("site", "supplier", "demand", "price", "freight")
+EFFECT_TARGETS = ("site", "supplier", "demand", "price", "freight", "resource")
+#: How an effect selects what it hits (``kind``: resources of a kind, e.g. water).
+EFFECT_BY = ("id", "country", "region", "hazard_zone", "kind", "all")
 
 #: Kinds of subsidy instrument (MODEL.md constraint 10).
 INSTRUMENT_KINDS = ("capex_grant", "tax_credit", "lump_sum", "production_subsidy", "concessional_loan")
@@ -454,6 +456,41 @@ TABLES: dict[str, Table] = {
             doc="Suppliers never qualified for a site (a 'non-red' supply chain).",
         ),
         Table(
+            "resources", ("id",),
+            (
+                Column("id", "id", required=True, doc="Short name of the resource, e.g. phoenix-water."),
+                Column("site", "id", required=True, ref="sites", doc="Site whose resource it is."),
+                Column("kind", "str", default="", doc="What it is, e.g. water, power, engineers, tools; scenario "
+                                                     "effects can select resources by kind."),
+                Column("unit", "str", default="", doc="Unit of the limit, e.g. m3/day, MW, engineers."),
+                Column("limit", "float", required=True, lo=0, unit="resource unit",
+                       doc="Most the site may draw while open (a rate: m3 per day, MW, headcount)."),
+                Column("extra_cost", "float", lo=0, unit="currency per resource unit and year",
+                       doc="Cost of each unit drawn above the limit, held for a year (e.g. 365 x the price of a "
+                           "m3 for m3/day); empty: no supply beyond the limit."),
+                Column("extra_max", "float", lo=0, unit="resource unit",
+                       doc="Most that may be drawn above the limit; empty: no bound (with extra_cost)."),
+                _source(),
+            ),
+            required=False,
+            doc="Site resources (water, grid power, engineers, a shared tool pool) that limit output at an "
+                "open site.",
+        ),
+        Table(
+            "resource_use", ("resource", "product"),
+            (
+                Column("resource", "id", required=True, ref="resources"),
+                Column("product", "id", required=True, ref="products"),
+                Column("per_wafer", "float", required=True, lo=0,
+                       unit="resource unit per wafer per year",
+                       doc="What one wafer a year of the product at the resource's site draws, in the "
+                           "resource's unit (e.g. m3/day per wafer a year)."),
+                _source(),
+            ),
+            required=False,
+            doc="Use of each site resource per wafer of each product made there.",
+        ),
+        Table(
             "scenarios", ("id",),
             (
                 Column("id", "id", required=True, doc="Short name of the scenario, e.g. nankai-quake."),
@@ -472,8 +509,9 @@ TABLES: dict[str, Table] = {
                 Column("scenario", "id", required=True, ref="scenarios"),
                 Column("target", "str", required=True, choices=EFFECT_TARGETS,
                        doc="What the multiplier scales: site (availability of capacity), supplier (availability "
-                           "of capacity), demand, price (suppliers' prices) or freight (from a site or supplier)."),
-                Column("by", "str", default="id", choices=("id", "country", "region", "hazard_zone", "all"),
+                           "of capacity), demand, price (suppliers' prices), freight (from a site or supplier) or "
+                           "resource (a site resource's limit)."),
+                Column("by", "str", default="id", choices=EFFECT_BY,
                        doc="How match selects the sites, suppliers or markets the row applies to."),
                 Column("match", "str", default="*",
                        doc="The id, country, region or hazard zone selected; * (or empty) with by=all."),
@@ -511,8 +549,8 @@ TABLES: dict[str, Table] = {
             (
                 Column("hazard", "id", required=True, ref="hazards"),
                 Column("target", "str", required=True, choices=EFFECT_TARGETS,
-                       doc="As in scenario_effects: site, supplier, demand, price or freight."),
-                Column("by", "str", default="id", choices=("id", "country", "region", "hazard_zone", "all"),
+                       doc="As in scenario_effects: site, supplier, demand, price, freight or resource."),
+                Column("by", "str", default="id", choices=EFFECT_BY,
                        doc="How match selects the sites, suppliers or markets the row applies to."),
                 Column("match", "str", default="*",
                        doc="The id, country, region or hazard zone selected; * (or empty) with by=all."),

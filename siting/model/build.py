@@ -19,6 +19,7 @@ from siting.model.investment import add_investment
 from siting.model.objective import CostRegistry, add_objective
 from siting.model.operations import add_operations
 from siting.model.procurement import add_procurement
+from siting.model.resources import add_resources
 from siting.model.subsidies import add_subsidies
 
 
@@ -66,5 +67,6 @@ def build_model(data: Derived) -> SitingModel:
         add_operations(sm)     # produce, unmet; constraints 1 and 2
         add_procurement(sm)    # qualify, purchase; constraints 3, 4, 5, 6, 7
         add_subsidies(sm)      # payout; constraint 10 (capex grant, lump sum)
+        add_resources(sm)      # resource_extra; site resources (water, power, engineers, tools)
         add_objective(sm)      # annualised firm cost from the cost registry
     return sm

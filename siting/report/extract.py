@@ -14,6 +14,7 @@ import pandas as pd
 from siting.instance.periods import previous_rows
 from siting.model.objective import CATEGORIES
 from siting.report.periods import cash_flow_table, local_share_table, schedule_table
+from siting.report.resources import resource_table
 
 
 @dataclass
@@ -315,6 +316,8 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         "supplier_mix": supplier_mix, "qualification": qual, "unmet": unmet, "subsidies": subsidies,
         "costs": cost_table, "scenarios": scen,
     }
+    if d.resources is not None and len(d.resources):
+        tables["resources"] = resource_table(d, sol)
     if d.calendar is not None and d.calendar.phased:
         tables["schedule"] = schedule_table(d, sol, made, module_capacity)
         tables["periods"] = cash_flow_table(d, sol, probability)

@@ -88,7 +88,7 @@ class Factors:
             elif by == "hazard_zone":
                 hit = match in place["hazard_zones"]
             else:
-                hit = place[by] == match
+                hit = place.get(by) == match
             if hit and wanted in ("*", "", None, item):
                 out *= multiplier
         return out
@@ -107,7 +107,15 @@ def _sums(keys, values) -> dict:
 
 
 def verify(inst, results, objective: float | None) -> list[str]:
-    """Return a readable line for every rule the solution breaks (empty: all hold).
+    """Return a readable line for every rule the solution breaks (empty: all hold): the rules
+    below, and the site resources (:func:`siting.report.verify_resources.verify_resources`)."""
+    from siting.report.verify_resources import verify_resources  # imports this module
+
+    return _verify(inst, results, objective) + verify_resources(inst, results)
+
+
+def _verify(inst, results, objective: float | None) -> list[str]:
+    """Every rule but the site resources.
 
     A phased instance (a periods table) is checked period by period
     (:func:`siting.report.verify_periods.verify_phased`); with one period the rules below hold as well.

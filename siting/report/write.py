@@ -32,7 +32,8 @@ from siting.report.folder import (  # noqa: F401 - the writer's names, also used
 )
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
-               "unmet", "subsidies", "costs", "scenarios", "shadow_prices", "schedule", "periods", "local_share")
+               "unmet", "subsidies", "costs", "scenarios", "shadow_prices", "schedule", "periods", "local_share",
+               "resources")
 #: Files other than tables that a run writes: the network for GIS, its map and the report page.
 PICTURE_FILES = ("network.gpkg", "map.png", "report.html")
 

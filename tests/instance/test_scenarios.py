@@ -48,7 +48,7 @@ SCENARIOS = "id,probability\nnominal,0.7\nquake,0.3"
      "'wafer', an input; a demand effect applies to a product; give a product id or *"),
     ({"scenarios": SCENARIOS, "scenario_effects": "scenario,target,by,match,multiplier\nquake,storm,id,a,0"}, (),
      "scenario_effects.csv row 2 (scenario=quake, target=storm, by=id, match=a, item=) column target | is 'storm'; "
-     "use one of: site, supplier, demand, price, freight"),
+     "use one of: site, supplier, demand, price, freight, resource"),
     ({"scenarios": SCENARIOS}, ("settings.local_share_scenarios=nominl",),
      "--set settings.local_share_scenarios=nominl | is 'nominl', which is not a scenario; did you mean 'nominal'?"),
     ({}, ("settings.risk_measure=unmet", "settings.risk_limit=-1"),
