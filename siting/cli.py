@@ -247,6 +247,11 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("file")
     q.add_argument("--capacity", type=float, help="capacity for capa/capb/capc files")
     q.add_argument("-o", "--out", required=True, help="instance folder to write")
+    q = imp.add_parser("sslp", help="SIPLIB stochastic server location folder (ScenarioN.dat files)")
+    q.add_argument("folder", help="an SSLP folder, e.g. sslp_5_25_50 (or its scenariodata/)")
+    q.add_argument("--penalty", type=float, default=1000.0, help="overflow cost per unit of server capacity "
+                                                                  "(SSLP's q0, default 1000)")
+    q.add_argument("-o", "--out", required=True, help="instance folder to write")
 
     p = sub.add_parser("induce", help="the cheapest package of offers that makes the firm's optimum open target sites")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
@@ -446,12 +451,21 @@ def _dispatch(args, argv: list[str]) -> int:
     if args.command == "params":
         return _params(args)
     if args.command == "import":
+        return _import(args)
+    raise InputError(Problem("siting", f"unknown command {args.command}", "see `siting --help`"))
+
+
+def _import(args) -> int:
+    if args.format == "sslp":
+        from siting.instance.sslp import import_sslp
+
+        folder = import_sslp(Path(args.folder), Path(args.out), penalty=args.penalty)
+    else:
         from siting.instance.orlib import import_orlib
 
         folder = import_orlib(Path(args.file), Path(args.out), capacity=args.capacity)
-        print(f"wrote {folder}")
-        return EXIT_OK
-    raise InputError(Problem("siting", f"unknown command {args.command}", "see `siting --help`"))
+    print(f"wrote {folder}")
+    return EXIT_OK
 
 
 def _params(args) -> int:

@@ -76,10 +76,26 @@ def resource_rows(inst, periods: tuple[str, ...], scenario_ids: tuple[str, ...],
 
 
 def use_table(inst) -> pd.DataFrame:
-    """``resource, site, product, per_wafer``: what a wafer a year of each product draws."""
+    """``resource, site, product, market, per_wafer``: what a wafer a year of each product
+    (for a market, or ``*`` for every market) draws."""
     use = inst["resource_use"]
     site = dict(zip(inst["resources"]["id"], inst["resources"]["site"]))
+    market = use["market"].fillna("*").replace("", "*")
     return pd.DataFrame({"resource": use["resource"].to_numpy(dtype=object),
                          "site": np.array([site[r] for r in use["resource"]], dtype=object),
                          "product": use["product"].to_numpy(dtype=object),
+                         "market": market.to_numpy(dtype=object),
                          "per_wafer": use["per_wafer"].astype(float).to_numpy()})
+
+
+def use_lookup(rows) -> dict:
+    """(resource, product, market) -> use per wafer from ``(resource, product, market, per_wafer)``
+    rows, with market ``*`` for every market; :func:`use_of` reads it."""
+    return {(r, p, m if m not in ("", None) else "*"): float(u) for r, p, m, u in rows}
+
+
+def use_of(lookup: dict, resource: str, product: str, market: str) -> float | None:
+    """What a wafer of ``product`` for ``market`` draws of ``resource``: the market's own row,
+    else the row for every market, else None (it draws nothing)."""
+    u = lookup.get((resource, product, market))
+    return lookup.get((resource, product, "*")) if u is None else u

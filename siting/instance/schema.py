@@ -477,10 +477,13 @@ TABLES: dict[str, Table] = {
                 "open site.",
         ),
         Table(
-            "resource_use", ("resource", "product"),
+            "resource_use", ("resource", "product", "market"),
             (
                 Column("resource", "id", required=True, ref="resources"),
                 Column("product", "id", required=True, ref="products"),
+                Column("market", "id", ref="markets", wildcard=True, default="*",
+                       doc="Market whose wafers the row applies to; * or empty: every market (a row for the "
+                           "market replaces it there, e.g. a server's capacity used per client)."),
                 Column("per_wafer", "float", required=True, lo=0,
                        unit="resource unit per wafer per year",
                        doc="What one wafer a year of the product at the resource's site draws, in the "

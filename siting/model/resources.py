@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.core as pyo
 
+from siting.instance.resources import use_lookup, use_of
 from siting.model.investment import opened, site_positions
 from siting.model.linear import groups, lin
 from siting.model.objective import running_weights
@@ -38,10 +39,10 @@ def add_resources(sm) -> None:
     m.resource_extra = pyo.Var(m.RESOURCE_EXTRA, domain=pyo.NonNegativeReals,
                                bounds=lambda _, k: (0, None if np.isinf(most[k]) else float(most[k])))
     use = d.resource_use
-    per_wafer = {(r, p): u for r, p, u in use[["resource", "product", "per_wafer"]].itertuples(index=False)}
-    products_of = groups(use["resource"])
+    lookup = use_lookup(use[["resource", "product", "market", "per_wafer"]].itertuples(index=False, name=None))
     routes = d.routes
     route_product = routes["product"].to_numpy(dtype=object)
+    route_market = routes["market"].to_numpy(dtype=object)
     by_place = groups(routes[["site", "period", "scenario"]])
     site_row = site_positions(sm)
     limit = res["limit"].to_numpy(dtype=float)
@@ -49,10 +50,13 @@ def add_resources(sm) -> None:
 
     def resource_limit(_, k):
         r, s, t, w = rows[k]
-        used = [x for x in by_place.get((s, t, w), []) if (r, route_product[x]) in per_wafer]
-        coefs = [per_wafer[r, route_product[x]] for x in used]
-        terms = [m.produce[x] for x in used]
-        if not terms or r not in products_of:
+        coefs, terms = [], []
+        for x in by_place.get((s, t, w), []):
+            u = use_of(lookup, r, route_product[x], route_market[x])
+            if u:
+                coefs.append(u)
+                terms.append(m.produce[x])
+        if not terms:
             return pyo.Constraint.Skip
         coefs.append(-limit[k])
         terms.append(opened(sm, site_row[s], t))

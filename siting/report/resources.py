@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from siting.instance.resources import use_lookup, use_of
+
 
 def resource_table(d, sol) -> pd.DataFrame:
     """One row per (resource, period, scenario) of ``d.resources``: the limit in the scenario
@@ -31,13 +33,19 @@ def resource_table(d, sol) -> pd.DataFrame:
     opened = sol.build_by_period if sol.build_by_period is not None else sol.build[:, None]
     is_open = np.array([opened[site_row[s], min(period_no[t], opened.shape[1] - 1)]
                         for s, t in zip(res["site"], res["period"])], dtype=float)
-    per_wafer: dict = {}
-    for r, s, p, u in use[["resource", "site", "product", "per_wafer"]].itertuples(index=False, name=None):
-        per_wafer.setdefault((s, p), []).append((r, u))
+    lookup = use_lookup(use[["resource", "product", "market", "per_wafer"]].itertuples(index=False, name=None))
+    resources_at: dict = {}
+    for r, s in zip(use["resource"], use["site"]):
+        resources_at.setdefault(s, {})[r] = None
     drawn: dict = {}
-    for s, p, t, w, x in zip(routes["site"], routes["product"], routes["period"], routes["scenario"], sol.produce):
-        for r, u in per_wafer.get((s, p), ()):
-            drawn[(r, t, w)] = drawn.get((r, t, w), 0.0) + u * x
+    for s, mk, p, t, w, x in zip(routes["site"], routes["market"], routes["product"], routes["period"],
+                                 routes["scenario"], sol.produce):
+        if not x:
+            continue
+        for r in resources_at.get(s, ()):
+            u = use_of(lookup, r, p, mk)
+            if u:
+                drawn[(r, t, w)] = drawn.get((r, t, w), 0.0) + u * x
     used = np.array([drawn.get(k, 0.0) for k in zip(res["resource"], res["period"], res["scenario"])], dtype=float)
     limit = res["limit"].to_numpy(dtype=float) * is_open
     extra = np.maximum(used - limit, 0.0)

@@ -25,10 +25,11 @@ def verify_resources(inst, results) -> list[str]:
     is_open = dict(zip(sites["site"], sites["open"]))
     sites_at = _place(_columns(inst["sites"]))
     factor = Factors(inst)
+    ru = inst["resource_use"]
+    # the raw rows, read again here: a market's own row replaces the row for every market
     use: dict = {}
-    for r, p, u in zip(inst["resource_use"]["resource"], inst["resource_use"]["product"],
-                       inst["resource_use"]["per_wafer"]):
-        use[(r, p)] = float(u)
+    for r, p, mk, u in zip(ru["resource"], ru["product"], ru["market"], ru["per_wafer"]):
+        use[(r, p, mk if isinstance(mk, str) and mk else "*")] = float(u)
     out = []
     for r, s, kind, unit, limit, cost, most in zip(res["id"], res["site"], res["kind"], res["unit"], res["limit"],
                                                    res["extra_cost"], res["extra_max"]):
@@ -36,8 +37,10 @@ def verify_resources(inst, results) -> list[str]:
         extra = 0.0 if pd.isna(cost) else (np.inf if pd.isna(most) else float(most))
         here = prod[prod["site"] == s]
         drawn: dict = {}
-        for p, t, w, x in zip(here["product"], here["period"], here["scenario"], here["wafers_per_year"]):
-            drawn[(t, w)] = drawn.get((t, w), 0.0) + use.get((r, p), 0.0) * float(x)
+        for mk, p, t, w, x in zip(here["market"], here["product"], here["period"], here["scenario"],
+                                  here["wafers_per_year"]):
+            u = use.get((r, p, mk), use.get((r, p, "*"), 0.0))
+            drawn[(t, w)] = drawn.get((t, w), 0.0) + u * float(x)
         for (t, w), used in sorted(drawn.items()):
             allowed = float(limit) * factor("resource", w, place, "*") * float(bool(is_open.get(s, False)))
             if used > allowed + extra + RTOL * max(1.0, allowed):

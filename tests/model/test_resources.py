@@ -153,8 +153,8 @@ def test_random_resources_match_a_brute_force_truth(tmp_path, seed):
     ({"resources": "id,site,limit\nw,c,50", "resource_use": USE.replace("b-water", "w")},
      "resources.csv row 2 (id=w) column site | 'c' is not a known sites id; add it to sites or fix the spelling"),
     ({"resources": "id,site,limit\nw,b,50", "resource_use": USE},
-     "resource_use.csv row 2 (resource=b-water, product=chip) column resource | 'b-water' is not a known resources "
-     "id; add it to resources or fix the spelling"),
+     "resource_use.csv row 2 (resource=b-water, product=chip, market=*) column resource | 'b-water' is not a "
+     "known resources id; add it to resources or fix the spelling"),
     ({"resources": "id,site,limit\nw,b,-5", "resource_use": USE.replace("b-water", "w")},
      "resources.csv row 2 (id=w) column limit | is -5; must be >= 0"),
     ({"resources": "id,site,kind,limit\nw,b,water,50", "resource_use": USE.replace("b-water", "w"),
