@@ -127,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="ef: one extensive form (default); mpisppy: progressive hedging over MPI ranks, "
                         "the plan then evaluated across all scenarios")
     p.add_argument("--ranks", type=int, default=2, help="MPI processes for --engine mpisppy (default 2)")
+    p.add_argument("--confidence", type=_whole("--confidence", 2, "give the number of independent samples, e.g. 10"),
+                   metavar="M", help="with --scenarios N: a 95%% confidence interval on the plan's optimality gap "
+                                     "from M independent samples (2 M more solves)")
     _add_solver_flags(p)
 
     p = sub.add_parser("sweep", help="solve many variants of an instance (grid, one at a time, Latin hypercube)")
@@ -528,6 +531,8 @@ def _solve(args, argv: list[str]) -> int:
     raw = read_instance(args.instance)
     out = Path(args.out) if args.out else default_out_dir(raw.name)
     check_out_dir(out, raw.inputs)
+    if args.confidence:
+        _check_sampled(raw, args.set)
     console = make_console()
     if args.engine == "mpisppy":
         from siting.decompose import solve_by_ph
@@ -550,6 +555,10 @@ def _solve(args, argv: list[str]) -> int:
             raise InputError(Problem("--risk-report", "needs settings.objective=cost (the risk-weighted firm cost)",
                                      "leave settings.objective at cost"))
         run.risk_report = risk_report(raw, options, args.set, run)
+    if args.confidence and run.results is not None:
+        from siting.analysis.confidence import gap_interval
+
+        run.confidence = gap_interval(raw, options, args.set, run, args.confidence)
     write_run(run, out, command, reads=raw.inputs)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
@@ -560,6 +569,16 @@ def _solve(args, argv: list[str]) -> int:
     if code != EXIT_OK:
         print(headline(run), file=sys.stderr)
     return code
+
+
+def _check_sampled(raw, sets: list[str]) -> None:
+    """--confidence needs hazards sampled (checked before the solve, which it would follow)."""
+    hazards = raw.tables.get("hazards")
+    sampled = any(s.startswith("settings.scenario_sample=") for s in sets) or (
+        isinstance(raw.settings, dict) and raw.settings.get("scenario_sample") not in (None, ""))
+    if hazards is None or not len(hazards) or not sampled:
+        raise InputError(Problem("--confidence", "needs a sampled scenario set",
+                                 "give the instance a hazards table and sample it with --scenarios N"))
 
 
 def _options(args):

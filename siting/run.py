@@ -61,6 +61,9 @@ class Run:
         took (``--risk-report``, :func:`siting.analysis.risk.risk_report`).
     decomposition
         Progressive hedging's figures when the plan came from ``--engine mpisppy``.
+    confidence
+        The confidence interval on the plan's optimality gap for a sampled scenario set
+        (``--confidence M``, :func:`siting.analysis.confidence.gap_interval`).
     """
 
     instance: Instance
@@ -77,6 +80,7 @@ class Run:
     compiled: Compiled | None = None
     risk_report: dict = field(default_factory=dict)
     decomposition: dict = field(default_factory=dict)
+    confidence: dict = field(default_factory=dict)
 
 
 def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = (),

@@ -112,6 +112,15 @@ def _print_scenarios(run, console: Console) -> None:
             continue
         value = "-" if item.get("value") is None else f"{item['value']:,.3f} {money}/yr"
         console.print(f"{label}: {value} ({item['solves']} solves{'; ' + item['note'] if item.get('note') else ''})")
+    ci = getattr(run, "confidence", None)
+    if ci:
+        if ci.get("gap_upper") is None:
+            console.print(f"optimality gap of the sampled plan: no interval ({ci.get('note', '')})")
+        else:
+            console.print(f"optimality gap of the sampled plan: within [0, {ci['gap_upper']:,.3f}] {money}/yr "
+                          f"({_pct(ci['relative_upper'])} of the objective) at {ci['level']:.0%} confidence; "
+                          f"mean {ci['gap_mean']:,.3f} over {ci['replications']} samples of {ci['draws']} draws "
+                          f"({ci['solves']} solves)")
 
 
 def print_run(run, console: Console | None = None) -> None:

@@ -138,6 +138,8 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
     if getattr(run, "decomposition", None):
         summary["decomposition"] = run.decomposition
+    if getattr(run, "confidence", None):
+        summary["confidence"] = run.confidence
     summary["screens"] = [f.as_dict() for f in run.screens]
     summary["diagnosis"] = [f.as_dict() for f in run.diagnosis]
     summary["numerics"] = out.numerics
