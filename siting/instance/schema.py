@@ -492,6 +492,7 @@ TABLES: dict[str, Table] = {
             ),
             required=False,
             doc="Use of each site resource per wafer of each product made there.",
+            extra={"optional_key": ("market",)},
         ),
         Table(
             "scenarios", ("id",),
@@ -575,9 +576,10 @@ TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 
 def key_parts(table: Table) -> tuple[str, ...]:
-    """Key columns that may be left empty (a ``period``): an empty one is left out of a row's label
-    and ``--set`` path, so that an instance without periods keeps the labels and paths it had."""
-    return tuple(c for c in table.key if c == "period")
+    """Key columns that may be left empty (a ``period``, or another the table names in
+    ``extra["optional_key"]``): an empty one is left out of a row's label and ``--set`` path, so
+    that an instance without periods keeps the labels and paths it had."""
+    return tuple(c for c in table.key if c == "period" or c in table.extra.get("optional_key", ()))
 
 
 def _blank(value) -> bool:
