@@ -219,8 +219,9 @@ def scenario_set_texts(inst) -> dict[str, str]:
     its scenarios as a table."""
     if inst["hazards"].empty:
         return {}
-    return {"scenario_set.csv": inst["scenarios"].to_csv(index=False, float_format="%.17g"),
-            "scenario_set_effects.csv": inst["scenario_effects"].to_csv(index=False, float_format="%.17g")}
+    # shortest round-trip form of each number: read back, the same probabilities to the last bit
+    return {"scenario_set.csv": inst["scenarios"].to_csv(index=False),
+            "scenario_set_effects.csv": inst["scenario_effects"].to_csv(index=False)}
 
 
 def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes]:
