@@ -176,3 +176,14 @@ def test_random_resources_match_a_brute_force_truth(tmp_path, seed):
 ])
 def test_resource_problems_are_named(tmp_path, tables, expected):
     assert problems(with_table(tmp_path, **tables)) == [expected]
+
+
+def test_a_hazard_scales_a_resource_as_its_scenario_would(tmp_path):
+    """A drought hazard of probability 0.5 halving b's water is the two-scenario case above
+    (nominal 0.5, drought 0.5): the same optimum, 10095."""
+    run = solve(_water(tmp_path, "hz", "100,0.2,", hazards="id,probability\ndrought,0.5",
+                       hazard_effects="hazard,target,by,match,multiplier\ndrought,resource,kind,water,0.5"),
+                duals=False)
+    assert run.outcome.objective == pytest.approx(10095.0, rel=1e-9)
+    assert set(run.results.tables["resources"]["scenario"]) == {"nominal", "drought"}
+    assert run.violations == []
