@@ -134,8 +134,13 @@ def hazard_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str
         how = f"a sample of {n} draws of the hazards, seed {seed}"
         counts = np.rint(prob * n).astype(int)
     names = dict(zip(ids, hz["name"]))
-    scen_rows, effect_rows = [], []
     effects = typed["hazard_effects"]
+    # each hazard's effect rows once, as plain tuples: thousands of scenarios reuse them
+    rows_of: dict = {h: [] for h in ids}
+    for h, *key, mult in zip(effects["hazard"], *(effects[c] for c in EFFECT_KEY), effects["multiplier"]):
+        rows_of[h].append((tuple(key), float(mult)))
+    columns: dict = {c: [] for c in TABLES["scenario_effects"].names}
+    scen_rows = []
     for k, strikes in enumerate(outcomes):
         sid = scenario_id(ids, strikes)
         hit = [h for h, s in zip(ids, strikes) if s]
@@ -144,16 +149,21 @@ def hazard_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str
             what += f" ({counts[k]} of {settings.scenario_sample} draws)"
         scen_rows.append({"id": sid, "name": "", "probability": float(prob[k]), "description": what,
                           "source": f"generated from hazards: {how}"})
-        rows = effects[effects["hazard"].isin(hit)]
-        if len(rows):
-            # rows of several hazards that hit the same value multiply, as in scenario_effects
-            merged = rows.groupby(list(EFFECT_KEY), sort=False, dropna=False).agg(
-                multiplier=("multiplier", "prod"), source=("hazard", lambda s: "hazards: " + ", ".join(s)))
-            for key, r in merged.iterrows():
-                effect_rows.append({"scenario": sid, **dict(zip(EFFECT_KEY, key)),
-                                    "multiplier": float(r["multiplier"]), "source": r["source"]})
+        # rows of several hazards that hit the same value multiply, as in scenario_effects
+        merged: dict = {}
+        for h in hit:
+            for key, mult in rows_of[h]:
+                entry = merged.setdefault(key, [1.0, []])
+                entry[0] *= mult
+                entry[1].append(h)
+        for key, (mult, by) in merged.items():
+            columns["scenario"].append(sid)
+            for c, v in zip(EFFECT_KEY, key):
+                columns[c].append(v)
+            columns["multiplier"].append(mult)
+            columns["source"].append("hazards: " + ", ".join(by))
     scenarios = pd.DataFrame(scen_rows, columns=TABLES["scenarios"].names)
-    scenario_effects = pd.DataFrame(effect_rows, columns=TABLES["scenario_effects"].names)
+    scenario_effects = pd.DataFrame(columns)
     # typed tables are indexed by spreadsheet row (header on row 1)
     scenarios.index = pd.RangeIndex(2, 2 + len(scenarios))
     scenario_effects.index = pd.RangeIndex(2, 2 + len(scenario_effects))

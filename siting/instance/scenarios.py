@@ -176,7 +176,8 @@ def check_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str,
         loc = overridden.get(("settings", "risk_limit"), "instance.yaml settings.risk_limit")
         found.add(loc, f"is {settings.risk_limit:g}, but unmet demand cannot be negative",
                   "give a limit of 0 or more wafers per year")
-    check_effects(typed, "scenario_effects", origins, found)
+    if typed["hazards"].empty:  # generated from hazard_effects, whose rows were checked
+        check_effects(typed, "scenario_effects", origins, found)
 
 
 def check_effects(typed: dict[str, pd.DataFrame], tname: str, origins: dict[str, str],
