@@ -82,7 +82,6 @@ def _problems(typed: dict[str, pd.DataFrame], settings, origins: dict[str, str],
             found.add(sample_loc, f"is {settings.scenario_sample}, but the instance has no hazards table to sample",
                       "add hazards.csv and hazard_effects.csv, or leave the sample out")
         return False
-    before = len(found.problems)
     for other in ("scenarios", "scenario_effects"):
         if len(typed[other]):
             found.add(where, f"is given together with {origins.get(other, other + '.csv')}",
@@ -99,7 +98,8 @@ def _problems(typed: dict[str, pd.DataFrame], settings, origins: dict[str, str],
         found.add(where, f"has {len(hz)} hazards, which combine into {2 ** len(hz)} joint scenarios "
                   f"(more than {MAX_JOINT})", "sample them: --scenarios N (settings.scenario_sample)")
     check_effects(typed, "hazard_effects", origins, found)
-    return len(found.problems) == before and hz["probability"].notna().all() and hz["years"].notna().all()
+    # any problem so far (an effect naming no hazard, a bad probability) leaves the scenarios ungenerated
+    return not found.problems
 
 
 def hazard_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str, str], overridden: dict,
@@ -138,7 +138,7 @@ def hazard_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str
     # each hazard's effect rows once, as plain tuples: thousands of scenarios reuse them
     rows_of: dict = {h: [] for h in ids}
     for h, *key, mult in zip(effects["hazard"], *(effects[c] for c in EFFECT_KEY), effects["multiplier"]):
-        rows_of[h].append((tuple(key), float(mult)))
+        rows_of.setdefault(h, []).append((tuple(key), float(mult)))
     columns: dict = {c: [] for c in TABLES["scenario_effects"].names}
     scen_rows = []
     for k, strikes in enumerate(outcomes):

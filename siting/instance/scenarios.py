@@ -168,7 +168,8 @@ def check_scenarios(typed: dict[str, pd.DataFrame], settings, origins: dict[str,
             found.add(f"{where_sc} column probability", f"probabilities sum to {total:.6g}, not 1", fix)
     ids = set(sc["id"]) if len(sc) else {NOMINAL}
     choice = settings.local_share_scenarios
-    if choice != "all" and choice not in ids:
+    ungenerated = not typed["hazards"].empty and sc.empty  # a problem of the hazards, reported already
+    if choice != "all" and choice not in ids and not ungenerated:
         loc = overridden.get(("settings", "local_share_scenarios"), "instance.yaml settings.local_share_scenarios")
         found.add(loc, f"is '{choice}', which is not a scenario",
                   suggest(choice, sorted(ids) + ["all"], "give all or the id of a scenario"))
