@@ -24,6 +24,7 @@ def _instance(tmp_path):
     return write_instance(tmp_path / "i", {**BASE, **HAZARDS}, SETTINGS)
 
 
+@pytest.mark.slow
 def test_the_interval_covers_the_true_gap_of_a_plan_from_a_small_sample(tmp_path):
     """Five draws (seed 1) miss the quake at b, so the sampled plan opens b alone. The true
     problem is the joint combination of the two hazards (four scenarios): its optimum and the
