@@ -147,16 +147,13 @@ def scenario_creator(name: str, instance: str = "", sets=(), probability: dict |
 
     from siting.instance.derive import derive
     from siting.model.build import build_model
+    from siting.model.families import first_stage
 
     inst, factors = _case(instance, tuple(sets))
     sm = build_model(derive(inst, factors.only(name)))
     m = sm.model
-    nonants = [m.build, m.modules, m.qualify, m.payout]
-    if len(m.TAKEUP):
-        nonants.append(m.take)  # taking up a conditional offer is decided before the scenario is known
-    if hasattr(m, "var_at_risk"):
-        nonants.append(m.var_at_risk)
-    sputils.attach_root_node(m, sm.costs.first_stage(), nonants)
+    # sites, modules, qualifications, take-up of conditional offers, payouts and eta (the table's first stage)
+    sputils.attach_root_node(m, sm.costs.first_stage(), first_stage(m))
     m._mpisppy_probability = probability[name]
     return m
 

@@ -23,8 +23,6 @@ import numpy as np
 import pandas as pd
 
 from siting.elastic import (
-    ELASTIC,
-    FREED,
     TOL_PERCENT,
     Slack,
     cheapest_within,
@@ -36,6 +34,7 @@ from siting.elastic import (
 )
 from siting.findings import Finding
 from siting.instance.derive import target_rows
+from siting.model.families import ELASTIC, FREED
 from siting.report.extract import read_solution
 from siting.solve import Compiled, SolverOptions, set_values
 

@@ -51,20 +51,9 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from siting.model.families import ELASTIC, FREED
 from siting.solve import Compiled, SolverOptions, make_highs, objective_scale
 
-#: Constraint name -> rule family, in the order findings are listed.
-ELASTIC = {
-    "demand_balance": "demand",
-    "local_share": "local_share",
-    "supplier_share": "supplier_share",
-    "min_suppliers": "min_suppliers",
-    "concentration": "concentration",
-    "firm_budget": "firm_budget",
-    "supplier_capacity": "supplier_capacity",
-}
-#: Valid inequalities implied by demand that must be met: no longer valid once demand may give.
-FREED = ("demand_cover",)
 #: Slack below this many percent of a rule's level is solver tolerance, not a rule that gives.
 TOL_PERCENT = 1e-4
 

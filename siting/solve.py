@@ -35,6 +35,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from siting.errors import InputError, Problem, SolverError, suggest
 from siting.model import sparse  # noqa: F401  (loaded here so its load time is not counted as build time)
+from siting.model.families import COMPILED_ONLY, COST_SOURCES, ROW_SOURCES, column_order
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +190,12 @@ class Outcome:
 
 
 def compile_model(sm) -> Compiled:
-    """Compile the Pyomo model to matrices in the column order of the derived tables."""
+    """Compile the Pyomo model to matrices in the column order of the derived tables.
+
+    The variable families come in the order of :data:`siting.model.families.VARIABLES`.
+    """
     m = sm.model
-    order = [m.build, m.modules, m.qualify, m.take, m.payout, m.produce, m.output, m.purchase, m.unmet,
-             m.wafer_payout]
-    order += [getattr(m, name) for name in ("var_at_risk", "tail_excess", "worst_cost") if hasattr(m, name)]
-    info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=order)
+    info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=column_order(m))
     cols = info.columns
     n = len(cols)
     lower = np.array([-np.inf if v.lb is None else v.lb for v in cols], dtype=float)
@@ -213,31 +214,6 @@ def compile_model(sm) -> Compiled:
               start=A.indptr.astype(np.int32), index=A.indices.astype(np.int32),
               value=A.data.astype(float), num_row=A.shape[0])
     return Compiled(columns=cols, rows=info.rows, lp=lp, integer=integer, offset=offset)
-
-
-#: Where the coefficients of each row family come from in the input, to say what to rescale.
-ROW_SOURCES = {
-    "capacity": "modules.wafers_per_module", "concentration": "modules.wafers_per_module",
-    "input_balance": "bom.units_per_wafer", "output_balance": "bom.units_per_wafer",
-    "supplier_capacity": "offers.capacity", "local_share": "local_targets.target and offers.price_per_unit",
-    "supplier_share": "settings.max_supplier_share", "grant_rate": "instruments.rate and modules.capex_per_module",
-    "grant_cap": "instruments.cap", "lump_sum": "instruments.amount",
-    "grants_within_capex": "modules.capex_per_module and sites.fixed_cost",
-    "wafer_rate": "instruments.per_wafer and years", "wafer_cap": "instruments.cap",
-    "condition_local": "instruments.min_local_share and offers.price_per_unit",
-    "condition_utilisation": "instruments.min_utilisation and modules.wafers_per_module",
-    "program_budget": "programs.budget",
-    "firm_budget": "modules.capex_per_module and sites.fixed_cost", "module_site": "modules.max_modules",
-    "demand_balance": "demand.wafers_per_year", "demand_cover": "demand.wafers_per_year",
-    "route_link": "demand.wafers_per_year", "qualification_link": "offers.capacity",
-}
-#: Where the objective coefficient of each column family comes from.
-COST_SOURCES = {
-    "build": "sites.fixed_cost", "modules": "modules.capex_per_module", "qualify": "qualification.cost",
-    "payout": "instruments (payouts, annualised)", "wafer_payout": "instruments (production subsidies, annualised)",
-    "produce": "modules.operating_cost_per_wafer, lanes and tariffs",
-    "purchase": "offers.price_per_unit, lanes and tariffs", "unmet": "demand.penalty_per_wafer",
-}
 
 
 def _family(item) -> str:
@@ -411,15 +387,9 @@ def _flush_c_stdio() -> None:
         pass
 
 
-#: Constraint families that only HiGHS needs: once compiled into the matrix, their Pyomo objects
-#: (one per route or supply arc, the bulk of the model) are freed before the solve. Nothing after
-#: the solve reads them: results come from variables, shadow prices from other rows, and a
-#: re-solve (diagnosis) is still exact without them, since they are valid inequalities or
-#: implied bounds.
-COMPILED_ONLY = ("route_link", "qualification_link")
-
-
 def _drop_compiled_only(sm, compiled: Compiled) -> None:
+    """Free the Pyomo objects of the rows only HiGHS needs (:data:`siting.model.families.COMPILED_ONLY`:
+    one per route or supply arc, the bulk of the model); nothing after the solve reads them."""
     m = sm.model
     # row positions of each freed family, in the order of its index (the rows of routes or arcs),
     # which is the order the compiler writes them in; freed rows become None in ``rows``
