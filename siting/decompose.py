@@ -28,9 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from siting.errors import InputError, Problem, SolverError
+from siting.findings import Finding
+from siting.outcome import Status
 
 #: PH settings: iterations, penalty, convergence threshold, prox-linearisation tolerance.
 PH_DEFAULTS = {"iterations": 50, "rho": 1.0, "convthresh": 1e-4, "prox_tolerance": 1e-3}
@@ -85,8 +88,8 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
 def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph: dict | None = None):
     """PH over ``ranks`` processes, then the rounded plan evaluated across every scenario.
 
-    The run's status is ``feasible`` (PH proves nothing), its best bound PH's trivial bound and its
-    gap the distance between the two; ``run.decomposition`` holds PH's own figures.
+    Returns a new run: its status is ``feasible`` (PH proves nothing), its best bound PH's trivial
+    bound and its gap the distance between the two; ``decomposition`` holds PH's own figures.
     """
     from siting.run import load_case, run_case
 
@@ -96,24 +99,22 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
                                  "objective=risk", "use the extensive form (--engine ef) for those"))
     result = run_ph(instance, sets, ranks, options, ph)
     run = run_case(raw, options, sets, duals=duals, first_stage=consistent_plan(raw, sets, result["plan"]))
-    out = run.outcome
+    out, diagnosis = run.outcome, run.diagnosis
     if out.has_solution:
         bound = float(result["bound"])
-        out.status, out.best_bound = "feasible", bound
-        out.mip_gap = abs(out.objective - bound) / max(abs(out.objective), 1e-9)
-        out.termination = f"progressive hedging (mpi-sppy, {ranks} ranks), plan evaluated across all scenarios"
-    elif out.status == "infeasible":
-        from siting.findings import Finding
-
+        out = replace(out, status=Status.FEASIBLE, best_bound=bound,
+                      mip_gap=abs(out.objective - bound) / max(abs(out.objective), 1e-9),
+                      termination=f"progressive hedging (mpi-sppy, {ranks} ranks), plan evaluated across all scenarios")
+    elif out.status is Status.INFEASIBLE:
         # the elastic re-solve would explain the held plan, not the instance: say what happened
-        run.diagnosis = [Finding("infeasible", "ph_plan", (
+        diagnosis = [Finding("infeasible", "ph_plan", (
             "the plan progressive hedging rounded to cannot meet every rule in every scenario: raise --time-limit "
             "or the iterations, or solve the extensive form (--engine ef)"), found_by="progressive hedging")]
-    run.decomposition = {"engine": "mpisppy", "ranks": ranks, "iterations": result["iterations"],
-                         "convergence": result["convergence"], "bound": result["bound"],
-                         "ph_objective": result["ph_objective"], "seconds": result["seconds"],
-                         "plan_cost": out.objective, "gap": out.mip_gap}
-    return run
+    decomposition = {"engine": "mpisppy", "ranks": ranks, "iterations": result["iterations"],
+                     "convergence": result["convergence"], "bound": result["bound"],
+                     "ph_objective": result["ph_objective"], "seconds": result["seconds"],
+                     "plan_cost": out.objective, "gap": out.mip_gap}
+    return replace(run, outcome=out, diagnosis=diagnosis, decomposition=decomposition)
 
 
 def consistent_plan(raw, sets, plan: dict) -> dict:

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import highspy
@@ -36,14 +36,12 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from siting.errors import InputError, Problem, SolverError, suggest
 from siting.model import sparse  # noqa: F401  (loaded here so its load time is not counted as build time)
 from siting.model.families import COMPILED_ONLY, COST_SOURCES, ROW_SOURCES, column_order
+from siting.outcome import Outcome, Status
 
 log = logging.getLogger(__name__)
 
 #: Where solver profiles live: the working folder's solvers/ first, then the project's.
 PROFILE_DIRS = (Path("solvers"), Path(__file__).resolve().parent.parent / "solvers")
-
-STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution", "error")
-
 
 class SolverOptions(BaseModel):
     """Options of one solve; a profile in ``solvers/NAME.toml`` sets any of them.
@@ -153,40 +151,6 @@ class Compiled:
     integer: np.ndarray
     offset: float
     freed: dict = field(default_factory=dict)
-
-
-@dataclass
-class Outcome:
-    """What a solve returned, and why it stopped.
-
-    Attributes
-    ----------
-    status
-        One of :data:`STATUSES`.
-    termination
-        HiGHS's own model status, e.g. "Optimal", "Time limit reached".
-    objective, best_bound, mip_gap
-        Objective of the incumbent, best proven bound, relative gap (None without a solution).
-    values
-        Column values (None without a solution), in compiled column order.
-    times
-        Seconds: ``build`` (compile to matrices is counted here), ``solve``.
-    """
-
-    status: str
-    termination: str
-    objective: float | None = None
-    best_bound: float | None = None
-    mip_gap: float | None = None
-    values: np.ndarray | None = None
-    times: dict = field(default_factory=dict)
-    options: dict = field(default_factory=dict)
-    nodes: int | None = None
-    numerics: list = field(default_factory=list)
-
-    @property
-    def has_solution(self) -> bool:
-        return self.values is not None
 
 
 def compile_model(sm) -> Compiled:
@@ -429,15 +393,14 @@ def solve_model(sm, options: SolverOptions, start: np.ndarray | None = None) -> 
     try:
         compiled = compile_model(sm)
     except InfeasibleConstraintException as exc:
-        return Outcome(status="infeasible", termination=f"trivially infeasible: {exc}",
+        return Outcome(status=Status.INFEASIBLE, termination=f"trivially infeasible: {exc}",
                        times={"compile": time.perf_counter() - t0, "solve": 0.0},
                        options=options.highs_options()), None
     _drop_compiled_only(sm, compiled)
     _release_memory()
     t1 = time.perf_counter()
     outcome = solve_compiled(compiled, options, start)
-    outcome.times["compile"] = t1 - t0
-    return outcome, compiled
+    return replace(outcome, times={**outcome.times, "compile": t1 - t0}), compiled
 
 
 #: Numerics warnings already logged by this process.
@@ -469,13 +432,10 @@ def solve_compiled(compiled: Compiled, options: SolverOptions, start: np.ndarray
     h.HandleKeyboardInterrupt = True
     h.solve()
     t2 = time.perf_counter()
-    outcome = _outcome(h, compiled, options)
-    outcome.times = {"compile": 0.0, "solve": t2 - t1}
-    outcome.numerics = numerics
-    return outcome
+    return _outcome(h, compiled, options, times={"compile": 0.0, "solve": t2 - t1}, numerics=numerics)
 
 
-def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Outcome:
+def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions, times: dict, numerics: list) -> Outcome:
     ms = h.getModelStatus()
     text = h.modelStatusToString(ms)
     info = h.getInfo()
@@ -491,32 +451,32 @@ def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Ou
     else:
         bound, gap = (obj, 0.0) if ms == S.kOptimal else (None, None)
     if ms in (S.kOptimal, S.kModelEmpty):
-        status = "optimal"
+        status = Status.OPTIMAL
         if ms == S.kModelEmpty:
             values, obj, bound, gap = np.zeros(len(compiled.columns)), compiled.offset, compiled.offset, 0.0
     elif ms == S.kInfeasible:
-        status = "infeasible"
+        status = Status.INFEASIBLE
     elif ms == S.kUnbounded:
-        status = "unbounded"
+        status = Status.UNBOUNDED
     elif ms == S.kUnboundedOrInfeasible:
         # every cost coefficient that can fall without limit is bounded (payouts by their grant
         # terms, flows by capacities), so the objective is bounded below: this is infeasibility
-        status = "infeasible"
+        status = Status.INFEASIBLE
     elif feasible:
         # stopped early for any reason (time, iteration, solution or memory limit, an interrupt):
         # the incumbent is a plan, reported with its gap and bound
-        status = "feasible"
+        status = Status.FEASIBLE
     elif ms in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt, S.kMemoryLimit,
                 S.kObjectiveBound, S.kObjectiveTarget) or ms == getattr(S, "kHighsInterrupt", None):
-        status = "no_solution"
+        status = Status.NO_SOLUTION
     else:
-        status = "error"
-    if status in ("infeasible", "unbounded", "error"):
+        status = Status.ERROR
+    if not status.solved:
         values, obj, gap = None, None, None
     if ms == S.kInterrupt:
         text = "Interrupted by the user (Ctrl-C)"
     return Outcome(status=status, termination=text, objective=obj, best_bound=bound, mip_gap=gap,
-                   values=values, options=options.highs_options(),
+                   values=values, options=options.highs_options(), times=times, numerics=numerics,
                    nodes=int(info.mip_node_count) if has_int else None)
 
 

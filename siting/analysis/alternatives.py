@@ -35,6 +35,7 @@ from siting.analysis.compare import package_row
 from siting.errors import InputError, Problem
 from siting.instance.designs import Package
 from siting.instance.read import RawInstance
+from siting.outcome import Status
 from siting.run import Run, resolve, run_case
 from siting.solve import SolverOptions
 
@@ -292,7 +293,7 @@ def alternatives(raw: RawInstance, options: SolverOptions, within: float = 0.02,
         run = resolve(base, current, options)
         solves.append(_solve_record(f"plan {len(plans) + 1}", run))
         if not run.outcome.has_solution:
-            stopped = ("no other plan exists" if run.outcome.status == "infeasible" else
+            stopped = ("no other plan exists" if run.outcome.status is Status.INFEASIBLE else
                        f"the search for plan {len(plans) + 1} ended {run.outcome.status} "
                        f"({run.outcome.termination})")
             if progress:

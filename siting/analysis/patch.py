@@ -532,7 +532,7 @@ class Patcher:
         t2 = time.perf_counter()
         outcome = solve_compiled(compiled, options, start)
         t3 = time.perf_counter()
-        if outcome.status not in ("optimal", "feasible"):
+        if not outcome.status.solved:
             return None  # rebuilt, so that the screens and the diagnosis speak for it
         x = outcome.values
         sol = clean_solution(**self.families(x, d))

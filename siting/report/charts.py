@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-SOLVED = ("optimal", "feasible")
+from siting.outcome import SOLVED  # noqa: E402  (the statuses with a plan)
 
 
 def _png(fig) -> bytes:
