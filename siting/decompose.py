@@ -78,7 +78,8 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
                                str(Path(tmp) / "spec.json")], capture_output=True, text=True)
         if done.returncode != 0 or not Path(spec["out"]).is_file():
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise SolverError("progressive hedging failed: " + " / ".join(tail))
+            raise SolverError(Problem("--engine mpisppy", "progressive hedging failed: " + " / ".join(tail),
+                                      "run again with --debug, or solve the extensive form (--engine ef)"))
         result = json.loads(Path(spec["out"]).read_text())
     result["plan"] = {name: {int(k): v for k, v in values} for name, values in result["plan"].items()}
     result.update(ranks=ranks, seconds=time.perf_counter() - t0)

@@ -36,9 +36,10 @@ share, the shortfall is linear in money (local purchases against the target time
 purchases); with output fixed, the plan that minimises it also has the highest share.
 
 Rows that are physics or definitions stay hard: capacity, balances, links, module limits and
-subsidy terms (a grant's rate and cap, a lump sum: a plan can always take less). Subsidy
-conditions (a local share or utilisation a grant requires) will join as a family when conditional
-instruments exist. ``demand_cover`` is freed: it is a valid inequality only while demand must be
+subsidy terms (a grant's rate and cap, a lump sum: a plan can always take less). A conditional
+instrument's conditions (the local share or utilisation it requires) stay hard too: a plan can
+always decline the offer, so they never make a model infeasible. Which families give, and which
+are freed, is the table :data:`siting.model.families.ROWS`. ``demand_cover`` is freed: it is a valid inequality only while demand must be
 met in full. HiGHS's irreducible infeasible sets are not used: HiGHS finds them for LPs only, and
 every siting model has binary site decisions.
 """

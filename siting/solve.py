@@ -298,7 +298,8 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
                          lp["upper"], lp["row_lower"], lp["row_upper"], lp["start"], lp["index"],
                          lp["value"], integrality)
     if status == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS rejected the model (passModel failed)")
+        raise SolverError(Problem("HiGHS", "rejected the model (passModel failed)",
+                                  "report this instance with the output of --debug"))
     return h
 
 
@@ -631,7 +632,8 @@ def solve_small(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_u
                          np.asarray(row_lower, float), np.asarray(row_upper, float),
                          csc.indptr.astype(np.int32), csc.indices.astype(np.int32), csc.data, integrality)
     if status == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS rejected a side problem (passModel failed)")
+        raise SolverError(Problem("HiGHS", "rejected a side problem (passModel failed)",
+                                  "report this instance with the output of --debug"))
     h.run()
     model_status = h.getModelStatus()
     text = h.modelStatusToString(model_status)

@@ -14,7 +14,7 @@ read this table instead of keeping their own lists:
 * :mod:`siting.elastic` gives slack to the rows with an ``elastic`` family, and frees the ``freed`` ones.
 
 What stays with each family is what only it knows: its rows in ``siting/model/``, its cost terms
-in :func:`siting.model.objective.add_objective`, its table in the results, and for an elastic
+in :func:`siting.model.objective.register_costs`, its table in the results, and for an elastic
 family the level its slack is measured against (:mod:`siting.elastic`) and its words
 (:mod:`siting.diagnose`).
 
