@@ -39,9 +39,9 @@ Rows that are physics or definitions stay hard: capacity, balances, links, modul
 subsidy terms (a grant's rate and cap, a lump sum: a plan can always take less). A conditional
 instrument's conditions (the local share or utilisation it requires) stay hard too: a plan can
 always decline the offer, so they never make a model infeasible. Which families give, and which
-are freed, is the table :data:`siting.model.families.ROWS`. ``demand_cover`` is freed: it is a valid inequality only while demand must be
-met in full. HiGHS's irreducible infeasible sets are not used: HiGHS finds them for LPs only, and
-every siting model has binary site decisions.
+are freed, is the table :data:`siting.model.families.ROWS`. ``demand_cover`` is freed: it is a
+valid inequality only while demand must be met in full. HiGHS's irreducible infeasible sets are
+not used: HiGHS finds them for LPs only, and every siting model has binary site decisions.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ def test_validate_reports_the_model_it_built(tmp_path, capsys):
 
 def test_validate_does_not_build_when_a_screen_proves_no_plan(tmp_path, capsys):
     """1,000 wafers must be met by one module of 100: the capacity screen stops it before the build."""
-    folder = write_instance(tmp_path / "inst", dict(LOCAL, offers=OFFERS, demand="market,product,wafers_per_year\nm,chip,1000"))
+    demand = "market,product,wafers_per_year\nm,chip,1000"
+    folder = write_instance(tmp_path / "inst", dict(LOCAL, offers=OFFERS, demand=demand))
     capsys.readouterr()
     assert main(["validate", str(folder), "--json"]) == 3
     doc = json.loads(capsys.readouterr().out)
