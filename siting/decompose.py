@@ -81,7 +81,9 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
             raise SolverError(Problem("--engine mpisppy", "progressive hedging failed: " + " / ".join(tail),
                                       "run again with --debug, or solve the extensive form (--engine ef)"))
         result = json.loads(Path(spec["out"]).read_text())
-    result["plan"] = {name: {int(k): v for k, v in values} for name, values in result["plan"].items()}
+    # JSON gives an index back as a list where it was a tuple (a phased model's build_early[j, t])
+    result["plan"] = {name: {(tuple(k) if isinstance(k, list) else int(k)): v for k, v in values}
+                      for name, values in result["plan"].items()}
     result.update(ranks=ranks, seconds=time.perf_counter() - t0)
     return result
 
