@@ -1,7 +1,9 @@
 """Build the Pyomo model from derived tables.
 
 :func:`build_model` reads as the table of contents of the reference formulation (MODEL.md): one
-``add_<family>`` call per constraint family, in the document's order. Large index sets are
+``add_<family>`` call per family of decisions and constraints, then the cost terms, the risk
+measure and the objective, in the document's order (every family is listed in
+:mod:`siting.model.families`). Large index sets are
 integer ranges over the rows of the derived tables (routes, arcs, modules...), so that a
 variable exists only for a combination that exists in the data, and so that the column and row
 order of the compiled model is fixed by the data's order and stays stable from run to run.
