@@ -13,7 +13,7 @@ from html import escape
 
 import pandas as pd
 
-from siting.report import charts
+from siting.report import svg
 
 STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1100px;
@@ -150,13 +150,13 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
                                                    "utilisation"]))
         out.append("<h2>Map</h2>" + _img(map_png, "map of the chosen network"))
         costs = summary.get("costs", {})
-        out.append("<h2>Cost breakdown</h2>" + _img(charts.cost_waterfall(costs, money), "cost waterfall"))
+        out.append("<h2>Cost breakdown</h2>" + svg.cost_waterfall(costs, money))
         out.append(table_html(pd.DataFrame({"category": list(costs), f"{money} per year": list(costs.values())})))
         mix = tables.get("supplier_mix")
         if mix is not None and len(mix):
-            out.append("<h2>Supplier mix</h2>" + _img(charts.supplier_mix(mix), "supplier mix"))
+            out.append("<h2>Supplier mix</h2>" + svg.supplier_mix(mix))
         if sites["open"].astype(bool).any():
-            out.append("<h2>Local share</h2>" + _img(charts.local_share(sites), "local share against target"))
+            out.append("<h2>Local share</h2>" + svg.local_share(sites))
         if tables.get("schedule") is not None:  # a phased plan
             out.append(_phased(tables, (pictures or {}).get("schedule.png")))
         out.append(f"<h2>Subsidies and government outlay</h2>{table_html(tables.get('subsidies'))}")

@@ -40,6 +40,7 @@ class PageVisit:
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     images: list[dict] = field(default_factory=list)
+    charts: list[dict] = field(default_factory=list)
 
 
 class Chromium:
@@ -133,6 +134,10 @@ class Chromium:
             "Array.from(document.images).map(i => ({src: i.src.slice(0, 40), complete: i.complete, "
             "width: i.naturalWidth, height: i.naturalHeight}))"))
         visit.images = images["result"]["value"]
+        charts = self.call("Runtime.evaluate", returnByValue=True, expression=(
+            "Array.from(document.querySelectorAll('svg.chart')).map(s => ({label: s.getAttribute('aria-label'), "
+            "width: s.getBoundingClientRect().width, height: s.getBoundingClientRect().height}))"))
+        visit.charts = charts["result"]["value"]
         if screenshot is not None:
             height = self.call("Runtime.evaluate", returnByValue=True,
                                expression="document.documentElement.scrollHeight")["result"]["value"]

@@ -126,12 +126,16 @@ def test_report_is_one_self_contained_page_with_every_section(tmp_path):
     out = tmp_path / "out"
     assert main(["solve", str(inst), "--out", str(out)]) == 0
     html = (out / "report.html").read_text()
+    summary = json.loads((out / "summary.json").read_text())
     assert_self_contained(html)
     for heading in ("Plan", "Map", "Cost breakdown", "Supplier mix", "Local share", "Subsidies and government outlay",
                     "Shadow prices", "Solver", "Manifest"):
         assert f"<h2>{heading}</h2>" in html, heading
-    assert html.count("data:image/png;base64,") == 4  # map, waterfall, supplier mix, local share
-    summary = json.loads((out / "summary.json").read_text())
+    assert html.count("data:image/png;base64,") == 1  # the map
+    # the cost waterfall, the supplier mix and the local share, drawn inline
+    assert [label for label in re.findall(r'<svg class="chart"[^>]*aria-label="([^"]*)"', html)] == [
+        f"cost waterfall: firm cost {summary['objective']:,.1f} {summary['units']['money']} a year",
+        "supplier mix by site and input", "local share against target"]
     assert f"best bound {summary['best_bound']:,.3f}" in html
 
 
