@@ -123,10 +123,16 @@ def print_run(run, console: Console | None = None) -> None:
         console.print(f"[bold]{run.instance.name}: {run.outcome.status}: no plan meets every rule[/bold]")
     else:
         console.print(f"[bold]{escape(headline(run))}[/bold]")
+    if run.results is not None:
+        from siting.report.headline import headline as decision
+
+        text = textwrap.fill(decision(run)["text"], width=console.width - 1)
+        console.print(escape(text), soft_wrap=True)
     t = run.times
     diagnose = f", diagnose {t['diagnose']:.2f}s" if "diagnose" in t else ""
+    runner = f"; runner-up {t['runner_up']:.2f}s" if "runner_up" in t else ""
     console.print(f"times: load {t['load']:.2f}s, build {t['build']:.2f}s, solve {t['solve']:.2f}s, "
-                  f"extract {t['extract']:.2f}s{diagnose}, total {t['total']:.2f}s")
+                  f"extract {t['extract']:.2f}s{diagnose}, total {t['total']:.2f}s{runner}")
     dec = getattr(run, "decomposition", None)
     if dec:
         console.print(f"progressive hedging (mpi-sppy, {dec['ranks']} ranks, {dec['iterations']} iterations, "

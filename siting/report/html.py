@@ -25,6 +25,7 @@ th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f
 td.t,th.t{text-align:left}img{max-width:100%;height:auto;display:block;margin:.5em 0}
 pre{background:#fafafa;border:1px solid #eee;padding:.6em;font-size:.75em;overflow-x:auto}
 .note{color:#616161;font-size:.85em}.wrap{overflow-x:auto}
+.headline{font-size:1.05em;max-width:60em;border-left:4px solid #1f4e79;padding:.2em 0 .2em .9em}
 """
 
 
@@ -135,6 +136,9 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
     out = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>siting: {escape(name)}</title>",
            f"<style>{STYLE}</style></head><body>", f"<h1>{escape(name)}: fab siting and sourcing plan</h1>",
            _status(summary)]
+    text = summary.get("headline", {}).get("text")
+    if text and "sites" in tables:
+        out.append(f'<p class="headline">{escape(text)}</p>')
     if "sites" in tables:
         sites = tables["sites"]
         opened = ", ".join(sites.loc[sites["open"].astype(bool), "site"]) or "none"

@@ -29,6 +29,7 @@ from siting.report.folder import (  # noqa: F401 - the writer's names, also used
     swap_available,
     write_folder,
 )
+from siting.report.headline import headline
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
                "unmet", "subsidies", "costs", "scenarios", "shadow_prices", "schedule", "periods", "local_share")
@@ -136,6 +137,7 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
     if getattr(run, "decomposition", None):
         summary["decomposition"] = run.decomposition
+    summary["headline"] = headline(run)
     summary["screens"] = [f.as_dict() for f in run.screens]
     summary["diagnosis"] = [f.as_dict() for f in run.diagnosis]
     summary["numerics"] = out.numerics
