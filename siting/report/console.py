@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from siting.report.extract import expected_mix
+
 #: Above this many sites the console lists only the open ones.
 MAX_SITE_ROWS = 25
 
@@ -173,7 +175,8 @@ def print_run(run, console: Console | None = None) -> None:
     built = cap[(cap["modules"] > 0) & (cap["period"] == cap["period"].iloc[-1] if len(cap) else True)]
     if 0 < len(built) <= MAX_SITE_ROWS:
         console.print("capacity built: " + "; ".join(
-            f"{r['site']} {r['product']} {r['modules']} modules = {r['capacity_wafers_per_year']:,.0f} wafers/yr"
+            f"{r['site']} {r['product']} {r['modules']} module{'' if r['modules'] == 1 else 's'} = "
+            f"{r['capacity_wafers_per_year']:,.0f} wafers/yr"
             for _, r in built.iterrows()))
     _print_subsidies(console, res.tables["subsidies"], money)
     if "schedule" in res.tables:
@@ -187,19 +190,9 @@ def print_run(run, console: Console | None = None) -> None:
     costs.add_row("[bold]total[/bold]", f"[bold]{_num(sum(res.costs.values()), 3)}[/bold]")
     console.print(costs)
     _print_scenarios(run, console)
-    mix = res.tables["supplier_mix"]
     several = res.tables["scenarios"]["scenario"].nunique() > 1
-    last = None
-    if "schedule" in res.tables:  # a phased plan: the mix of the horizon's last period
-        last = res.tables["periods"]["period"].iloc[-1]
-        mix = mix[mix["period"] == last]
-    if several and len(mix):  # one line per site and input: shares of the expected purchases (none: no table)
-        proc = res.tables["procurement"]
-        proc = proc if last is None else proc[proc["period"] == last]
-        p = dict(zip(res.tables["scenarios"]["scenario"], res.tables["scenarios"]["probability"]))
-        units = proc.assign(units=proc["units_per_year"] * proc["scenario"].map(p))
-        units = units.groupby(["site", "input", "supplier", "local"], sort=False, as_index=False)["units"].sum()
-        mix = units.assign(share=units["units"] / units.groupby(["site", "input"])["units"].transform("sum"))
+    last = res.tables["periods"]["period"].iloc[-1] if "schedule" in res.tables else None
+    mix = expected_mix(res.tables)  # the last period's mix of a phased plan, expected over the scenarios
     if len(mix):
         title = ("Supplier mix (share of each input" + (f" in {last}" if last is not None else "")
                  + (", expected over the scenarios" if several else ""))

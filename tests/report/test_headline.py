@@ -128,3 +128,29 @@ def test_no_runner_up_flag_skips_the_extra_solve_and_says_so(tmp_path, capsys):
     assert "The runner-up was not searched (--no-runner-up)" in summary["headline"]["text"]
     html = (out / "report.html").read_text()
     assert '<p class="headline">Open 2 sites: kumamoto (100 wafers/yr: 1 chip module)' in html
+
+
+def test_no_output_of_the_flagship_holds_round_off_dust_or_a_negative_zero(jasm):
+    """The objective's scaling leaves e.g. -2.1e-11 in the unmet penalty, which is zero: no CSV of
+    the run, no figure of summary.json and no cell of the report may show it."""
+    import re
+
+    costs = dict(line.split(",") for line in (jasm / "costs.csv").read_text().splitlines()[1:])
+    assert costs["unmet_penalty"] == "0" and costs["tariffs"] == "0"
+    dust = re.compile(r"(?<![\w.])-?\d\.\d+e-(1[0-9]|[2-9][0-9])\b")
+    negative_zero = re.compile(r"(?<![\w.])-0(\.0+)?(?![\d.])")
+    for path in sorted(jasm.glob("*.csv")):
+        text = path.read_text()
+        assert not dust.search(text), (path.name, dust.search(text).group(0))
+        assert not negative_zero.search(text), path.name
+    summary = json.loads((jasm / "summary.json").read_text())
+    assert summary["costs"]["unmet_penalty"] == 0.0 and str(summary["costs"]["unmet_penalty"]) == "0.0"
+    assert not negative_zero.search(re.sub(r"<[^>]*>", " ", (jasm / "report.html").read_text()))
+
+
+def test_tidy_costs_clears_dust_relative_to_the_breakdown_and_keeps_small_real_amounts():
+    from siting.report.extract import tidy_costs
+
+    tidy = tidy_costs({"capex": 1281.6, "unmet_penalty": -2.1e-11, "freight": 1e-4, "risk": -0.0})
+    assert tidy == {"capex": 1281.6, "unmet_penalty": 0.0, "freight": 1e-4, "risk": 0.0}
+    assert str(tidy["risk"]) == "0.0" and str(tidy["unmet_penalty"]) == "0.0"
