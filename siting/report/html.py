@@ -44,9 +44,10 @@ def _img(png: bytes | None, alt: str) -> str:
 _NEGATIVE_ZERO = re.compile(r"-(?=0(\.0*)?%?$)")
 
 
-def _cell(value, percent: bool = False) -> tuple[str, bool]:
+def _cell(value, percent: bool = False, whole: bool = False) -> tuple[str, bool]:
     """Text of a cell and whether it is text (left-aligned); ``percent``: a share shown as a
-    percentage. A value that rounds to zero never shows a minus sign."""
+    percentage; ``whole``: a count shown to the unit (wafers). A value that rounds to zero never
+    shows a minus sign."""
     if isinstance(value, (bool, np.bool_)):
         return ("yes" if value else "no"), True
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -55,8 +56,8 @@ def _cell(value, percent: bool = False) -> tuple[str, bool]:
         v = float(value)
         if percent:
             text = f"{v:.0%}" if round(v * 100, 6).is_integer() else f"{v:.1%}" if abs(v) >= 1e-3 else f"{v:.4%}"
-        elif v.is_integer() and abs(v) < 1e15:
-            text = f"{int(v):,}"
+        elif whole or (v.is_integer() and abs(v) < 1e15):
+            text = f"{v:,.0f}"
         else:
             text = f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
         return _NEGATIVE_ZERO.sub("", text), False
@@ -76,12 +77,13 @@ def table_html(df: pd.DataFrame | None, columns: list[str] | None = None, money:
     cols = [c for c in cols if c in df.columns]
     names = [header(c, money) if money is not None else c for c in cols]
     percent = [money is not None and c in PERCENT for c in cols]
+    whole = [money is not None and "wafers" in c for c in cols]
     head = "".join(f'<th class="t">{escape(n)}</th>' for n in names)
     rows = []
     for _, r in df.iterrows():
         cells = []
-        for c, pct in zip(cols, percent):
-            text, is_text = _cell(r[c], pct)
+        for c, pct, count in zip(cols, percent, whole):
+            text, is_text = _cell(r[c], pct, count)
             cells.append(f'<td class="t">{escape(text)}</td>' if is_text else f"<td>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'

@@ -447,7 +447,8 @@ def network_map(layers: dict, title: str, money: str = "", layout: dict | None =
         layout.update(projection=proj.words(), extent=extent, inset=inset, lines=line_xy,
                       places=dict(zip(ids, zip(px, py))), labels=[p.placed for p in panels], hidden=hidden)
     if hidden:
-        notes.insert(0, textwrap.fill(f"Not named for want of room: {', '.join(dict.fromkeys(hidden))}.", 90))
+        notes.insert(0, textwrap.fill(f"Not named for want of room: {', '.join(dict.fromkeys(hidden))}.", 90,
+                                      break_on_hyphens=False))
     legend_ax.text(0, 0.0, "\n".join(notes), fontsize=7, color="#616161", va="bottom", wrap=True,
                    transform=legend_ax.transAxes)
     buf = io.BytesIO()
@@ -462,7 +463,7 @@ def _legend(layers: dict, flows: pd.DataFrame, money: str) -> list:
     biggest = float(opened["capacity_wafers_per_year"].max()) if len(opened) else 0.0
     widest = {k: float(flows.loc[flows["kind"] == k, "value"].max()) if (flows["kind"] == k).any() else 0.0
               for k in ("input", "product")}
-    wrap = textwrap.TextWrapper(width=48, subsequent_indent="  ")
+    wrap = textwrap.TextWrapper(width=48, subsequent_indent="  ", break_on_hyphens=False)
     handles = [
         Line2D([], [], marker="o", linestyle="", markersize=9, color=SITE_COLOUR,
                label=f"site, open (area: capacity; largest {biggest:,.0f} wafers/yr)"),

@@ -18,7 +18,7 @@ WIDTH = 760
 ROW = 24
 FONT = "font-family:system-ui,sans-serif;font-size:12px"
 #: Rough width of a character at 12 px, to keep labels inside their bars and the picture.
-CHAR = 6.6
+CHAR = 7.4
 RISE, FALL, TOTAL = "#1f4e79", "#2e7d32", "#424242"
 LOCAL, NOT_LOCAL, TARGET = "#2e7d32", "#7b1fa2", "#c62828"
 
@@ -110,7 +110,7 @@ def local_share(sites: pd.DataFrame) -> str:
     """Local share achieved at each open site (bar) against its target (red mark)."""
     s = sites[sites["open"].astype(bool)]
     left = min(max((len(str(n)) for n in s["site"]), default=8) * CHAR + 12, 220.0)
-    right = WIDTH - 120.0
+    right = WIDTH - 170.0
     span = right - left
     body = [_text(0, 14, "Local share of purchases (by value) against the target", font_weight="bold"),
             _rect(0, 22, 12, 12, LOCAL), _text(16, 32, "achieved"),
