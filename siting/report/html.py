@@ -26,7 +26,7 @@ h1{font-size:1.5em;margin-bottom:.1em}h2{font-size:1.15em;border-bottom:1px soli
 .status{font-size:1.05em;padding:.5em .8em;border-radius:4px;background:#e8f5e9}
 .status.bad{background:#ffebee}table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f5f5f5;vertical-align:bottom}
-td{white-space:nowrap}td.t{white-space:normal;min-width:4em}
+td{white-space:nowrap}td.t{white-space:normal;min-width:4em}td.n{white-space:nowrap}
 td.t,th.t{text-align:left}img{max-width:100%;height:auto;display:block;margin:.5em 0}
 pre{background:#fafafa;border:1px solid #eee;padding:.6em;font-size:.75em;overflow-x:auto}
 .note{color:#616161;font-size:.85em}.wrap{overflow-x:auto}
@@ -84,7 +84,9 @@ def table_html(df: pd.DataFrame | None, columns: list[str] | None = None, money:
         cells = []
         for c, pct, count in zip(cols, percent, whole):
             text, is_text = _cell(r[c], pct, count)
-            cells.append(f'<td class="t">{escape(text)}</td>' if is_text else f"<td>{escape(text)}</td>")
+            # names and short words stay on one line; long text (meanings, units) wraps
+            kind = ("t n" if len(text) <= 24 else "t") if is_text else ""
+            cells.append(f'<td class="{kind}">{escape(text)}</td>' if kind else f"<td>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
