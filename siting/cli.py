@@ -485,6 +485,7 @@ def _solve(args, argv: list[str]) -> int:
         from siting.decompose import solve_by_ph
 
         run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
+        _runner_up(run, options, args)
     elif sys.stdout.isatty() and not args.json:
         with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):
             run = run_case(raw, options, sets=args.set, duals=not args.no_duals, keep_compiled=not args.no_runner_up)
@@ -519,7 +520,10 @@ def _solve(args, argv: list[str]) -> int:
 def _runner_up(run, options, args) -> None:
     """The runner-up plan for the headline: one more solve of the compiled model with the optimum's
     open sites cut off (its seconds are kept as ``times.runner_up``, outside the pipeline's total)."""
-    if args.no_runner_up or run.results is None or run.compiled is None:
+    if args.no_runner_up or run.results is None:
+        return
+    if run.compiled is None:  # progressive hedging builds no one compiled model to cut
+        run.runner_up = {"searched": False, "reason": f"--engine {args.engine} has no compiled model to re-solve"}
         return
     import time
 

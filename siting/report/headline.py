@@ -67,6 +67,8 @@ def _plan_words(plan: dict, cost: str) -> str:
 def _runner_words(r: dict, money: str, phased: bool) -> str:
     if not r:
         return ("The runner-up was not searched (--no-runner-up); `siting alternatives` lists the next plans.")
+    if r.get("searched") is False:
+        return f"The runner-up was not searched: {r.get('reason', '')}; `siting alternatives` lists the next plans."
     if not r.get("found"):
         return f"There is no runner-up: {r.get('reason', 'no other set of open sites')}."
     unit = f"{money} of net present value" if phased else f"{money}/yr"

@@ -172,5 +172,7 @@ def test_an_infeasible_run_still_gets_a_report_saying_what_must_give(tmp_path):
     html = (out / "report.html").read_text()
     assert_self_contained(html)
     assert '<p class="status bad"><b>infeasible</b>' in html
+    headline = json.loads((out / "summary.json").read_text())["headline"]
+    assert headline["text"].startswith("No plan: the solve ended infeasible; ") and "plan" not in headline
     assert "<h2>Findings</h2>" in html and "local share" in html
     assert not (out / "map.png").exists()
