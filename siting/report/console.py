@@ -21,7 +21,9 @@ MAX_SITE_ROWS = 25
 def _num(x, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    return f"{x:,.{digits}f}"
+    text = f"{x:,.{digits}f}"
+    # a value that rounds to zero shows no sign ("-0.000" reads as a saving that is not there)
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def _pct(x) -> str:
@@ -170,7 +172,7 @@ def print_run(run, console: Console | None = None) -> None:
                       _num(r["subsidy_total"]))
     console.print(sites)
     if hidden:
-        console.print(f"({hidden} closed sites not shown; see sites.csv)")
+        console.print(f"({hidden} closed site{'' if hidden == 1 else 's'} not shown; see sites.csv)")
     cap = res.tables["capacity"]
     built = cap[(cap["modules"] > 0) & (cap["period"] == cap["period"].iloc[-1] if len(cap) else True)]
     if 0 < len(built) <= MAX_SITE_ROWS:
@@ -213,7 +215,7 @@ def print_run(run, console: Console | None = None) -> None:
             return at + (f" in scenario {r['scenario']}" if several else "")
 
         def amount(x: float, digits: int) -> str:
-            return "no plan" if math.isnan(x) else f"{x + 0.0:,.{digits}f}"
+            return "no plan" if math.isnan(x) else _num(x, digits)
 
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():

@@ -137,7 +137,7 @@ def _limit_words(item: dict, currency: str) -> str:
     if item.get("period"):
         what += f" in {item['period']}"
     if item.get("scenarios", 1) > 1:
-        effect += (f" in {item['scenario']}, probability-weighted; it binds in {item['scenarios_binding']} of "
+        effect += (f" in {item['scenario']}, probability-weighted; binds in {item['scenarios_binding']} of "
                    f"{item['scenarios']} scenarios")
     return f"{what} ({effect})"
 
@@ -187,20 +187,30 @@ def _unmet(res, money_multiplier: float, currency: str) -> dict:
                          "at_module_limit": at_limit, "penalty_per_wafer": per_wafer,
                          "scenarios": where if len(p) > 1 else []})
     return {"expected_wafers_per_year": expected, "share_of_demand": expected / demand if demand else 0.0,
-            "by_product": products, "scenarios": len(p)}
+            "by_product": products, "scenarios": len(p), "currency": currency}
 
 
 def _unmet_words(u: dict) -> str:
     if u["expected_wafers_per_year"] < 0.5:
         return "All demand is met" + (" in every scenario." if u["scenarios"] > 1 else ".")
     lead = "expected " if u["scenarios"] > 1 else ""
-    parts = []
+    limited, dearer = [], []
     for x in u["by_product"]:
         only = ""
         if 0 < len(x["scenarios"]) < u["scenarios"]:
-            only = f", only in {_series(x['scenarios'])}" if len(x["scenarios"]) <= 3 else \
-                f", in {len(x['scenarios'])} of {u['scenarios']} scenarios"
-        parts.append(f"{x['product']} {x['expected_wafers_per_year']:,.0f} wafers/yr{only}: {x['reason']}.")
+            only = f" (only in {_series(x['scenarios'])})" if len(x["scenarios"]) <= 3 else \
+                f" (in {len(x['scenarios'])} of {u['scenarios']} scenarios)"
+        (limited if x["at_module_limit"] else dearer).append((x, f"{x['product']} {x['expected_wafers_per_year']:,.0f}"
+                                                                 f"{only}"))
+    parts = []
+    if dearer:
+        penalties = _series([f"{x['penalty_per_wafer']:,.0f}" for x, _ in dearer])
+        one = len(dearer) == 1
+        parts.append(f"{_series([t for _, t in dearer])} wafers/yr cost more to serve than {'its' if one else 'their'} "
+                     f"{'penalty' if one else 'penalties'} ({penalties} {u['currency']} per wafer), though more "
+                     "capacity could be built.")
+    for x, text in limited:
+        parts.append(f"{text} wafers/yr: every site that can make {x['product']} is at its module limit.")
     return (f"Unmet demand: {u['expected_wafers_per_year']:,.0f} wafers/yr {lead}"
             f"({u['share_of_demand']:.1%} of demand). " + " ".join(parts))
 

@@ -78,14 +78,15 @@ def table_html(df: pd.DataFrame | None, columns: list[str] | None = None, money:
     names = [header(c, money) if money is not None else c for c in cols]
     percent = [money is not None and c in PERCENT for c in cols]
     whole = [money is not None and "wafers" in c for c in cols]
+    years = [c in ("start_year", "year") for c in cols]  # a calendar year has no thousands separator
     head = "".join(f'<th class="t">{escape(n)}</th>' for n in names)
     rows = []
     for _, r in df.iterrows():
         cells = []
-        for c, pct, count in zip(cols, percent, whole):
-            text, is_text = _cell(r[c], pct, count)
-            # names and short words stay on one line; long text (meanings, units) wraps
-            kind = ("t n" if len(text) <= 24 else "t") if is_text else ""
+        for c, pct, count, year in zip(cols, percent, whole, years):
+            text, is_text = (str(int(r[c])), False) if year and not pd.isna(r[c]) else _cell(r[c], pct, count)
+            # names (one word, such as kumamoto-1) stay on one line; text of several words wraps
+            kind = ("t n" if len(text) <= 24 and " " not in text else "t") if is_text else ""
             cells.append(f'<td class="{kind}">{escape(text)}</td>' if kind else f"<td>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
@@ -99,8 +100,10 @@ def _shadow(shadow: pd.DataFrame | None, money: str, scenarios: int) -> str:
     binding = shadow[(shadow["more"].abs() > 1e-9) | ~(shadow["less"].abs() <= 1e-9)]
     rest = len(shadow) - len(binding)
     notes = ['"one unit more" and "one unit less": the change in the firm\'s cost with the limit one unit higher '
-             'or lower (negative: a saving), in the row\'s unit; "marginal value" is the one the last column '
-             'names.']
+             'or lower (negative: a saving), in the row\'s unit (a unit: a wafer a year of capacity, a unit a year '
+             'of a supplier\'s capacity, a percentage point of a local-share target). "marginal value": for a '
+             'capacity, the saving from one unit more; for a local-share target, the cost of one point more. '
+             'shadow_prices.csv says the same in its meaning column.']
     if scenarios > 1:
         notes.append("Each limit holds in every scenario, so there is one row per scenario; its values are "
                      "probability-weighted: that scenario's share of the change in the expected cost.")
@@ -108,7 +111,7 @@ def _shadow(shadow: pd.DataFrame | None, money: str, scenarios: int) -> str:
         notes.append(f"{_plural(rest, 'row')} where neither one unit more nor one unit less changes the cost "
                      f"{'is' if rest == 1 else 'are'} left out here; shadow_prices.csv has every row.")
     cols = ["constraint", "site", "period", "product", "supplier", "input", *(["scenario"] if scenarios > 1 else []),
-            "value", "more", "less", "unit", "meaning"]
+            "value", "more", "less", "unit"]
     if "period" in binding.columns and binding["period"].isna().all():
         cols.remove("period")
     table = binding.assign(constraint=binding["constraint"].str.replace("_", " "))
@@ -226,8 +229,15 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
         if tables.get("schedule") is not None:  # a phased plan
             out.append(_phased(tables, (pictures or {}).get("schedule.png"), money))
         subs = tables.get("subsidies")
+        note = ""
+        if subs is not None and tables.get("schedule") is not None:
+            # a phased plan lists each instrument once per period; the ones that pay say the plan
+            paying = subs[subs["payout_total"] > 0]
+            note = (f'<p class="note">Instruments that pay nothing are left out here ({len(subs) - len(paying)} '
+                    'rows, one per instrument and period); subsidies.csv has every row.</p>')
+            subs = paying
         out.append("<h2>Subsidies and government outlay</h2>" + table_html(
-            None if subs is None else subs.assign(kind=subs["kind"].str.replace("_", " ")), None, money))
+            None if subs is None else subs.assign(kind=subs["kind"].str.replace("_", " ")), None, money) + note)
         out.append("<h2>Shadow prices</h2>" + _shadow(tables.get("shadow_prices"), money,
                                                       len(scenarios) if scenarios is not None else 1))
         checks = summary.get("checks", {})

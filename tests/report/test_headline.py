@@ -154,3 +154,16 @@ def test_tidy_costs_clears_dust_relative_to_the_breakdown_and_keeps_small_real_a
     tidy = tidy_costs({"capex": 1281.6, "unmet_penalty": -2.1e-11, "freight": 1e-4, "risk": -0.0})
     assert tidy == {"capex": 1281.6, "unmet_penalty": 0.0, "freight": 1e-4, "risk": 0.0}
     assert str(tidy["risk"]) == "0.0" and str(tidy["unmet_penalty"]) == "0.0"
+
+
+def test_unmet_demand_cheaper_than_serving_is_said_with_its_penalty(tmp_path):
+    """At a penalty of 1 a wafer no module (capex 100 for 100 wafers, inputs at 12 a wafer) pays
+    for itself: nothing opens and all 250 wafers stay unmet, though both sites could build."""
+    cheap = dict(SHORT, demand="market,product,wafers_per_year,penalty_per_wafer\nm,chip,250,1")
+    run = run_case(write_instance(tmp_path / "cheap", cheap), load_profile("exact"))
+    head = headline(run)
+    assert head["plan"]["open"] == [] and head["text"].startswith("Open no site at a firm cost of 250.0 USD/yr")
+    assert head["unmet"]["by_product"][0]["at_module_limit"] is False
+    assert head["unmet"]["by_product"][0]["penalty_per_wafer"] == pytest.approx(1.0)
+    assert ("Unmet demand: 250 wafers/yr (100.0% of demand). chip 250 wafers/yr cost more to serve than its "
+            "penalty (1 USD per wafer), though more capacity could be built.") in head["text"]
