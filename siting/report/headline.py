@@ -94,23 +94,26 @@ def _limits(shadow: pd.DataFrame | None, scenarios: int, targets: dict) -> list[
     if shadow is None or len(shadow) == 0:
         return []
     keys = [c for c in ("constraint", "site", "product", "supplier", "input", "period") if c in shadow.columns]
+    # plain records: a few hundred rows at most, where a pandas group-by costs more than the arithmetic
+    groups: dict[tuple, list[dict]] = {}
+    for r in shadow.to_dict("records"):
+        groups.setdefault(tuple(None if pd.isna(r[k]) else r[k] for k in keys), []).append(r)
     out = []
-    for key, g in shadow.groupby(keys, sort=False, dropna=False):
-        more, less = g["more"].astype(float), g["less"].astype(float)
-        size = pd.concat([more.abs(), less.abs()], axis=1).max(axis=1, skipna=True).fillna(0.0)
+    for key, rows in groups.items():
         local = key[0] == "local_share"
-        bound = size > (1e-9 if local else BINDS)
-        if not bound.any():
+        sizes = [max((abs(float(r[c])) for c in ("more", "less") if not pd.isna(r[c])), default=0.0) for r in rows]
+        bound = [x > (1e-9 if local else BINDS) for x in sizes]
+        if not any(bound):
             continue
-        top = size[bound].idxmax()
-        r = g.loc[top]
-        item = {k: (None if pd.isna(v) else v) for k, v in zip(keys, key)}
+        top = max(range(len(rows)), key=lambda k: sizes[k] if bound[k] else -1.0)
+        r = rows[top]
+        item = dict(zip(keys, key))
         item.update(more=_none(r["more"]), less=_none(r["less"]), unit=r["unit"], meaning=r["meaning"],
-                    size=float(size[top]))
+                    size=sizes[top])
         if local:
             item["target"] = targets.get(item["site"])
         if scenarios > 1:
-            item.update(scenario=r["scenario"], scenarios_binding=int(bound.sum()), scenarios=scenarios)
+            item.update(scenario=r["scenario"], scenarios_binding=sum(bound), scenarios=scenarios)
         out.append(item)
     return out
 
