@@ -360,14 +360,14 @@ def runner_up(base: Run, options: SolverOptions) -> dict:
         ``objective``, ``status``, ``mip_gap``, ``difference`` (its cost above the optimum, in the
         objective's unit), ``relative`` (that over the optimum), ``within`` (how far the exact
         difference can lie from ``difference``: the two solves' gaps), the ``lump_sum_*`` fields of
-        :func:`lump_sum`, and ``seconds`` (the extra solve's time).
+        :func:`lump_sum` (the extra solve's seconds are the caller's to time: they differ from run to run).
     """
     if base.compiled is None or base.results is None:
         raise ValueError("runner_up needs a solved run with its compiled model (keep_compiled=True)")
     build = cuts.positions(base.compiled, base.model.model.build)
     best = _plan(1, base)
     run = resolve(base, cuts.add_rows(base.compiled, [cuts.site_cut(build, best.opened)]), options)
-    out: dict = {"seconds": run.times.get("total"), "status": run.outcome.status}
+    out: dict = {"status": run.outcome.status}
     if not run.outcome.has_solution:
         out.update(found=False, reason=("no other set of open sites meets every rule"
                                         if run.outcome.status == "infeasible" else
