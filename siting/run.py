@@ -73,6 +73,9 @@ class Run:
         took (``--risk-report``, :func:`siting.analysis.risk.risk_report`).
     decomposition
         Progressive hedging's figures when the plan came from ``--engine mpisppy``.
+    runner_up
+        The cheapest plan with other open sites and what would flip to it, when ``siting solve``
+        looked for it (:func:`siting.analysis.alternatives.runner_up`); read by the headline.
     """
 
     instance: Instance
@@ -89,6 +92,7 @@ class Run:
     compiled: Compiled | None = None
     risk_report: dict = field(default_factory=dict)
     decomposition: dict = field(default_factory=dict)
+    runner_up: dict = field(default_factory=dict)
 
 
 def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = (),

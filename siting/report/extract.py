@@ -192,6 +192,8 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     column) costs more than its arithmetic: every column is read once, rows are filtered as arrays,
     and each table is built once from arrays.
     """
+    costs = tidy_costs(costs)
+    by_scenario = {w: tidy_costs(c) for w, c in by_scenario.items()}
     site_ids = d.sites["site"].tolist()
     n_sites = len(site_ids)
     probability = dict(zip(d.scenarios["id"].tolist(), d.scenarios["probability"].tolist()))
@@ -324,5 +326,46 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         tables["schedule"] = schedule_table(d, sol, made, module_capacity)
         tables["periods"] = cash_flow_table(d, sol, probability)
         tables["local_share"] = local_share_table(d, sol, probability)
-    return Results(solution=sol, costs=costs, risk=risk, tables=tables)
+    return Results(solution=sol, costs=costs, risk=risk, tables={k: tidy_table(t) for k, t in tables.items()})
 
+
+#: Relative size below which an amount is round-off of the solve, not a value: the objective is
+#: scaled before HiGHS sees it, and scaling back leaves dust such as -2.1e-11 in a category that is
+#: zero. Far below any solver tolerance (1e-6 and up), so no real amount is ever cleared.
+DUST = 1e-9
+
+
+def tidy_costs(costs: dict[str, float]) -> dict[str, float]:
+    """A cost breakdown without round-off dust or negative zeros: an amount within ``DUST`` times
+    the breakdown's size (the sum of the amounts' magnitudes, at least 1) of zero is 0.0."""
+    size = max(sum(abs(v) for v in costs.values() if np.isfinite(v)), 1.0)
+    return {k: (0.0 if abs(v) <= DUST * size else v + 0.0) for k, v in costs.items()}
+
+
+def tidy_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A result table whose float columns have no round-off dust (values within ``DUST`` times the
+    column's largest magnitude, at least 1, of zero) and no negative zeros; NaN stays NaN."""
+    for col in table.columns:
+        values = table[col].to_numpy()
+        if values.dtype.kind != "f" or not len(values):
+            continue
+        with np.errstate(invalid="ignore"):
+            size = max(float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0, 1.0)
+            table[col] = np.where(np.abs(values) <= DUST * size, 0.0, values) + 0.0
+    return table
+
+
+def expected_mix(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each input's supplier shares at each open site, in the horizon's last period, over the
+    scenarios' expected purchases (one scenario: the plan's own shares). Columns ``site``,
+    ``input``, ``supplier``, ``local``, ``share``."""
+    proc = tables.get("procurement")
+    if proc is None or len(proc) == 0:
+        return pd.DataFrame(columns=["site", "input", "supplier", "local", "share"])
+    if "period" in proc.columns and proc["period"].nunique() > 1:
+        proc = proc[proc["period"] == proc["period"].iloc[-1]]
+    scen = tables["scenarios"]
+    p = dict(zip(scen["scenario"], scen["probability"]))
+    units = proc.assign(units=proc["units_per_year"] * proc["scenario"].map(p))
+    units = units.groupby(["site", "input", "supplier", "local"], sort=False, as_index=False)["units"].sum()
+    return units.assign(share=units["units"] / units.groupby(["site", "input"])["units"].transform("sum"))
