@@ -571,9 +571,6 @@ TABLES: dict[str, Table] = {
     )
 }
 
-#: Tables in the order the reader loads them (references point backwards).
-TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
-
 
 def key_parts(table: Table) -> tuple[str, ...]:
     """Key columns that may be left empty (a ``period``, or another the table names in
