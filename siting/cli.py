@@ -196,10 +196,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", help="frontier folder (default results/<instance name>-frontier/)")
     _add_solver_flags(p)
 
-    p = sub.add_parser("validate", help="check an instance and list every problem")
+    p = sub.add_parser("validate", help="check an instance, list every problem, run the screens and build the model")
     p.add_argument("instance")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
-    p.add_argument("--json", action="store_true", help="print the verdict and the table sizes as JSON")
+    p.add_argument("--json", action="store_true", help="print the verdict, the table and model sizes as JSON")
 
     p = sub.add_parser("init", help="write a commented starter instance to fill in")
     p.add_argument("dir", help="folder to create")
@@ -438,34 +438,46 @@ def _params(args) -> int:
 
 
 def _validate(args) -> int:
-    """Check the instance, then run the pre-solve screens: their warnings (rules the tables make
-    vacuous included) go to standard output; a screen that proves no plan exists is reported on
-    standard error with exit 3, as `siting solve` would."""
+    """Check the instance, run the pre-solve screens, then build and compile the model without
+    solving it: the screens' warnings (rules the tables make vacuous included) and the numerics
+    warnings go to standard output; a screen or a compile that proves no plan exists is reported on
+    standard error with exit 3, as `siting solve` would. Exit 0 only when every step passes."""
     from siting.instance.derive import derive
     from siting.instance.read import read_instance
     from siting.instance.screens import screen
-    from siting.run import load_case
+    from siting.run import build_case, load_case
 
     # tables that cannot be read whole are listed with every other problem, not alone
     inst = load_case(read_instance(args.instance, partial=True), args.set)
     d = derive(inst)
     findings = screen(d)
     blocking = [f for f in findings if f.kind == "infeasible"]
+    built = None if blocking else build_case(d)  # a screen that proves no plan exists stops a solve before the build
+    failed = bool(blocking) or (built is not None and built.infeasible is not None)
     if args.json:
         sizes = {"sites": len(d.sites), "site_products": len(d.modules), "demand_rows": len(d.demand),
                  "offers": len(d.offers), "routes": len(d.routes), "supply_arcs": len(d.arcs)}
+        model = None if built is None else {**built.sizes(), "infeasible": built.infeasible,
+                                            "numerics": list(built.numerics), "seconds": built.seconds}
         print(json.dumps({"instance": inst.name, "valid": True, "sizes": sizes,
-                          "screens": [f.as_dict() for f in findings]}, indent=2))
-        return EXIT_INFEASIBLE if blocking else EXIT_OK
-    if not blocking:
+                          "screens": [f.as_dict() for f in findings], "model": model}, indent=2))
+        return EXIT_INFEASIBLE if failed else EXIT_OK
+    if not failed:
+        m = built.sizes()
         print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand "
-              f"rows, {len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")
+              f"rows, {len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs; model built: "
+              f"{m['columns']:,} columns ({m['integer_columns']:,} integer), {m['rows']:,} rows, "
+              f"{m['nonzeros']:,} nonzeros)")
     for f in findings:
         if f.kind != "infeasible":
             print(f"{f.kind}: {f.message}")
+    for line in built.numerics if built is not None else ():
+        print(f"warning: numerics: {line}")
     for f in blocking:
         print(f"{inst.name}: infeasible (pre-solve screen): {f.message}", file=sys.stderr)
-    return EXIT_INFEASIBLE if blocking else EXIT_OK
+    if built is not None and built.infeasible is not None:
+        print(f"{inst.name}: infeasible (building the model): {built.infeasible}", file=sys.stderr)
+    return EXIT_INFEASIBLE if failed else EXIT_OK
 
 
 def _solve(args, argv: list[str]) -> int:

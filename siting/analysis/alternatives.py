@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 from siting.analysis import cuts
-from siting.analysis.breakeven import NoPlan
 from siting.analysis.compare import package_row
-from siting.errors import InputError, Problem
+from siting.errors import InputError, NoPlan, Problem
 from siting.instance.designs import Package
 from siting.instance.read import RawInstance
+from siting.outcome import Status
 from siting.run import Run, resolve, run_case
 from siting.solve import SolverOptions
 
@@ -271,8 +271,9 @@ def alternatives(raw: RawInstance, options: SolverOptions, within: float = 0.02,
     base = run_case(raw, options, sets=list(sets), duals=False, keep_compiled=True)
     solves = [_solve_record("optimum", base)]
     if not base.outcome.has_solution:
-        raise NoPlan(f"{base.instance.name} | {base.outcome.status}: {base.outcome.termination}; "
-                     "there is no optimum to find alternatives to")
+        raise NoPlan(Problem(base.instance.name, f"{base.outcome.status} ({base.outcome.termination}), so there is "
+                             "no optimum to find alternatives to", "solve it with `siting solve` to see why, or "
+                             "raise --time-limit if it stopped early"))
     m = base.model.model
     plans = [_plan(1, base)]
     rows = [_row(plans[0], plans[0], by, plans)]
@@ -292,7 +293,7 @@ def alternatives(raw: RawInstance, options: SolverOptions, within: float = 0.02,
         run = resolve(base, current, options)
         solves.append(_solve_record(f"plan {len(plans) + 1}", run))
         if not run.outcome.has_solution:
-            stopped = ("no other plan exists" if run.outcome.status == "infeasible" else
+            stopped = ("no other plan exists" if run.outcome.status is Status.INFEASIBLE else
                        f"the search for plan {len(plans) + 1} ended {run.outcome.status} "
                        f"({run.outcome.termination})")
             if progress:

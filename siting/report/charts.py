@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-SOLVED = ("optimal", "feasible")
+from siting.outcome import SOLVED  # noqa: E402  (the statuses with a plan)
 
 
 def _png(fig) -> bytes:

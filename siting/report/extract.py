@@ -12,13 +12,17 @@ import numpy as np
 import pandas as pd
 
 from siting.instance.periods import previous_rows
+from siting.model.families import by_row, rounded
 from siting.model.objective import CATEGORIES
 from siting.report.periods import cash_flow_table, local_share_table, schedule_table
 
 
 @dataclass
 class Solution:
-    """Variable values of a solved model, aligned with the rows of the derived tables."""
+    """Variable values of a solved model, aligned with the rows of the derived tables.
+
+    One field per variable family read by row (:func:`siting.model.families.by_row`), of the same name.
+    """
 
     build: np.ndarray
     modules: np.ndarray
@@ -102,31 +106,32 @@ def risk_summary(table: pd.DataFrame, beta: float) -> dict:
 
 
 def read_solution(sm) -> Solution:
-    """Read the variable values currently held in the Pyomo model."""
+    """Read the variable values currently held in the Pyomo model.
+
+    Every variable that follows a derived table's rows (:func:`siting.model.families.by_row`) is
+    read into the :class:`Solution` field of its name; a row without a column takes the family's
+    default. Production subsidies (``wafer_payout[k, w]``) are added to ``payout`` weighted by the
+    scenarios' probabilities; a phased model's ``build_early`` gives ``build_by_period``.
+    """
     m, d = sm.model, sm.data
 
     def vals(var, index) -> np.ndarray:
         return np.array([var[k].value or 0.0 for k in index], dtype=float)
 
-    unmet = np.zeros(len(d.demand))
-    unmet[list(m.UNMET)] = vals(m.unmet, m.UNMET)
-    payout = np.zeros(len(d.instruments))
-    payout[list(m.INSTRUMENTS)] = vals(m.payout, m.INSTRUMENTS)
+    values: dict[str, np.ndarray] = {}
+    for fam in by_row():
+        var = getattr(m, fam.name)
+        out = np.full(len(getattr(d, fam.table)), fam.default, dtype=float)
+        index = list(var.index_set())
+        out[index] = vals(var, index)
+        values[fam.name] = out
     prob = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
     for (k, w) in m.WAFER_PAYOUTS:
-        payout[k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
-    take = np.ones(len(d.instruments))
-    take[list(m.TAKEUP)] = vals(m.take, m.TAKEUP)
-    extra = {}
+        values["payout"][k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
     if len(d.periods) > 1:
-        build = vals(m.build, range(len(d.sites)))
-        extra["build_by_period"] = np.column_stack(
-            [vals(m.build_early, [(j, t) for j in range(len(d.sites))]) for t in d.periods[:-1]] + [build])
-    return clean_solution(
-        build=vals(m.build, range(len(d.sites))), modules=vals(m.modules, range(len(d.modules))),
-        qualify=vals(m.qualify, range(len(d.qualifications))), payout=payout, take=take,
-        produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet,
-        **extra)
+        values["build_by_period"] = np.column_stack(
+            [vals(m.build_early, [(j, t) for j in range(len(d.sites))]) for t in d.periods[:-1]] + [values["build"]])
+    return clean_solution(**values)
 
 
 def clean_solution(**values: np.ndarray) -> Solution:
@@ -134,7 +139,7 @@ def clean_solution(**values: np.ndarray) -> Solution:
     tolerance of zero set to zero (every variable is non-negative). ``payout`` is already the
     expected payout of each instrument row (production subsidies weighted by scenario probability)."""
     x = {k: np.where(v < 1e-9, 0.0, v) for k, v in values.items()}
-    for k in ("build", "modules", "qualify", "take", "build_by_period"):
+    for k in (*rounded(), "build_by_period"):
         if k in x:
             x[k] = np.round(x[k])
     return Solution(**x)
