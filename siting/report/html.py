@@ -223,7 +223,7 @@ def report_page(summary: dict, manifest: dict, tables: dict[str, pd.DataFrame], 
         out.append(_scenarios(scenarios, money))
         mix = expected_mix(tables)
         if len(mix):
-            out.append("<h2>Supplier mix</h2>" + svg.supplier_mix(mix))
+            out.append("<h2>Supplier mix</h2>" + svg.supplier_mix(mix, expected=several))
         if sites["open"].astype(bool).any():
             out.append("<h2>Local share</h2>" + svg.local_share(sites))
         if tables.get("schedule") is not None:  # a phased plan

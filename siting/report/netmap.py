@@ -447,9 +447,9 @@ def network_map(layers: dict, title: str, money: str = "", layout: dict | None =
         layout.update(projection=proj.words(), extent=extent, inset=inset, lines=line_xy,
                       places=dict(zip(ids, zip(px, py))), labels=[p.placed for p in panels], hidden=hidden)
     if hidden:
-        notes.insert(0, textwrap.fill(f"Not named for want of room: {', '.join(dict.fromkeys(hidden))}.", 90,
+        notes.insert(0, textwrap.fill(f"Not named for want of room: {', '.join(dict.fromkeys(hidden))}.", 80,
                                       break_on_hyphens=False))
-    legend_ax.text(0, 0.0, "\n".join(notes), fontsize=7, color="#616161", va="bottom", wrap=True,
+    legend_ax.text(0, 0.0, "\n".join(notes), fontsize=7, color="#616161", va="bottom",
                    transform=legend_ax.transAxes)
     buf = io.BytesIO()
     # no timestamp in the file, so the same network gives the same bytes

@@ -76,14 +76,17 @@ def cost_waterfall(costs: dict[str, float], money: str, digits: int = 1) -> str:
     return _svg(y + ROW + 4, body, f"cost waterfall: firm cost {_number(total, digits)} {money} a year")
 
 
-def supplier_mix(mix: pd.DataFrame) -> str:
+def supplier_mix(mix: pd.DataFrame, expected: bool = False) -> str:
     """Each input's suppliers at each open site as a bar of shares (local suppliers green, others
-    purple), each supplier named inside its part where the name fits."""
+    purple), each supplier named inside its part where the name fits; ``expected``: the shares are
+    of the purchases expected over the scenarios (said in the title)."""
     bars = list(dict.fromkeys(zip(mix["site"], mix["input"])))
     names = [f"{s} / {i}" for s, i in bars]
     left = min(max((len(n) for n in names), default=10) * CHAR + 12, 260.0)
     right = WIDTH - 10.0
-    body = [_text(0, 14, "Supplier mix: share of each input's units by supplier", font_weight="bold"),
+    title = "Supplier mix: share of each input's units by supplier" + (
+        ", expected over the scenarios" if expected else "")
+    body = [_text(0, 14, title, font_weight="bold"),
             _rect(0, 22, 12, 12, LOCAL), _text(16, 32, "local supplier"),
             _rect(120, 22, 12, 12, NOT_LOCAL), _text(136, 32, "not local")]
     y = 42.0
