@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from siting.errors import InputError, Problem, SitingError
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance, suggest
-from siting.report.extract import open_sites
+from siting.report.figures import plan_figures
 from siting.run import Run, run_case
 from siting.solve import SolverOptions
 
@@ -129,7 +129,7 @@ def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, se
 def _opened(run: Run) -> str:
     if run.results is None:
         return ""
-    return ", ".join(f"{s} ({c:,.0f} wafers/yr)" for s, c in open_sites(run.results)) or "none"
+    return plan_figures(run.results).label(sep=", ", unit="wafers/yr")
 
 
 def _is_open(run: Run, site: str) -> bool:

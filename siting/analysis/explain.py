@@ -15,7 +15,7 @@ import pandas as pd
 from siting.analysis.breakeven import Breakeven, breakeven
 from siting.instance.read import RawInstance
 from siting.model.objective import CATEGORIES
-from siting.report.extract import open_sites
+from siting.report.figures import plan_figures
 from siting.report.write import json_safe
 from siting.solve import SolverOptions
 
@@ -83,7 +83,7 @@ def write_explanation(answer: Breakeven, df: pd.DataFrame, out: Path, options: S
 
 
 def _short(run) -> str:
-    return " + ".join(s for s, _ in open_sites(run.results)) or "nothing open"
+    return plan_figures(run.results).label(sep=" + ", none="nothing open")
 
 
 def print_explanation(console, answer: Breakeven, df: pd.DataFrame) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from siting.report.extract import open_sites
+from siting.report.figures import plan_figures
 from siting.run import Run, run_case
 
 #: The results' risk figure for each measure, and its unit (money per year unless wafers).
@@ -58,7 +58,7 @@ def _row(point: int, limit: float | None, run: Run, measure: str) -> dict:
     risk = run.results.risk
     row.update(expected_cost=risk["expected_cost"], cvar=risk["cvar"], worst_case=risk["worst_case"],
                expected_unmet=risk["expected_unmet"], measure=risk[MEASURES[measure]],
-               sites_open=" ".join(s for s, _ in open_sites(run.results)))
+               sites_open=plan_figures(run.results).label(sep=" ", none=""))
     return row
 
 

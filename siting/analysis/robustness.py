@@ -36,7 +36,8 @@ from siting.analysis.breakeven import NoPlan
 from siting.analysis.parallel import Workers, each_result
 from siting.errors import InputError, Problem
 from siting.instance.read import RawInstance, suggest
-from siting.report.extract import cvar_of, open_sites
+from siting.report.extract import cvar_of
+from siting.report.figures import plan_figures, sites_in_label
 from siting.run import Run, first_stage_of, resolve, run_case
 from siting.solve import SolverOptions
 
@@ -102,12 +103,12 @@ def vector(plan: dict, compiled) -> np.ndarray:
 
 
 def _sites(run: Run) -> str:
-    return ";".join(s for s, _ in open_sites(run.results))
+    return plan_figures(run.results).label(sep=";", none="")
 
 
 def parse_plan(text: str, site_ids: list[str]) -> list[str]:
     """``kumamoto+chitose`` -> the site ids (``none`` for a plan that opens nothing)."""
-    names = [] if text.strip() in ("none", "") else [s.strip() for s in text.split("+")]
+    names = sites_in_label(text)
     for s in names:
         if s not in site_ids:
             raise InputError(Problem(f"--plans {text}", f"{s} is not a site of the instance",
@@ -127,7 +128,7 @@ def sweep_frequency(folder: Path, site_ids: list[str]) -> pd.Series:
     solved = df[df["status"].isin(("optimal", "feasible"))]
     if not len(solved):
         raise InputError(Problem(f"{path}", "has no solved case", "run the sweep to the end first"))
-    sets = [set(str(s).split("+")) for s in solved["sites_open"]]
+    sets = [set(sites_in_label(str(s))) for s in solved["sites_open"]]
     return pd.Series({s: sum(s in o for o in sets) / len(sets) for s in site_ids})
 
 

@@ -14,6 +14,7 @@ import math
 import platform
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -177,12 +178,38 @@ def default_out_dir(name: str) -> Path:
 
 
 def write_analysis(out: Path, files: dict[str, str | bytes], title: str, sections: list[tuple[str, str]],
-                   manifest: dict, list_manifest: bool = False) -> list[str]:
-    """An analysis's folder: ``files`` (name -> content, in order; the PNGs among them are also the
-    page's pictures), ``report.html`` of ``sections`` (:func:`siting.report.html.analysis_page`) and
-    ``manifest.json``, which lists them (itself too with ``list_manifest``). Every file is made
-    first and the folder replaced as one step (:func:`siting.report.folder.write_folder`): the
-    results of the previous run stay whole until the new ones are complete. Returns the names listed."""
+                   manifest: dict, list_manifest: bool = False, kept: tuple[str, ...] = (),
+                   replaces: Callable[[str], bool] | None = None) -> list[str]:
+    """Write an analysis's folder as one step.
+
+    The folder gets ``files``, ``report.html`` of ``sections``
+    (:func:`siting.report.html.analysis_page`) and ``manifest.json``, which lists them. Every file
+    is made first and the folder replaced as one step (:func:`siting.report.folder.write_folder`):
+    the results of the previous run stay whole until the new ones are complete.
+
+    Parameters
+    ----------
+    out
+        The analysis's folder.
+    files
+        Name -> content, in order; the PNGs among them are also the page's pictures.
+    title, sections
+        The page's title and its (heading, HTML) sections.
+    manifest
+        The manifest (:func:`manifest_base` and the analysis's own keys); ``files`` is set here.
+    list_manifest
+        Whether the manifest lists itself too.
+    kept
+        Entries the folder already holds and keeps, listed first (a sweep's plan and cases).
+    replaces
+        Whether an entry of the old folder that its manifest does not list is an earlier result
+        all the same (left out of the new folder); by default only what the manifest lists is.
+
+    Returns
+    -------
+    list[str]
+        The names the manifest lists.
+    """
     from siting.report.html import analysis_page
 
     out = Path(out)
@@ -190,9 +217,9 @@ def write_analysis(out: Path, files: dict[str, str | bytes], title: str, section
     texts: dict[str, str | bytes] = dict(files)
     pictures = {name: content for name, content in files.items() if name.endswith(".png")}
     texts["report.html"] = analysis_page(title, sections, pictures, manifest)
-    manifest["files"] = [*files, "report.html", *(["manifest.json"] if list_manifest else [])]
+    manifest["files"] = [*kept, *files, "report.html", *(["manifest.json"] if list_manifest else [])]
     texts["manifest.json"] = json.dumps(json_safe(manifest), indent=2) + "\n"
-    write_folder(out, texts, replaces=earlier.__contains__)
+    write_folder(out, texts, replaces=lambda name: name in earlier or (replaces is not None and replaces(name)))
     return manifest["files"]
 
 
