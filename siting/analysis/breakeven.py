@@ -1,4 +1,4 @@
-"""Break-even offers and counterfactuals: how large must an offer be before a site wins, and why not here?
+"""Break-even offers and counterfactuals: how large must an offer be before a site wins, and why not here.
 
 For a site that the optimum leaves closed, the smallest lump sum that opens it is exact from two
 solves (MODEL.md, Analyses): cost with the site forced open (``sites.S.status=open``) minus the
@@ -104,6 +104,7 @@ class Breakeven:
         return f" (to within {self.within:.2g} {self.money}/yr, the solves' gaps)" if self.within > 0 else ""
 
     def as_dict(self) -> dict:
+        """The answer as ``--json`` prints it, with every solve used and the message."""
         return {
             "site": self.site, "instrument": self.instrument, "direction": self.direction,
             "offer": self.offer, "offer_total": self.offer_total, "unit": f"{self.money} per year",

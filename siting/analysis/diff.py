@@ -227,6 +227,7 @@ class Attribution:
     money: str
 
     def words(self) -> list[str]:
+        """Each change's share of the move in the objective, one line each, largest first."""
         total = self.target["objective"] - self.base["objective"]
         lines = []
         for _, r in self.table.iterrows():
@@ -314,6 +315,7 @@ class Diff:
         return pd.concat([p.reindex(columns=cols) for p in parts if len(p)], ignore_index=True).reindex(columns=cols)
 
     def as_dict(self) -> dict:
+        """The difference as ``--json`` prints it: runs, inputs, outputs and, if made, the attribution."""
         out = {"runs": self.runs.to_dict("records"), "inputs": self.inputs.to_dict("records"),
                "outputs": self.outputs.to_dict("records")}
         if self.attribution is not None:

@@ -56,6 +56,7 @@ def explain(raw: RawInstance, site: str, options: SolverOptions) -> tuple[Breake
 
 
 def counterfactual_label(answer: Breakeven) -> str:
+    """The counterfactual plan's name, e.g. "phoenix forced open"."""
     return f"{answer.site} forced {'closed' if answer.direction == 'stays-open' else 'open'}"
 
 
@@ -87,6 +88,17 @@ def _short(run) -> str:
 
 
 def print_explanation(console, answer: Breakeven, df: pd.DataFrame) -> None:
+    """The explanation on the console: landed cost per wafer of both plans, then the answer in words.
+
+    Parameters
+    ----------
+    console
+        A rich console (:func:`siting.report.console.make_console`).
+    answer
+        The breakeven answer behind the explanation.
+    df
+        Its landed costs (:func:`landed_costs`).
+    """
     from rich.table import Table
 
     st = answer.base.instance.settings

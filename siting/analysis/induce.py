@@ -102,10 +102,12 @@ class Induced:
 
     @property
     def outlay(self) -> float:
+        """The offers' total, undiscounted (money unit)."""
         return float(sum(o["amount"] for o in self.offers))
 
     @property
     def outlay_per_year(self) -> float:
+        """The offers' total, annualised (money unit a year)."""
         return float(sum(o["amount_per_year"] for o in self.offers))
 
     def sets(self) -> list[str]:
@@ -120,6 +122,7 @@ class Induced:
         return Package("induced", add=tuple(_row(o) for o in self.offers), origin="induce")
 
     def as_dict(self) -> dict:
+        """The answer as ``--json`` prints it, with every firm solve."""
         return {"target": self.target, "instrument": self.instrument, "country": self.country,
                 "status": self.status, "offers": self.offers, "outlay": self.outlay,
                 "outlay_per_year": self.outlay_per_year, "unit": self.money,

@@ -131,6 +131,7 @@ class Workers:
         self.close(failed=kind is not None)
 
     def close(self, failed: bool = False) -> None:
+        """Stop the workers: at once after a failure (or a signal), else once their tasks are done."""
         if self.pool is not None:
             if failed:
                 _stop_now(self.pool)

@@ -71,6 +71,7 @@ class Robustness:
     solves: list[dict] = field(default_factory=list)
 
     def words(self) -> list[str]:
+        """The minimax-regret plan and each other plan against it, one line each."""
         m = self.money
         t = self.table.set_index("plan")
         r = t.loc[self.minimax]
@@ -86,6 +87,7 @@ class Robustness:
         return lines
 
     def as_dict(self) -> dict:
+        """The answer as ``--json`` prints it: plans, costs and regrets by scenario."""
         return {"unit": f"{self.money} per year", "cvar_level": self.beta, "minimax_regret_plan": self.minimax,
                 "plans": self.table.to_dict("records"), "cost": self.cost.to_dict("index"),
                 "regret": self.regret.to_dict("index"), "best_by_scenario": self.best.to_dict(),

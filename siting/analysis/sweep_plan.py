@@ -90,6 +90,7 @@ class Sweep:
 
     @property
     def ids(self) -> list[str]:
+        """The cases' ids in plan order: ``c0001``, ``c0002``, ... (wider for 10,000 cases or more)."""
         width = max(4, len(str(len(self.cases))))
         return [f"c{k:0{width}d}" for k in range(1, len(self.cases) + 1)]
 

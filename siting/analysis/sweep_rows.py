@@ -103,6 +103,7 @@ class Switch:
 
     @property
     def point(self) -> float:
+        """The middle of the interval where the plan switches."""
         return (self.below + self.above) / 2
 
     def words(self) -> str:

@@ -61,14 +61,17 @@ class Axis:
 
     @property
     def numeric(self) -> bool:
+        """Whether every value is a finite number."""
         return all(as_number(v) is not None for v in self.values)
 
     @property
     def low(self) -> float:
+        """The smallest value (numeric axes only)."""
         return min(float(v) for v in self.values)
 
     @property
     def high(self) -> float:
+        """The largest value (numeric axes only)."""
         return max(float(v) for v in self.values)
 
 

@@ -79,6 +79,8 @@ class Factors:
         self.probability = dict(zip(sc["id"], sc["probability"]))
 
     def __call__(self, target: str, scenario: str, place: dict, item: str) -> float:
+        """The multiplier on ``item`` of ``target`` at ``place`` in ``scenario`` (expected over the
+        scenarios for the expected value)."""
         if scenario == EXPECTED and EXPECTED not in self.probability:
             return sum(p * self(target, w, place, item) for w, p in self.probability.items())
         out = 1.0
