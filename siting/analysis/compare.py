@@ -69,11 +69,11 @@ def package_row(package: Package, run: Run) -> dict:
     row["loan_principal_total"] = outlay.loan_principal_total
     row["sites_open"] = plan.label(sep="; ", unit="")
     row["domestic_capacity"] = plan.domestic_capacity(country)
-    row["domestic_local_share"] = plan.domestic_local_share(country)
+    share = row["domestic_local_share"] = plan.domestic_local_share(country)
     row.update(plan.site_columns())
     row["expected_unmet"] = res.risk["expected_unmet"]
     row["outlay_per_domestic_wafer"] = plan.outlay_per_domestic_wafer(country, inst.settings.money_multiplier)
-    row["outlay_per_local_point"] = per_unit(row["outlay_per_year"], 100 * row["domestic_local_share"])
+    row["outlay_per_local_point"] = per_unit(outlay.per_year, 100 * share)
     row["checks_passed"] = not run.violations
     row["note"] = "; ".join(run.violations)
     return row

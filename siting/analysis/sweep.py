@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,11 +72,12 @@ class CaseSolver:
         """Solve one case and return its record; an error is recorded, not raised."""
         t0 = time.perf_counter()
         try:
-            run = None
+            run, model = None, "rebuilt"
             if self.patcher is not None:
                 run = self.patcher.run(self.raw, self.options, self.fixed, tuple(sets), self.cache, self.start)
-            # a case whose model is a probe's, built for its very values, counts as rebuilt
-            model = "patched" if run is not None and self.patcher.interpolated(tuple(sets)) else "rebuilt"
+                # a case whose model is a probe's, built for its very values, counts as rebuilt
+                if run is not None and self.patcher.interpolated(tuple(sets)):
+                    model = "patched"
             if run is None:
                 run = run_case(self.raw, self.options, sets=self.fixed + tuple(sets), duals=False,
                                cache=self.cache, start=self.start)
@@ -96,7 +98,8 @@ class CaseSolver:
 _WORKER: CaseSolver | None = None
 
 
-def _init_worker(raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...], start, patcher) -> None:
+def _init_worker(raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...], start: np.ndarray | None,
+                 patcher: Patcher | None) -> None:
     global _WORKER
     _WORKER = CaseSolver(raw, options, fixed, start, patcher)
 
@@ -127,8 +130,8 @@ def local_workers(workers: int, cases: int) -> Workers:
     return Workers(min(workers, cases), warm=(__name__,))
 
 
-def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler=None, progress=None,
-                pool: Workers | None = None) -> None:
+def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: Any = None,
+                progress: Callable[[dict], None] | None = None, pool: Workers | None = None) -> None:
     """Solve ``todo`` and write each case as it finishes; ``progress(record)`` is called after each.
 
     ``workers`` local processes (1: in this process; ``pool``: processes already started by
@@ -211,7 +214,7 @@ def check_scheduler_address(address: str) -> str:
     return text
 
 
-def connect_scheduler(address: str):
+def connect_scheduler(address: str) -> Any:
     """A Dask client of the scheduler at ``address`` (checked with :func:`check_scheduler_address`),
     connected before the sweep solves or writes anything, so that a scheduler that cannot be reached
     stops the command with nothing written."""
@@ -229,7 +232,7 @@ def connect_scheduler(address: str):
                                  "start one with `dask scheduler` and workers with `dask worker ADDRESS`")) from None
 
 
-def _solve_with_dask(sweep: Sweep, todo: list, client, progress) -> None:
+def _solve_with_dask(sweep: Sweep, todo: list, client: Any, progress: Callable[[dict], None] | None) -> None:
     from distributed import as_completed
 
     solver = client.scatter(CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher),
@@ -274,8 +277,8 @@ def default_workers() -> int:
 
 # --- the command's steps -------------------------------------------------------------------------
 
-def plan_sweep(source, params: list[str], options: SolverOptions, method: str = "grid", samples: int | None = None,
-               seed: int = 0, fixed: tuple[str, ...] = (), out: Path | None = None, warm_start: bool = True,
+def plan_sweep(source: str | Path, params: list[str], options: SolverOptions, method: str = "grid",
+               samples: int | None = None, seed: int = 0, fixed: tuple[str, ...] = (), out: Path | None = None, warm_start: bool = True,
                patch: bool = True) -> Sweep:
     """Read the instance, parse the parameters and plan the cases of a sweep, writing nothing.
 
@@ -405,10 +408,7 @@ def run_sweep(sweep: Sweep, command: list[str], workers: int | None = None, sche
     InputError
         For a value the instance's rules refuse, a folder holding another sweep, a full disk.
     """
-    if sweep.base is None:
-        from siting.run import load_case
-
-        sweep.base = load_case(sweep.raw, list(sweep.fixed))
+    sweep.instance()  # checked before any worker starts
     workers = workers or default_workers()
     # the scheduler is reached before anything is solved or written: one that cannot be is refused
     client = connect_scheduler(scheduler) if scheduler else None

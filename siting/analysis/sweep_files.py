@@ -13,11 +13,15 @@ import io
 import re
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from siting.analysis.sweep_plan import Sweep
 from siting.analysis.sweep_rows import SOLVED, Switch, sweep_sites, tornado_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: What a sweep writes at its end (its manifest is removed while cases are solved, so the names of
 #: an earlier end are known by their form rather than from a manifest).
@@ -69,7 +73,7 @@ def write_sweep(sweep: Sweep, df: pd.DataFrame, switches: list[Switch], command:
     from siting.report import charts
     from siting.report.write import manifest_base, write_analysis
 
-    base = sweep.base
+    base = sweep.instance()
     money = base.settings.money_label
     files: dict[str, str | bytes] = {"sweep.csv": df.to_csv(index=False, float_format="%.10g"),
                                      "sweep.parquet": _parquet(df)}
@@ -131,7 +135,7 @@ def _sections(sweep: Sweep, df: pd.DataFrame, switches: list[Switch], tor: pd.Da
     return sections
 
 
-def print_sweep(console, sweep: Sweep, finished: Finished) -> None:
+def print_sweep(console: Console, sweep: Sweep, finished: Finished) -> None:
     """The sweep on the console: cases by status, the cost's range, the plans, switching points,
     the tornado and the first failed cases.
 
@@ -146,7 +150,7 @@ def print_sweep(console, sweep: Sweep, finished: Finished) -> None:
     """
     from rich.table import Table
 
-    money = sweep.base.settings.money_label
+    money = sweep.instance().settings.money_label
     df = finished.table
     counts = df["status"].value_counts()
     console.print("cases: " + ", ".join(f"{n} {s}" for s, n in counts.items()))

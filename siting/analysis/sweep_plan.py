@@ -12,6 +12,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -85,14 +86,20 @@ class Sweep:
     records: dict[str, dict] = field(default_factory=dict)
     start: np.ndarray | None = None
     patcher: Patcher | None = None
-    base_plan: object = None  # the base case's solve under way in a worker (see start_base_plan)
-    base: Instance | None = None  # the checked instance with the fixed overrides (manifest, money unit)
+    base_plan: Any = None  # the base case's solve under way in a worker (see start_base_plan)
+    base: Instance | None = None  # the checked instance with the fixed overrides: see instance()
 
     @property
     def ids(self) -> list[str]:
         """The cases' ids in plan order: ``c0001``, ``c0002``, ... (wider for 10,000 cases or more)."""
         width = max(4, len(str(len(self.cases))))
         return [f"c{k:0{width}d}" for k in range(1, len(self.cases) + 1)]
+
+    def instance(self) -> Instance:
+        """The instance with the fixed overrides, checked (on first use, unless :func:`plan_sweep` did)."""
+        if self.base is None:
+            self.base = load_case(self.raw, list(self.fixed))
+        return self.base
 
     def plan(self) -> dict:
         """The content of ``sweep.json``: everything that decides the cases and their answers."""

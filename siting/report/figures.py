@@ -20,8 +20,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from siting.report.extract import Results
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ class PlanFigures:
         return row
 
 
-def plan_figures(results) -> PlanFigures:
+def plan_figures(results: Results) -> PlanFigures:
     """Read the figures of a solved plan from its result tables (``sites`` and ``subsidies``).
 
     Parameters

@@ -215,7 +215,8 @@ def write_analysis(out: Path, files: dict[str, str | bytes], title: str, section
     out = Path(out)
     earlier = files_of_earlier_run(out)
     texts: dict[str, str | bytes] = dict(files)
-    pictures = {name: content for name, content in files.items() if name.endswith(".png")}
+    pictures = {name: content for name, content in files.items()
+                if name.endswith(".png") and isinstance(content, bytes)}
     texts["report.html"] = analysis_page(title, sections, pictures, manifest)
     manifest["files"] = [*kept, *files, "report.html", *(["manifest.json"] if list_manifest else [])]
     texts["manifest.json"] = json.dumps(json_safe(manifest), indent=2) + "\n"
