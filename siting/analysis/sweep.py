@@ -34,7 +34,7 @@ from siting.analysis.sweep_plan import Sweep, base_values, check_values, plan_ca
 from siting.analysis.sweep_rows import SOLVED, Switch, case_row, switching_points, table
 from siting.analysis.sweep_specs import Axis, fmt, parse_axis
 from siting.errors import InputError, Problem, SitingError
-from siting.instance.check import TypingCache
+from siting.instance.cache import TypingCache
 from siting.instance.read import RawInstance
 from siting.report.folder import atomic_write
 from siting.report.write import json_safe

@@ -19,7 +19,8 @@ import numpy as np
 from siting.analysis.patch import Patcher
 from siting.analysis.sweep_specs import MAX_CASES, Axis, as_number, fmt
 from siting.errors import InputError, Problem
-from siting.instance.check import Instance, TypingCache
+from siting.instance.cache import TypingCache
+from siting.instance.checked import Instance
 from siting.instance.overrides import parse_assignment
 from siting.instance.read import RawInstance
 from siting.report.folder import atomic_write, remove_stale

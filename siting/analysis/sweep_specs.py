@@ -15,9 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from siting.errors import InputError, Problem
+from siting.errors import InputError, Problem, suggest
 from siting.instance.overrides import canonical_path, split_assignment
-from siting.instance.read import suggest
 
 #: More cases than this is almost certainly a typo in a step.
 MAX_CASES = 100_000
