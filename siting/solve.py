@@ -185,6 +185,7 @@ class Outcome:
 
     @property
     def has_solution(self) -> bool:
+        """Whether the solve returned a plan (optimal, or feasible within a limit)."""
         return self.values is not None
 
 

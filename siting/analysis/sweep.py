@@ -278,8 +278,8 @@ def default_workers() -> int:
 # --- the command's steps -------------------------------------------------------------------------
 
 def plan_sweep(source: str | Path, params: list[str], options: SolverOptions, method: str = "grid",
-               samples: int | None = None, seed: int = 0, fixed: tuple[str, ...] = (), out: Path | None = None, warm_start: bool = True,
-               patch: bool = True) -> Sweep:
+               samples: int | None = None, seed: int = 0, fixed: tuple[str, ...] = (), out: Path | None = None,
+               warm_start: bool = True, patch: bool = True) -> Sweep:
     """Read the instance, parse the parameters and plan the cases of a sweep, writing nothing.
 
     Parameters
