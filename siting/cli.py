@@ -22,7 +22,7 @@ from siting.errors import InputError, Problem, SitingError
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 #: The signals that stop a command, and its exit code for each (128 + the signal's number).
-STOP_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+STOP_SIGNALS: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
                "unbounded": EXIT_INFEASIBLE, "no_solution": EXIT_NO_SOLUTION, "error": EXIT_ERROR}
 
@@ -30,7 +30,7 @@ STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEA
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one `location | problem; fix` line and exit 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> None:
         raise InputError(Problem(self.prog, message, f"see `{self.prog} --help`"))
 
 
@@ -648,14 +648,14 @@ def _programme(args, argv: list[str]) -> int:
         t.add_row(f"{r['budget']:,.0f}", str(r["fabs"]), f"{r['capacity_wafers_per_year']:,.0f}",
                   f"{r['investment']:,.0f}", f"{r['outlay']:,.3f}", r["funded"] or "-")
     console.print(t)
-    c = Table(title=f"Least outlay for each number of domestic fabs ({money})", title_justify="left")
+    least = Table(title=f"Least outlay for each number of domestic fabs ({money})", title_justify="left")
     for col in ("fabs", "least outlay", "marginal cost", "investment"):
-        c.add_column(col, justify="right")
+        least.add_column(col, justify="right")
     for _, r in curve.iterrows():
         marginal = "-" if r["marginal_cost"] is None or r["marginal_cost"] != r["marginal_cost"] \
             else f"{r['marginal_cost']:,.3f}"
-        c.add_row(str(r["fabs"]), f"{r['least_outlay']:,.3f}", marginal, f"{r['investment']:,.0f}")
-    console.print(c)
+        least.add_row(str(r["fabs"]), f"{r['least_outlay']:,.3f}", marginal, f"{r['investment']:,.0f}")
+    console.print(least)
     bad = options[options["status"] == "error"]
     for _, r in bad.iterrows():
         console.print(f"[red]{r['option']} failed[/red]: {r['note']}", soft_wrap=True)

@@ -48,12 +48,14 @@ def add_rows(compiled: Compiled, rows: list[tuple[dict[int, float], float, float
     total = n + new_columns
     if new_columns:
         A = sp.hstack([A, sp.csc_matrix((A.shape[0], new_columns))], format="csc")
-    data, cols, ptr = [], [], [0]
+    data: list[float] = []
+    cols: list[int] = []
+    ptr = [0]
     for coef, _, _ in rows:
         cols.extend(coef)
         data.extend(coef.values())
         ptr.append(len(cols))
-    added = sp.csr_matrix((np.asarray(data, dtype=float), np.asarray(cols, dtype=np.int64), ptr),
+    added = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(cols, dtype=np.int64), ptr),
                           shape=(len(rows), total))
     A = sp.vstack([A, added], format="csc")
     A.sort_indices()

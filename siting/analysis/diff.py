@@ -158,8 +158,8 @@ def output_changes(a: RunFolder, b: RunFolder, threshold: float = 0.05) -> pd.Da
     if ca is not None and cb is not None:
         ma = {(r.site, r.product): r.modules for r in ca.itertuples()}
         mb = {(r.site, r.product): r.modules for r in cb.itertuples()}
-        for k in list(ma) + [k for k in mb if k not in ma]:
-            add("modules", "modules", "/".join(k), ma.get(k, 0), mb.get(k, 0))
+        for pair in list(ma) + [k for k in mb if k not in ma]:
+            add("modules", "modules", "/".join(pair), ma.get(pair, 0), mb.get(pair, 0))
     xa, xb = a.tables.get("supplier_mix"), b.tables.get("supplier_mix")
     # a site opened or closed is said once above; its whole supplier mix changing says nothing more
     both = {s for s in ta if ta[s].get("open") and tb.get(s, {}).get("open")}
@@ -265,7 +265,8 @@ def attribute(raw_a: RawInstance, raw_b: RawInstance, changes: pd.DataFrame, opt
     from siting.analysis.parallel import each_result
 
     replay = changes[changes["replayable"]]
-    items = [(raw_a, options, (), "A"), (raw_b, options, (), "B")]
+    items: list[tuple[RawInstance, SolverOptions, tuple[str, ...], str]] = [(raw_a, options, (), "A"),
+                                                                            (raw_b, options, (), "B")]
     items += [(raw_a, options, (f"{r['path']}={r['b']}",), r["path"]) for _, r in replay.iterrows()]
     results = {}
     for res in each_result(_replay, items, workers=workers, ordered=False):

@@ -34,7 +34,7 @@ def landed_costs(answer: Breakeven) -> pd.DataFrame:
     for c in CATEGORIES:
         if c == "risk" and all(abs(r.results.costs.get(c, 0.0)) < 1e-12 for r in runs.values()):
             continue  # no CVaR weight: no risk premium in either plan
-        row = {"category": LABELS[c]}
+        row: dict = {"category": LABELS[c]}
         for k, r in runs.items():
             row[f"{k}_per_year"] = r.results.costs.get(c, 0.0)
             row[f"{k}_per_wafer"] = row[f"{k}_per_year"] * money / made[k] if made[k] > 0 else float("nan")

@@ -196,7 +196,7 @@ def _check(raw: RawInstance, target: list[str], instrument: str) -> None:
         raise InputError(Problem("--target", "names no site", "give one or more sites, e.g. --target kumamoto"))
     if len(set(target)) != len(target):
         raise InputError(Problem("--target", "names a site twice", "give each site once"))
-    problems = []
+    problems: list[Problem] = []
     for site in target:
         try:
             check_site(raw, site)
@@ -321,7 +321,7 @@ def _rates(raw: RawInstance, options: SolverOptions, out: Induced, run: Run, tol
         rows = [{"id": _trial(t), "kind": "capex_grant", "site": t, "rate": repr(min(k * r, 1.0)),
                  "source": "induce"} for t, r in base_rate.items()]
         got = _solve(raw, options, rows)
-        record = {"iteration": len(out.iterations) + 1, "rate_scale": k, "response": _opened(got),
+        record: dict = {"iteration": len(out.iterations) + 1, "rate_scale": k, "response": _opened(got),
                   "firm_cost": float(got.outcome.objective), "cut": None}
         out.iterations.append(record)
         if progress:

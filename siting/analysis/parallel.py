@@ -37,7 +37,7 @@ def remove_stale_setup_files(folder: str | None = None) -> list[str]:
     """Remove setup files that a killed command left in the temporary folder: ours by name and
     owner, made by a process that no longer runs. Returns the paths removed."""
     folder = folder or tempfile.gettempdir()
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

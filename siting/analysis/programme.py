@@ -121,7 +121,7 @@ def price(item: Item) -> dict:
 
     p = item.project
     start = time.perf_counter()
-    row = {"option": f"{p.name}: " + (" + ".join(item.sites) or "as it stands"), "project": p.name,
+    row: dict = {"option": f"{p.name}: " + (" + ".join(item.sites) or "as it stands"), "project": p.name,
            "group": p.group, "sites": " + ".join(item.sites), "status": "priced", "note": ""}
     try:
         raw = project_raw(p)

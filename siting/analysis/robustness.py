@@ -23,7 +23,7 @@ Definitions (money a year; p[w] the scenario probabilities):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,7 +134,7 @@ def sweep_frequency(folder: Path, site_ids: list[str]) -> pd.Series:
     return pd.Series({s: sum(s in o for o in sets) / len(sets) for s in site_ids})
 
 
-def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), alternatives_count: int = 0,
+def robustness(raw: RawInstance, options: SolverOptions, named: Sequence[str] = (), alternatives_count: int = 0,
                within: float = 0.05, sweep: Path | None = None, sets=(), workers: int = 1,
                progress: Callable[[object, str], None] | None = None) -> Robustness:
     """Evaluate every candidate plan in every scenario; the cost and regret matrices and their summaries.
@@ -205,7 +205,8 @@ def _robustness(raw, options, named, alternatives_count, within, sweep, sets, po
             raise NoPlan(f"--plans {text} | {run['status']}: no plan opens exactly these sites")
         candidates.append(Candidate(text, "named", vector(run["plan"], compiled), run["sites"]))
     candidates = _distinct(candidates, compiled.integer)
-    cost_rows, table = {}, []
+    cost_rows: dict = {}
+    table: list[dict] = []
     for c in candidates:
         run = resolve(base, cuts.fixed(compiled, c.values), options)
         solves.append({"what": f"{c.name} in every scenario", "status": run.outcome.status,
