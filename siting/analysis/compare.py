@@ -123,6 +123,25 @@ def compare(raw: RawInstance, packages: list[Package], options: SolverOptions, w
 
     Every package is applied and checked before any is solved, so a bad package stops the run at
     once with its problems (exit 2) instead of failing half-way.
+
+    Parameters
+    ----------
+    raw
+        The instance as read.
+    packages
+        The policy packages (:func:`siting.instance.designs.read_designs`).
+    options
+        HiGHS's options for every package.
+    workers
+        Local worker processes.
+    progress
+        Called as each package finishes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per package (:func:`package_row`), with the differences to ``none``
+        (:func:`add_differences`).
     """
     from siting.run import load_case
 
@@ -143,7 +162,28 @@ def compare(raw: RawInstance, packages: list[Package], options: SolverOptions, w
 
 def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, command: list[str],
                      designs: Path) -> list[str]:
-    """Write compare.csv, compare.png and, last, manifest.json into ``out``."""
+    """Write compare.csv, compare.png, report.html and, last, manifest.json into ``out``.
+
+    Parameters
+    ----------
+    df
+        The comparison, one row per package (:func:`compare`).
+    out
+        The folder.
+    base
+        The checked instance (money unit, manifest).
+    options
+        The solver options, for the manifest.
+    command
+        The command line, for the manifest.
+    designs
+        The designs file, recorded with its SHA-256.
+
+    Returns
+    -------
+    list[str]
+        The names ``manifest.json`` lists.
+    """
     import hashlib
 
     from siting.report import charts
@@ -169,7 +209,17 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
 
 
 def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> None:
-    """The comparison as a console table, then the ratios against ``none``."""
+    """The comparison as a console table, then the ratios against ``none``.
+
+    Parameters
+    ----------
+    console
+        A rich console (:func:`siting.report.console.make_console`).
+    df
+        The comparison, one row per package (:func:`compare`).
+    money, currency
+        The money unit's label (firm cost, outlay) and the currency (outlay per wafer).
+    """
     from rich.markup import escape
     from rich.table import Table
 

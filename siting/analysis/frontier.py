@@ -124,7 +124,28 @@ def compute_frontier(source, options, sets=(), measure: str = "cvar", points: in
 
 
 def write_frontier(result: Frontier, out, base, options, command: list[str], label: str, unit: str) -> list[str]:
-    """frontier.csv, frontier.png (with two solved points or more), report.html and, last, manifest.json."""
+    """Write frontier.csv, frontier.png (with two solved points or more), report.html and, last, manifest.json.
+
+    Parameters
+    ----------
+    result
+        The computed frontier.
+    out
+        The folder.
+    base
+        The checked instance with the ``--set`` overrides (money unit, manifest).
+    options
+        The solver options, for the manifest.
+    command
+        The command line, for the manifest.
+    label, unit
+        The risk measure's name and unit, for the chart and the page.
+
+    Returns
+    -------
+    list[str]
+        The names ``manifest.json`` lists.
+    """
     from html import escape
 
     from siting.report import charts

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import InputError, Problem
+from siting.report.figures import plan_figures
 from siting.report.folder import (  # noqa: F401 - the writer's names, also used from here
     PAUSE_VARIABLE,
     atomic_write,
@@ -45,7 +46,19 @@ def _version(pkg: str) -> str:
 
 
 def json_safe(value):
-    """JSON-safe value: NaN and infinities become None, numpy scalars plain numbers."""
+    """JSON-safe value: NaN and infinities become None, numpy scalars plain numbers.
+
+    Parameters
+    ----------
+    value
+        Anything ``json.dumps`` should write: dicts (keys become strings) and lists are converted
+        element by element.
+
+    Returns
+    -------
+    object
+        The same value made only of what JSON holds.
+    """
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -77,7 +90,22 @@ def _phased_summary(summary: dict, res, st) -> None:
 
 
 def summary_dict(run, command: list[str] | None = None) -> dict:
-    """The content of ``summary.json`` for a run."""
+    """The content of ``summary.json`` for a run.
+
+    Parameters
+    ----------
+    run
+        A run through the pipeline (:class:`siting.run.Run`), with or without a plan.
+    command
+        The command line, recorded as ``command``.
+
+    Returns
+    -------
+    dict
+        Status, objective, bound and gap, units and times; with a plan also the sites, costs,
+        government outlay (:mod:`siting.report.figures`), instruments, unmet demand, risk, shadow
+        prices and the checks; the screens, diagnosis, numerics, solver and instance. JSON-safe.
+    """
     inst, out = run.instance, run.outcome
     st = inst.settings
     summary: dict = {
@@ -117,8 +145,9 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         if "schedule" in res.tables:
             _phased_summary(summary, res, st)
         subs = res.tables["subsidies"]
-        summary["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
-        summary["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
+        outlay = plan_figures(res).outlay()
+        summary["government_outlay"] = outlay.per_year
+        summary["government_outlay_total"] = outlay.total
         summary["government_outlay_by_country"] = {
             c: {"per_year": float(g["payout_per_year"].sum()), "total": float(g["payout_total"].sum())}
             for c, g in subs.groupby("provider_country", sort=True)}
@@ -155,7 +184,23 @@ def manifest_dict(run, command: list[str] | None = None) -> dict:
 
 
 def manifest_base(inst, options, command: list[str] | None = None) -> dict:
-    """The reproduction record of any command on a checked instance with solver options."""
+    """The reproduction record of any command on a checked instance with solver options.
+
+    Parameters
+    ----------
+    inst
+        The checked instance (:class:`siting.instance.checked.Instance`).
+    options
+        The solver options (:class:`siting.solve.SolverOptions`).
+    command
+        The command line (default: this process's arguments).
+
+    Returns
+    -------
+    dict
+        Versions, instance and its sources with their SHA-256, overrides, HiGHS's options and seed,
+        command and time; an analysis adds its own keys and ``files``.
+    """
     return json_safe({
         "siting": _version("siting"),
         "python": sys.version.split()[0],
@@ -234,9 +279,22 @@ def file_hashes(texts: dict[str, str | bytes]) -> dict[str, str]:
 
 
 def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes]:
-    """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others
-    and their SHA-256. A run with a solution also gets ``network.gpkg``, ``map.png`` and
-    ``report.html``; every run gets ``report.html``."""
+    """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others.
+
+    Parameters
+    ----------
+    run
+        A run through the pipeline.
+    command
+        The command line, for the summary and the manifest.
+
+    Returns
+    -------
+    dict[str, str | bytes]
+        Name -> content: the tables (a run with a solution), ``summary.json``, ``network.gpkg`` and
+        ``map.png`` (with a solution), ``report.html`` (always) and ``manifest.json`` with the
+        others' SHA-256.
+    """
     from siting.report.charts import network_map
     from siting.report.html import report_page
     from siting.report.network import geopackage_bytes, network_layers
@@ -282,10 +340,24 @@ def map_title(summary: dict) -> str:
 def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Path, ...] = ()) -> list[Path]:
     """Write every table, ``summary.json`` and ``manifest.json`` into ``out``, as one step.
 
-    Returns the files written. Tables are written only when the run has a solution. ``reads``:
-    the files the run read (``RawInstance.inputs``), which ``out`` must not hold. Results that
-    an earlier run wrote into the same folder (listed in its manifest) and this run did not are
-    gone afterwards, so the folder never mixes two runs; every other file in it is kept.
+    Results that an earlier run wrote into the same folder (listed in its manifest) and this run
+    did not are gone afterwards, so the folder never mixes two runs; every other file in it is kept.
+
+    Parameters
+    ----------
+    run
+        A run through the pipeline; tables are written only when it has a solution.
+    out
+        The results folder.
+    command
+        The command line, for the summary and the manifest.
+    reads
+        The files the run read (``RawInstance.inputs``), which ``out`` must not hold.
+
+    Returns
+    -------
+    list[Path]
+        The files written.
 
     Raises
     ------
