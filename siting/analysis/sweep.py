@@ -132,12 +132,23 @@ def local_workers(workers: int, cases: int) -> Workers:
 
 def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: Any = None,
                 progress: Callable[[dict], None] | None = None, pool: Workers | None = None) -> None:
-    """Solve ``todo`` and write each case as it finishes; ``progress(record)`` is called after each.
+    """Solve ``todo`` and write each case as it finishes. On Ctrl-C the workers are stopped and
+    every case finished so far is kept.
 
-    ``workers`` local processes (1: in this process; ``pool``: processes already started by
-    :func:`local_workers`), or the workers of the Dask scheduler that ``scheduler`` (a client of
-    :func:`connect_scheduler`) is connected to. On Ctrl-C the
-    workers are stopped and every case finished so far is kept.
+    Parameters
+    ----------
+    sweep
+        The sweep; each record is saved to ``cases/<id>.json`` and kept in ``sweep.records``.
+    todo
+        (id, overrides) of the cases to solve (:func:`siting.analysis.sweep_plan.prepare`).
+    workers
+        Local worker processes (1: in this process).
+    scheduler
+        A Dask client (:func:`connect_scheduler`): its workers solve instead.
+    progress
+        Called with each record once it is saved.
+    pool
+        Worker processes already started by :func:`local_workers`.
     """
     if not todo:
         return
@@ -250,7 +261,22 @@ def _solve_with_dask(sweep: Sweep, todo: list, client: Any, progress: Callable[[
 
 
 def refine(sweep: Sweep, switch: Switch, tolerance: float) -> Switch:
-    """Bisect a switching point down to ``tolerance`` (each step one solve of the instance)."""
+    """Bisect a switching point down to ``tolerance``, each step one solve of the instance.
+
+    Parameters
+    ----------
+    sweep
+        The sweep the switching point was found in (its start and patcher are used).
+    switch
+        The switching point.
+    tolerance
+        Half the width of the interval to stop at.
+
+    Returns
+    -------
+    Switch
+        The refined point; where a third plan shows in between, the first of the two switches.
+    """
     solver = CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher)
     lo, hi = switch.below, switch.above
     while hi - lo > 2 * tolerance:

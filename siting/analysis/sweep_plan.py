@@ -31,9 +31,27 @@ from siting.solve import SolverOptions
 def plan_cases(axes: list[Axis], method: str, samples: int | None = None, seed: int = 0) -> list[tuple[str, ...]]:
     """The cases of a sweep, each a tuple of ``PATH=VALUE`` assignments.
 
-    ``grid`` is every combination; ``oat`` is the base case (no assignment) and then each
-    parameter alone at each of its values; ``lhs`` draws ``samples`` points of a Latin hypercube
-    over each parameter's range (smallest to largest value given), seeded by ``seed``.
+    Parameters
+    ----------
+    axes
+        The swept parameters.
+    method
+        ``grid``: every combination; ``oat``: the base case (no assignment) and then each
+        parameter alone at each of its values; ``lhs``: ``samples`` points of a Latin hypercube
+        over each parameter's range (smallest to largest value given), seeded by ``seed``.
+    samples, seed
+        For ``lhs``.
+
+    Returns
+    -------
+    list[tuple[str, ...]]
+        The cases in plan order.
+
+    Raises
+    ------
+    InputError
+        For too many cases, an ``lhs`` without samples or over a parameter without a numeric
+        range, or an unknown method.
     """
     if method == "grid":
         combos = list(itertools.product(*[a.values for a in axes]))
