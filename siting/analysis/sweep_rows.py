@@ -122,7 +122,21 @@ class Switch:
 
 
 def switching_points(df: pd.DataFrame, sweep: Sweep) -> list[Switch]:
-    """Consecutive cases along each parameter whose open sites differ (others at their base or only one axis)."""
+    """Where the open sites change between consecutive solved cases along a parameter.
+
+    Parameters
+    ----------
+    df
+        The sweep's table (:func:`table`).
+    sweep
+        The sweep: only ``oat`` sweeps (the others at their base) and one-parameter grids have
+        lines to follow.
+
+    Returns
+    -------
+    list[Switch]
+        Each switch between the two values that bracket it, in parameter then value order.
+    """
     switches = []
     for a in sweep.axes:
         if not a.numeric:
@@ -149,7 +163,20 @@ def switching_points(df: pd.DataFrame, sweep: Sweep) -> list[Switch]:
 
 
 def tornado_table(df: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
-    """For an ``oat`` sweep: the objective at each parameter's lowest and highest value."""
+    """For an ``oat`` sweep: the objective at each parameter's lowest and highest value.
+
+    Parameters
+    ----------
+    df
+        The sweep's table (:func:`table`).
+    sweep
+        The sweep; its first case is the base case, which counts for every parameter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``parameter, base_value, low_value, high_value, at_low, at_high, swing``, largest swing first.
+    """
     rows = []
     for a in sweep.axes:
         if not a.numeric:

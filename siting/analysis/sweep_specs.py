@@ -101,7 +101,27 @@ def _range(where: str, parts: list[str], percent: bool) -> list[float]:
 
 
 def parse_axis(text: str, paths: dict[str, str]) -> Axis:
-    """Parse one ``--param PATH=SPEC`` against the instance's parameters (``paths``)."""
+    """Parse one ``--param PATH=SPEC`` against the instance's parameters.
+
+    Parameters
+    ----------
+    text
+        ``PATH=SPEC`` as given on the command line.
+    paths
+        Every ``--set`` path of the instance and its value as text
+        (:func:`siting.instance.overrides.addressable_paths`).
+
+    Returns
+    -------
+    Axis
+        The parameter with its values as ``--set`` text, in the order given.
+
+    Raises
+    ------
+    InputError
+        For no ``=``, an unknown path (with the nearest ones), no values, a malformed or too long
+        range, a band around an empty or zero value, an empty or repeated value.
+    """
     split = split_assignment(text)
     if split is None:
         raise InputError(Problem(f"--param {text}", "has no '='",
