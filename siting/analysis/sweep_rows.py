@@ -14,11 +14,9 @@ import pandas as pd
 
 from siting.analysis.sweep_plan import Sweep
 from siting.analysis.sweep_specs import as_number, fmt
+from siting.outcome import SOLVED
 from siting.report.figures import plan_figures, sites_in_label
 from siting.run import Run
-
-#: Statuses of a case that solved (the others have no plan).
-SOLVED = ("optimal", "feasible")
 
 
 def case_row(run: Run) -> dict:
