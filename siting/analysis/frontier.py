@@ -52,7 +52,7 @@ class Frontier:
 
 def _row(point: int, limit: float | None, run: Run, measure: str) -> dict:
     out = run.outcome
-    row = {"point": point, "limit": limit, "status": out.status, "mip_gap": out.mip_gap}
+    row: dict = {"point": point, "limit": limit, "status": out.status, "mip_gap": out.mip_gap}
     if run.results is None:
         return row
     risk = run.results.risk
@@ -109,7 +109,7 @@ def compute_frontier(source, options, sets=(), measure: str = "cvar", points: in
 
     cheapest = record(0, None, run_case(source, options, base, duals=False))
     least = run_case(source, options, [*base, "settings.objective=risk"], duals=False)
-    if "measure" not in cheapest or not least.outcome.has_solution:
+    if "measure" not in cheapest or not least.outcome.has_solution or least.outcome.objective is None:
         return Frontier(table=pd.DataFrame(rows), measure=measure, knee=None)
     high, low = cheapest["measure"], least.outcome.objective
     if high - low <= 1e-9 * max(1.0, abs(high)):  # the cheapest plan already has the least risk
