@@ -129,7 +129,20 @@ def _sites(summary: dict) -> dict:
 
 
 def output_changes(a: RunFolder, b: RunFolder, threshold: float = 0.05) -> pd.DataFrame:
-    """One row per output that differs: ``section, item, key, a, b, difference``."""
+    """The outputs that differ between two runs.
+
+    Parameters
+    ----------
+    a, b
+        The two results folders, read (:func:`read_run`).
+    threshold
+        Relative change below which a number counts as the same.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per output that differs: ``section, item, key, a, b, difference``.
+    """
     sa, sb = a.summary, b.summary
     rows: list[dict] = []
 
@@ -329,7 +342,27 @@ class Diff:
 
 def diff(folder_a: str | Path, folder_b: str | Path, threshold: float = 0.05,
          attribute_with: SolverOptions | None = None, workers: int = 1, progress: Callable | None = None) -> Diff:
-    """Compare two results folders; with ``attribute_with`` (solver options) also attribute the change."""
+    """Compare two results folders: how the runs, their inputs and their outputs differ.
+
+    Parameters
+    ----------
+    folder_a, folder_b
+        Results folders of ``siting solve`` (A the earlier, B the later).
+    threshold
+        Relative change below which an output counts as the same.
+    attribute_with
+        Solver options: with them, each input change is replayed one at a time from A to say
+        which change moved what (extra solves).
+    workers
+        Local worker processes for the replays.
+    progress
+        Called as each replay finishes.
+
+    Returns
+    -------
+    Diff
+        The runs' differences, the inputs and outputs changed, and the attribution if asked.
+    """
     a, b = read_run(folder_a), read_run(folder_b)
     raw_a, raw_b = rebuild(a), rebuild(b)
     result = Diff(runs=run_changes(a, b), inputs=input_changes(raw_a, raw_b), outputs=output_changes(a, b, threshold))
@@ -339,7 +372,22 @@ def diff(folder_a: str | Path, folder_b: str | Path, threshold: float = 0.05,
 
 
 def write_diff(result: Diff, out: Path, manifest: dict) -> list[str]:
-    """``diff.csv`` (and ``attribution.csv``), ``report.html`` and, last, ``manifest.json``."""
+    """Write ``diff.csv`` (and ``attribution.csv``), ``report.html`` and, last, ``manifest.json``.
+
+    Parameters
+    ----------
+    result
+        The difference (:func:`diff`).
+    out
+        The folder.
+    manifest
+        The manifest (:func:`siting.report.write.manifest_base` with the two runs).
+
+    Returns
+    -------
+    list[str]
+        The names ``manifest.json`` lists.
+    """
     from html import escape
 
     from siting.report.html import table_html
