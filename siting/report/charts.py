@@ -59,7 +59,7 @@ def sweep_line(df: pd.DataFrame, path: str, sites: list[str], switches: list, mo
     Returns
     -------
     bytes
-        The chart as PNG.
+        The line chart, as PNG.
     """
     d = df[df["status"].isin(SOLVED)].copy()
     d["_x"] = d[path].astype(float)
@@ -100,7 +100,7 @@ def sweep_heatmap(df: pd.DataFrame, x: str, y: str) -> bytes:
     Returns
     -------
     bytes
-        The chart as PNG.
+        The heat map, as PNG.
     """
     d = df.copy()
     d.loc[~d["status"].isin(SOLVED), "sites_open"] = "(no plan)"
@@ -162,7 +162,7 @@ def compare_bars(df: pd.DataFrame, money: str) -> bytes:
     Returns
     -------
     bytes
-        The chart as PNG.
+        The bars, as PNG.
     """
     names = df["package"].tolist()
     countries = sorted({c for c in df["policy_country"].fillna("") if c})
@@ -227,7 +227,7 @@ def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tupl
     Returns
     -------
     bytes
-        The chart as PNG.
+        The two waterfalls, as PNG.
     """
     rows = df[df["category"] != "total"]
     fig, axes = _fig_axes(1, 2, sharey=True, figsize=(11, 4.6))
@@ -260,7 +260,7 @@ def frontier(table: pd.DataFrame, measure_label: str, money: str, knee: int | No
     Returns
     -------
     bytes
-        The chart as PNG.
+        The frontier, as PNG.
     """
     d = table[table["status"].isin(SOLVED)]
     fig, ax = _fig_axes(figsize=(8, 5))
@@ -357,7 +357,7 @@ def regret_heatmap(matrix: pd.DataFrame, title: str, label: str) -> bytes:
     Returns
     -------
     bytes
-        The chart as PNG.
+        The heat map of the matrix, as PNG.
     """
     values = matrix.to_numpy(dtype=float)
     fig, ax = _fig_axes(figsize=(1.1 * matrix.shape[1] + 3.5, 0.5 * matrix.shape[0] + 1.8))
