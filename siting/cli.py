@@ -22,7 +22,7 @@ from siting.errors import InputError, Problem, SitingError
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
 #: The signals that stop a command, and its exit code for each (128 + the signal's number).
-STOP_SIGNALS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+STOP_SIGNALS: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE,
                "unbounded": EXIT_INFEASIBLE, "no_solution": EXIT_NO_SOLUTION, "error": EXIT_ERROR}
 
@@ -30,7 +30,7 @@ STATUS_EXIT = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEA
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one `location | problem; fix` line and exit 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> None:
         raise InputError(Problem(self.prog, message, f"see `{self.prog} --help`"))
 
 
@@ -754,14 +754,14 @@ def _programme(args, argv: list[str]) -> int:
         t.add_row(f"{r['budget']:,.0f}", str(r["fabs"]), f"{r['capacity_wafers_per_year']:,.0f}",
                   f"{r['investment']:,.0f}", f"{r['outlay']:,.3f}", r["funded"] or "-")
     console.print(t)
-    c = Table(title=f"Least outlay for each number of domestic fabs ({money})", title_justify="left")
+    least = Table(title=f"Least outlay for each number of domestic fabs ({money})", title_justify="left")
     for col in ("fabs", "least outlay", "marginal cost", "investment"):
-        c.add_column(col, justify="right")
+        least.add_column(col, justify="right")
     for _, r in curve.iterrows():
         marginal = "-" if r["marginal_cost"] is None or r["marginal_cost"] != r["marginal_cost"] \
             else f"{r['marginal_cost']:,.3f}"
-        c.add_row(str(r["fabs"]), f"{r['least_outlay']:,.3f}", marginal, f"{r['investment']:,.0f}")
-    console.print(c)
+        least.add_row(str(r["fabs"]), f"{r['least_outlay']:,.3f}", marginal, f"{r['investment']:,.0f}")
+    console.print(least)
     bad = options[options["status"] == "error"]
     for _, r in bad.iterrows():
         console.print(f"[red]{r['option']} failed[/red]: {r['note']}", soft_wrap=True)
@@ -979,125 +979,73 @@ def _frontier(args, argv: list[str]) -> int:
 
 def _sweep(args, argv: list[str]) -> int:
     from siting.analysis import sweep as sw
-    from siting.instance.overrides import addressable_paths
-    from siting.instance.read import read_instance
-    from siting.report.write import check_out_dir, default_out_dir
-    from siting.run import load_case
+    from siting.report.console import make_console
     from siting.solve import load_profile
 
+    # --seed is the Latin hypercube's here; HiGHS's seed is the profile's
     options = load_profile(args.profile, time_limit=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads)
     if args.scheduler is not None:
         sw.check_scheduler_address(args.scheduler)
     if args.refine is not None and not args.refine > 0:
         raise InputError(Problem("--refine", f"must be above zero (got {args.refine})", "give a tolerance, e.g. 0.001"))
-    raw = read_instance(args.instance)
-    base = load_case(raw, args.set)
-    paths = addressable_paths(raw)
-    axes = [sw.parse_axis(text, paths) for text in args.param]
-    seen = [a.path for a in axes]
-    if len(set(seen)) != len(seen):
-        raise InputError(Problem("--param", "names a parameter twice", "give each parameter once"))
-    cases = sw.plan_cases(axes, args.method, args.samples, args.seed)
-    out = Path(args.out) if args.out else default_out_dir(raw.name + "-sweep")
-    check_out_dir(out, raw.inputs)
-    sweep = sw.Sweep(raw=raw, axes=axes, method=args.method, cases=cases, options=options, out=out,
-                     fixed=tuple(args.set), seed=args.seed, samples=args.samples, warm_start=not args.no_warm_start,
-                     patch=not args.no_patch)
-    workers = args.workers or sw.default_workers()
-    # the scheduler is reached before anything is solved or written: one that cannot be is refused
-    client = sw.connect_scheduler(args.scheduler) if args.scheduler else None
-    try:
-        with sw.local_workers(1 if client is not None else workers, len(cases)) as pool:
-            return _run_sweep(args, argv, sweep, base, workers, pool, client)
-    finally:
-        if client is not None:
-            client.close()
-
-
-def _run_sweep(args, argv: list[str], sweep, base, workers: int, pool, client=None) -> int:
-    from rich import progress as bar
-
-    from siting.analysis import sweep as sw
-    from siting.report.console import make_console
-
-    cases, out = sweep.cases, sweep.out
-    sw.start_base_plan(sweep, pool)
-    sw.check_values(sweep)
-    todo = sw.prepare(sweep)
+    sweep = sw.plan_sweep(args.instance, args.param, options, method=args.method, samples=args.samples,
+                          seed=args.seed, fixed=tuple(args.set), out=Path(args.out) if args.out else None,
+                          warm_start=not args.no_warm_start, patch=not args.no_patch)
     console = make_console()
-    done_before = len(cases) - len(todo)
-    used = min(workers, max(len(todo), 1))
-    where = f"on the Dask scheduler {args.scheduler}" if args.scheduler else \
-        f"with {used} worker{'s' if used > 1 else ''}"
-    console.print(f"{len(cases)} cases ({args.method}); {done_before} already solved in {out}/, "
-                  f"{len(todo)} to solve {where}", soft_wrap=True)
-    failed = sum(1 for r in sweep.records.values() if r["row"].get("status") == "error")
-    err = make_console()
-    err.file = sys.stderr
-    progress = bar.Progress(bar.TextColumn("cases"), bar.BarColumn(), bar.MofNCompleteColumn(),
-                            bar.TextColumn("{task.fields[failed]} failed"), bar.TimeElapsedColumn(),
-                            bar.TextColumn("left"), bar.TimeRemainingColumn(), console=err,
-                            disable=not sys.stderr.isatty())
-    with progress:
-        task = progress.add_task("sweep", total=len(todo), failed=failed)
+    bar = _CaseBar()
 
-        def tick(record: dict) -> None:
-            nonlocal failed
-            failed += record["row"].get("status") == "error"
-            progress.update(task, advance=1, failed=failed)
+    def started(s) -> None:
+        where = f"on the Dask scheduler {s.scheduler}" if s.scheduler else \
+            f"with {s.workers} worker{'s' if s.workers > 1 else ''}"
+        console.print(f"{s.total} cases ({args.method}); {s.solved} already solved in {sweep.out}/, "
+                      f"{s.to_solve} to solve {where}", soft_wrap=True)
+        bar.start(s.to_solve, s.failed)
 
-        try:
-            sw.solve_cases(sweep, todo, workers=workers, scheduler=client, progress=tick, pool=pool)
-        except KeyboardInterrupt:
-            progress.stop()
-            print(f"interrupted | {len(sweep.records)} of {len(cases)} cases are saved in {out}/cases; "
-                  "run the same command again to solve the rest", file=sys.stderr)
-            return _stop_code()
-    if sweep.patcher is not None:
-        for path, note in sweep.patcher.notes().items():
-            said = {"patched": "patched in place",
-                    "probed": "each value built once (too few values, or none along which it acts affinely)"
-                    }.get(note) or f"rebuilt every case ({note.split(': ', 1)[1]})"
-            console.print(f"{path}: {said}", soft_wrap=True)
-    money = base.settings.money_label
-    finished = sw.finish(sweep, base, ["siting", *argv], refine_tolerance=args.refine)
-    _print_sweep(console, sweep, finished, money)
-    console.print(f"results written to {out}/ ({', '.join(finished.files)})", soft_wrap=True)
-    return EXIT_ERROR if failed else EXIT_OK
+    try:
+        with bar:
+            finished = sw.run_sweep(sweep, ["siting", *argv], workers=args.workers, scheduler=args.scheduler,
+                                    refine_tolerance=args.refine, started=started, progress=bar.tick)
+    except sw.Interrupted as exc:
+        print(f"interrupted | {exc.saved} of {exc.total} cases are saved in {sweep.out}/cases; "
+              "run the same command again to solve the rest", file=sys.stderr)
+        return _stop_code(exc)
+    for line in sw.patch_notes(sweep):
+        console.print(line, soft_wrap=True)
+    sw.print_sweep(console, sweep, finished)
+    console.print(f"results written to {sweep.out}/ ({', '.join(finished.files)})", soft_wrap=True)
+    return EXIT_ERROR if (finished.table["status"] == "error").any() else EXIT_OK
 
 
-def _print_sweep(console, sweep, finished, money: str) -> None:
-    from rich.table import Table
+class _CaseBar:
+    """The sweep's progress bar on standard error (on a terminal): cases done, failed, time left."""
 
-    df = finished.table
-    counts = df["status"].value_counts()
-    console.print("cases: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-    solved = df[df["status"].isin(("optimal", "feasible"))]
-    if len(solved):
-        lo, hi = solved.loc[solved["objective"].idxmin()], solved.loc[solved["objective"].idxmax()]
-        console.print(f"firm cost from {lo['objective']:,.3f} ({lo['case']}) to {hi['objective']:,.3f} "
-                      f"({hi['case']}) {money}/yr")
-        plans = solved.groupby("sites_open", sort=False).size()
-        console.print("plans: " + "; ".join(f"{p} in {n} case{'s' if n > 1 else ''}" for p, n in plans.items()))
-    if finished.switches:
-        console.print("[bold]switching points[/bold]")
-        for s in finished.switches:
-            console.print(f"  {s.words()}")
-    elif len(solved) > 1 and (sweep.method == "oat" or len(sweep.axes) == 1):
-        console.print("no switching point: every case opens the same sites")
-    if finished.tornado is not None and len(finished.tornado):
-        t = Table(title=f"Swing of the firm cost ({money}/yr)", title_justify="left")
-        for c in ("parameter", "base", "low", "cost at low", "high", "cost at high", "swing"):
-            t.add_column(c, justify="left" if c == "parameter" else "right", overflow="fold")
-        for _, r in finished.tornado.iterrows():
-            t.add_row(r["parameter"], f"{r['base_value']:.6g}", f"{r['low_value']:.6g}", f"{r['at_low']:,.3f}",
-                      f"{r['high_value']:.6g}", f"{r['at_high']:,.3f}", f"{r['swing']:,.3f}")
-        console.print(t)
-    errors = df[df["status"] == "error"]
-    for _, r in errors.head(5).iterrows():
-        console.print(f"[red]{r['case']} failed[/red]: {r['note']}")
-    if len(errors) > 5:
-        console.print(f"... and {len(errors) - 5} more failed cases (see the note column of sweep.csv)")
+    def __init__(self):
+        from rich import progress as bar
+
+        from siting.report.console import make_console
+
+        err = make_console()
+        err.file = sys.stderr
+        self.failed, self.task = 0, None
+        self.progress = bar.Progress(bar.TextColumn("cases"), bar.BarColumn(), bar.MofNCompleteColumn(),
+                                     bar.TextColumn("{task.fields[failed]} failed"), bar.TimeElapsedColumn(),
+                                     bar.TextColumn("left"), bar.TimeRemainingColumn(), console=err,
+                                     disable=not sys.stderr.isatty())
+
+    def __enter__(self) -> _CaseBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def start(self, total: int, failed: int) -> None:
+        self.failed = failed
+        self.progress.start()
+        self.task = self.progress.add_task("sweep", total=total, failed=failed)
+
+    def tick(self, record: dict) -> None:
+        self.failed += record["row"].get("status") == "error"
+        self.progress.update(self.task, advance=1, failed=self.failed)
 
 
 if __name__ == "__main__":

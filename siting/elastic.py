@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -65,7 +66,7 @@ class Slack:
 
     row: int
     family: str
-    index: object
+    index: Any
     level: float  # in the row's own units: the slack column's coefficient is +-level/100
 
 
@@ -103,7 +104,7 @@ def _positive(x: float, fallback: float = 1.0) -> float:
     return float(x) if x > 0 and math.isfinite(x) else fallback
 
 
-def rows_by_family(compiled: Compiled) -> dict[str, list[tuple[int, object]]]:
+def rows_by_family(compiled: Compiled) -> dict[str, list[tuple[int, Any]]]:
     """Row positions and indices of the elastic and freed families, in one pass over the rows."""
     wanted = {*ELASTIC, *FREED}
     out: dict[str, list[tuple[int, object]]] = {name: [] for name in wanted}
@@ -115,7 +116,7 @@ def rows_by_family(compiled: Compiled) -> dict[str, list[tuple[int, object]]]:
     return out
 
 
-def elastic_rows(sm, rows: dict[str, list[tuple[int, object]]]) -> list[Slack]:
+def elastic_rows(sm, rows: dict[str, list[tuple[int, Any]]]) -> list[Slack]:
     """Every row of an elastic family, with the level one hundred percent of its slack stands for."""
     m, d = sm.model, sm.data
     ref = _levels(d)

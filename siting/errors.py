@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: Scripts whose letters look like Latin ones (Cyrillic о, Greek ο, fullwidth ｏ).
@@ -65,7 +66,7 @@ class Problem:
         return f"{text}; {self.fix}" if self.fix else text
 
 
-def suggest(word: str, options, otherwise: str) -> str:
+def suggest(word: str, options: Iterable[str], otherwise: str) -> str:
     """The fix of a message about an unknown name: the nearest of ``options`` to ``word``.
 
     Parameters

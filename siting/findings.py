@@ -53,6 +53,7 @@ class Finding:
     alternative: bool = False
 
     def as_dict(self) -> dict:
+        """The finding as ``summary.json`` and ``--json`` carry it."""
         return {"kind": self.kind, "rule": self.rule, "where": self.where, "required": self.required,
                 "best": self.best, "unit": self.unit, "found_by": self.found_by, "alternative": self.alternative,
                 "message": self.message}

@@ -10,7 +10,9 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyomo.core as pyo
 from pyomo.common.errors import InfeasibleConstraintException
@@ -106,8 +108,8 @@ def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...
     return check_instance(apply_overrides(raw, list(sets)), cache)
 
 
-def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), duals: bool = True,
-             cache: TypingCache | None = None, start=None, factors: ScenarioFactors | None = None,
+def run_case(source: str | Path | RawInstance, options: SolverOptions, sets: Any = (), duals: bool = True,
+             cache: TypingCache | None = None, start: np.ndarray | None = None, factors: ScenarioFactors | None = None,
              first_stage: dict | None = None, keep_compiled: bool = False) -> Run:
     """Solve one case and extract its results.
 
@@ -162,7 +164,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     outcome, compiled = solve_model(sm, options, start)
     t3 = time.perf_counter()
     run = Run(instance=inst, data=data, model=sm, outcome=outcome, options=options, screens=findings)
-    if outcome.has_solution and compiled is not None:
+    if outcome.values is not None and compiled is not None:  # a solution
         set_values(sm, compiled, outcome.values)
         run.results = extract(sm, sm.costs.values())
         run.violations = verify(inst, run.results, outcome.objective)
@@ -236,6 +238,7 @@ def first_stage_of(run: Run) -> dict:
     first-stage choice): variable name -> {index: value}. Second-stage decisions are continuous,
     so the integer ones are exactly the plan made before a scenario is known."""
     out: dict = {}
+    assert run.model is not None, "a run through the pipeline keeps its model"
     for var in run.model.model.component_objects(pyo.Var, descend_into=True):
         for idx, v in var.items():
             if v.is_integer() or v.is_binary():
@@ -253,7 +256,7 @@ def fix_first_stage(sm: SitingModel, plan: dict) -> None:
             var[idx].setub(value)
 
 
-def resolve(base: Run, compiled: Compiled, options: SolverOptions, start=None) -> Run:
+def resolve(base: Run, compiled: Compiled, options: SolverOptions, start: np.ndarray | None = None) -> Run:
     """Solve a variant of ``base``'s compiled model and extract its results like :func:`run_case`.
 
     The variant (``compiled``) has ``base.compiled``'s columns first, in the same order, and may
@@ -263,14 +266,15 @@ def resolve(base: Run, compiled: Compiled, options: SolverOptions, start=None) -
     not computed.
     """
     t0 = time.perf_counter()
+    assert base.compiled is not None and base.model is not None, "resolve needs run_case(keep_compiled=True)"
     outcome = solve_compiled(compiled, options, start)
-    if outcome.has_solution:  # the columns of ``base``'s model, without any added after them
+    if outcome.values is not None:  # the columns of ``base``'s model, without any added after them
         outcome = replace(outcome, values=outcome.values[:len(base.compiled.columns)])
     t1 = time.perf_counter()
     sm = base.model
     run = Run(instance=base.instance, data=base.data, model=sm, outcome=outcome, options=options,
               screens=base.screens)
-    if outcome.has_solution:
+    if outcome.values is not None:
         set_values(sm, base.compiled, outcome.values)
         run.results = extract(sm, sm.costs.values())
         run.violations = verify(base.instance, run.results, outcome.objective)

@@ -25,6 +25,7 @@ import time
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
@@ -37,6 +38,9 @@ from siting.errors import InputError, Problem, SolverError, suggest
 from siting.model import sparse  # noqa: F401  (loaded here so its load time is not counted as build time)
 from siting.model.families import COMPILED_ONLY, COST_SOURCES, ROW_SOURCES, column_order
 from siting.outcome import Outcome, Status
+
+if TYPE_CHECKING:
+    from siting.model.build import SitingModel
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +103,14 @@ class SolverOptions(BaseModel):
 
 def available_profiles() -> list[str]:
     """Names of the profiles found in the profile folders."""
-    names = set()
+    names: set[str] = set()
     for folder in PROFILE_DIRS:
         if folder.is_dir():
             names.update(p.stem for p in folder.glob("*.toml"))
     return sorted(names)
 
 
-def load_profile(name: str | None = "default", **overrides) -> SolverOptions:
+def load_profile(name: str | None = "default", **overrides: Any) -> SolverOptions:
     """Load a solver profile by name (``solvers/NAME.toml``) or path, then apply ``overrides``.
 
     ``overrides`` with value None are ignored, so CLI flags that were not given change nothing.
@@ -153,7 +157,7 @@ class Compiled:
     freed: dict = field(default_factory=dict)
 
 
-def compile_model(sm) -> Compiled:
+def compile_model(sm: SitingModel) -> Compiled:
     """Compile the Pyomo model to matrices in the column order of the derived tables.
 
     The variable families come in the order of :data:`siting.model.families.VARIABLES`.
@@ -180,7 +184,7 @@ def compile_model(sm) -> Compiled:
     return Compiled(columns=cols, rows=info.rows, lp=lp, integer=integer, offset=offset)
 
 
-def _family(item) -> str:
+def _family(item: Any) -> str:
     if item is None:
         return "a linking row"
     if isinstance(item, (str, tuple)):  # a compiled model patched by a sweep names by key, (name, index)
@@ -352,14 +356,14 @@ def _flush_c_stdio() -> None:
         pass
 
 
-def _drop_compiled_only(sm, compiled: Compiled) -> None:
+def _drop_compiled_only(sm: SitingModel, compiled: Compiled) -> None:
     """Free the Pyomo objects of the rows only HiGHS needs (:data:`siting.model.families.COMPILED_ONLY`:
     one per route or supply arc, the bulk of the model); nothing after the solve reads them."""
     m = sm.model
     # row positions of each freed family, in the order of its index (the rows of routes or arcs),
     # which is the order the compiler writes them in; freed rows become None in ``rows``
     freed: dict[str, list[int]] = {name: [] for name in COMPILED_ONLY}
-    rows = []
+    rows: list = []
     for n, row in enumerate(compiled.rows):
         name = row[0].parent_component().local_name
         if name in freed:
@@ -384,7 +388,8 @@ def _release_memory() -> None:
         pass
 
 
-def solve_model(sm, options: SolverOptions, start: np.ndarray | None = None) -> tuple[Outcome, Compiled | None]:
+def solve_model(sm: SitingModel, options: SolverOptions, start: np.ndarray | None = None
+                ) -> tuple[Outcome, Compiled | None]:
     """Compile and solve; return the outcome and the compiled model (for duals and re-solves).
 
     ``start`` is a solution of a model with the same columns (a neighbouring sweep case), given to
@@ -503,7 +508,7 @@ class Probe:
 
 
 def fixed_lp_rates(compiled: Compiled, values: np.ndarray, options: SolverOptions,
-                   probes: list[Probe], implied=()) -> np.ndarray | None:
+                   probes: list[Probe], implied: Any = ()) -> np.ndarray | None:
     """What one unit more and one unit less of each probed limit changes in the optimal cost.
 
     The LP is the model with every integer decision fixed at its value in ``values`` (sites,
@@ -587,7 +592,7 @@ def _coef(compiled: Compiled, row: int, col: int) -> float:
     return float(lp["value"][span][hit[0]]) if hit.size else 0.0
 
 
-def set_values(sm, compiled: Compiled, values: np.ndarray) -> None:
+def set_values(sm: SitingModel, compiled: Compiled, values: np.ndarray) -> None:
     """Write a solution into the Pyomo variables (columns HiGHS never saw are set to 0)."""
     m = sm.model
     for var in m.component_data_objects(pyo.Var, descend_into=True):

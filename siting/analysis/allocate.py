@@ -35,10 +35,24 @@ def _groups(options: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def allocate(options: pd.DataFrame, budget: float, objective: str, solver: SolverOptions) -> pd.Series:
-    """The options funded within ``budget`` (a boolean mask over the rows of ``options``).
+    """The options funded within ``budget``.
 
-    ``options`` needs ``group``, ``offer`` (money unit) and the objective's column (:data:`VALUE`);
-    rows with a missing offer (no offer opens the site) are never chosen.
+    Parameters
+    ----------
+    options
+        Needs ``group``, ``offer`` (money unit) and the objective's column (:data:`VALUE`); rows
+        with a missing offer (no offer opens the site) are never chosen.
+    budget
+        What may be offered in all (money unit).
+    objective
+        What the choice maximises, a key of :data:`VALUE`.
+    solver
+        HiGHS's options.
+
+    Returns
+    -------
+    pandas.Series
+        A boolean mask over the rows of ``options``.
     """
     ok = options["offer"].notna().to_numpy()
     opts = options[ok]

@@ -54,6 +54,7 @@ class Plan:
 
     @property
     def objective(self) -> float:
+        """The plan's cost (money unit a year), as its solve found it."""
         return float(self.run.outcome.objective)
 
 
@@ -97,6 +98,7 @@ class Alternatives:
         return lines
 
     def as_dict(self) -> dict:
+        """The answer as ``--json`` prints it: the search's settings and every plan."""
         return {"within": self.within, "count": self.count, "by": self.by, "unit": f"{self.money} per year",
                 "stopped": self.stopped, "beyond": self.beyond, "message": self.words(),
                 "plans": self.table.to_dict("records")}

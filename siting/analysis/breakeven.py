@@ -1,4 +1,4 @@
-"""Break-even offers and counterfactuals: how large must an offer be before a site wins, and why not here?
+"""Break-even offers and counterfactuals: how large must an offer be before a site wins, and why not here.
 
 For a site that the optimum leaves closed, the smallest lump sum that opens it is exact from two
 solves (MODEL.md, Analyses): cost with the site forced open (``sites.S.status=open``) minus the
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from siting.errors import InputError, NoPlan, Problem, suggest
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
-from siting.report.extract import open_sites
+from siting.report.figures import plan_figures
 from siting.run import Run, run_case
 from siting.solve import SolverOptions
 
@@ -98,6 +98,7 @@ class Breakeven:
         return f" (to within {self.within:.2g} {self.money}/yr, the solves' gaps)" if self.within > 0 else ""
 
     def as_dict(self) -> dict:
+        """The answer as ``--json`` prints it, with every solve used and the message."""
         return {
             "site": self.site, "instrument": self.instrument, "direction": self.direction,
             "offer": self.offer, "offer_total": self.offer_total, "unit": f"{self.money} per year",
@@ -125,7 +126,7 @@ def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, se
 def _opened(run: Run) -> str:
     if run.results is None:
         return ""
-    return ", ".join(f"{s} ({c:,.0f} wafers/yr)" for s, c in open_sites(run.results)) or "none"
+    return plan_figures(run.results).label(sep=", ", unit="wafers/yr")
 
 
 def _is_open(run: Run, site: str) -> bool:

@@ -32,13 +32,27 @@ from siting.analysis.parallel import map_cases
 from siting.errors import SitingError
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
-from siting.report.extract import open_sites
+from siting.report.figures import per_unit, plan_figures, plan_label
 from siting.run import Run, run_case
 from siting.solve import SolverOptions
 
 
 def package_row(package: Package, run: Run) -> dict:
-    """The comparison row of one solved package."""
+    """The comparison row of one solved package.
+
+    Parameters
+    ----------
+    package
+        The policy package the run solved.
+    run
+        Its run through the pipeline.
+
+    Returns
+    -------
+    dict
+        The columns of ``compare.csv`` (module docstring) for this package; without a plan only
+        the status, objective and the solver's note.
+    """
     inst, out = run.instance, run.outcome
     country = inst.settings.policy_country
     row = {"package": package.name, "description": package.description, "policy_country": country or "",
@@ -47,33 +61,22 @@ def package_row(package: Package, run: Run) -> dict:
     if res is None:
         row["note"] = out.termination
         return row
-    sites = res.tables["sites"]
-    subs = res.tables["subsidies"]
-    mine = subs if not country else subs[subs["provider_country"] == country]
-    row["outlay_per_year"] = float(mine["payout_per_year"].sum())
-    row["outlay_total"] = float(mine["payout_total"].sum())
-    row["outlay_all_governments_per_year"] = float(subs["payout_per_year"].sum())
-    row["loan_principal_total"] = float(mine["loan_principal_total"].sum())
-    opened = sites[sites["open"]]
-    row["sites_open"] = "; ".join(f"{s} ({c:,.0f})" for s, c in open_sites(res)) or "none"
-    home = opened[opened["country"] == country] if country else opened.iloc[0:0]
-    row["domestic_capacity"] = float(home["capacity_wafers_per_year"].sum()) if country else math.nan
-    weights = home["capacity_wafers_per_year"].where(home["local_share"].notna(), 0.0)
-    row["domestic_local_share"] = (float((home["local_share"].fillna(0.0) * weights).sum() / weights.sum())
-                                   if weights.sum() > 0 else math.nan)
-    for s, share in zip(sites["site"], sites["local_share"]):
-        row[f"local_share_{s}"] = float(share)
+    plan = plan_figures(res)
+    outlay = plan.outlay(country)
+    row["outlay_per_year"] = outlay.per_year
+    row["outlay_total"] = outlay.total
+    row["outlay_all_governments_per_year"] = plan.outlay().per_year
+    row["loan_principal_total"] = outlay.loan_principal_total
+    row["sites_open"] = plan.label(sep="; ", unit="")
+    row["domestic_capacity"] = plan.domestic_capacity(country)
+    share = row["domestic_local_share"] = plan.domestic_local_share(country)
+    row.update(plan.site_columns())
     row["expected_unmet"] = res.risk["expected_unmet"]
-    money = inst.settings.money_multiplier
-    row["outlay_per_domestic_wafer"] = _ratio(row["outlay_per_year"] * money, row["domestic_capacity"])
-    row["outlay_per_local_point"] = _ratio(row["outlay_per_year"], 100 * row["domestic_local_share"])
+    row["outlay_per_domestic_wafer"] = plan.outlay_per_domestic_wafer(country, inst.settings.money_multiplier)
+    row["outlay_per_local_point"] = per_unit(outlay.per_year, 100 * share)
     row["checks_passed"] = not run.violations
     row["note"] = "; ".join(run.violations)
     return row
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b and not math.isnan(b) and abs(b) > 1e-12 else math.nan
 
 
 def add_differences(df: pd.DataFrame, money: float, references: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -99,9 +102,9 @@ def add_differences(df: pd.DataFrame, money: float, references: pd.DataFrame | N
                 base = 0.0
             df.at[i, f"{c}_vs_none"] = row[c] - base
     df["incremental_outlay_per_domestic_wafer"] = [
-        _ratio(o * money, c) for o, c in zip(df["outlay_per_year_vs_none"], df["domestic_capacity_vs_none"])]
+        per_unit(o * money, c) for o, c in zip(df["outlay_per_year_vs_none"], df["domestic_capacity_vs_none"])]
     df["incremental_outlay_per_local_point"] = [
-        _ratio(o, 100 * s) for o, s in zip(df["outlay_per_year_vs_none"], df["domestic_local_share_vs_none"])]
+        per_unit(o, 100 * s) for o, s in zip(df["outlay_per_year_vs_none"], df["domestic_local_share_vs_none"])]
     return df
 
 
@@ -120,6 +123,25 @@ def compare(raw: RawInstance, packages: list[Package], options: SolverOptions, w
 
     Every package is applied and checked before any is solved, so a bad package stops the run at
     once with its problems (exit 2) instead of failing half-way.
+
+    Parameters
+    ----------
+    raw
+        The instance as read.
+    packages
+        The policy packages (:func:`siting.instance.designs.read_designs`).
+    options
+        HiGHS's options for every package.
+    workers
+        Local worker processes.
+    progress
+        Called as each package finishes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per package (:func:`package_row`), with the differences to ``none``
+        (:func:`add_differences`).
     """
     from siting.run import load_case
 
@@ -140,7 +162,28 @@ def compare(raw: RawInstance, packages: list[Package], options: SolverOptions, w
 
 def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, command: list[str],
                      designs: Path) -> list[str]:
-    """Write compare.csv, compare.png and, last, manifest.json into ``out``."""
+    """Write compare.csv, compare.png, report.html and, last, manifest.json into ``out``.
+
+    Parameters
+    ----------
+    df
+        The comparison, one row per package (:func:`compare`).
+    out
+        The folder.
+    base
+        The checked instance (money unit, manifest).
+    options
+        The solver options, for the manifest.
+    command
+        The command line, for the manifest.
+    designs
+        The designs file, recorded with its SHA-256.
+
+    Returns
+    -------
+    list[str]
+        The names ``manifest.json`` lists.
+    """
     import hashlib
 
     from siting.report import charts
@@ -166,7 +209,17 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
 
 
 def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> None:
-    """The comparison as a console table, then the ratios against ``none``."""
+    """The comparison as a console table, then the ratios against ``none``.
+
+    Parameters
+    ----------
+    console
+        A rich console (:func:`siting.report.console.make_console`).
+    df
+        The comparison, one row per package (:func:`compare`).
+    money, currency
+        The money unit's label (firm cost, outlay) and the currency (outlay per wafer).
+    """
     from rich.markup import escape
     from rich.table import Table
 
@@ -181,6 +234,7 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
     heads = ("package", "firm cost", "outlay", "total", "sites (k wafers/yr)", "home k", "local",
              *(("unmet",) if unmet else ()), f"{currency}/wafer")
     names = [escape(f"{p} [{c}]" if mixed and c else str(p)) for p, c in zip(df["package"], countries)]
+    site_ids = [c.removeprefix("open_") for c in df.columns if c.startswith("open_")]
     width = max([len(n) for n in names] + [7])
     for h in heads:
         t.add_column(h, justify="left" if h in ("package", "sites (k wafers/yr)") else "right",
@@ -193,9 +247,7 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
         if r["status"] not in ("optimal", "feasible"):
             t.add_row(name, r["status"], *["-"] * (len(heads) - 3), str(r.get("note", ""))[:40])
             continue
-        sites = r["sites_open"] if r["sites_open"] == "none" else ", ".join(
-            f"{name} {float(cap.strip('()').replace(',', '')) / 1000:,.0f}"
-            for name, cap in (part.split(" ", 1) for part in r["sites_open"].split("; ")))
+        sites = plan_label([(s, r[f"capacity_{s}"] / 1000) for s in site_ids if r[f"open_{s}"]], sep=", ", unit="")
         t.add_row(name, num(r["firm_cost"]), num(r["outlay_per_year"]), num(r["outlay_total"], "{:,.0f}"),
                   sites, num(r["domestic_capacity"] / 1000 if r["policy_country"] else math.nan, "{:,.0f}"),
                   num(r["domestic_local_share"], "{:.1%}"), *((num(r["expected_unmet"], "{:,.0f}"),) if unmet else ()),

@@ -90,6 +90,7 @@ def gap_interval(source, options, sets, run: Run, replications: int, level: floa
             out.update(gaps=gaps, gap_mean=None, gap_sd=None, gap_upper=None, relative_upper=None, note=why,
                        seconds=time.perf_counter() - t0)
             return out
+        assert held.outcome.objective is not None  # a run with a solution has an objective
         gaps.append(max(held.outcome.objective - own.outcome.best_bound, 0.0))
         log.info("confidence interval: replication %d of %d, gap %.6g", k, replications, gaps[-1])
     g = np.array(gaps)

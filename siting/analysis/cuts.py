@@ -40,20 +40,36 @@ def positions(compiled: Compiled, var) -> np.ndarray:
 
 def add_rows(compiled: Compiled, rows: list[tuple[dict[int, float], float, float]],
              new_columns: int = 0) -> Compiled:
-    """A copy of ``compiled`` with ``new_columns`` binary columns (cost 0) appended, then ``rows``:
-    each a map of column position to coefficient with its lower and upper bound."""
+    """A copy of ``compiled`` with binary columns and rows appended.
+
+    Parameters
+    ----------
+    compiled
+        The compiled model.
+    rows
+        Each a map of column position to coefficient, with its lower and upper bound.
+    new_columns
+        Binary columns (cost 0) appended before the rows, numbered after the existing ones.
+
+    Returns
+    -------
+    Compiled
+        The copy; ``compiled`` is left as it was.
+    """
     lp = compiled.lp
     n = len(lp["cost"])
     A = sp.csc_matrix((lp["value"], lp["index"], lp["start"]), shape=(lp["num_row"], n))
     total = n + new_columns
     if new_columns:
         A = sp.hstack([A, sp.csc_matrix((A.shape[0], new_columns))], format="csc")
-    data, cols, ptr = [], [], [0]
+    data: list[float] = []
+    cols: list[int] = []
+    ptr = [0]
     for coef, _, _ in rows:
         cols.extend(coef)
         data.extend(coef.values())
         ptr.append(len(cols))
-    added = sp.csr_matrix((np.asarray(data, dtype=float), np.asarray(cols, dtype=np.int64), ptr),
+    added = sp.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(cols, dtype=np.int64), ptr),
                           shape=(len(rows), total))
     A = sp.vstack([A, added], format="csc")
     A.sort_indices()
@@ -80,8 +96,24 @@ def site_cut(build: np.ndarray, opened: np.ndarray) -> tuple[dict[int, float], f
 
 def module_cuts(compiled: Compiled, cols: np.ndarray, counts: np.ndarray,
                 first_new: int) -> tuple[list[tuple[dict[int, float], float, float]], int]:
-    """Rows (and how many new binaries they use, numbered from ``first_new``) that exclude the
-    module counts ``counts`` of the module columns ``cols``."""
+    """Rows that exclude one set of module counts: each count moves down or up by at least one.
+
+    Parameters
+    ----------
+    compiled
+        The compiled model (its columns' bounds).
+    cols
+        The module columns' positions (-1: not in the model).
+    counts
+        The counts to exclude, aligned with ``cols``.
+    first_new
+        Position of the first new binary the rows use.
+
+    Returns
+    -------
+    tuple[list, int]
+        The rows (as :func:`add_rows` takes them) and how many new binaries they use.
+    """
     lower, upper = compiled.lp["lower"], compiled.lp["upper"]
     rows, pick, k = [], {}, first_new
     for j, a in zip(cols, counts):

@@ -129,7 +129,20 @@ def _sites(summary: dict) -> dict:
 
 
 def output_changes(a: RunFolder, b: RunFolder, threshold: float = 0.05) -> pd.DataFrame:
-    """One row per output that differs: ``section, item, key, a, b, difference``."""
+    """The outputs that differ between two runs.
+
+    Parameters
+    ----------
+    a, b
+        The two results folders, read (:func:`read_run`).
+    threshold
+        Relative change below which a number counts as the same.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per output that differs: ``section, item, key, a, b, difference``.
+    """
     sa, sb = a.summary, b.summary
     rows: list[dict] = []
 
@@ -158,8 +171,8 @@ def output_changes(a: RunFolder, b: RunFolder, threshold: float = 0.05) -> pd.Da
     if ca is not None and cb is not None:
         ma = {(r.site, r.product): r.modules for r in ca.itertuples()}
         mb = {(r.site, r.product): r.modules for r in cb.itertuples()}
-        for k in list(ma) + [k for k in mb if k not in ma]:
-            add("modules", "modules", "/".join(k), ma.get(k, 0), mb.get(k, 0))
+        for pair in list(ma) + [k for k in mb if k not in ma]:
+            add("modules", "modules", "/".join(pair), ma.get(pair, 0), mb.get(pair, 0))
     xa, xb = a.tables.get("supplier_mix"), b.tables.get("supplier_mix")
     # a site opened or closed is said once above; its whole supplier mix changing says nothing more
     both = {s for s in ta if ta[s].get("open") and tb.get(s, {}).get("open")}
@@ -227,6 +240,7 @@ class Attribution:
     money: str
 
     def words(self) -> list[str]:
+        """Each change's share of the move in the objective, one line each, largest first."""
         total = self.target["objective"] - self.base["objective"]
         lines = []
         for _, r in self.table.iterrows():
@@ -264,7 +278,8 @@ def attribute(raw_a: RawInstance, raw_b: RawInstance, changes: pd.DataFrame, opt
     from siting.errors import NoPlan
 
     replay = changes[changes["replayable"]]
-    items = [(raw_a, options, (), "A"), (raw_b, options, (), "B")]
+    items: list[tuple[RawInstance, SolverOptions, tuple[str, ...], str]] = [(raw_a, options, (), "A"),
+                                                                            (raw_b, options, (), "B")]
     items += [(raw_a, options, (f"{r['path']}={r['b']}",), r["path"]) for _, r in replay.iterrows()]
     results = {}
     for res in each_result(_replay, items, workers=workers, ordered=False):
@@ -316,6 +331,7 @@ class Diff:
         return pd.concat([p.reindex(columns=cols) for p in parts if len(p)], ignore_index=True).reindex(columns=cols)
 
     def as_dict(self) -> dict:
+        """The difference as ``--json`` prints it: runs, inputs, outputs and, if made, the attribution."""
         out = {"runs": self.runs.to_dict("records"), "inputs": self.inputs.to_dict("records"),
                "outputs": self.outputs.to_dict("records")}
         if self.attribution is not None:
@@ -326,7 +342,27 @@ class Diff:
 
 def diff(folder_a: str | Path, folder_b: str | Path, threshold: float = 0.05,
          attribute_with: SolverOptions | None = None, workers: int = 1, progress: Callable | None = None) -> Diff:
-    """Compare two results folders; with ``attribute_with`` (solver options) also attribute the change."""
+    """Compare two results folders: how the runs, their inputs and their outputs differ.
+
+    Parameters
+    ----------
+    folder_a, folder_b
+        Results folders of ``siting solve`` (A the earlier, B the later).
+    threshold
+        Relative change below which an output counts as the same.
+    attribute_with
+        Solver options: with them, each input change is replayed one at a time from A to say
+        which change moved what (extra solves).
+    workers
+        Local worker processes for the replays.
+    progress
+        Called as each replay finishes.
+
+    Returns
+    -------
+    Diff
+        The runs' differences, the inputs and outputs changed, and the attribution if asked.
+    """
     a, b = read_run(folder_a), read_run(folder_b)
     raw_a, raw_b = rebuild(a), rebuild(b)
     result = Diff(runs=run_changes(a, b), inputs=input_changes(raw_a, raw_b), outputs=output_changes(a, b, threshold))
@@ -336,7 +372,22 @@ def diff(folder_a: str | Path, folder_b: str | Path, threshold: float = 0.05,
 
 
 def write_diff(result: Diff, out: Path, manifest: dict) -> list[str]:
-    """``diff.csv`` (and ``attribution.csv``), ``report.html`` and, last, ``manifest.json``."""
+    """Write ``diff.csv`` (and ``attribution.csv``), ``report.html`` and, last, ``manifest.json``.
+
+    Parameters
+    ----------
+    result
+        The difference (:func:`diff`).
+    out
+        The folder.
+    manifest
+        The manifest (:func:`siting.report.write.manifest_base` with the two runs).
+
+    Returns
+    -------
+    list[str]
+        The names ``manifest.json`` lists.
+    """
     from html import escape
 
     from siting.report.html import table_html

@@ -15,7 +15,7 @@ import pandas as pd
 from siting.analysis.breakeven import Breakeven, breakeven
 from siting.instance.read import RawInstance
 from siting.model.objective import CATEGORIES
-from siting.report.extract import open_sites
+from siting.report.figures import plan_figures
 from siting.report.write import json_safe
 from siting.solve import SolverOptions
 
@@ -34,7 +34,7 @@ def landed_costs(answer: Breakeven) -> pd.DataFrame:
     for c in CATEGORIES:
         if c == "risk" and all(abs(r.results.costs.get(c, 0.0)) < 1e-12 for r in runs.values()):
             continue  # no CVaR weight: no risk premium in either plan
-        row = {"category": LABELS[c]}
+        row: dict = {"category": LABELS[c]}
         for k, r in runs.items():
             row[f"{k}_per_year"] = r.results.costs.get(c, 0.0)
             row[f"{k}_per_wafer"] = row[f"{k}_per_year"] * money / made[k] if made[k] > 0 else float("nan")
@@ -56,6 +56,7 @@ def explain(raw: RawInstance, site: str, options: SolverOptions) -> tuple[Breake
 
 
 def counterfactual_label(answer: Breakeven) -> str:
+    """The counterfactual plan's name, e.g. "phoenix forced open"."""
     return f"{answer.site} forced {'closed' if answer.direction == 'stays-open' else 'open'}"
 
 
@@ -83,10 +84,21 @@ def write_explanation(answer: Breakeven, df: pd.DataFrame, out: Path, options: S
 
 
 def _short(run) -> str:
-    return " + ".join(s for s, _ in open_sites(run.results)) or "nothing open"
+    return plan_figures(run.results).label(sep=" + ", none="nothing open")
 
 
 def print_explanation(console, answer: Breakeven, df: pd.DataFrame) -> None:
+    """The explanation on the console: landed cost per wafer of both plans, then the answer in words.
+
+    Parameters
+    ----------
+    console
+        A rich console (:func:`siting.report.console.make_console`).
+    answer
+        The breakeven answer behind the explanation.
+    df
+        Its landed costs (:func:`landed_costs`).
+    """
     from rich.table import Table
 
     st = answer.base.instance.settings

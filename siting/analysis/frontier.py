@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from siting.report.extract import open_sites
+from siting.report.figures import plan_figures
 from siting.run import Run, run_case
 
 #: The results' risk figure for each measure, and its unit (money per year unless wafers).
@@ -52,13 +52,13 @@ class Frontier:
 
 def _row(point: int, limit: float | None, run: Run, measure: str) -> dict:
     out = run.outcome
-    row = {"point": point, "limit": limit, "status": out.status, "mip_gap": out.mip_gap}
+    row: dict = {"point": point, "limit": limit, "status": out.status, "mip_gap": out.mip_gap}
     if run.results is None:
         return row
     risk = run.results.risk
     row.update(expected_cost=risk["expected_cost"], cvar=risk["cvar"], worst_case=risk["worst_case"],
                expected_unmet=risk["expected_unmet"], measure=risk[MEASURES[measure]],
-               sites_open=" ".join(s for s, _ in open_sites(run.results)))
+               sites_open=plan_figures(run.results).label(sep=" ", none=""))
     return row
 
 
@@ -109,7 +109,7 @@ def compute_frontier(source, options, sets=(), measure: str = "cvar", points: in
 
     cheapest = record(0, None, run_case(source, options, base, duals=False))
     least = run_case(source, options, [*base, "settings.objective=risk"], duals=False)
-    if "measure" not in cheapest or not least.outcome.has_solution:
+    if "measure" not in cheapest or not least.outcome.has_solution or least.outcome.objective is None:
         return Frontier(table=pd.DataFrame(rows), measure=measure, knee=None)
     high, low = cheapest["measure"], least.outcome.objective
     if high - low <= 1e-9 * max(1.0, abs(high)):  # the cheapest plan already has the least risk
@@ -124,7 +124,28 @@ def compute_frontier(source, options, sets=(), measure: str = "cvar", points: in
 
 
 def write_frontier(result: Frontier, out, base, options, command: list[str], label: str, unit: str) -> list[str]:
-    """frontier.csv, frontier.png (with two solved points or more), report.html and, last, manifest.json."""
+    """Write frontier.csv, frontier.png (with two solved points or more), report.html and, last, manifest.json.
+
+    Parameters
+    ----------
+    result
+        The computed frontier.
+    out
+        The folder.
+    base
+        The checked instance with the ``--set`` overrides (money unit, manifest).
+    options
+        The solver options, for the manifest.
+    command
+        The command line, for the manifest.
+    label, unit
+        The risk measure's name and unit, for the chart and the page.
+
+    Returns
+    -------
+    list[str]
+        The names ``manifest.json`` lists.
+    """
     from html import escape
 
     from siting.report import charts

@@ -102,10 +102,12 @@ class Induced:
 
     @property
     def outlay(self) -> float:
+        """The offers' total, undiscounted (money unit)."""
         return float(sum(o["amount"] for o in self.offers))
 
     @property
     def outlay_per_year(self) -> float:
+        """The offers' total, annualised (money unit a year)."""
         return float(sum(o["amount_per_year"] for o in self.offers))
 
     def sets(self) -> list[str]:
@@ -120,6 +122,7 @@ class Induced:
         return Package("induced", add=tuple(_row(o) for o in self.offers), origin="induce")
 
     def as_dict(self) -> dict:
+        """The answer as ``--json`` prints it, with every firm solve."""
         return {"target": self.target, "instrument": self.instrument, "country": self.country,
                 "status": self.status, "offers": self.offers, "outlay": self.outlay,
                 "outlay_per_year": self.outlay_per_year, "unit": self.money,
@@ -194,7 +197,7 @@ def _check(raw: RawInstance, target: list[str], instrument: str) -> None:
         raise InputError(Problem("--target", "names no site", "give one or more sites, e.g. --target kumamoto"))
     if len(set(target)) != len(target):
         raise InputError(Problem("--target", "names a site twice", "give each site once"))
-    problems = []
+    problems: list[Problem] = []
     for site in target:
         try:
             check_site(raw, site)
@@ -320,7 +323,7 @@ def _rates(raw: RawInstance, options: SolverOptions, out: Induced, run: Run, tol
         rows = [{"id": _trial(t), "kind": "capex_grant", "site": t, "rate": repr(min(k * r, 1.0)),
                  "source": "induce"} for t, r in base_rate.items()]
         got = _solve(raw, options, rows)
-        record = {"iteration": len(out.iterations) + 1, "rate_scale": k, "response": _opened(got),
+        record: dict = {"iteration": len(out.iterations) + 1, "rate_scale": k, "response": _opened(got),
                   "firm_cost": float(got.outcome.objective), "cut": None}
         out.iterations.append(record)
         if progress:

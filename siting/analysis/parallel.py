@@ -37,7 +37,7 @@ def remove_stale_setup_files(folder: str | None = None) -> list[str]:
     """Remove setup files that a killed command left in the temporary folder: ours by name and
     owner, made by a process that no longer runs. Returns the paths removed."""
     folder = folder or tempfile.gettempdir()
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -131,6 +131,7 @@ class Workers:
         self.close(failed=kind is not None)
 
     def close(self, failed: bool = False) -> None:
+        """Stop the workers: at once after a failure (or a signal), else once their tasks are done."""
         if self.pool is not None:
             if failed:
                 _stop_now(self.pool)
@@ -224,11 +225,29 @@ class _Ready:
 
 def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable | None = None,
                 setup_args: tuple = (), ordered: bool = True, pool: Workers | None = None) -> Iterator:
-    """Yield ``fn(item)`` for every item, in ``workers`` local processes when more than one
-    (or in ``pool``, workers already started).
+    """Yield ``fn(item)`` for every item, in ``workers`` local processes when more than one.
 
-    ``ordered`` False yields results as they finish (a worker never waits for a slower one). On
-    Ctrl-C the workers are stopped and KeyboardInterrupt propagates; results yielded so far stand.
+    On Ctrl-C the workers are stopped and KeyboardInterrupt propagates; results yielded so far stand.
+
+    Parameters
+    ----------
+    fn
+        What each item is run through; a module-level function, so that workers can import it.
+    items
+        The items.
+    workers
+        Local worker processes (1: in this process).
+    setup, setup_args
+        Run once in each worker before its first item (e.g. to build what every case shares).
+    ordered
+        False yields results as they finish (a worker never waits for a slower one).
+    pool
+        Workers already started (:class:`Workers`), used instead of new ones.
+
+    Yields
+    ------
+    object
+        ``fn(item)``, in item order when ``ordered``.
     """
     items = list(items)
     if pool is not None:
@@ -241,7 +260,20 @@ def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable
 
 
 def map_cases(fn: Callable, items: Iterable, workers: int = 1, progress: Callable | None = None) -> list:
-    """``[fn(item) for item in items]`` in order; ``progress(result)`` is called as each arrives."""
+    """``[fn(item) for item in items]`` in order, in ``workers`` local processes.
+
+    Parameters
+    ----------
+    fn, items, workers
+        As for :func:`each_result`.
+    progress
+        Called with each result as it arrives.
+
+    Returns
+    -------
+    list
+        The results in item order.
+    """
     out = []
     for result in each_result(fn, items, workers):
         out.append(result)

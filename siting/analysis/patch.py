@@ -32,6 +32,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,7 +93,8 @@ class Probe:
 def _numbers_of(d: Derived) -> tuple[dict, list]:
     """Numeric columns of the derived tables (the numbers a parameter may move), and the rest
     (the structure, which must not move)."""
-    numeric, structure = {}, []
+    numeric: dict = {}
+    structure: list = []
     for f in dataclasses.fields(d):
         if f.name == "instance":
             continue
@@ -478,7 +480,7 @@ class Patcher:
         compiled = Compiled(columns=list(self.columns), rows=list(self.rows), lp=lp, integer=self.integer,
                             offset=float(offset[0]))
         changes: dict[str, dict] = {}
-        scalars: dict[str, float] = {}
+        scalars: dict[str, Any] = {}
         start = cut[-1]
         for key, size in zip(self.keys, self.sizes):
             if self.varying[start:start + size].any():
@@ -502,7 +504,7 @@ class Patcher:
         production subsidies weighted by the probabilities of ``d``'s scenarios."""
         out = {}
         for fam, pos in self.positions.items():
-            default = FAMILIES[fam][1]
+            default: Any = FAMILIES[fam][1]
             if fam == "take":  # a conditional row's take-up is 0 unless its column says otherwise
                 default = np.where(d.instruments["conditional"].to_numpy(dtype=bool), 0.0, 1.0)
             out[fam] = np.where(pos >= 0, x[np.maximum(pos, 0)], default) if len(pos) else np.zeros(0)

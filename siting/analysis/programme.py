@@ -79,7 +79,27 @@ def domestic_sites(raw, country: str) -> list[str]:
 
 
 def plan_items(programme: Programme, solver: SolverOptions, instrument: str | None = None) -> list[Item]:
-    """Every option of every project, in file order (reads each instance to find its sites)."""
+    """Every option of every project, in file order (reads each instance to find its sites).
+
+    Parameters
+    ----------
+    programme
+        The programme file, read (:func:`siting.instance.programme.read_programme`).
+    solver
+        HiGHS's options for every pricing solve.
+    instrument
+        The instrument an option is bought with (default: the programme's).
+
+    Returns
+    -------
+    list[Item]
+        One item per option, each a project with the sites it would open.
+
+    Raises
+    ------
+    InputError
+        For projects whose instances differ in currency or money unit, or name no policy country.
+    """
     from siting.errors import InputError, Problem
     from siting.instance.settings import Settings
 
@@ -121,7 +141,7 @@ def price(item: Item) -> dict:
 
     p = item.project
     start = time.perf_counter()
-    row = {"option": f"{p.name}: " + (" + ".join(item.sites) or "as it stands"), "project": p.name,
+    row: dict = {"option": f"{p.name}: " + (" + ".join(item.sites) or "as it stands"), "project": p.name,
            "group": p.group, "sites": " + ".join(item.sites), "status": "priced", "note": ""}
     try:
         raw = project_raw(p)
@@ -156,7 +176,22 @@ def price(item: Item) -> dict:
 
 
 def price_all(items: list[Item], workers: int = 1, progress=None) -> pd.DataFrame:
-    """Price every item (in ``workers`` local processes) and return the options table in item order."""
+    """Price every item and return the options table in item order.
+
+    Parameters
+    ----------
+    items
+        From :func:`plan_items`.
+    workers
+        Local worker processes.
+    progress
+        Called with each option's row as it is priced.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per option (``COLUMNS``); an option that cannot be bought has no offer.
+    """
     from siting.analysis.parallel import each_result
 
     rows = []
@@ -176,7 +211,25 @@ def price_all(items: list[Item], workers: int = 1, progress=None) -> pd.DataFram
 
 def budget_table(options: pd.DataFrame, budgets: list[float], objective: str, solver: SolverOptions
                  ) -> tuple[pd.DataFrame, dict[float, pd.Series]]:
-    """The allocation at each budget: objective, fabs, capacity, investment, outlay, the offers chosen."""
+    """The allocation at each budget.
+
+    Parameters
+    ----------
+    options
+        The priced options (:func:`price_all`).
+    budgets
+        The budgets, in the money unit.
+    objective
+        What the allocation maximises (a key of :data:`siting.analysis.allocate.VALUE`).
+    solver
+        HiGHS's options for the allocation.
+
+    Returns
+    -------
+    tuple[pandas.DataFrame, dict[float, pandas.Series]]
+        One row per budget (objective, fabs, capacity, investment, outlay, the options funded),
+        and each budget's choice as a mask over the options.
+    """
     from siting.analysis.allocate import VALUE, allocate
 
     rows, chosen = [], {}

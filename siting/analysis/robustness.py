@@ -23,7 +23,7 @@ Definitions (money a year; p[w] the scenario probabilities):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +35,8 @@ from siting.analysis.alternatives import alternatives
 from siting.analysis.parallel import Workers, each_result
 from siting.errors import InputError, NoPlan, Problem, suggest
 from siting.instance.read import RawInstance
-from siting.report.extract import cvar_of, open_sites
+from siting.report.extract import cvar_of
+from siting.report.figures import plan_figures, sites_in_label
 from siting.run import Run, first_stage_of, resolve, run_case
 from siting.solve import SolverOptions
 
@@ -69,6 +70,7 @@ class Robustness:
     solves: list[dict] = field(default_factory=list)
 
     def words(self) -> list[str]:
+        """The minimax-regret plan and each other plan against it, one line each."""
         m = self.money
         t = self.table.set_index("plan")
         r = t.loc[self.minimax]
@@ -84,6 +86,7 @@ class Robustness:
         return lines
 
     def as_dict(self) -> dict:
+        """The answer as ``--json`` prints it: plans, costs and regrets by scenario."""
         return {"unit": f"{self.money} per year", "cvar_level": self.beta, "minimax_regret_plan": self.minimax,
                 "plans": self.table.to_dict("records"), "cost": self.cost.to_dict("index"),
                 "regret": self.regret.to_dict("index"), "best_by_scenario": self.best.to_dict(),
@@ -101,12 +104,12 @@ def vector(plan: dict, compiled) -> np.ndarray:
 
 
 def _sites(run: Run) -> str:
-    return ";".join(s for s, _ in open_sites(run.results))
+    return plan_figures(run.results).label(sep=";", none="")
 
 
 def parse_plan(text: str, site_ids: list[str]) -> list[str]:
     """``kumamoto+chitose`` -> the site ids (``none`` for a plan that opens nothing)."""
-    names = [] if text.strip() in ("none", "") else [s.strip() for s in text.split("+")]
+    names = sites_in_label(text)
     for s in names:
         if s not in site_ids:
             raise InputError(Problem(f"--plans {text}", f"{s} is not a site of the instance",
@@ -126,11 +129,11 @@ def sweep_frequency(folder: Path, site_ids: list[str]) -> pd.Series:
     solved = df[df["status"].isin(("optimal", "feasible"))]
     if not len(solved):
         raise InputError(Problem(f"{path}", "has no solved case", "run the sweep to the end first"))
-    sets = [set(str(s).split("+")) for s in solved["sites_open"]]
+    sets = [set(sites_in_label(str(s))) for s in solved["sites_open"]]
     return pd.Series({s: sum(s in o for o in sets) / len(sets) for s in site_ids})
 
 
-def robustness(raw: RawInstance, options: SolverOptions, named: list[str] = (), alternatives_count: int = 0,
+def robustness(raw: RawInstance, options: SolverOptions, named: Sequence[str] = (), alternatives_count: int = 0,
                within: float = 0.05, sweep: Path | None = None, sets=(), workers: int = 1,
                progress: Callable[[object, str], None] | None = None) -> Robustness:
     """Evaluate every candidate plan in every scenario; the cost and regret matrices and their summaries.
@@ -204,7 +207,8 @@ def _robustness(raw, options, named, alternatives_count, within, sweep, sets, po
                                  "name sites that can open together"))
         candidates.append(Candidate(text, "named", vector(run["plan"], compiled), run["sites"]))
     candidates = _distinct(candidates, compiled.integer)
-    cost_rows, table = {}, []
+    cost_rows: dict = {}
+    table: list[dict] = []
     for c in candidates:
         run = resolve(base, cuts.fixed(compiled, c.values), options)
         solves.append({"what": f"{c.name} in every scenario", "status": run.outcome.status,

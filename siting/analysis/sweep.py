@@ -1,243 +1,55 @@
 """Sweeps: many variants of one instance, each a set of ``--set`` overrides, solved in parallel.
 
-A sweep is planned once (the parameters, their values and the cases), written to
-``sweep.json``, and solved case by case through :func:`siting.run.run_case`, the pipeline every
-command uses. Each finished case is written at once, atomically, to ``cases/<id>.json``; running
-the same command again solves only the cases that have no file yet, so an interrupted sweep loses
-nothing but the cases that were being solved. A case's model is not built from scratch where
-:mod:`siting.analysis.patch` can make it from probes of the pipeline (the row's ``model`` column
-says which); every case is still checked on its own values and its plan against the raw data.
-The tables, plots and ``manifest.json`` (written last) are made from the case files once every
-case has one.
+A sweep is planned once (:mod:`siting.analysis.sweep_plan`: the parameters, their values read by
+:mod:`siting.analysis.sweep_specs`, and the cases), written to ``sweep.json``, and solved case by
+case here through :func:`siting.run.run_case`, the pipeline every command uses. Each finished case
+is written at once, atomically, to ``cases/<id>.json``; running the same command again solves only
+the cases that have no file yet, so an interrupted sweep loses nothing but the cases that were
+being solved. A case's model is not built from scratch where :mod:`siting.analysis.patch` can make
+it from probes of the pipeline (the row's ``model`` column says which); every case is still checked
+on its own values and its plan against the raw data. The rows (:mod:`siting.analysis.sweep_rows`),
+tables, plots and ``manifest.json`` (written last, :mod:`siting.analysis.sweep_files`) are made
+from the case files once every case has one.
 
-Parameter values (``SPEC``) come in three forms:
-
-* a list: ``0.4,0.5,0.6`` (numbers or words);
-* a range ``START:STOP:STEP``, both ends included: ``0:0.5:0.05`` is 11 values;
-* a band around the instance's own value, ``-20%:+20%:10%``: five values, 0.8 to 1.2 times it.
+``siting sweep`` is :func:`plan_sweep` then :func:`run_sweep`; the command only prints.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
-import math
 import os
-import re
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from siting.analysis.parallel import Workers, each_result
 from siting.analysis.patch import Patcher
+from siting.analysis.sweep_files import Finished, print_sweep, write_sweep
+from siting.analysis.sweep_plan import Sweep, base_values, check_values, plan_cases, prepare
+from siting.analysis.sweep_rows import SOLVED, Switch, case_row, switching_points, table
+from siting.analysis.sweep_specs import Axis, fmt, parse_axis
 from siting.errors import InputError, Problem, SitingError
-from siting.instance.check import TypingCache
-from siting.instance.overrides import canonical_path, parse_assignment, split_assignment
-from siting.instance.read import RawInstance, suggest
-from siting.report.extract import open_sites
-from siting.report.folder import atomic_write, remove_stale
+from siting.instance.cache import TypingCache
+from siting.instance.read import RawInstance
+from siting.report.folder import atomic_write
 from siting.report.write import json_safe
-from siting.run import Run, load_case, run_case
+from siting.run import run_case
 from siting.solve import SolverOptions
+
+__all__ = ["Axis", "CaseSolver", "Finished", "Interrupted", "Started", "Sweep", "Switch", "atomic_write", "case_row",
+           "check_scheduler_address", "check_values", "connect_scheduler", "default_workers", "local_workers",
+           "parse_axis", "patch_notes", "plan_cases", "plan_sweep", "prepare", "prepare_solvers", "print_sweep",
+           "refine", "run_sweep", "solve_cases", "start_base_plan", "table"]
 
 log = logging.getLogger(__name__)
 
-METHODS = ("grid", "oat", "lhs")
-
-#: More cases than this is almost certainly a typo in a step.
-MAX_CASES = 100_000
-
-#: Statuses of a case that solved (the others have no plan).
-SOLVED = ("optimal", "feasible")
-
-
-def fmt(x: float) -> str:
-    """A number as ``--set`` text: 12 significant digits, so 0.1 * 3 is written 0.3."""
-    text = f"{x:.12g}"
-    return "0" if text == "-0" else text
-
-
-def _number(text: str) -> float | None:
-    try:
-        x = float(text)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
-@dataclass(frozen=True)
-class Axis:
-    """One swept parameter.
-
-    Attributes
-    ----------
-    path
-        The ``--set`` path, e.g. ``instruments.meti-chitose.rate``.
-    spec
-        The values as given on the command line.
-    values
-        The values as ``--set`` text, in the order given.
-    base
-        The instance's own value, as text ("" where the instance leaves it empty).
-    """
-
-    path: str
-    spec: str
-    values: tuple[str, ...]
-    base: str
-
-    @property
-    def numeric(self) -> bool:
-        return all(_number(v) is not None for v in self.values)
-
-    @property
-    def low(self) -> float:
-        return min(float(v) for v in self.values)
-
-    @property
-    def high(self) -> float:
-        return max(float(v) for v in self.values)
-
-
-def _range(where: str, parts: list[str], percent: bool) -> list[float]:
-    nums = []
-    for part in parts:
-        text = part.strip()
-        if percent:
-            if not text.endswith("%"):
-                raise InputError(Problem(where, f"'{part}' is not a percentage",
-                                         "write a band with % on every part, e.g. -20%:+20%:10%"))
-            text = text[:-1]
-        x = _number(text)
-        if x is None:
-            raise InputError(Problem(where, f"'{part}' is not a number",
-                                     "write START:STOP:STEP, e.g. 0:0.5:0.05, or a band such as -20%:+20%:10%"))
-        nums.append(x / 100 if percent else x)
-    start, stop, step = nums
-    if step <= 0:
-        raise InputError(Problem(where, f"step {parts[2]} is not positive", "give a step above zero"))
-    if stop < start:
-        raise InputError(Problem(where, f"stops ({parts[1]}) below where it starts ({parts[0]})",
-                                 "write the smaller value first"))
-    count = math.floor((stop - start) / step + 1e-9) + 1
-    if count > MAX_CASES:
-        raise InputError(Problem(where, f"gives {count:,} values", "choose a larger step"))
-    return [start + k * step for k in range(count)]
-
-
-def parse_axis(text: str, paths: dict[str, str]) -> Axis:
-    """Parse one ``--param PATH=SPEC`` against the instance's parameters (``paths``)."""
-    split = split_assignment(text)
-    if split is None:
-        raise InputError(Problem(f"--param {text}", "has no '='",
-                                 "write PATH=SPEC, e.g. instruments.meti-chitose.rate=0:0.6:0.05"))
-    path, spec = canonical_path(split[0]), split[1]  # a key part with . / = is quoted, as `params` prints it
-    where = f"--param {path}"
-    if path not in paths:
-        raise InputError(Problem(where, "no such parameter", suggest(path, paths, "list them with `siting params`")))
-    if not spec:
-        raise InputError(Problem(where, "has no values after '='",
-                                 "give a list (0.4,0.5), a range (0:0.5:0.05) or a band (-20%:+20%:10%)"))
-    base = paths[path] if paths[path] not in ("None", "nan") else ""
-    if ":" in spec:
-        parts = spec.split(":")
-        if len(parts) != 3:
-            raise InputError(Problem(where, f"'{spec}' is not START:STOP:STEP",
-                                     "write e.g. 0:0.5:0.05, or a band such as -20%:+20%:10%"))
-        percent = any(p.strip().endswith("%") for p in parts)
-        steps = _range(where, parts, percent)
-        if percent:
-            b = _number(base)
-            if b is None or b == 0:
-                shown = f"'{base}'" if base else "empty"
-                raise InputError(Problem(where, f"a band needs a non-zero number to scale, and the instance's "
-                                                f"value is {shown}", "give a list or a range instead"))
-            values = [fmt(b * (1 + f)) for f in steps]
-        else:
-            values = [fmt(x) for x in steps]
-    else:
-        values = [v.strip() for v in spec.split(",")]
-        if any(v == "" for v in values):
-            raise InputError(Problem(where, f"'{spec}' has an empty value", "separate values by single commas"))
-    if len(set(values)) != len(values):
-        raise InputError(Problem(where, f"'{spec}' repeats a value", "give each value once"))
-    return Axis(path=path, spec=spec, values=tuple(values), base=base)
-
-
-def plan_cases(axes: list[Axis], method: str, samples: int | None = None, seed: int = 0) -> list[tuple[str, ...]]:
-    """The cases of a sweep, each a tuple of ``PATH=VALUE`` assignments.
-
-    ``grid`` is every combination; ``oat`` is the base case (no assignment) and then each
-    parameter alone at each of its values; ``lhs`` draws ``samples`` points of a Latin hypercube
-    over each parameter's range (smallest to largest value given), seeded by ``seed``.
-    """
-    if method == "grid":
-        combos = list(itertools.product(*[a.values for a in axes]))
-        if len(combos) > MAX_CASES:
-            raise InputError(Problem("--method grid", f"gives {len(combos):,} cases",
-                                     "use fewer values, or --method lhs with --samples"))
-        return [tuple(f"{a.path}={v}" for a, v in zip(axes, combo)) for combo in combos]
-    if method == "oat":
-        cases: list[tuple[str, ...]] = [()]
-        for a in axes:
-            b = _number(a.base)
-            for v in a.values:
-                same = v == a.base or (b is not None and _number(v) == b)
-                if not same:
-                    cases.append((f"{a.path}={v}",))
-        return cases
-    if method == "lhs":
-        from scipy.stats import qmc
-
-        if not samples or samples < 1:
-            raise InputError(Problem("--method lhs", "needs the number of cases", "add --samples N, e.g. --samples 50"))
-        for a in axes:
-            if not a.numeric or a.low == a.high:
-                raise InputError(Problem(f"--param {a.path}", "a Latin hypercube needs a numeric range",
-                                         "give at least two numbers, e.g. 0.4,0.6 or 0.4:0.6:0.1"))
-        try:
-            sampler = qmc.LatinHypercube(d=len(axes), rng=np.random.default_rng(seed))
-        except TypeError:  # scipy before 1.15 names it seed
-            sampler = qmc.LatinHypercube(d=len(axes), seed=np.random.default_rng(seed))
-        unit = sampler.random(samples)
-        return [tuple(f"{a.path}={fmt(a.low + u * (a.high - a.low))}" for a, u in zip(axes, point))
-                for point in unit]
-    raise InputError(Problem(f"--method {method}", "unknown method", "use grid, oat or lhs"))
-
 
 # --- one case ------------------------------------------------------------------------------------
-
-def case_row(run: Run) -> dict:
-    """The sweep row of one solved case: status, objective, gap, the plan by site, outlay, unmet."""
-    out = run.outcome
-    row: dict = {"status": out.status, "objective": out.objective, "best_bound": out.best_bound,
-                 "mip_gap": out.mip_gap}
-    sites = list(run.data.sites["site"])
-    res = run.results
-    if res is None:
-        row["sites_open"] = ""
-        row["note"] = out.termination
-    else:
-        t = res.tables["sites"]
-        row["sites_open"] = "+".join(s for s, _ in open_sites(res)) or "none"
-        names = t["site"].tolist()  # each column read once: a few sites, one case of many
-        row.update({f"open_{s}": int(o) for s, o in zip(names, t["open"].tolist())})
-        row.update({f"capacity_{s}": float(c) for s, c in zip(names, t["capacity_wafers_per_year"].tolist())})
-        row.update({f"local_share_{s}": float(v) for s, v in zip(names, t["local_share"].tolist())})
-        subs = res.tables["subsidies"]
-        row["government_outlay"] = float(subs["payout_per_year"].to_numpy(dtype=float).sum())
-        row["government_outlay_total"] = float(subs["payout_total"].to_numpy(dtype=float).sum())
-        row["unmet_demand"] = res.risk["expected_unmet"]
-        row["checks_passed"] = not run.violations
-        row["note"] = "; ".join(run.violations)
-    row["solve_seconds"] = run.times.get("solve", 0.0)
-    row["_sites"] = sites
-    return row
-
 
 class CaseSolver:
     """Solves cases of one instance; one per worker process, holding what cases share.
@@ -260,11 +72,12 @@ class CaseSolver:
         """Solve one case and return its record; an error is recorded, not raised."""
         t0 = time.perf_counter()
         try:
-            run = None
+            run, model = None, "rebuilt"
             if self.patcher is not None:
                 run = self.patcher.run(self.raw, self.options, self.fixed, tuple(sets), self.cache, self.start)
-            # a case whose model is a probe's, built for its very values, counts as rebuilt
-            model = "patched" if run is not None and self.patcher.interpolated(tuple(sets)) else "rebuilt"
+                # a case whose model is a probe's, built for its very values, counts as rebuilt
+                if run is not None and self.patcher.interpolated(tuple(sets)):
+                    model = "patched"
             if run is None:
                 run = run_case(self.raw, self.options, sets=self.fixed + tuple(sets), duals=False,
                                cache=self.cache, start=self.start)
@@ -285,7 +98,8 @@ class CaseSolver:
 _WORKER: CaseSolver | None = None
 
 
-def _init_worker(raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...], start, patcher) -> None:
+def _init_worker(raw: RawInstance, options: SolverOptions, fixed: tuple[str, ...], start: np.ndarray | None,
+                 patcher: Patcher | None) -> None:
     global _WORKER
     _WORKER = CaseSolver(raw, options, fixed, start, patcher)
 
@@ -299,98 +113,7 @@ def _solve_on_cluster(solver: CaseSolver, case_id: str, sets: tuple[str, ...]) -
     return solver(case_id, sets)
 
 
-# --- the sweep -----------------------------------------------------------------------------------
-
-@dataclass
-class Sweep:
-    """A planned sweep and where it is written."""
-
-    raw: RawInstance
-    axes: list[Axis]
-    method: str
-    cases: list[tuple[str, ...]]
-    options: SolverOptions
-    out: Path
-    fixed: tuple[str, ...] = ()
-    seed: int = 0
-    samples: int | None = None
-    warm_start: bool = True
-    patch: bool = True
-    records: dict[str, dict] = field(default_factory=dict)
-    start: np.ndarray | None = None
-    patcher: Patcher | None = None
-    base_plan: object = None  # the base case's solve under way in a worker (see start_base_plan)
-
-    @property
-    def ids(self) -> list[str]:
-        width = max(4, len(str(len(self.cases))))
-        return [f"c{k:0{width}d}" for k in range(1, len(self.cases) + 1)]
-
-    def plan(self) -> dict:
-        """The content of ``sweep.json``: everything that decides the cases and their answers."""
-        return {
-            "instance": {"name": self.raw.name, "path": str(self.raw.path), "sha256": self.raw.sha256},
-            "method": self.method, "seed": self.seed if self.method == "lhs" else None,
-            "samples": self.samples if self.method == "lhs" else None,
-            "fixed": list(self.fixed),
-            "params": [{"path": a.path, "spec": a.spec, "base": a.base, "values": list(a.values)} for a in self.axes],
-            "solver_options": self.options.highs_options(), "warm_start": self.warm_start,
-            "cases": [{"id": i, "sets": list(c)} for i, c in zip(self.ids, self.cases)],
-        }
-
-
-def prepare(sweep: Sweep) -> list[tuple[str, tuple[str, ...]]]:
-    """Write or check ``sweep.json``, read the cases already solved, and return those still to solve.
-
-    Raises
-    ------
-    InputError
-        If ``out`` holds a different sweep (other instance, parameters, values or options).
-    """
-    out = sweep.out
-    plan = sweep.plan()
-    plan_file = out / "sweep.json"
-    if plan_file.is_file():
-        try:
-            old = json.loads(plan_file.read_text(encoding="utf-8"))
-        except ValueError:
-            old = None
-        if old != json.loads(json.dumps(plan)):
-            raise InputError(Problem(f"--out {out}", "holds a different sweep (instance, parameters, values or "
-                                                     "solver options differ)",
-                                     "choose another --out, or delete the folder to start over"))
-    todo = []
-    for case_id, sets in zip(sweep.ids, sweep.cases):
-        record = _read_record(out / "cases" / f"{case_id}.json")
-        if record is not None and record.get("sets") == list(sets):
-            sweep.records[case_id] = record
-        else:
-            todo.append((case_id, sets))
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "cases").mkdir(exist_ok=True)
-        remove_stale(out / "cases")
-        if todo:
-            # the folder is about to change: without a manifest it is visibly incomplete until the end
-            (out / "manifest.json").unlink(missing_ok=True)
-        if not plan_file.is_file():
-            atomic_write(plan_file, json.dumps(plan, indent=2) + "\n")
-    except OSError as exc:
-        raise InputError(Problem(f"--out {out}", f"cannot write there ({exc.strerror or exc})",
-                                 "free some disk space or choose a folder you can write to")) from None
-    return todo
-
-
-def _read_record(path: Path) -> dict | None:
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) and isinstance(record.get("row"), dict) else None
-
-
 def _save(sweep: Sweep, record: dict) -> None:
-    record["row"].pop("_sites", None)
     try:
         atomic_write(sweep.out / "cases" / f"{record['id']}.json", json.dumps(json_safe(record), indent=1) + "\n")
     except OSError as exc:
@@ -407,14 +130,25 @@ def local_workers(workers: int, cases: int) -> Workers:
     return Workers(min(workers, cases), warm=(__name__,))
 
 
-def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler=None, progress=None,
-                pool: Workers | None = None) -> None:
-    """Solve ``todo`` and write each case as it finishes; ``progress(record)`` is called after each.
+def solve_cases(sweep: Sweep, todo: list, workers: int = 1, scheduler: Any = None,
+                progress: Callable[[dict], None] | None = None, pool: Workers | None = None) -> None:
+    """Solve ``todo`` and write each case as it finishes. On Ctrl-C the workers are stopped and
+    every case finished so far is kept.
 
-    ``workers`` local processes (1: in this process; ``pool``: processes already started by
-    :func:`local_workers`), or the workers of the Dask scheduler that ``scheduler`` (a client of
-    :func:`connect_scheduler`) is connected to. On Ctrl-C the
-    workers are stopped and every case finished so far is kept.
+    Parameters
+    ----------
+    sweep
+        The sweep; each record is saved to ``cases/<id>.json`` and kept in ``sweep.records``.
+    todo
+        (id, overrides) of the cases to solve (:func:`siting.analysis.sweep_plan.prepare`).
+    workers
+        Local worker processes (1: in this process).
+    scheduler
+        A Dask client (:func:`connect_scheduler`): its workers solve instead.
+    progress
+        Called with each record once it is saved.
+    pool
+        Worker processes already started by :func:`local_workers`.
     """
     if not todo:
         return
@@ -491,7 +225,7 @@ def check_scheduler_address(address: str) -> str:
     return text
 
 
-def connect_scheduler(address: str):
+def connect_scheduler(address: str) -> Any:
     """A Dask client of the scheduler at ``address`` (checked with :func:`check_scheduler_address`),
     connected before the sweep solves or writes anything, so that a scheduler that cannot be reached
     stops the command with nothing written."""
@@ -509,7 +243,7 @@ def connect_scheduler(address: str):
                                  "start one with `dask scheduler` and workers with `dask worker ADDRESS`")) from None
 
 
-def _solve_with_dask(sweep: Sweep, todo: list, client, progress) -> None:
+def _solve_with_dask(sweep: Sweep, todo: list, client: Any, progress: Callable[[dict], None] | None) -> None:
     from distributed import as_completed
 
     solver = client.scatter(CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher),
@@ -526,99 +260,23 @@ def _solve_with_dask(sweep: Sweep, todo: list, client, progress) -> None:
         raise
 
 
-def table(sweep: Sweep) -> pd.DataFrame:
-    """One row per case, in plan order: parameter values, then the case's answers."""
-    sites = list(sweep_sites(sweep))
-    rows = []
-    for case_id, sets in zip(sweep.ids, sweep.cases):
-        record = sweep.records[case_id]
-        given = dict(s.split("=", 1) for s in sets)
-        row: dict = {"case": case_id}
-        for a in sweep.axes:
-            text = given.get(a.path, a.base)
-            row[a.path] = _number(text) if a.numeric and _number(text) is not None else text
-        r = record["row"]
-        row.update({k: r.get(k) for k in ("status", "objective", "best_bound", "mip_gap", "sites_open")})
-        for prefix in ("open", "capacity", "local_share"):
-            for s in sites:
-                row[f"{prefix}_{s}"] = r.get(f"{prefix}_{s}")
-        for k in ("government_outlay", "government_outlay_total", "unmet_demand", "checks_passed", "model",
-                  "solve_seconds", "case_seconds", "note"):
-            row[k] = r.get(k)
-        rows.append(row)
-    df = pd.DataFrame(rows)
-    for s in sites:
-        df[f"open_{s}"] = df[f"open_{s}"].astype("Int64")
-    return df
-
-
-def sweep_sites(sweep: Sweep) -> list[str]:
-    """Site ids of the instance, in its order."""
-    df = sweep.raw.tables["sites"]
-    return [str(s) for s in df["id"]] if "id" in df.columns else []
-
-
-# --- switching points ----------------------------------------------------------------------------
-
-@dataclass
-class Switch:
-    """Where the set of open sites changes along one parameter."""
-
-    path: str
-    below: float
-    above: float
-    before: str
-    after: str
-    refined: bool = False
-
-    @property
-    def point(self) -> float:
-        return (self.below + self.above) / 2
-
-    def words(self) -> str:
-        """E.g. "chitose opens when instruments.meti-chitose.rate passes 0.42"."""
-        was, now = set(self.before.split("+")) - {"none", ""}, set(self.after.split("+")) - {"none", ""}
-        parts = [f"{s} opens" for s in sorted(now - was, key=self.after.find)]
-        parts += [f"{s} closes" for s in sorted(was - now, key=self.before.find)]
-        change = " and ".join(parts) or f"the plan changes from {self.before} to {self.after}"
-        if self.refined:
-            half = (self.above - self.below) / 2
-            digits = max(0, math.ceil(-math.log10(half))) if half > 0 else 12
-            where = f"passes {fmt(round(self.point, digits))} (within {fmt(half)})"
-        else:
-            where = f"passes a value between {fmt(self.below)} and {fmt(self.above)}"
-        return f"{change} when {self.path} {where}"
-
-
-def switching_points(df: pd.DataFrame, sweep: Sweep) -> list[Switch]:
-    """Consecutive cases along each parameter whose open sites differ (others at their base or only one axis)."""
-    switches = []
-    for a in sweep.axes:
-        if not a.numeric:
-            continue
-        if sweep.method == "oat":
-            others = [b.path for b in sweep.axes if b is not a]
-            mask = pd.Series(True, index=df.index)
-            for p in others:
-                base = next(b for b in sweep.axes if b.path == p).base
-                mask &= df[p].astype(str).map(lambda v, base=base: v == base or _number(v) == _number(base))
-            line = df[mask]
-        elif sweep.method == "grid" and len(sweep.axes) == 1:
-            line = df
-        else:
-            continue
-        line = line[line["status"].isin(SOLVED)].copy()
-        line["_x"] = line[a.path].astype(float)
-        line = line.sort_values("_x")
-        xs, pats = list(line["_x"]), list(line["sites_open"])
-        for k in range(1, len(xs)):
-            if pats[k] != pats[k - 1]:
-                switches.append(Switch(a.path, xs[k - 1], xs[k], pats[k - 1], pats[k]))
-    return switches
-
-
 def refine(sweep: Sweep, switch: Switch, tolerance: float) -> Switch:
-    """Bisect a switching point down to ``tolerance`` (each step one solve of the instance)."""
+    """Bisect a switching point down to ``tolerance``, each step one solve of the instance.
+
+    Parameters
+    ----------
+    sweep
+        The sweep the switching point was found in (its start and patcher are used).
+    switch
+        The switching point.
+    tolerance
+        Half the width of the interval to stop at.
+
+    Returns
+    -------
+    Switch
+        The refined point; where a third plan shows in between, the first of the two switches.
+    """
     solver = CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher)
     lo, hi = switch.below, switch.above
     while hi - lo > 2 * tolerance:
@@ -635,33 +293,6 @@ def refine(sweep: Sweep, switch: Switch, tolerance: float) -> Switch:
     return Switch(switch.path, lo, hi, switch.before, switch.after, refined=True)
 
 
-def base_values(sweep: Sweep) -> dict[str, str]:
-    """Each swept path's value in the base case (the instance's, or a fixed ``--set``)."""
-    fixed = dict(parse_assignment(s) for s in sweep.fixed)
-    return {a.path: fixed.get(a.path, a.base) for a in sweep.axes}
-
-
-def check_values(sweep: Sweep) -> None:
-    """Check every value of every parameter against the instance's rules before solving.
-
-    Each distinct value is checked once with the others at their base (for ``lhs``, the two
-    ends of each range), so a value that cannot be right stops the sweep at once, with exit 2.
-    """
-    problems: list[Problem] = []
-    cache = TypingCache()
-    for a in sweep.axes:
-        values = [fmt(a.low), fmt(a.high)] if sweep.method == "lhs" else list(a.values)
-        for v in values:
-            try:
-                load_case(sweep.raw, sweep.fixed + (f"{a.path}={v}",), cache)
-            except InputError as exc:
-                for p in exc.problems:
-                    said = p.problem if p.location.startswith("--set") else f"{p.location}: {p.problem}"
-                    problems.append(Problem(f"--param {a.path} value {v}", said, p.fix))
-    if problems:
-        raise InputError(problems)
-
-
 def default_workers() -> int:
     """The cores this process may use."""
     try:
@@ -670,136 +301,171 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-# --- outputs -------------------------------------------------------------------------------------
+# --- the command's steps -------------------------------------------------------------------------
 
-def tornado_table(df: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
-    """For an ``oat`` sweep: the objective at each parameter's lowest and highest value."""
-    rows = []
-    for a in sweep.axes:
-        if not a.numeric:
-            continue
-        # the base case counts: the instance's own value may be the lowest or highest
-        mine = df[df["case"].isin([sweep.ids[0]] + [i for i, c in zip(sweep.ids, sweep.cases)
-                                                    if c and c[0].startswith(a.path + "=")])]
-        mine = mine[mine["status"].isin(SOLVED) & mine[a.path].map(lambda v: _number(str(v)) is not None)]
-        if mine.empty:
-            continue
-        lo, hi = mine.loc[mine[a.path].astype(float).idxmin()], mine.loc[mine[a.path].astype(float).idxmax()]
-        rows.append({"parameter": a.path, "base_value": _number(a.base), "low_value": float(lo[a.path]),
-                     "high_value": float(hi[a.path]), "at_low": lo["objective"], "at_high": hi["objective"]})
-    out = pd.DataFrame(rows, columns=["parameter", "base_value", "low_value", "high_value", "at_low", "at_high"])
-    out["swing"] = (out["at_high"] - out["at_low"]).abs()
-    return out.sort_values("swing", ascending=False).reset_index(drop=True)
+def plan_sweep(source: str | Path, params: list[str], options: SolverOptions, method: str = "grid",
+               samples: int | None = None, seed: int = 0, fixed: tuple[str, ...] = (), out: Path | None = None,
+               warm_start: bool = True, patch: bool = True) -> Sweep:
+    """Read the instance, parse the parameters and plan the cases of a sweep, writing nothing.
+
+    Parameters
+    ----------
+    source
+        An instance folder, its ``instance.yaml`` or a workbook.
+    params
+        The ``--param PATH=SPEC`` texts (:func:`siting.analysis.sweep_specs.parse_axis`).
+    options
+        HiGHS's options for every case.
+    method, samples, seed
+        How the cases are drawn (:func:`siting.analysis.sweep_plan.plan_cases`).
+    fixed
+        ``--set`` overrides for every case.
+    out
+        The sweep's folder (default ``results/<instance name>-sweep/``), checked as every
+        command checks its output folder.
+    warm_start, patch
+        Whether cases start HiGHS from the base case's plan, and may be patched from probes.
+
+    Returns
+    -------
+    Sweep
+        The planned sweep, its ``base`` the checked instance with the fixed overrides.
+
+    Raises
+    ------
+    InputError
+        For a parameter named twice or not at all, a bad value spec, a bad ``--set`` or folder.
+    """
+    from siting.instance.overrides import addressable_paths
+    from siting.instance.read import read_instance
+    from siting.report.write import check_out_dir, default_out_dir
+    from siting.run import load_case
+
+    raw = read_instance(source)
+    base = load_case(raw, list(fixed))
+    paths = addressable_paths(raw)
+    axes = [parse_axis(text, paths) for text in params]
+    seen = [a.path for a in axes]
+    if len(set(seen)) != len(seen):
+        raise InputError(Problem("--param", "names a parameter twice", "give each parameter once"))
+    cases = plan_cases(axes, method, samples, seed)
+    out = out if out is not None else default_out_dir(raw.name + "-sweep")
+    check_out_dir(out, raw.inputs)
+    return Sweep(raw=raw, axes=axes, method=method, cases=cases, options=options, out=out, fixed=tuple(fixed),
+                 seed=seed, samples=samples, warm_start=warm_start, patch=patch, base=base)
 
 
-@dataclass
-class Finished:
-    """What :func:`finish` wrote and found."""
+@dataclass(frozen=True)
+class Started:
+    """What a sweep is about to solve, once its values are checked and its folder read.
 
-    table: pd.DataFrame
-    switches: list[Switch]
-    tornado: pd.DataFrame | None
-    files: list[str]
+    Attributes
+    ----------
+    total, solved, to_solve
+        Its cases: all, those already solved (an earlier run's), those still to solve.
+    failed
+        Cases already solved that failed.
+    workers
+        Local worker processes used (1 on a Dask scheduler: its workers solve).
+    scheduler
+        The Dask scheduler's address, or None.
+    """
+
+    total: int
+    solved: int
+    to_solve: int
+    failed: int
+    workers: int
+    scheduler: str | None
 
 
-def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | None = None) -> Finished:
-    """Write the tables, plots and, last, ``manifest.json`` from the case files (``base``: the checked
-    instance with the fixed overrides)."""
-    money = base.settings.money_label
-    from siting.report import charts
-    from siting.report.write import files_of_earlier_run, manifest_base, write_folder
+class Interrupted(KeyboardInterrupt):
+    """The sweep was stopped (Ctrl-C, SIGTERM) while solving its cases; the cases saved stand.
 
-    out = sweep.out
+    Attributes
+    ----------
+    saved, total
+        Cases saved so far, and all the sweep's cases.
+    signum
+        The signal that stopped it, if known.
+    """
+
+    def __init__(self, saved: int, total: int, signum: int | None):
+        super().__init__(f"{saved} of {total} cases saved")
+        self.saved, self.total, self.signum = saved, total, signum
+
+
+def run_sweep(sweep: Sweep, command: list[str], workers: int | None = None, scheduler: str | None = None,
+              refine_tolerance: float | None = None, started: Callable[[Started], None] | None = None,
+              progress: Callable[[dict], None] | None = None) -> Finished:
+    """Solve a planned sweep's cases not yet solved, then write its tables, charts and manifest.
+
+    The workers start first (on Linux forked at once), the base case's plan is solved in one of
+    them while the values are checked, then ``sweep.json`` is written or checked and the cases
+    already solved are read; each case is saved as it finishes.
+
+    Parameters
+    ----------
+    sweep
+        From :func:`plan_sweep`.
+    command
+        The command line, for the manifest.
+    workers
+        Local worker processes (default: the cores this process may use).
+    scheduler
+        A Dask scheduler's address: its workers solve the cases instead (reached before anything
+        is solved or written).
+    refine_tolerance
+        Bisect each switching point to this tolerance (extra solves).
+    started
+        Called once before the cases are solved, with what is about to be done.
+    progress
+        Called with each case's record as it is saved.
+
+    Returns
+    -------
+    Finished
+        The case table, switching points, tornado and the files written.
+
+    Raises
+    ------
+    Interrupted
+        On Ctrl-C or SIGTERM while cases are solved (the cases saved so far stand).
+    InputError
+        For a value the instance's rules refuse, a folder holding another sweep, a full disk.
+    """
+    sweep.instance()  # checked before any worker starts
+    workers = workers or default_workers()
+    # the scheduler is reached before anything is solved or written: one that cannot be is refused
+    client = connect_scheduler(scheduler) if scheduler else None
+    try:
+        with local_workers(1 if client is not None else workers, len(sweep.cases)) as pool:
+            start_base_plan(sweep, pool)
+            check_values(sweep)
+            todo = prepare(sweep)
+            if started is not None:
+                failed = sum(1 for r in sweep.records.values() if r["row"].get("status") == "error")
+                started(Started(total=len(sweep.cases), solved=len(sweep.cases) - len(todo), to_solve=len(todo),
+                                failed=failed, workers=min(workers, max(len(todo), 1)), scheduler=scheduler))
+            try:
+                solve_cases(sweep, todo, workers=workers, scheduler=client, progress=progress, pool=pool)
+            except KeyboardInterrupt as exc:
+                raise Interrupted(len(sweep.records), len(sweep.cases), getattr(exc, "signum", None)) from exc
+    finally:
+        if client is not None:
+            client.close()
     df = table(sweep)
-    texts: dict[str, str | bytes] = {}
-    pictures: dict[str, bytes] = {}
-
-    def put(name: str, content: str | bytes) -> None:
-        texts[name] = content
-        if name.endswith(".png"):
-            pictures[name] = content
-
-    put("sweep.csv", df.to_csv(index=False, float_format="%.10g"))
-    buf = _parquet(df)
-    put("sweep.parquet", buf)
     switches = switching_points(df, sweep)
     if refine_tolerance:
         switches = [refine(sweep, s, refine_tolerance) for s in switches]
-    if switches:
-        put("switching.csv", pd.DataFrame([{
-            "parameter": s.path, "below": s.below, "above": s.above, "point": s.point,
-            "refined": s.refined, "before": s.before, "after": s.after, "words": s.words()} for s in switches
-        ]).to_csv(index=False, float_format="%.10g"))
-    sites = sweep_sites(sweep)
-    tor = None
-    numeric = [a for a in sweep.axes if a.numeric]
-    if sweep.method == "oat":
-        tor = tornado_table(df, sweep)
-        base_row = df[df["case"] == sweep.ids[0]]
-        if len(tor) and base_row["status"].iloc[0] in SOLVED:
-            put("tornado.csv", tor.to_csv(index=False, float_format="%.10g"))
-            put("tornado.png", charts.tornado(tor, float(base_row["objective"].iloc[0]), money))
-        for a in numeric:
-            line = df[df["case"].isin([sweep.ids[0]] + [i for i, c in zip(sweep.ids, sweep.cases)
-                                                         if c and c[0].startswith(a.path + "=")])]
-            if line["status"].isin(SOLVED).sum() > 1:
-                put(f"sweep-{_safe(a.path)}.png",
-                    charts.sweep_line(line, a.path, sites, [s for s in switches if s.path == a.path], money))
-    elif sweep.method == "grid" and len(sweep.axes) == 1 and numeric:
-        if df["status"].isin(SOLVED).sum() > 1:
-            put("sweep.png", charts.sweep_line(df, sweep.axes[0].path, sites, switches, money))
-    elif sweep.method == "grid" and len(sweep.axes) == 2 and len(numeric) == 2:
-        put("sweep-heatmap.png", charts.sweep_heatmap(df, sweep.axes[0].path, sweep.axes[1].path))
-    files = list(texts)
-    manifest = manifest_base(base, sweep.options, command)
-    manifest["files"] = ["sweep.json", "cases/", *files, "report.html"]
-    manifest["cases"] = {"total": len(sweep.cases), "by_status": df["status"].value_counts().to_dict()}
-    put("report.html", sweep_page(base.name, sweep, df, switches, tor, pictures, json_safe(manifest)))
-    files.append("report.html")
-    texts["manifest.json"] = json.dumps(json_safe(manifest), indent=2) + "\n"
-    # every file made first, then the folder replaced as one step with its cases and plan carried
-    # over: a full disk or a kill here leaves the folder as it was
-    earlier = files_of_earlier_run(out)
-    write_folder(out, texts, replaces=lambda name: name in earlier or _SWEEP_OUTPUT.match(name) is not None)
-    return Finished(table=df, switches=switches, tornado=tor, files=files)
+    return write_sweep(sweep, df, switches, command)
 
 
-#: What a sweep writes at its end (its manifest is removed while cases are solved, so the names of
-#: an earlier end are known by their form rather than from a manifest).
-_SWEEP_OUTPUT = re.compile(r"^(sweep\.csv|sweep\.parquet|switching\.csv|tornado\.(csv|png)|sweep(-.+)?\.png|"
-                           r"report\.html|manifest\.json)$")
-
-
-def sweep_page(name: str, sweep: Sweep, df: pd.DataFrame, switches: list, tor, pictures: dict[str, bytes],
-               manifest: dict) -> str:
-    """The sweep's ``report.html``: cases by status, switching points, the plots and the case table."""
-    from html import escape
-
-    from siting.report.html import analysis_page, table_html
-
-    counts = ", ".join(f"{n} {s}" for s, n in df["status"].value_counts().items())
-    words = "".join(f"<li>{escape(s.words())}</li>" for s in switches) or "<li>no switching point</li>"
-    params = [a.path for a in sweep.axes]
-    sections = [("Cases", f"<p>{len(df)} cases ({escape(sweep.method)}): {escape(counts)}.</p>"),
-                ("Switching points", f"<ul>{words}</ul>")]
-    headings = {"sweep.png": "Firm cost and open sites", "sweep-heatmap.png": "Chosen sites over the grid",
-                "tornado.png": "Swing of the firm cost per parameter"}
-    sections += [(headings.get(n, n.removesuffix(".png").replace("sweep-", "along ")), f"{{{n}}}") for n in pictures]
-    if tor is not None and len(tor):
-        sections.append(("Tornado", table_html(tor)))
-    cols = ["case", *params, "status", "objective", "best_bound", "mip_gap", "sites_open", "government_outlay",
-            "unmet_demand", "note"]
-    sections.append(("Every case", table_html(df, cols)))
-    return analysis_page(f"{name}: sweep of {', '.join(params)}", sections, pictures, manifest)
-
-
-def _parquet(df: pd.DataFrame) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False)
-    return buf.getvalue()
-
-
-def _safe(path: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in path)
+def patch_notes(sweep: Sweep) -> list[str]:
+    """How each parameter's cases were made, in words (none without patching)."""
+    if sweep.patcher is None:
+        return []
+    said = {"patched": "patched in place",
+            "probed": "each value built once (too few values, or none along which it acts affinely)"}
+    return [f"{path}: " + (said.get(note) or f"rebuilt every case ({note.split(': ', 1)[1]})")
+            for path, note in sweep.patcher.notes().items()]

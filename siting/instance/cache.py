@@ -41,12 +41,14 @@ class TypingCache:
         self._passed = {t: raw.tables.get(t) for t in TABLES}
 
     def get(self, tname: str, df, key) -> pd.DataFrame | None:
+        """The typed table kept for ``df`` as given under ``key``, or None."""
         hit = self._tables.get(tname)
         if hit is not None and hit[0] is df and hit[1] == key:
             return hit[2].copy(deep=False)  # copy-on-write: changing the copy leaves the cached table alone
         return None
 
     def put(self, tname: str, df, key, typed: pd.DataFrame) -> None:
+        """Keep ``typed``, the typed form of ``df`` under ``key``."""
         self._tables[tname] = (df, key, typed.copy(deep=False))
 
     def near(self, tname: str, df, key, table: Table) -> tuple[pd.DataFrame, list[str]] | None:

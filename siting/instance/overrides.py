@@ -1,9 +1,9 @@
-"""Dotted-path overrides: what-ifs without copying an instance.
+r"""Dotted-path overrides: what-ifs without copying an instance.
 
 A path is ``settings.FIELD`` or ``TABLE.KEY.COLUMN``, where KEY is the row's key with ``/``
 between parts, e.g. ``sites.kumamoto.fixed_cost`` or ``offers.sumco-imari/wafer.price_per_unit``.
-A key part holding ``.``, ``/``, ``=``, ``"`` or ``\\`` (a transport mode ``sea.fast``, a hazard
-zone ``a=b``) is written in double quotes, with ``\\"`` and ``\\\\`` inside:
+A key part holding ``.``, ``/``, ``=``, ``"`` or ``\`` (a transport mode ``sea.fast``, a hazard
+zone ``a=b``) is written in double quotes, with ``\"`` and ``\\`` inside:
 ``concentration.hazard_zone/"nankai.trough".max_share``. :func:`addressable_paths` (and so
 ``siting params`` and every suggestion) gives each path in this form.
 Overrides change the text of a cell, so the new value passes through the same checks as the files.

@@ -49,6 +49,7 @@ class Calendar:
 
     @property
     def first_year(self) -> int:
+        """The horizon's first year."""
         return self.start[0]
 
     @property
@@ -57,6 +58,7 @@ class Calendar:
         return self.start[-1] + self.years[-1]
 
     def index(self, period: str) -> int:
+        """The position of ``period`` in time."""
         return self.ids.index(period)
 
     def discount(self, year: float) -> float:

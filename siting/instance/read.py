@@ -495,7 +495,7 @@ def _csv_rows(text: str, name: str, found: ProblemCollector) -> list[list[str]] 
     return rows
 
 
-def _too_long(name: str, line: int, found: ProblemCollector) -> None:
+def _too_long(name: str, line: int, found: ProblemCollector) -> list[list[str]] | None:
     found.add(f"{name} line {line}", f"has a cell longer than {MAX_CSV_FIELD:,} characters, the limit for a CSV cell",
               "check for a quote (\") that is never closed, or shorten the cell")
     return None

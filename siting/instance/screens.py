@@ -57,13 +57,13 @@ def _split(d: Derived, key: tuple) -> tuple:
     return key if _phased(d) else (key[0], None, key[1])
 
 
-def _capacity(d: Derived, dead: dict[str, str]) -> list[Finding]:
+def _capacity(d: Derived, dead: dict[tuple, str]) -> list[Finding]:
     """Most capacity per product at sites that can make it: a site cannot make a product if some
     input of it has no supplier that can deliver there (no offer, or excluded), or if the site's
     local target can never be met (it can then buy nothing)."""
     delivered = set(zip(d.arcs["site"], d.arcs["input"]))
     inputs_of = d.bom.groupby("product")["input"].apply(list).to_dict()
-    reasons: dict[str, list[str]] = {}
+    reasons: dict[tuple, list[str]] = {}
     can: dict = {}
     share = d.availability.groupby(["module", "scenario"])["share"].first().to_dict()
     # phased: the largest module producing by the period (none before a lead time has passed)
@@ -112,13 +112,13 @@ def _supply(d: Derived) -> list[Finding]:
     return out
 
 
-def _local_share(d: Derived) -> tuple[list[Finding], dict[str, str]]:
+def _local_share(d: Derived) -> tuple[list[Finding], dict[tuple, str]]:
     """The best local share a site can reach at a small output, where no capacity binds: for each
     counting input, buy it from its dearest local supplier if one exists, else from its cheapest
     non-local one. The share only falls as output grows and capacities bind, so a target above
     this bound can never be met."""
     out = []
-    dead: dict[str, str] = {}
+    dead: dict[tuple, str] = {}
     for s, t, tau in zip(d.local_targets["site"], d.local_targets["period"], d.local_targets["target"]):
         at = d.arcs[target_rows(d, s, t)]
         if at.empty or tau <= 0:

@@ -6,12 +6,12 @@ they would only lengthen the start of every command.
 """
 
 
-def _finalize_scipy_sparse(module, available: bool) -> None:
+def _finalize_scipy_sparse(module: object, available: bool) -> None:
     if available:
         import scipy.sparse  # noqa: F401  (the part of SciPy that Pyomo's matrix compiler uses)
 
 
-def _finalize_matplotlib_nothing(module, available: bool) -> None:
+def _finalize_matplotlib_nothing(module: object, available: bool) -> None:
     """The charts draw on the Agg canvas without pyplot (:mod:`siting.report.charts`)."""
 
 

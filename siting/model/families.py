@@ -31,6 +31,7 @@ This module imports nothing of Pyomo: it reads a model by its components' names 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -199,12 +200,12 @@ def rounded() -> tuple[str, ...]:
     return tuple(v.name for v in by_row() if v.integer)
 
 
-def column_order(model) -> list:
+def column_order(model: Any) -> list:
     """The model's variable components in the compiled column order (those it has, listed ones)."""
     return [getattr(model, v.name) for v in VARIABLES if v.listed and hasattr(model, v.name)]
 
 
-def first_stage(model) -> list:
+def first_stage(model: Any) -> list:
     """The model's first-stage variable components that have at least one index, in column order:
     what a decomposition makes nonanticipative."""
     return [getattr(model, v.name) for v in VARIABLES

@@ -14,25 +14,30 @@ modules[k]
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pyomo.core as pyo
 
 from siting.instance.periods import previous_rows
 from siting.model.linear import lin
 
+if TYPE_CHECKING:
+    from siting.model.build import SitingModel
 
-def site_positions(sm) -> dict:
+
+def site_positions(sm: SitingModel) -> dict:
     """Map site id -> row number in ``data.sites``."""
     return {s: j for j, s in enumerate(sm.data.sites["site"])}
 
 
-def opened(sm, j: int, period: str):
+def opened(sm: SitingModel, j: int, period: str) -> Any:
     """The variable z[s,t]: site row j open by ``period`` (``build[j]`` for the last period)."""
     m = sm.model
     return m.build[j] if period == sm.data.periods[-1] else m.build_early[j, period]
 
 
-def ordered_terms(sm, j: int, period: str | None = None) -> tuple[list, list]:
+def ordered_terms(sm: SitingModel, j: int, period: str | None = None) -> tuple[list, list]:
     """Coefficients and variables of the capex site row j orders in ``period`` (None: over the
     horizon), undiscounted: F[s] (z[s,t] - z[s,t-1]) + sum_p C[s,p,t] (n[s,p,t] - n[s,p,t-1]).
 
@@ -44,7 +49,7 @@ def ordered_terms(sm, j: int, period: str | None = None) -> tuple[list, list]:
     periods = d.periods
     coef: dict = {}  # id(variable) -> [variable, coefficient], in first-seen order
 
-    def add(var, c):
+    def add(var: Any, c: float) -> None:
         coef.setdefault(id(var), [var, 0.0])[1] += c
 
     t_of = {t: n for n, t in enumerate(periods)}
@@ -70,14 +75,14 @@ def ordered_terms(sm, j: int, period: str | None = None) -> tuple[list, list]:
     return [c for _, c in coef.values()], [v for v, _ in coef.values()]
 
 
-def capex_expression(sm, j: int, period: str | None = None):
+def capex_expression(sm: SitingModel, j: int, period: str | None = None) -> Any:
     """Undiscounted capex of site row j ordered in ``period`` (None: over the horizon);
     a snapshot's F[s] build[s] + sum_p C[s,p] modules[s,p]."""
     coefs, variables = ordered_terms(sm, j, period)
     return lin(coefs, variables)
 
 
-def capacity_terms(sm, k: int) -> tuple[list, list]:
+def capacity_terms(sm: SitingModel, k: int) -> tuple[list, list]:
     """Wafers a year module row k's (site, product) can make in its period, as coefficients on the
     cumulative module counts (``data.capacity``): a snapshot's K[s,p] n[s,p]."""
     m, cap = sm.model, sm.capacity_rows
@@ -85,7 +90,7 @@ def capacity_terms(sm, k: int) -> tuple[list, list]:
     return [c for _, c in rows], [m.modules[t] for t, _ in rows]
 
 
-def add_investment(sm) -> None:
+def add_investment(sm: SitingModel) -> None:
     """Add build and module decisions, their link, and the optional first-stage limits.
 
     - sites.status fixes z[s] = 1 (open) or 0 (closed) where the planner gives it.
@@ -98,12 +103,13 @@ def add_investment(sm) -> None:
     m.SITES = pyo.RangeSet(0, len(d.sites) - 1) if len(d.sites) else pyo.Set(initialize=[])
     m.MODULES = pyo.RangeSet(0, len(d.modules) - 1) if len(d.modules) else pyo.Set(initialize=[])
     sm.capacity_rows = {}
+    assert d.capacity is not None, "derive always makes the capacity table"
     for k, t, c in d.capacity[["module", "order", "coef"]].itertuples(index=False, name=None):
         sm.capacity_rows.setdefault(int(k), []).append((int(t), float(c)))
     # sites.status: a site the planner opens (or closes) by decision; the model decides the rest
     status = d.sites["status"].tolist()
 
-    def site_bounds(_, j, *t):
+    def site_bounds(_: Any, j: int, *t: str) -> tuple[int, int]:
         return (1 if status[j] == "open" else 0, 0 if status[j] == "closed" else 1)
 
     m.build = pyo.Var(m.SITES, domain=pyo.Binary, bounds=site_bounds)
@@ -146,7 +152,7 @@ def add_investment(sm) -> None:
         labels = [c[0] for c in d.concentration]
         m.CONCENTRATION = pyo.Set(initialize=labels, ordered=True)
 
-        def concentration(_, label):
+        def concentration(_: Any, label: str) -> Any:
             _, share, members = d.concentration[labels.index(label)]
             inside = np.isin(d.modules["site"].values[last], list(members))
             coefs = size[last] * (inside.astype(float) - share)

@@ -15,12 +15,18 @@ the categories is the objective.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyomo.core as pyo
 
 from siting.model.linear import groups, lin
+
+if TYPE_CHECKING:
+    from siting.instance.derive import Derived
+    from siting.model.build import SitingModel
 
 #: Cost categories, in the order results list them.
 CATEGORIES = ("capex", "qualification", "operating", "purchases", "freight", "tariffs",
@@ -46,13 +52,13 @@ class CostRegistry:
     terms: dict = field(default_factory=dict)
     probability: dict = field(default_factory=dict)
 
-    def register(self, category: str, expr, scenario: str | None = None) -> None:
+    def register(self, category: str, expr: Any, scenario: str | None = None) -> None:
         """Add ``expr`` (money per year) to ``category``; ``scenario`` None for first stage."""
         if category not in CATEGORIES:
             raise ValueError(f"unknown cost category {category}")
         self.terms.setdefault((category, scenario), []).append(expr)
 
-    def expected(self, category: str):
+    def expected(self, category: str) -> Any:
         """Probability-weighted sum of one category's terms, as a Pyomo expression."""
         total = 0
         for (cat, w), exprs in self.terms.items():
@@ -65,16 +71,16 @@ class CostRegistry:
         """Expected value of each category at the model's current variable values."""
         return {c: float(pyo.value(self.expected(c), exception=False) or 0.0) for c in CATEGORIES}
 
-    def first_stage(self):
+    def first_stage(self) -> Any:
         """The first-stage cost (capex, qualification, subsidies), the same in every scenario."""
         return sum(sum(exprs) for (cat, w), exprs in self.terms.items()
                    if w is None and cat not in OBJECTIVE_ONLY)
 
-    def second_stage(self, scenario: str):
+    def second_stage(self, scenario: str) -> Any:
         """cost2[w]: the second-stage cost of one scenario, as a Pyomo expression."""
         return sum(sum(exprs) for (_, w), exprs in self.terms.items() if w == scenario)
 
-    def scenario_cost(self, scenario: str, category: str):
+    def scenario_cost(self, scenario: str, category: str) -> Any:
         """One scenario's cost in one category (its first-stage terms and the scenario's own), as a
         Pyomo expression; 0 where there is none."""
         return sum(sum(self.terms[category, s]) for s in (None, scenario) if (category, s) in self.terms)
@@ -86,7 +92,7 @@ class CostRegistry:
                 for w in self.probability}
 
 
-def capital_weights(d):
+def capital_weights(d: Derived) -> Callable[[int, float], float]:
     """w(t, L): present value of one money unit a year from the start of period t for L years or
     to the horizon's end (:meth:`siting.instance.periods.Calendar.annuity_weight`); 1 on a
     snapshot."""
@@ -101,33 +107,35 @@ def capital_weights(d):
     return weight
 
 
-def payment_periods(d) -> list:
+def payment_periods(d: Derived) -> list:
     """Per instrument row, the period (index) its first-stage payout is paid in: the row's own period
     (``paid = on_order``), or the first period the site's capacity ordered then produces in
     (``on_start``, after the site's lead time; None: after the horizon, worth nothing in it)."""
     lead = dict(zip(d.sites["site"], d.sites["lead_time_years"]))
-    out = []
+    out: list[int | None] = []
     for t, s, paid in zip(d.instruments["period"], d.instruments["site"], d.instruments["paid"]):
         n = d.periods.index(t)
         if paid == "on_start" and d.calendar is not None and d.calendar.phased:
-            n = d.calendar.first_producing(n, float(lead[s]))
-        out.append(n)
+            out.append(d.calendar.first_producing(n, float(lead[s])))
+        else:
+            out.append(n)
     return out
 
 
-def running_weights(d):
+def running_weights(d: Derived) -> Callable[[Sequence[str]], np.ndarray]:
     """Per row of a table with a ``period`` column, the present value of one money unit a year
     during that period (:meth:`siting.instance.periods.Calendar.weight`); 1 on a snapshot."""
     cal = d.calendar
     by_period = {t: (cal.weight(n) if cal is not None else 1.0) for n, t in enumerate(d.periods)}
 
-    def weights(periods) -> np.ndarray:
+    def weights(periods: Sequence[str]) -> np.ndarray:
         return np.array([by_period[t] for t in periods], dtype=float)
 
     return weights
 
 
-def _increments(table, annual: np.ndarray, life: np.ndarray, w_cap, d, key=("site", "product")) -> np.ndarray:
+def _increments(table: Any, annual: np.ndarray, life: np.ndarray, w_cap: Callable[[int, float], float], d: Derived,
+                key: tuple[str, ...] = ("site", "product")) -> np.ndarray:
     """Coefficients on cumulative counts x[t] (rows of ``table``, one per key and period) of the
     annuities of the increments x[t] - x[t-1], each worth ``annual`` a year from period t over its
     life: c[t] w(t) - c[t+1] w(t+1) regrouped on x[t] (a snapshot's ``annual``)."""
@@ -144,7 +152,7 @@ def _increments(table, annual: np.ndarray, life: np.ndarray, w_cap, d, key=("sit
     return out
 
 
-def register_costs(sm) -> None:
+def register_costs(sm: SitingModel) -> None:
     """Register every cost and subsidy term of the plan, by category, in the model's registry.
 
     First-stage terms (capex, qualification, payouts) have no scenario; running costs, the unmet
@@ -205,7 +213,7 @@ def register_costs(sm) -> None:
 
 
 
-def add_objective(sm, measure) -> None:
+def add_objective(sm: SitingModel, measure: Any) -> None:
     """Minimise the sum of the registry (the risk-weighted firm cost), or with
     ``settings.objective = risk`` the risk ``measure`` alone (:func:`siting.model.risk.add_risk`)."""
     m, d, reg = sm.model, sm.data, sm.costs

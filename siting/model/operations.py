@@ -11,14 +11,19 @@ unmet[q]
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pyomo.core as pyo
 
 from siting.model.investment import capacity_terms
 from siting.model.linear import groups, lin
 
+if TYPE_CHECKING:
+    from siting.model.build import SitingModel
 
-def add_operations(sm) -> None:
+
+def add_operations(sm: SitingModel) -> None:
     """Add production and unmet demand with their constraints.
 
     - demand_balance (1): sum_s x[s,m,p,w] + r[m,p,w] = d[m,p].
@@ -42,7 +47,7 @@ def add_operations(sm) -> None:
     by_demand = groups(routes["demand_row"])
     m.DEMAND = pyo.RangeSet(0, len(demand) - 1) if len(demand) else pyo.Set(initialize=[])
 
-    def demand_balance(_, q):
+    def demand_balance(_: Any, q: int) -> Any:
         rows = by_demand.get(q, [])
         terms = [m.produce[r] for r in rows]
         if q in m.UNMET:
@@ -57,7 +62,7 @@ def add_operations(sm) -> None:
     by_module = groups(routes[["module", "scenario"]])
     m.CAPACITY = pyo.Set(initialize=list(by_module), dimen=2, ordered=True)
 
-    def capacity(_, k, w):
+    def capacity(_: Any, k: int, w: str) -> Any:
         terms = [m.produce[r] for r in by_module[k, w]]
         if share[k, w] == 0:  # the site is out in this scenario: nothing flows (no module column)
             return lin([1.0] * len(terms), terms) <= 0
@@ -76,9 +81,9 @@ def add_operations(sm) -> None:
     must = must[must > 0]
     m.COVER = pyo.Set(initialize=list(must.index), dimen=3, ordered=True)
 
-    def demand_cover(_, p, t, w):
-        rows = np.flatnonzero((d.modules["product"].values == p) & (d.modules["period"].values == t))
-        rows = [k for k in rows if share[k, w] > 0]
+    def demand_cover(_: Any, p: str, t: str, w: str) -> Any:
+        rows = [int(k) for k in np.flatnonzero((d.modules["product"].values == p) & (d.modules["period"].values == t))
+                if share[k, w] > 0]
         coefs, mods = [], []
         for k in rows:
             c, v = capacity_terms(sm, k)

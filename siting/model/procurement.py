@@ -11,14 +11,19 @@ purchase[a]
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pyomo.core as pyo
 
 from siting.model.investment import opened, site_positions
 from siting.model.linear import groups, lin
 
+if TYPE_CHECKING:
+    from siting.model.build import SitingModel
 
-def add_procurement(sm) -> None:
+
+def add_procurement(sm: SitingModel) -> None:
     """Add purchases, qualification and the procurement rules.
 
     - output_balance: output[s,p,w] = sum_m x[s,m,p,w] (wafers made, for products with inputs).
@@ -41,7 +46,7 @@ def add_procurement(sm) -> None:
     # site's routes once here, instead of inside every input balance, keeps the matrix small:
     # on 100 sites x 1000 markets x 20 inputs it removes four million nonzeros.
     by_need = groups(arcs[["site", "input", "period", "scenario"]])
-    uses = {}
+    uses: dict = {}
     for p, i, a in d.bom[["product", "input", "units_per_wafer"]].itertuples(index=False):
         uses.setdefault(p, []).append((i, a))
     routes = d.routes
@@ -53,7 +58,7 @@ def add_procurement(sm) -> None:
     m.output_balance = pyo.Constraint(
         m.OUTPUTS, rule=lambda _, k, w: lin([1.0] + [-1.0] * len(by_output[k, w]),
                                             [m.output[k, w]] + [m.produce[r] for r in positions[by_output[k, w]]]) == 0)
-    made = {}
+    made: dict = {}
     for (k, w) in by_output:
         s, p, t = d.modules.at[k, "site"], d.modules.at[k, "product"], d.modules.at[k, "period"]
         for i, a in uses[p]:
@@ -61,7 +66,7 @@ def add_procurement(sm) -> None:
     keys = list(d.needs[["site", "input", "period", "scenario"]].itertuples(index=False, name=None))
     m.NEEDS = pyo.Set(initialize=keys, dimen=4, ordered=True)
 
-    def input_balance(_, s, i, t, w):
+    def input_balance(_: Any, s: str, i: str, t: str, w: str) -> Any:
         buy = by_need.get((s, i, t, w), [])
         use = made.get((s, i, t, w), [])
         if not buy and not use:
@@ -100,7 +105,7 @@ def add_procurement(sm) -> None:
     _add_diversification(sm, by_need)
 
 
-def _add_local_share(sm) -> None:
+def _add_local_share(sm: SitingModel) -> None:
     m, d = sm.model, sm.data
     arcs = d.arcs
     targets = dict(zip(zip(d.local_targets["site"], d.local_targets["period"]), d.local_targets["target"]))
@@ -118,7 +123,7 @@ def _add_local_share(sm) -> None:
 
     scale = {}
 
-    def local_share(_, s, t, w):
+    def local_share(_: Any, s: str, t: str, w: str) -> Any:
         a = index[by_site[s, t, w]]
         coefs = (local[a] - targets[s, t]) * price[a]
         # Prices in the money unit are tiny (a USD 100 wafer is 1e-4 USD million); dividing the
@@ -130,7 +135,7 @@ def _add_local_share(sm) -> None:
     sm.row_scale["local_share"] = scale
 
 
-def _add_diversification(sm, by_need: dict) -> None:
+def _add_diversification(sm: SitingModel, by_need: dict) -> None:
     m, d = sm.model, sm.data
     arcs = d.arcs
     share = {(s, i): v for s, i, v in d.diversification[["site", "input", "max_share"]].itertuples(index=False)}
@@ -138,7 +143,7 @@ def _add_diversification(sm, by_need: dict) -> None:
     m.SHARED = pyo.Set(initialize=rows, ordered=True)
     need_of = list(zip(arcs["site"], arcs["input"], arcs["period"], arcs["scenario"]))
 
-    def supplier_share(_, a):
+    def supplier_share(_: Any, a: int) -> Any:
         peers = by_need[need_of[a]]
         sigma = share[need_of[a][:2]]
         return lin([1.0 - sigma if p == a else -sigma for p in peers],
@@ -149,7 +154,7 @@ def _add_diversification(sm, by_need: dict) -> None:
     pos = site_positions(sm)
     quals = {(u, s, t): q for q, (u, s, t) in enumerate(
         d.qualifications[["supplier", "site", "period"]].itertuples(index=False, name=None))}
-    offered = {}
+    offered: dict = {}
     for u, i, s, t in arcs[["supplier", "input", "site", "period"]].drop_duplicates().itertuples(
             index=False, name=None):
         offered.setdefault((s, i, t), []).append(quals[u, s, t])
@@ -158,7 +163,7 @@ def _add_diversification(sm, by_need: dict) -> None:
     m.MIN_SUPPLIERS = pyo.Set(initialize=[k[:3] for k in keys], dimen=3, ordered=True)
     need_k = {k[:3]: k[3] for k in keys}
 
-    def min_suppliers(_, s, i, t):
+    def min_suppliers(_: Any, s: str, i: str, t: str) -> Any:
         qs = offered.get((s, i, t), [])
         return lin([1.0] * len(qs) + [-float(need_k[s, i, t])],
                    [m.qualify[q] for q in qs] + [opened(sm, pos[s], t)]) >= 0

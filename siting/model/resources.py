@@ -9,6 +9,8 @@ resource_extra[k]
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pyomo.core as pyo
 
@@ -17,8 +19,11 @@ from siting.model.investment import opened, site_positions
 from siting.model.linear import groups, lin
 from siting.model.objective import running_weights
 
+if TYPE_CHECKING:
+    from siting.model.build import SitingModel
 
-def add_resources(sm) -> None:
+
+def add_resources(sm: SitingModel) -> None:
     """Add the resource limits and the cost of extra supply.
 
     - resource_limit, per resource of site s, period t and scenario w:
@@ -29,16 +34,18 @@ def add_resources(sm) -> None:
     """
     m, d = sm.model, sm.data
     res = d.resources
-    m.RESOURCES = pyo.RangeSet(0, len(res) - 1) if res is not None and len(res) else pyo.Set(initialize=[])
-    if not len(m.RESOURCES):
+    if res is None or not len(res):
+        m.RESOURCES = pyo.Set(initialize=[])
         m.RESOURCE_EXTRA = pyo.Set(initialize=[])
         return
+    m.RESOURCES = pyo.RangeSet(0, len(res) - 1)
     most = res["extra_max"].to_numpy(dtype=float)
     extra = np.flatnonzero(most > 0).tolist()
     m.RESOURCE_EXTRA = pyo.Set(initialize=extra, ordered=True)
     m.resource_extra = pyo.Var(m.RESOURCE_EXTRA, domain=pyo.NonNegativeReals,
                                bounds=lambda _, k: (0, None if np.isinf(most[k]) else float(most[k])))
     use = d.resource_use
+    assert use is not None  # derive makes both tables or neither
     lookup = use_lookup(use[["resource", "product", "market", "per_wafer"]].itertuples(index=False, name=None))
     routes = d.routes
     route_product = routes["product"].to_numpy(dtype=object)
@@ -48,7 +55,7 @@ def add_resources(sm) -> None:
     limit = res["limit"].to_numpy(dtype=float)
     rows = list(res[["resource", "site", "period", "scenario"]].itertuples(index=False, name=None))
 
-    def resource_limit(_, k):
+    def resource_limit(_: Any, k: int) -> Any:
         r, s, t, w = rows[k]
         coefs, terms = [], []
         for x in by_place.get((s, t, w), []):

@@ -22,12 +22,17 @@ worst_cost
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pyomo.core as pyo
 
 from siting.model.linear import lin
 
+if TYPE_CHECKING:
+    from siting.model.build import SitingModel
 
-def add_risk(sm):
+
+def add_risk(sm: SitingModel) -> Any:
     """Add the CVaR rows and the risk measure; return the measure as a Pyomo expression.
 
     - cvar_tail: xi[w] - cost2[w] + eta >= 0 for every scenario w (when CVaR is used).
@@ -44,7 +49,7 @@ def add_risk(sm):
     ids = list(prob)
     uses_measure = st.risk_limit is not None or st.objective == "risk"
     second = {w: reg.second_stage(w) for w in ids}
-    measure = None
+    measure: Any = None
     if lam > 0 or (uses_measure and st.risk_measure == "cvar"):
         m.SCENARIOS = pyo.Set(initialize=ids, ordered=True)
         m.var_at_risk = pyo.Var(domain=pyo.Reals)

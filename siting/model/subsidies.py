@@ -22,6 +22,8 @@ cap; a condition is relaxed, when declined, by exactly the most its left-hand si
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pyomo.core as pyo
 
@@ -30,8 +32,12 @@ from siting.instance.instruments import CAPEX_SHARE
 from siting.model.investment import capacity_terms, capex_expression, opened, site_positions
 from siting.model.linear import lin
 
+if TYPE_CHECKING:
+    from siting.instance.derive import Derived
+    from siting.model.build import SitingModel
 
-def _route_rows(d, site: str, w: str, product: str = "", period: str | None = None) -> np.ndarray:
+
+def _route_rows(d: Derived, site: str, w: str, product: str = "", period: str | None = None) -> np.ndarray:
     rows = (d.routes["site"].values == site) & (d.routes["scenario"].values == w)
     if period is not None and len(d.periods) > 1:
         rows &= d.routes["period"].values == period
@@ -40,7 +46,7 @@ def _route_rows(d, site: str, w: str, product: str = "", period: str | None = No
     return np.flatnonzero(rows)
 
 
-def add_subsidies(sm) -> None:
+def add_subsidies(sm: SitingModel) -> None:
     """Add instrument payouts, take-up decisions, conditions and program budgets.
 
     - grant_rate: payout[g] <= rho[g] capex[s] (capex grant, tax credit, loan grant element);
@@ -75,10 +81,10 @@ def add_subsidies(sm) -> None:
     m.TAKEUP = pyo.Set(initialize=cond, ordered=True)
     m.take = pyo.Var(m.TAKEUP, domain=pyo.Binary)
 
-    def paid_if(k):
+    def paid_if(k: int) -> Any:
         return m.take[k] if k in m.TAKEUP else opened(sm, pos[site[k]], period[k])
 
-    def limit(k, most):
+    def limit(k: int, most: float) -> float:
         cap = g.at[k, "cap"]
         return most if np.isnan(cap) else min(most, float(cap))
 
@@ -112,7 +118,7 @@ def add_subsidies(sm) -> None:
               and (kind[ks[0]] == "lump_sum" or not np.isnan(g.at[ks[0], "cap"]))]
     m.SHARED_CAP = pyo.Set(initialize=range(len(shared)), ordered=True)
 
-    def total_cap(_, n):
+    def total_cap(_: Any, n: int) -> Any:
         ks = rows_of[shared[n]]
         most = max(float(g.at[k, "amount"]) if kind[k] == "lump_sum" else float(g.at[k, "cap"]) for k in ks)
         return lin([1.0] * len(ks), [m.payout[k] for k in ks]) <= most
@@ -124,7 +130,7 @@ def add_subsidies(sm) -> None:
                                          [m.payout[k], opened(sm, pos[site[k]], period[k]),
                                           opened(sm, pos[site[k]], d.periods[t_of[period[k]] - 1])]) <= 0)
 
-    def wafer_rate(_, k, w):
+    def wafer_rate(_: Any, k: int, w: str) -> Any:
         rows = _route_rows(d, site[k], w, g.at[k, "product"], period[k])
         a = float(g.at[k, "per_wafer_total"])
         if a <= 0:
@@ -132,7 +138,7 @@ def add_subsidies(sm) -> None:
         # divided by a: per-wafer amounts in the money unit are tiny next to the wafers they multiply
         return lin([1.0 / a] + [-1.0] * len(rows), [m.wafer_payout[k, w]] + [m.produce[r] for r in rows]) <= 0
 
-    def wafer_cap(_, k, w):
+    def wafer_cap(_: Any, k: int, w: str) -> Any:
         most = float(g.at[k, "per_wafer_total"]) * most_output(d, site[k], g.at[k, "product"])
         return m.wafer_payout[k, w] - limit(k, most) * paid_if(k) <= 0
 
@@ -145,7 +151,7 @@ def add_subsidies(sm) -> None:
     _add_programs(sm, first, wafer, scenarios)
 
 
-def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None:
+def _add_conditions(sm: SitingModel, local: list, utilisation: list, scenarios: list) -> None:
     m, d = sm.model, sm.data
     g, arcs = d.instruments, d.arcs
     price, is_local = arcs["price"].values, arcs["local"].values.astype(float)
@@ -153,7 +159,7 @@ def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None
 
     phased = len(d.periods) > 1
 
-    def condition_local(_, k, w):
+    def condition_local(_: Any, k: int, w: str) -> Any:
         s, theta, t = g.at[k, "site"], float(g.at[k, "min_local_share"]), g.at[k, "period"]
         at = (arcs["site"].values == s) & (arcs["scenario"].values == w) & arcs["counts"].values
         if phased:
@@ -173,7 +179,7 @@ def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None
     m.condition_local = pyo.Constraint(m.CONDITION_LOCAL, rule=condition_local)
     sm.row_scale["condition_local"] = scale
 
-    def condition_utilisation(_, k, w):
+    def condition_utilisation(_: Any, k: int, w: str) -> Any:
         s, kappa, t = g.at[k, "site"], float(g.at[k, "min_utilisation"]), g.at[k, "period"]
         routes = _route_rows(d, s, w, "", t)
         mods = [j for j in module_rows(d, s) if not phased or d.modules.at[j, "period"] == t]
@@ -192,14 +198,14 @@ def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None
     m.condition_utilisation = pyo.Constraint(m.CONDITION_UTILISATION, rule=condition_utilisation)
 
 
-def _add_programs(sm, first: list, wafer: list, scenarios: list) -> None:
+def _add_programs(sm: SitingModel, first: list, wafer: list, scenarios: list) -> None:
     m, d = sm.model, sm.data
     g = d.instruments
     budget = dict(zip(d.programs["id"], d.programs["budget"]))
     used = [p for p in d.programs["id"] if (g["program"] == p).any()]
     m.PROGRAMS = pyo.Set(initialize=[(p, w) for p in used for w in scenarios], dimen=2, ordered=True)
 
-    def program_budget(_, p, w):
+    def program_budget(_: Any, p: str, w: str) -> Any:
         ks = [k for k in first if g.at[k, "program"] == p]
         ws = [k for k in wafer if g.at[k, "program"] == p]
         terms = [m.payout[k] for k in ks] + [m.wafer_payout[k, w] for k in ws]

@@ -41,7 +41,26 @@ def _fig_axes(*args, figsize, gridspec_kw=None, **kw):
 
 
 def sweep_line(df: pd.DataFrame, path: str, sites: list[str], switches: list, money: str) -> bytes:
-    """Objective along one parameter, with the open sites beneath and the switching points marked."""
+    """Objective along one parameter, with the open sites beneath and the switching points marked.
+
+    Parameters
+    ----------
+    df
+        The sweep's cases along the parameter (``status``, ``objective``, ``sites_open``, ``open_<site>``).
+    path
+        The parameter's ``--set`` path, the x axis.
+    sites
+        The instance's site ids, one row each beneath the line.
+    switches
+        The switching points along this parameter (:class:`siting.analysis.sweep_rows.Switch`).
+    money
+        The money unit's label.
+
+    Returns
+    -------
+    bytes
+        The line chart, as PNG.
+    """
     d = df[df["status"].isin(SOLVED)].copy()
     d["_x"] = d[path].astype(float)
     d = d.sort_values("_x")
@@ -69,7 +88,20 @@ def sweep_line(df: pd.DataFrame, path: str, sites: list[str], switches: list, mo
 
 
 def sweep_heatmap(df: pd.DataFrame, x: str, y: str) -> bytes:
-    """The chosen set of open sites over a two-parameter grid, one colour per set."""
+    """The chosen set of open sites over a two-parameter grid, one colour per set.
+
+    Parameters
+    ----------
+    df
+        The sweep's cases (``status``, ``sites_open`` and both parameters' columns).
+    x, y
+        The two parameters' ``--set`` paths.
+
+    Returns
+    -------
+    bytes
+        The heat map, as PNG.
+    """
     d = df.copy()
     d.loc[~d["status"].isin(SOLVED), "sites_open"] = "(no plan)"
     xs = sorted(d[x].astype(float).unique())
@@ -118,7 +150,20 @@ def tornado(swings: pd.DataFrame, base: float, money: str) -> bytes:
 
 
 def compare_bars(df: pd.DataFrame, money: str) -> bytes:
-    """Per package: the policy maker's outlay a year beside the domestic capacity it buys."""
+    """Per package: the policy maker's outlay a year beside the domestic capacity it buys.
+
+    Parameters
+    ----------
+    df
+        The solved packages' rows of ``compare.csv``.
+    money
+        The money unit's label.
+
+    Returns
+    -------
+    bytes
+        The bars, as PNG.
+    """
     names = df["package"].tolist()
     countries = sorted({c for c in df["policy_country"].fillna("") if c})
     who = countries[0] if len(countries) == 1 else "each package's policy country" if countries else ""
@@ -168,7 +213,22 @@ def _fit(ax, bottom: float, top: float) -> None:
 
 
 def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tuple[str, str], currency: str) -> bytes:
-    """Two waterfalls side by side: each plan's landed cost per wafer built up category by category."""
+    """Two waterfalls side by side: each plan's landed cost per wafer built up category by category.
+
+    Parameters
+    ----------
+    df
+        ``explain.csv``: one row per cost category, ``<key>_per_wafer`` for each plan.
+    keys, titles
+        The two plans' column prefixes and their titles.
+    currency
+        The currency of a wafer's cost.
+
+    Returns
+    -------
+    bytes
+        The two waterfalls, as PNG.
+    """
     rows = df[df["category"] != "total"]
     fig, axes = _fig_axes(1, 2, sharey=True, figsize=(11, 4.6))
     low, high = 0.0, 0.0
@@ -184,7 +244,24 @@ def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tupl
 
 
 def frontier(table: pd.DataFrame, measure_label: str, money: str, knee: int | None) -> bytes:
-    """Expected cost against the risk measure, each point labelled by its open sites, the knee marked."""
+    """Expected cost against the risk measure, each point labelled by its open sites, the knee marked.
+
+    Parameters
+    ----------
+    table
+        The frontier's points (:class:`siting.analysis.frontier.Frontier`).
+    measure_label
+        The risk measure in words, the x axis.
+    money
+        The money unit's label.
+    knee
+        Row of the knee point, or None.
+
+    Returns
+    -------
+    bytes
+        The frontier, as PNG.
+    """
     d = table[table["status"].isin(SOLVED)]
     fig, ax = _fig_axes(figsize=(8, 5))
     ax.plot(d["measure"], d["expected_cost"], marker="o", color="#1f4e79")
@@ -268,7 +345,20 @@ def alternatives_bars(df: pd.DataFrame, money: str) -> bytes:
 
 
 def regret_heatmap(matrix: pd.DataFrame, title: str, label: str) -> bytes:
-    """A plans x scenarios matrix as a heat map, each cell written out."""
+    """A plans x scenarios matrix as a heat map, each cell written out.
+
+    Parameters
+    ----------
+    matrix
+        Plans as rows, scenarios as columns.
+    title, label
+        The chart's title and the colour bar's label.
+
+    Returns
+    -------
+    bytes
+        The heat map of the matrix, as PNG.
+    """
     values = matrix.to_numpy(dtype=float)
     fig, ax = _fig_axes(figsize=(1.1 * matrix.shape[1] + 3.5, 0.5 * matrix.shape[0] + 1.8))
     im = ax.imshow(values, cmap="OrRd", aspect="auto")

@@ -122,7 +122,7 @@ def read_solution(sm) -> Solution:
     values: dict[str, np.ndarray] = {}
     for fam in by_row():
         var = getattr(m, fam.name)
-        out = np.full(len(getattr(d, fam.table)), fam.default, dtype=float)
+        out = np.full(len(getattr(d, str(fam.table))), fam.default, dtype=np.float64)
         index = list(var.index_set())
         out[index] = vals(var, index)
         values[fam.name] = out

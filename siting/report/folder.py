@@ -379,7 +379,7 @@ def _write_problem(out: Path, exc: OSError, kept: bool) -> Problem:
     reason = exc.strerror or str(exc)
     fix = {errno.ENOSPC: "free some disk space or choose another folder",
            errno.EDQUOT: "free some of your disk quota or choose another folder",
-           errno.EROFS: "choose a folder on a writable disk"}.get(exc.errno, "choose a folder you can write to")
+           errno.EROFS: "choose a folder on a writable disk"}.get(exc.errno or 0, "choose a folder you can write to")
     kept_text = "; the previous results in it are left as they were" if kept else ""
     return Problem(f"--out {out}", f"cannot write there ({reason}){kept_text}", fix)
 

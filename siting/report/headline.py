@@ -197,7 +197,8 @@ def _unmet_words(u: dict) -> str:
     if u["expected_wafers_per_year"] < 0.5:
         return "All demand is met" + (" in every scenario." if u["scenarios"] > 1 else ".")
     lead = "expected " if u["scenarios"] > 1 else ""
-    limited, dearer = [], []
+    limited: list[tuple] = []
+    dearer: list[tuple] = []
     for x in u["by_product"]:
         only = ""
         if 0 < len(x["scenarios"]) < u["scenarios"]:

@@ -65,11 +65,23 @@ def _cell(value, percent: bool = False, whole: bool = False) -> tuple[str, bool]
 
 
 def table_html(df: pd.DataFrame | None, columns: list[str] | None = None, money: str | None = None) -> str:
-    """A table as HTML (only ``columns`` that exist, in their order); 'none' when empty.
+    """A table as HTML; 'none' when empty.
 
-    With ``money`` (the money unit) the headers are words with units
-    (:func:`siting.report.labels.header`) and shares show as percentages; without it, the
-    columns' own names.
+    Parameters
+    ----------
+    df
+        The table (None counts as empty).
+    columns
+        The columns to show, in this order (those that exist); all by default.
+    money
+        The money unit: with it the headers are words with units
+        (:func:`siting.report.labels.header`) and shares show as percentages; without it, the
+        columns' own names.
+
+    Returns
+    -------
+    str
+        An HTML ``table`` element, or a note saying there is none.
     """
     if df is None or len(df) == 0:
         return '<p class="note">none</p>'
@@ -267,10 +279,24 @@ def _manifest(manifest: dict) -> str:
 
 
 def analysis_page(title: str, sections: list[tuple[str, str]], pictures: dict[str, bytes], manifest: dict) -> str:
-    """A self-contained page for an analysis (sweep, compare, frontier).
+    """A self-contained page for an analysis (sweep, compare, frontier and the others).
 
-    ``sections`` are (heading, HTML) pairs; a body that is exactly ``{name.png}`` is replaced by that
-    picture from ``pictures``, embedded.
+    Parameters
+    ----------
+    title
+        The page's title and heading.
+    sections
+        (heading, HTML) pairs; a body that is exactly ``{name.png}`` is replaced by that picture
+        from ``pictures``, embedded.
+    pictures
+        PNG files by name.
+    manifest
+        The analysis's manifest, shown at the end of the page.
+
+    Returns
+    -------
+    str
+        The page, with its styles inline and its pictures as ``data:`` URIs.
     """
     out = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>siting: {escape(title)}</title>",
            f"<style>{STYLE}</style></head><body>", f"<h1>{escape(title)}</h1>"]

@@ -102,6 +102,7 @@ def _world_cut(lons: np.ndarray, flows: pd.DataFrame) -> float:
         crossings = sum(int((np.abs(np.diff(_shift(c[:, 0], cut))) > 180).sum()) for c in flows["coords"])
         if best is None or crossings < best[0]:
             best = (crossings, cut)
+    assert best is not None, "three gaps at most, at least one"
     return best[1]
 
 
@@ -481,5 +482,5 @@ def _legend(layers: dict, flows: pd.DataFrame, money: str) -> list:
                label=f"wafers shipped, site to market (width: cost; widest {widest['product']:,.1f} {money}/yr)"),
     ]
     for h in handles:
-        h.set_label(wrap.fill(h.get_label()))
+        h.set_label(wrap.fill(str(h.get_label())))
     return handles

@@ -79,6 +79,8 @@ class Factors:
         self.probability = dict(zip(sc["id"], sc["probability"]))
 
     def __call__(self, target: str, scenario: str, place: dict, item: str) -> float:
+        """The multiplier on ``item`` of ``target`` at ``place`` in ``scenario`` (expected over the
+        scenarios for the expected value)."""
         if scenario == EXPECTED and EXPECTED not in self.probability:
             return sum(p * self(target, w, place, item) for w, p in self.probability.items())
         out = 1.0
@@ -435,14 +437,14 @@ def _check_instruments(raw: _Lists, res: _Lists, st) -> list[str]:
             if not pd.isna(kappa) and site["production_wafers_per_year"] < kappa * capacity - RTOL * max(1.0, capacity):
                 out.append(f"{name}: paid although utilisation {site['production_wafers_per_year'] / capacity:.4%} "
                            f"is below its condition {kappa:.0%}")
-    share: dict = {}  # site -> payouts of grants, credits and loans
+    capex_paid: dict = {}  # site -> payouts of grants, credits and loans
     program: dict = {}  # program -> payouts of its instruments
     for instrument, s, paid, *_ in zip(*paid_by):
         spec = specs.get(instrument, {})
         if spec.get("kind") in CAPEX_SHARES:
-            share[s] = share.get(s, 0.0) + (0.0 if np.isnan(paid) else paid)
+            capex_paid[s] = capex_paid.get(s, 0.0) + (0.0 if np.isnan(paid) else paid)
         program.setdefault(spec.get("program"), []).append(paid)
-    for s, paid in sorted(share.items()):
+    for s, paid in sorted(capex_paid.items()):
         capex = float(sites[s]["capex_total"])
         if not _close_le(paid, capex, capex):
             out.append(f"site {s}: grants, credits and loans pay {paid:.6g} in all, more than its capex {capex:.6g}")

@@ -171,9 +171,8 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
 
     for s in sorted(set(sched["site"])):
         opened = [bool(is_open.get((s, t), False)) for t in ids]
-        ti = opened.index(True) if True in opened else None
-        if ti is not None:
-            annuity(crf(site_rate[s], site_life[s]) * float(fixed[s] or 0.0), ti, site_life[s])
+        if True in opened:
+            annuity(crf(site_rate[s], site_life[s]) * float(fixed[s] or 0.0), opened.index(True), site_life[s])
     for (s, p, t), n in held.items():
         ti = ids.index(t)
         ordered = count.get((s, p, t), 0) - (count.get((s, p, ids[ti - 1]), 0) if ti > 0 else 0)

@@ -14,6 +14,7 @@ import math
 import platform
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +24,7 @@ import pandas as pd
 
 from siting.errors import InputError, Problem
 from siting.instance.hazards import scenario_set
+from siting.report.figures import plan_figures
 from siting.report.folder import (  # noqa: F401 - the writer's names, also used from here
     PAUSE_VARIABLE,
     atomic_write,
@@ -47,7 +49,19 @@ def _version(pkg: str) -> str:
 
 
 def json_safe(value):
-    """JSON-safe value: NaN and infinities become None, numpy scalars plain numbers."""
+    """JSON-safe value: NaN and infinities become None, numpy scalars plain numbers.
+
+    Parameters
+    ----------
+    value
+        Anything ``json.dumps`` should write: dicts (keys become strings) and lists are converted
+        element by element.
+
+    Returns
+    -------
+    object
+        The same value made only of what JSON holds.
+    """
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -79,7 +93,22 @@ def _phased_summary(summary: dict, res, st) -> None:
 
 
 def summary_dict(run, command: list[str] | None = None) -> dict:
-    """The content of ``summary.json`` for a run."""
+    """The content of ``summary.json`` for a run.
+
+    Parameters
+    ----------
+    run
+        A run through the pipeline (:class:`siting.run.Run`), with or without a plan.
+    command
+        The command line, recorded as ``command``.
+
+    Returns
+    -------
+    dict
+        Status, objective, bound and gap, units and times; with a plan also the sites, costs,
+        government outlay (:mod:`siting.report.figures`), instruments, unmet demand, risk, shadow
+        prices and the checks; the screens, diagnosis, numerics, solver and instance. JSON-safe.
+    """
     inst, out = run.instance, run.outcome
     st = inst.settings
     summary: dict = {
@@ -119,8 +148,9 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         if "schedule" in res.tables:
             _phased_summary(summary, res, st)
         subs = res.tables["subsidies"]
-        summary["government_outlay"] = float(subs["payout_per_year"].sum()) if len(subs) else 0.0
-        summary["government_outlay_total"] = float(subs["payout_total"].sum()) if len(subs) else 0.0
+        outlay = plan_figures(res).outlay()
+        summary["government_outlay"] = outlay.per_year
+        summary["government_outlay_total"] = outlay.total
         summary["government_outlay_by_country"] = {
             c: {"per_year": float(g["payout_per_year"].sum()), "total": float(g["payout_total"].sum())}
             for c, g in subs.groupby("provider_country", sort=True)}
@@ -163,7 +193,23 @@ def manifest_dict(run, command: list[str] | None = None) -> dict:
 
 
 def manifest_base(inst, options, command: list[str] | None = None) -> dict:
-    """The reproduction record of any command on a checked instance with solver options."""
+    """The reproduction record of any command on a checked instance with solver options.
+
+    Parameters
+    ----------
+    inst
+        The checked instance (:class:`siting.instance.checked.Instance`).
+    options
+        The solver options (:class:`siting.solve.SolverOptions`).
+    command
+        The command line (default: this process's arguments).
+
+    Returns
+    -------
+    dict
+        Versions, instance and its sources with their SHA-256, overrides, HiGHS's options and seed,
+        command and time; an analysis adds its own keys and ``files``.
+    """
     return json_safe({
         "siting": _version("siting"),
         "python": sys.version.split()[0],
@@ -186,22 +232,49 @@ def default_out_dir(name: str) -> Path:
 
 
 def write_analysis(out: Path, files: dict[str, str | bytes], title: str, sections: list[tuple[str, str]],
-                   manifest: dict, list_manifest: bool = False) -> list[str]:
-    """An analysis's folder: ``files`` (name -> content, in order; the PNGs among them are also the
-    page's pictures), ``report.html`` of ``sections`` (:func:`siting.report.html.analysis_page`) and
-    ``manifest.json``, which lists them (itself too with ``list_manifest``). Every file is made
-    first and the folder replaced as one step (:func:`siting.report.folder.write_folder`): the
-    results of the previous run stay whole until the new ones are complete. Returns the names listed."""
+                   manifest: dict, list_manifest: bool = False, kept: tuple[str, ...] = (),
+                   replaces: Callable[[str], bool] | None = None) -> list[str]:
+    """Write an analysis's folder as one step.
+
+    The folder gets ``files``, ``report.html`` of ``sections``
+    (:func:`siting.report.html.analysis_page`) and ``manifest.json``, which lists them. Every file
+    is made first and the folder replaced as one step (:func:`siting.report.folder.write_folder`):
+    the results of the previous run stay whole until the new ones are complete.
+
+    Parameters
+    ----------
+    out
+        The analysis's folder.
+    files
+        Name -> content, in order; the PNGs among them are also the page's pictures.
+    title, sections
+        The page's title and its (heading, HTML) sections.
+    manifest
+        The manifest (:func:`manifest_base` and the analysis's own keys); ``files`` is set here.
+    list_manifest
+        Whether the manifest lists itself too.
+    kept
+        Entries the folder already holds and keeps, listed first (a sweep's plan and cases).
+    replaces
+        Whether an entry of the old folder that its manifest does not list is an earlier result
+        all the same (left out of the new folder); by default only what the manifest lists is.
+
+    Returns
+    -------
+    list[str]
+        The names the manifest lists.
+    """
     from siting.report.html import analysis_page
 
     out = Path(out)
     earlier = files_of_earlier_run(out)
     texts: dict[str, str | bytes] = dict(files)
-    pictures = {name: content for name, content in files.items() if name.endswith(".png")}
+    pictures = {name: content for name, content in files.items()
+                if name.endswith(".png") and isinstance(content, bytes)}
     texts["report.html"] = analysis_page(title, sections, pictures, manifest)
-    manifest["files"] = [*files, "report.html", *(["manifest.json"] if list_manifest else [])]
+    manifest["files"] = [*kept, *files, "report.html", *(["manifest.json"] if list_manifest else [])]
     texts["manifest.json"] = json.dumps(json_safe(manifest), indent=2) + "\n"
-    write_folder(out, texts, replaces=earlier.__contains__)
+    write_folder(out, texts, replaces=lambda name: name in earlier or (replaces is not None and replaces(name)))
     return manifest["files"]
 
 
@@ -227,9 +300,22 @@ def scenario_set_texts(inst) -> dict[str, str]:
 
 
 def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes]:
-    """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others
-    and their SHA-256. A run with a solution also gets ``network.gpkg``, ``map.png`` and
-    ``report.html``; every run gets ``report.html``."""
+    """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others.
+
+    Parameters
+    ----------
+    run
+        A run through the pipeline.
+    command
+        The command line, for the summary and the manifest.
+
+    Returns
+    -------
+    dict[str, str | bytes]
+        Name -> content: the tables (a run with a solution), ``summary.json``, ``network.gpkg`` and
+        ``map.png`` (with a solution), ``report.html`` (always) and ``manifest.json`` with the
+        others' SHA-256.
+    """
     from siting.report.html import report_page
     from siting.report.netmap import network_map
     from siting.report.network import geopackage_bytes, network_layers
@@ -276,10 +362,24 @@ def map_title(summary: dict) -> str:
 def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Path, ...] = ()) -> list[Path]:
     """Write every table, ``summary.json`` and ``manifest.json`` into ``out``, as one step.
 
-    Returns the files written. Tables are written only when the run has a solution. ``reads``:
-    the files the run read (``RawInstance.inputs``), which ``out`` must not hold. Results that
-    an earlier run wrote into the same folder (listed in its manifest) and this run did not are
-    gone afterwards, so the folder never mixes two runs; every other file in it is kept.
+    Results that an earlier run wrote into the same folder (listed in its manifest) and this run
+    did not are gone afterwards, so the folder never mixes two runs; every other file in it is kept.
+
+    Parameters
+    ----------
+    run
+        A run through the pipeline; tables are written only when it has a solution.
+    out
+        The results folder.
+    command
+        The command line, for the summary and the manifest.
+    reads
+        The files the run read (``RawInstance.inputs``), which ``out`` must not hold.
+
+    Returns
+    -------
+    list[Path]
+        The files written.
 
     Raises
     ------
