@@ -88,9 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--risk-report", action="store_true",
                    help="add the value of the stochastic solution (VSS) and of perfect information (EVPI): "
                         "2 + one solve per scenario more")
-    p.add_argument("--engine", default="ef", choices=["ef", "mpisppy"],
-                   help="ef: one extensive form (default); mpisppy: progressive hedging over MPI ranks, "
-                        "the plan then evaluated across all scenarios")
+    p.add_argument("--engine", default="ef", choices=["ef", "benders", "mpisppy"],
+                   help="ef: one extensive form (default); benders: Benders decomposition, a master MIP of the "
+                        "first stage and one LP per scenario, to the profile's gap; mpisppy: progressive hedging "
+                        "over MPI ranks, the plan then evaluated across all scenarios")
     p.add_argument("--ranks", type=int, default=2, help="MPI processes for --engine mpisppy (default 2)")
     _add_solver_flags(p)
 
@@ -483,10 +484,11 @@ def _solve(args, argv: list[str]) -> int:
 
         run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
     elif sys.stdout.isatty() and not args.json:
-        with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):
-            run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
+        how = "by Benders decomposition" if args.engine == "benders" else "with HiGHS"
+        with console.status(f"solving {how} (Ctrl-C stops it and keeps the best plan found)"):
+            run = run_case(raw, options, sets=args.set, duals=not args.no_duals, engine=args.engine)
     else:
-        run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
+        run = run_case(raw, options, sets=args.set, duals=not args.no_duals, engine=args.engine)
     command = ["siting", *argv]
     if run.outcome.status == "infeasible" and not run.diagnosis:
         from siting.diagnose import diagnose
