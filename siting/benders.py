@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.errors import InputError, Problem, SolverError
+from siting.model.families import VARIABLES
 from siting.solve import Compiled, Outcome, SolverOptions, apply_options, new_highs, objective_scale
 
 log = logging.getLogger(__name__)
@@ -56,40 +57,41 @@ MASTER_SHARE = 0.25
 TINY = 1e-11
 
 
-#: Families of continuous columns owned by one scenario, and how to find it: "routes", "arcs" or
-#: "demand" (the row of that derived table gives the scenario), "last" (the scenario is the last
-#: part of the index) or "index" (the index is the scenario).
-SCENARIO_FAMILIES = {"produce": "routes", "purchase": "arcs", "unmet": "demand", "output": "last",
-                     "wafer_payout": "last", "tail_excess": "index"}
-
-
 def column_scenarios(sm, compiled: Compiled) -> np.ndarray:
     """Position of each compiled column's scenario (in ``data.scenarios``), -1 for a first-stage column.
 
-    Integer columns are first stage by definition; a continuous column of a family not in
-    :data:`SCENARIO_FAMILIES` stays in the master too, which is always valid (only slower).
+    The stage of each family is the model's table of families
+    (:data:`siting.model.families.VARIABLES`). A second-stage column's scenario is the last part
+    of a tuple index (``output[k, w]``, ``wafer_payout[k, w]``), the ``scenario`` of its derived
+    table's row (``produce`` on routes, ``purchase`` on arcs, ``unmet`` on demand), or the index
+    itself (``tail_excess[w]``). A column of a family the table does not list stays in the
+    master, which is always valid (only slower).
     """
     d = sm.data
     pos = {w: n for n, w in enumerate(d.scenarios["id"])}
-    table = {"routes": d.routes["scenario"].map(pos).to_numpy(),
-             "arcs": d.arcs["scenario"].map(pos).to_numpy(),
-             "demand": d.demand["scenario"].map(pos).to_numpy()}
+    stage = {v.name: v for v in VARIABLES}
     out = np.full(len(compiled.columns), -1, dtype=np.int64)
     family: dict = {}
     for n, var in enumerate(compiled.columns):
         parent = var.parent_component()
         how = family.get(id(parent))
         if how is None:
-            how = family[id(parent)] = SCENARIO_FAMILIES.get(parent.local_name, "")
-        if not how or var.is_integer() or var.is_binary():
+            v = stage.get(parent.local_name)
+            how = "" if v is None or v.stage == "first" else "table"
+            table = getattr(d, v.table, None) if how and v.table else None
+            if how and (table is None or "scenario" not in table):
+                how = "index"
+            family[id(parent)] = how = (how, None if how != "table" else table["scenario"].map(pos).to_numpy())
+        kind, rows = how
+        if not kind or var.is_integer() or var.is_binary():
             continue
         idx = var.index()
-        if how == "last":
+        if isinstance(idx, tuple):
             out[n] = pos[idx[-1]]
-        elif how == "index":
-            out[n] = pos[idx]
+        elif kind == "table":
+            out[n] = rows[idx]
         else:
-            out[n] = table[how][idx]
+            out[n] = pos[idx]
     return out
 
 
@@ -163,8 +165,8 @@ def split(sm, compiled: Compiled, keep: int | None = None) -> Split:
     if coupled.size:
         row = compiled.rows[coupled[0]]
         name = row[0].name if row is not None else f"row {coupled[0]}"
-        raise SolverError(f"--engine benders: constraint {name} links the decisions of two scenarios; "
-                          "solve this instance with the extensive form (--engine ef)")
+        raise SolverError(Problem("--engine benders", f"constraint {name} links the decisions of two scenarios",
+                                  "solve this instance with the extensive form (--engine ef)"))
     in_master = (owner < 0) | (owner == (-1 if keep is None else keep))
     first = np.flatnonzero(in_master)
     out = Split(first=first, master_rows=np.flatnonzero((hi < 0) | (hi == (-1 if keep is None else keep))),
@@ -216,7 +218,8 @@ def _highs(lp: dict, cost: np.ndarray, options: SolverOptions, scale: float,
                          lp["lower"], lp["upper"], lp["row_lower"], lp["row_upper"], lp["start"], lp["index"],
                          lp["value"], integrality)
     if status == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS rejected a Benders subproblem (passModel failed)")
+        raise SolverError(Problem("--engine benders", "HiGHS rejected a scenario LP (passModel failed)",
+                                  "report this instance with the output of --debug"))
     return h
 
 
@@ -286,20 +289,22 @@ def _evaluate(block: Block, b: int, x_linked: np.ndarray, options: SolverOptions
         slope = np.asarray(sol.col_dual, dtype=float)[ncol:]
         return value, Cut(b, value, slope, False)
     if status not in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        raise SolverError(f"--engine benders: a scenario LP ended '{h.modelStatusToString(status)}'")
+        raise SolverError(Problem("--engine benders", f"a scenario LP ended '{h.modelStatusToString(status)}'",
+                                  "solve with the extensive form (--engine ef)"))
     if block.elastic is None:
         block.elastic = _elastic(block, options)
     e = block.elastic
     _hold(e, block, x_linked)
     _run(e)
     if e.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise SolverError("--engine benders: a scenario is infeasible whatever the first stage "
-                          f"(its elastic LP ended '{e.modelStatusToString(e.getModelStatus())}')")
+        raise SolverError(Problem("--engine benders", "a scenario is infeasible whatever the first stage (its "
+                                  f"elastic LP ended '{e.modelStatusToString(e.getModelStatus())}')",
+                                  "solve with the extensive form (--engine ef) for the diagnosis"))
     value = float(e.getInfo().objective_function_value)
     slope = np.asarray(e.getSolution().col_dual, dtype=float)[ncol:ncol + len(block.linked)]
     if value <= options.primal_feasibility_tolerance:
-        raise SolverError("--engine benders: HiGHS calls a scenario LP infeasible that its elastic LP satisfies; "
-                          "tighten primal_feasibility_tolerance or use --engine ef")
+        raise SolverError(Problem("--engine benders", "HiGHS calls a scenario LP infeasible that its elastic LP "
+                                  "satisfies", "tighten primal_feasibility_tolerance or use --engine ef"))
     return None, Cut(b, value, slope, True)
 
 
@@ -408,8 +413,8 @@ class Master:
             h.run()
             status = h.getModelStatus()
         if status == S.kSolveError:
-            raise SolverError("--engine benders: HiGHS ended the master problem with 'Solve error'; "
-                              "use --engine ef")
+            raise SolverError(Problem("--engine benders", "HiGHS ended the master problem with 'Solve error'",
+                                      "solve with the extensive form (--engine ef)"))
         info = h.getInfo()
         if status in (S.kInfeasible, S.kUnboundedOrInfeasible):
             return "infeasible", None, None, None, None
@@ -494,8 +499,9 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
             return _finish(compiled, parts, options, scale, "infeasible", "Benders: a scenario has no feasible "
                            "plan for any first stage", None, -np.inf, t0, 0, (0, 0))
         if status != highspy.HighsModelStatus.kOptimal:
-            raise SolverError("--engine benders: a scenario's cost is unbounded below when its first stage is free "
-                              f"(HiGHS: {h.modelStatusToString(status)}); use --engine ef")
+            raise SolverError(Problem("--engine benders", "a scenario's cost is unbounded below when its first stage "
+                                      f"is free (HiGHS: {h.modelStatusToString(status)})",
+                                      "solve with the extensive form (--engine ef)"))
         floors[b] = float(h.getInfo().objective_function_value) - _slack(h.getInfo().objective_function_value)
         block.highs = h  # its basis is a warm start for the first evaluation
 
