@@ -400,8 +400,7 @@ class Master:
         h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                                 (self.integer if integer else np.zeros(n, dtype=bool)).astype(np.uint8))
         h.setOptionValue("mip_rel_gap", float(gap))
-        if time_left is not None:
-            h.setOptionValue("time_limit", max(float(time_left), 1e-3))
+        h.setOptionValue("time_limit", np.inf if time_left is None else max(float(time_left), 1e-3))
         if integer and start is not None:
             h.setSolution(n, np.arange(n, dtype=np.int32), start)
         status = _run(h) if not integer else (h.run(), h.getModelStatus())[1]
