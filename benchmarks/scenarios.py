@@ -1,22 +1,28 @@
-"""How the extensive form grows with the number of scenarios.
+"""The engines side by side as the number of scenarios grows.
 
 One synthetic instance (``scale.write_synthetic``: sites in East Asia and North America, every site
 able to make every product) gets 1, 10, 50 and 200 random scenarios: each takes one site down to a
 random share of its capacity, one supplier to a random share of its capacity, and scales demand
-by a random factor (probabilities from a Dirichlet draw, seeded). For each count, one fresh
-process reads, checks, derives, builds and compiles the model, then solves it under a time limit;
-the table gives the model's size, the times and HiGHS's status and gap. The extensive form should
-stay sparse: its nonzeros grow linearly with the scenarios (one copy of the second stage each),
-and build time with them.
+by a random factor (probabilities from a Dirichlet draw, seeded). With ``--network`` the table adds
+network-2030 with its qualification costs restored (US$1.5m per supplier and site, as in
+instances/jasm) at a 1e-6 gap. For each count and engine (``ef``: the extensive form whole to
+HiGHS; ``benders``: ``--engine benders``; ``ph``: progressive hedging on 2 MPI ranks, its plan
+evaluated across all scenarios) one fresh process reads, checks, derives, builds and solves to the
+gap (default 1e-4) under a time limit. Columns, the same for every engine: ``seconds_to_gap`` (the
+whole solve, empty when the gap was not reached), ``gap_at_limit`` (the gap when it stopped:
+between the plan and the proven bound; for PH, to its bound), ``peak_mb`` (the process's peak
+resident memory, with its MPI ranks for PH), the objective and the bound.
 
-Usage: ``python benchmarks/scenarios.py [--counts 1,10,50,200] [--solve-limit S] [--lam 0.2]
-[--out benchmarks/out/scenarios.csv]``
+Usage: ``python benchmarks/scenarios.py [--counts 1,10,50,200] [--engines ef,benders,ph]
+[--gap 1e-4] [--solve-limit S] [--lam 0.2] [--network] [--out benchmarks/out/scenarios.csv]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,53 +65,81 @@ def add_scenarios(folder: Path, count: int, seed: int = 0) -> Path:
     return folder
 
 
-def child(folder: str, solve_limit: float, lam: float) -> None:
-    """Run in a fresh process: time every step and print one JSON line."""
-    from siting.instance.derive import derive
-    from siting.model.build import build_model
-    from siting.run import load_case
-    from siting.solve import load_profile, solve_model
+def network_with_qualification(folder: Path) -> Path:
+    """network-2030 copied to ``folder`` with a qualification cost of US$1.5m per supplier and site."""
+    shutil.copytree(ROOT / "instances" / "network-2030", folder)
+    suppliers = pd.read_csv(folder / "suppliers.csv")
+    suppliers["qualification_cost"] = 1.5
+    suppliers.to_csv(folder / "suppliers.csv", index=False)
+    return folder
 
+
+def child(folder: str, solve_limit: float, lam: float | None, engine: str, gap: float) -> None:
+    """Run in a fresh process: time every step and print one JSON line."""
+    from siting.instance.read import read_instance
+    from siting.run import run_case
+    from siting.solve import load_profile
+
+    options = load_profile("default", time_limit=solve_limit, mip_rel_gap=gap)
+    sets = [] if lam is None else [f"settings.risk_weight={lam}"]
     t0 = time.perf_counter()
-    inst = load_case(folder, [f"settings.risk_weight={lam}"])
-    t1 = time.perf_counter()
-    data = derive(inst)
-    t2 = time.perf_counter()
-    sm = build_model(data)
-    t3 = time.perf_counter()
-    outcome, compiled = solve_model(sm, load_profile("default", time_limit=solve_limit))
+    if engine == "ph":
+        from siting.decompose import solve_by_ph
+
+        run = solve_by_ph(read_instance(folder), folder, options, sets, ranks=2, duals=False)
+    else:
+        run = run_case(folder, options, sets=sets, duals=False, engine=engine)
+    seconds = time.perf_counter() - t0
+    out = run.outcome
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ranks = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if engine == "ph" else 0
     print(json.dumps({
-        "load_s": t1 - t0, "derive_s": t2 - t1, "build_s": t3 - t2, "compile_s": outcome.times["compile"],
-        "solve_s": outcome.times["solve"], "rows": compiled.lp["num_row"], "columns": len(compiled.columns),
-        "nonzeros": len(compiled.lp["value"]), "integers": int(compiled.integer.sum()),
-        "status": outcome.status, "mip_gap": outcome.mip_gap, "objective": outcome.objective,
+        "status": out.status, "seconds_to_gap": round(seconds, 2) if out.status == "optimal" else None,
+        "gap_at_limit": out.mip_gap, "peak_mb": round((own + 2 * ranks) / 1024, 1),
+        "objective": out.objective, "bound": out.best_bound, "total_s": round(seconds, 2),
+        "build_s": round(run.times.get("build", 0.0), 2), "checks": len(run.violations),
     }))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="1,10,50,200")
-    parser.add_argument("--solve-limit", type=float, default=120.0, help="HiGHS time limit per solve, seconds")
+    parser.add_argument("--engines", default="ef,benders,ph", help="ef, benders, ph (PH on 2 MPI ranks)")
+    parser.add_argument("--gap", type=float, default=1e-4, help="relative gap every engine solves to")
+    parser.add_argument("--solve-limit", type=float, default=120.0, help="time limit per solve, seconds")
     parser.add_argument("--lam", type=float, default=0.2, help="CVaR weight lambda (0: expected cost only)")
+    parser.add_argument("--network", action="store_true",
+                        help="add network-2030 with qualification costs restored, at a 1e-6 gap")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "scenarios.csv"))
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], float(args.child[1]), float(args.child[2]))
+        folder, limit, lam, engine, gap = args.child
+        child(folder, float(limit), None if lam == "-" else float(lam), engine, float(gap))
         return
+    engines = args.engines.split(",")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for count in [int(c) for c in args.counts.split(",")]:
+        cases = []
+        for count in [int(c) for c in args.counts.split(",") if c]:
             folder = write_synthetic(Path(tmp) / f"w{count}", *BASE)
-            add_scenarios(folder, count)
-            done = subprocess.run([sys.executable, __file__, "--child", str(folder), str(args.solve_limit),
-                                   str(args.lam)], capture_output=True, text=True, check=True)
-            row = {"scenarios": count, **json.loads(done.stdout.strip().splitlines()[-1])}
-            rows.append(row)
-            print(f"{count:>9} scenarios: {row['rows']:>8} rows {row['columns']:>8} columns "
-                  f"{row['nonzeros']:>9} nonzeros"
-                  f" | derive {row['derive_s']:6.2f}s build {row['build_s']:6.2f}s compile {row['compile_s']:6.2f}s"
-                  f" solve {row['solve_s']:7.2f}s | {row['status']} gap {row['mip_gap'] or 0:.2e}", flush=True)
+            cases.append((f"synthetic-{count}", count, add_scenarios(folder, count), str(args.lam), args.gap))
+        if args.network:
+            cases.append(("network-2030+qualification", 8, network_with_qualification(Path(tmp) / "network"), "-",
+                          1e-6))
+        for name, count, folder, lam, gap in cases:
+            for engine in engines:
+                done = subprocess.run([sys.executable, __file__, "--child", str(folder), str(args.solve_limit), lam,
+                                       engine, str(gap)], capture_output=True, text=True)
+                if done.returncode != 0:
+                    print(f"{name} {engine}: failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
+                    continue
+                row = {"instance": name, "scenarios": count, "engine": engine, "gap": gap,
+                       **json.loads(done.stdout.strip().splitlines()[-1])}
+                rows.append(row)
+                to_gap = f"{row['seconds_to_gap']:8.1f}s" if row["seconds_to_gap"] is not None else "        -"
+                print(f"{name:>28} {engine:>8}: to gap {to_gap} | gap at limit {row['gap_at_limit'] or 0:9.2e} | "
+                      f"peak {row['peak_mb']:7.0f} MB | {row['status']} {row['objective']}", flush=True)
     write_rows(args.out, rows)
 
 

@@ -126,9 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--risk-report", action="store_true",
                    help="add the value of the stochastic solution (VSS) and of perfect information (EVPI): "
                         "2 + one solve per scenario more")
-    p.add_argument("--engine", default="ef", choices=["ef", "mpisppy"],
-                   help="ef: one extensive form (default); mpisppy: progressive hedging over MPI ranks, "
-                        "the plan then evaluated across all scenarios")
+    p.add_argument("--engine", default="ef", choices=["ef", "benders", "mpisppy"],
+                   help="ef: one extensive form (default); benders: Benders decomposition, a master MIP of the "
+                        "first stage and one LP per scenario, to the profile's gap; mpisppy: progressive hedging "
+                        "over MPI ranks, the plan then evaluated across all scenarios")
     p.add_argument("--ranks", type=int, default=2, help="MPI processes for --engine mpisppy (default 2)")
     p.add_argument("--confidence", type=_whole("--confidence", 2, "give the number of independent samples, e.g. 10"),
                    metavar="M", help="with --scenarios N: a 95%% confidence interval on the plan's optimality gap "
@@ -555,11 +556,14 @@ def _solve(args, argv: list[str]) -> int:
         run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
         _runner_up(run, options, args)
     elif sys.stdout.isatty() and not args.json:
-        with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):
-            run = run_case(raw, options, sets=args.set, duals=not args.no_duals, keep_compiled=not args.no_runner_up)
+        how = "by Benders decomposition" if args.engine == "benders" else "with HiGHS"
+        with console.status(f"solving {how} (Ctrl-C stops it and keeps the best plan found)"):
+            run = run_case(raw, options, sets=args.set, duals=not args.no_duals, keep_compiled=not args.no_runner_up,
+                           engine=args.engine)
             _runner_up(run, options, args)
     else:
-        run = run_case(raw, options, sets=args.set, duals=not args.no_duals, keep_compiled=not args.no_runner_up)
+        run = run_case(raw, options, sets=args.set, duals=not args.no_duals, keep_compiled=not args.no_runner_up,
+                       engine=args.engine)
         _runner_up(run, options, args)
     command = ["siting", *argv]
     if run.outcome.status == "infeasible" and not run.diagnosis:

@@ -110,7 +110,7 @@ def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...
 
 def run_case(source: str | Path | RawInstance, options: SolverOptions, sets: Any = (), duals: bool = True,
              cache: TypingCache | None = None, start: np.ndarray | None = None, factors: ScenarioFactors | None = None,
-             first_stage: dict | None = None, keep_compiled: bool = False) -> Run:
+             first_stage: dict | None = None, keep_compiled: bool = False, engine: str = "ef") -> Run:
     """Solve one case and extract its results.
 
     Parameters
@@ -136,6 +136,9 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets: Any
     keep_compiled
         Keep the compiled model in ``run.compiled`` after a solve with a solution too, so that an
         analysis can re-solve it with changed bounds or added rows (:func:`resolve`).
+    engine
+        "ef" hands the extensive form to HiGHS whole; "benders" solves it by Benders
+        decomposition (:mod:`siting.benders`); extract, verify and duals are the same.
 
     Raises
     ------
@@ -161,7 +164,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets: Any
     if first_stage is not None:
         fix_first_stage(sm, first_stage)
     t2 = time.perf_counter()
-    outcome, compiled = solve_model(sm, options, start)
+    outcome, compiled = solve_model(sm, options, start, engine=engine)
     t3 = time.perf_counter()
     run = Run(instance=inst, data=data, model=sm, outcome=outcome, options=options, screens=findings)
     if outcome.values is not None and compiled is not None:  # a solution

@@ -284,6 +284,27 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
     h = new_highs()
     lp = compiled.lp
     scale = objective_scale(lp["cost"])
+    apply_options(h, options, scale)
+    n = len(lp["cost"])
+    integrality = (compiled.integer.astype(np.int32) if with_integrality else np.zeros(n, dtype=np.int32))
+    status = h.passModel(n, lp["num_row"], len(lp["value"]), int(highspy.MatrixFormat.kColwise),
+                         int(highspy.ObjSense.kMinimize), compiled.offset * scale, lp["cost"] * scale, lp["lower"],
+                         lp["upper"], lp["row_lower"], lp["row_upper"], lp["start"], lp["index"],
+                         lp["value"], integrality)
+    if status == highspy.HighsStatus.kError:
+        raise SolverError(Problem("HiGHS", "rejected the model (passModel failed)",
+                                  "report this instance with the output of --debug"))
+    return h
+
+
+def apply_options(h: highspy.Highs, options: SolverOptions, scale: float = 1.0) -> None:
+    """Set ``options`` on ``h``, the absolute gap multiplied by the objective's ``scale``.
+
+    Raises
+    ------
+    InputError
+        If an option is unknown to HiGHS or has a value HiGHS refuses.
+    """
     opts = options.highs_options()
     opts["mip_abs_gap"] = opts["mip_abs_gap"] * scale
     for k, v in opts.items():
@@ -295,16 +316,6 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
                                          "check the name in the HiGHS documentation of options"))
             raise InputError(Problem(f"solver option {k}", f"HiGHS refused the value {v!r}",
                                      "check the option's type and range in the HiGHS documentation"))
-    n = len(lp["cost"])
-    integrality = (compiled.integer.astype(np.int32) if with_integrality else np.zeros(n, dtype=np.int32))
-    status = h.passModel(n, lp["num_row"], len(lp["value"]), int(highspy.MatrixFormat.kColwise),
-                         int(highspy.ObjSense.kMinimize), compiled.offset * scale, lp["cost"] * scale, lp["lower"],
-                         lp["upper"], lp["row_lower"], lp["row_upper"], lp["start"], lp["index"],
-                         lp["value"], integrality)
-    if status == highspy.HighsStatus.kError:
-        raise SolverError(Problem("HiGHS", "rejected the model (passModel failed)",
-                                  "report this instance with the output of --debug"))
-    return h
 
 
 _banner_done = False
@@ -388,12 +399,15 @@ def _release_memory() -> None:
         pass
 
 
-def solve_model(sm: SitingModel, options: SolverOptions, start: np.ndarray | None = None
-                ) -> tuple[Outcome, Compiled | None]:
+def solve_model(sm: SitingModel, options: SolverOptions, start: np.ndarray | None = None,
+                engine: str = "ef") -> tuple[Outcome, Compiled | None]:
     """Compile and solve; return the outcome and the compiled model (for duals and re-solves).
 
     ``start`` is a solution of a model with the same columns (a neighbouring sweep case), given to
     HiGHS as a starting incumbent; HiGHS checks it and ignores it if it is not feasible here.
+    ``engine`` "benders" solves the same compiled matrices by Benders decomposition
+    (:func:`siting.benders.solve_benders`) instead of handing them to HiGHS whole; the outcome
+    is the same kind (status, objective, proven bound, gap, a value for every column).
     """
     t0 = time.perf_counter()
     try:
@@ -405,7 +419,12 @@ def solve_model(sm: SitingModel, options: SolverOptions, start: np.ndarray | Non
     _drop_compiled_only(sm, compiled)
     _release_memory()
     t1 = time.perf_counter()
-    outcome = solve_compiled(compiled, options, start)
+    if engine == "benders":
+        from siting.benders import solve_benders  # imports this module: loaded on first use
+
+        outcome = solve_benders(sm, compiled, options)
+    else:
+        outcome = solve_compiled(compiled, options, start)
     return replace(outcome, times={**outcome.times, "compile": t1 - t0}), compiled
 
 

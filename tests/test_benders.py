@@ -1,0 +1,142 @@
+"""Benders decomposition (``--engine benders``) against the extensive form, a second method.
+
+The extensive form solved whole by HiGHS with the ``exact`` profile is the truth: the decomposition
+must reach its optimum (within the profile's gap), return a plan that costs the same (the same plan,
+or an equal-cost one), pass the check against the raw tables, and never prove a bound above it
+(the cuts are valid).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting.errors import InputError
+from siting.run import run_case
+from siting.solve import load_profile
+from tests.helpers import solve, write_instance
+from tests.model.random_cases import random_case
+from tests.model.test_risk import HAND
+
+
+def _benders(folder: Path, sets=(), profile: str = "exact"):
+    return run_case(folder, load_profile(profile), sets=list(sets), engine="benders")
+
+
+def _same_optimum(ef, dec) -> None:
+    """Objective within the gap, bound at or below the extensive form's optimum, checks hold."""
+    assert dec.outcome.status == "optimal"
+    assert dec.violations == []
+    tol = 1e-7 * max(1.0, abs(ef.outcome.objective))
+    assert dec.outcome.objective == pytest.approx(ef.outcome.objective, abs=tol)
+    assert dec.outcome.best_bound <= ef.outcome.objective + tol
+    # the plan's own cost, recomputed by the cost registry from its values, is what it reports
+    assert sum(dec.results.costs.values()) == pytest.approx(dec.outcome.objective, abs=tol)
+
+
+def _open(run) -> list[str]:
+    sites = run.results.tables["sites"]
+    return sites.loc[sites["open"], "site"].tolist()
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory) -> Path:
+    return write_instance(tmp_path_factory.mktemp("hand") / "two", HAND, {"cvar_level": 0.8})
+
+
+@pytest.mark.parametrize("lam,sites,objective", [
+    (0.0, ["a"], 380.0), (0.02, ["a"], 0.98 * 380 + 0.02 * 1100), (0.5, ["b"], 400.0)])
+def test_hand_solved_risk_cases(hand, lam, sites, objective):
+    """tests/model/test_risk.py's two sites, derived there: a alone costs 380 + 720 lambda, b 400,
+    so a wins below lambda = 1/36 and b above; CVaR at beta = 0.8 is the quake scenario's cost."""
+    sets = [f"settings.risk_weight={lam}"]
+    ef, dec = solve(hand, sets), _benders(hand, sets)
+    _same_optimum(ef, dec)
+    assert dec.outcome.objective == pytest.approx(objective, abs=1e-6)
+    assert _open(dec) == sites == _open(ef)
+
+
+# Hard demand (no penalty) and a supplier of the only input that the quake also takes out. Site a
+# and supplier n (gas at 1, no qualification cost) lie in the quake zone; b and supplier f (gas at 3,
+# qualification 30) do not. In the quake all 100 wafers must come from b with f's gas, so f must be
+# qualified whatever is built. The nominal scenario (the most probable, kept whole in the master)
+# never needs f: a master that has not qualified f meets a quake with no feasible plan, and only a
+# feasibility cut brings f in.
+#   a + b: nominal 300 + 30 + 100 x 1 (a) + 100 x 1 (n) = 530; quake 300 + 30 + 200 + 300 = 830;
+#     E = 0.8 x 530 + 0.2 x 830 = 590
+#   b alone: nominal 200 + 30 + 200 + 100 = 530; quake 200 + 30 + 200 + 300 = 730; E = 570
+#   a alone cannot serve the quake. So b alone, at 570.
+HARD = {**HAND,
+        "demand": "market,product,wafers_per_year\nm,chip,100",
+        "inputs": "id,unit\ngas,kg",
+        "bom": "product,input,units_per_wafer\nchip,gas,1",
+        "suppliers": "id,country,lat,lon,qualification_cost,hazard_zones\nn,JP,33,131,0,quake-zone\n"
+                     "f,US,33.5,-112,30,",
+        "offers": "supplier,input,price_per_unit,capacity_units_per_year\nn,gas,1,1000\nf,gas,3,1000",
+        "scenario_effects": "scenario,target,by,match,multiplier\nquake,site,hazard_zone,quake-zone,0\n"
+                            "quake,supplier,hazard_zone,quake-zone,0"}
+
+
+def test_hard_demand_needs_a_feasibility_cut(tmp_path):
+    folder = write_instance(tmp_path / "hard", HARD)
+    ef, dec = solve(folder), _benders(folder)
+    _same_optimum(ef, dec)
+    assert dec.outcome.objective == pytest.approx(570.0, abs=1e-6)
+    assert _open(dec) == ["b"]
+    assert re.search(r"[1-9]\d* feasibility cuts", dec.outcome.termination)
+
+
+def _random(seed: int, folder: Path) -> Path:
+    """A random instance with a production subsidy and a conditional offer forced, four scenarios
+    (a site and a supplier country cut back, demand and prices scaled), and CVaR at 90% weighted 0.3."""
+    case = random_case(seed, demand="default", max_assignments=512, min_assignments=16, wafer=True,
+                       conditional=True)
+    rng = np.random.default_rng(seed + 2000)
+    ids = ["w0", "w1", "w2", "w3"]
+    p = rng.dirichlet(np.ones(len(ids)))
+    p[-1] = 1.0 - p[:-1].sum()
+    case.tables["scenarios"] = pd.DataFrame({"id": ids, "probability": [f"{x:.17g}" for x in p]})
+    rows = []
+    for w in ids:
+        rows.append({"scenario": w, "target": "site", "by": "id", "match": str(rng.choice(case.tables["sites"]["id"])),
+                     "multiplier": round(rng.uniform(0, 1), 3)})
+        rows.append({"scenario": w, "target": "supplier", "by": "country",
+                     "match": str(rng.choice(case.tables["suppliers"]["country"])),
+                     "multiplier": round(rng.uniform(0, 1), 3)})
+        rows.append({"scenario": w, "target": "demand", "by": "all", "match": "*",
+                     "multiplier": round(rng.uniform(0.6, 1.5), 3)})
+        rows.append({"scenario": w, "target": "price", "by": "all", "match": "*",
+                     "multiplier": round(rng.uniform(0.8, 1.3), 3)})
+    case.tables["scenario_effects"] = pd.DataFrame(rows)
+    case.settings.update(risk_weight=0.3, cvar_level=0.9)
+    return case.write(folder)
+
+
+SEEDS = list(range(301, 321))
+
+
+@pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.slow) if s > 301 else s for s in SEEDS])
+def test_random_instances_with_cvar_subsidies_and_conditions(seed, tmp_path):
+    folder = _random(seed, tmp_path / "inst")
+    ef, dec = solve(folder, duals=False), run_case(folder, load_profile("exact"), duals=False, engine="benders")
+    _same_optimum(ef, dec)
+
+
+def test_a_risk_limit_is_refused(hand):
+    with pytest.raises(InputError) as err:
+        _benders(hand, ["settings.risk_limit=500"])
+    assert str(err.value.problems[0]) == ("--engine benders | decomposes the risk-weighted cost only, not a risk "
+                                          "limit or objective=risk; use the extensive form (--engine ef) for those")
+
+
+def test_a_bad_engine_is_one_line_exit_2(hand, capsys):
+    from siting.cli import main
+
+    assert main(["solve", str(hand), "--engine", "bender"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["siting solve | argument --engine: invalid choice: 'bender' (choose from 'ef', 'benders', "
+                   "'mpisppy'); see `siting solve --help`"]
