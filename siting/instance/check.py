@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from siting.errors import ProblemCollector, visible
 from siting.instance.countries import country_problem, is_country
+from siting.instance.fx import check_currencies
 from siting.instance.geo import apply_layers
 from siting.instance.periods import check_periods
 from siting.instance.read import RawInstance, suggest
@@ -71,6 +72,9 @@ class Instance:
     assumptions: tuple[str, ...]
     description: str
     layers: dict = field(default_factory=dict)
+    #: Table -> the currency its rows' money is in where their currency cell is empty
+    #: (``currencies:`` in instance.yaml; :mod:`siting.instance.fx`).
+    currencies: dict = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -193,9 +197,12 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
         if df is not None and any(c.required and c.name not in df.columns for c in table.columns):
             broken.add(tname)
     _check_references(typed, raw.origins, found, broken, cache.changes(raw) if cache is not None else {})
+    currencies: dict[str, str] = {}
     if settings is not None:
         _check_rules(typed, raw, settings, found, broken)
         check_scenarios(typed, settings, raw.origins, raw.overridden, found)
+        currencies = check_currencies(typed, settings, raw.spec.get("currencies"), raw.origins, raw.overridden,
+                                      yaml_name, found)
     if raw.problems:
         # a cell reported while reading (a formula without a value) is not reported again as empty
         said = {p.location for p in raw.problems}
@@ -208,7 +215,8 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
     return Instance(name=raw.name, root=raw.root, path=raw.path, settings=settings, tables=typed,
                     origins=dict(raw.origins), sha256=raw.sha256, overrides=raw.overrides,
                     sources=sources, assumptions=assumptions,
-                    description=str(raw.spec.get("description") or ""), layers=dict(raw.layers))
+                    description=str(raw.spec.get("description") or ""), layers=dict(raw.layers),
+                    currencies=currencies)
 
 
 #: Settings in plain currency per unit and in the money unit, held to the tables' limits for such columns.

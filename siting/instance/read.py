@@ -176,7 +176,8 @@ def _read_yaml_instance(yaml_path: Path, named: Path, partial: bool = False) -> 
     data = _load_yaml(yaml_path)
     found = ProblemCollector()
     broken: set[str] = set()
-    known = {"name", "description", "settings", "tables", "workbook", "sources", "assumptions", "layers"}
+    known = {"name", "description", "settings", "tables", "workbook", "sources", "assumptions", "layers",
+             "currencies"}
     for key in data:
         if key not in known:
             found.add(f"{yaml_path.name} key '{visible(str(key))}'", "unknown key",
@@ -359,6 +360,9 @@ def _read_bare_workbook(path: Path, partial: bool = False) -> RawInstance:
         rows[key] = row_no
         if key in ("name", "description"):
             spec[key] = value
+        elif key.startswith("currencies.") and value != "":
+            # a table's default currency (``currencies:`` in instance.yaml)
+            spec.setdefault("currencies", {})[key.split(".", 1)[1]] = value
         elif value != "":
             settings[key] = value
     sources_sheet = sheets.pop("sources", None)

@@ -58,7 +58,7 @@ def test_valid_instance_passes(tmp_path):
      "sites.csv column colour | unknown column; did you mean 'country'?"),
     ("sites", "id,country,lat,lon,height\na,JP,33,131,1\nb,US,33.5,-112,2",
      "sites.csv column height | unknown column; sites columns are: id, name, country, region, lat, lon, "
-     "fixed_cost, discount_rate, lifetime_years, hazard_zones, status, lead_time_years, source"),
+     "fixed_cost, discount_rate, lifetime_years, hazard_zones, status, lead_time_years, currency, source"),
     ("sites", "id,country,lat\na,JP,33\nb,US,33.5",
      "sites.csv | column 'lon' is missing; add it (Longitude)"),
     ("modules", "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,0,100,1\nb,chip,100,80,1",
