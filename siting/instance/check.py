@@ -6,6 +6,7 @@ Each line names the file, the row (as a spreadsheet shows it), the row's key and
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from siting.errors import ProblemCollector, visible
+from siting.instance.cells import lenient_number, percent_allowed
 from siting.instance.countries import country_problem, is_country
 from siting.instance.fx import check_currencies
 from siting.instance.geo import apply_layers
@@ -323,8 +325,12 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
     if df is None:
         return _empty(table)
     for c in [c for c in df.columns if c not in columns]:
-        found.add(f"{origin} column {visible(c)}", "unknown column",
-                  suggest(c, columns, f"{table.name} columns are: " + ", ".join(columns)))
+        # a misspelt column the table lacks is an error; any other extra column (notes) is kept,
+        # ignored, and warned of (siting.instance.vacuous.ignored_columns)
+        near = [n for n in difflib.get_close_matches(c.lower(), columns, n=3, cutoff=0.6) if n not in df.columns]
+        if near:
+            found.add(f"{origin} column {visible(c)}", "unknown column",
+                      "did you mean " + " or ".join(f"'{n}'" for n in near) + "?")
     missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
     for c in missing:
         col = table.column(c)
@@ -335,6 +341,8 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
     if df.empty and table.required:
         found.add(origin, "has no rows", f"add at least one row ({table.doc.rstrip('.')})")
     out = pd.DataFrame(_type_columns(table, table.columns, df, origin, settings, found, overridden), index=df.index)
+    for c in [c for c in df.columns if c not in columns]:
+        out[c] = df[c]  # kept as text, for the planner's own use
     keys = df.reindex(columns=list(table.key), fill_value="")
     # an optional key part (a period) may be empty; the required parts must all be given
     required = [c for c in table.key if table.column(c).required]
@@ -408,7 +416,9 @@ def _type_columns(table: Table, cols, df: pd.DataFrame, origin: str, settings: S
             values = low.isin(TRUE_WORDS).where(~empty, bool(col.default))
         else:
             numbers, ok = _numbers(strings)
-            report(~empty & ~ok, col, _number_problem, lambda t, c=col: _number_fix(c))
+            said = _lenient_numbers(strings, numbers, ok, empty, percent_allowed(col))
+            report(~empty & ~ok, col, lambda t, s=said: s[t][0] if t in s else _number_problem(t),
+                   lambda t, c=col, s=said: s[t][1] if t in s else _number_fix(c))
             if col.kind == "int":
                 frac = ok & (numbers != np.round(numbers))
                 report(frac, col, lambda t: f"is {t}, not a whole number", lambda t: "give a whole number")
@@ -450,6 +460,21 @@ def _numbers(strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = pd.to_numeric(np.array([t.replace("_", "") for t in strings], dtype=object),
                            errors="coerce").astype(float)
     return values, np.isfinite(values)
+
+
+def _lenient_numbers(strings: np.ndarray, numbers: np.ndarray, ok: np.ndarray, empty: np.ndarray,
+                     percent: bool) -> dict[str, tuple[str, str]]:
+    """Read the cells that are not plain numbers as a planner types them (``5,000``, ``60%``;
+    :func:`siting.instance.cells.lenient_number`), in place; return text -> (problem, fix) for the
+    forms refused with a message of their own (one that reads two ways)."""
+    said = {}
+    for pos in np.flatnonzero(~empty & ~ok):
+        value, problem, fix = lenient_number(strings[pos], percent)
+        if value is not None:
+            numbers[pos], ok[pos] = value, np.isfinite(value)
+        elif problem:
+            said[strings[pos]] = (problem, fix)
+    return said
 
 
 def _number_problem(text: str) -> str:

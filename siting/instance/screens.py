@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from siting.instance.derive import Derived, target_rows
-from siting.instance.vacuous import vacuous_rules
+from siting.instance.vacuous import ignored_columns, vacuous_rules
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class Finding:
         instance can never be used).
     rule
         The rule family: demand, supplier_capacity, local_share, supplier_share, min_suppliers,
-        concentration, firm_budget or vacuous (a row the tables make do nothing) ("numerics" when a
+        concentration, firm_budget, vacuous (a row the tables make do nothing) or ignored (a column
+        no table has, such as a planner's notes) ("numerics" when a
         re-solve with every rule elastic needs no rule to give, so that the infeasibility is
         HiGHS's numerical trouble).
     message
@@ -82,7 +83,8 @@ def screen(d: Derived) -> list[Finding]:
     ``location | problem; fix`` line)."""
     local, dead = _local_share(d)
     vacuous = [Finding("warning", "vacuous", str(p), where=p.location) for p in vacuous_rules(d)]
-    return [*_capacity(d, dead), *_supply(d), *local, *vacuous]
+    ignored = [Finding("warning", "ignored", str(p), where=p.location) for p in ignored_columns(d.instance)]
+    return [*_capacity(d, dead), *_supply(d), *local, *vacuous, *ignored]
 
 
 def _phased(d: Derived) -> bool:
