@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from siting.errors import InputError, Problem, SitingError
+from siting.errors import InputError, Problem, SitingError, suggest
 from siting.instance.designs import Package, apply_package
-from siting.instance.read import RawInstance, suggest
+from siting.instance.read import RawInstance
 from siting.report.extract import open_sites
 from siting.run import Run, run_case
 from siting.solve import SolverOptions

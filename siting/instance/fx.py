@@ -25,9 +25,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from siting.errors import ProblemCollector, visible
+from siting.errors import ProblemCollector, suggest, visible
 from siting.instance.periods import PERIODIC, calendar, carry_forward
-from siting.instance.read import suggest
 from siting.instance.schema import MONEY, PER_UNIT, TABLES, Table, key_label
 
 CODE = re.compile(r"^[A-Z]{3}$")
