@@ -73,6 +73,13 @@ _threads = _bounded("--threads", 0, "threads")
 _workers = _bounded("--workers", 1, "worker processes")
 
 
+def _add_xlsx_flag(p) -> None:
+    """``--xlsx``: results.xlsx beside the CSV tables (off by default: openpyxl costs a solve about
+    half a second to import and write, which planners running the flagship often would pay)."""
+    p.add_argument("--xlsx", action="store_true",
+                   help="also write results.xlsx: every result table as a sheet, headers with units")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="siting", description="Fab siting and supplier sourcing with Pyomo and HiGHS.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -92,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="ef: one extensive form (default); mpisppy: progressive hedging over MPI ranks, "
                         "the plan then evaluated across all scenarios")
     p.add_argument("--ranks", type=int, default=2, help="MPI processes for --engine mpisppy (default 2)")
+    _add_xlsx_flag(p)
     _add_solver_flags(p)
 
     p = sub.add_parser("sweep", help="solve many variants of an instance (grid, one at a time, Latin hypercube)")
@@ -201,6 +209,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="write a commented starter instance to fill in")
     p.add_argument("dir", help="folder to create")
     p.add_argument("--force", action="store_true", help="write into an existing non-empty folder")
+    p.add_argument("--xlsx", action="store_true",
+                   help="write the starter as one workbook (DIR/NAME.xlsx: a settings sheet and a sheet per table) "
+                        "instead of instance.yaml and CSV files")
 
     p = sub.add_parser("params", help="list every parameter --set can change")
     p.add_argument("instance")
@@ -403,8 +414,10 @@ def _dispatch(args, argv: list[str]) -> int:
     if args.command == "init":
         from siting.instance.template import write_template
 
-        folder = write_template(Path(args.dir), force=args.force)
-        print(f"wrote a starter instance to {folder}; edit it, then run `siting validate {folder}`")
+        folder = write_template(Path(args.dir), force=args.force, xlsx=args.xlsx)
+        what = f"a starter workbook to {folder / (folder.name + '.xlsx')}" if args.xlsx else \
+            f"a starter instance to {folder}"
+        print(f"wrote {what}; edit it, then run `siting validate {folder}`")
         return EXIT_OK
     if args.command == "params":
         return _params(args)
@@ -499,7 +512,7 @@ def _solve(args, argv: list[str]) -> int:
             raise InputError(Problem("--risk-report", "needs settings.objective=cost (the risk-weighted firm cost)",
                                      "leave settings.objective at cost"))
         run.risk_report = risk_report(raw, options, args.set, run)
-    write_run(run, out, command, reads=raw.inputs)
+    write_run(run, out, command, reads=raw.inputs, xlsx=args.xlsx)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
     else:

@@ -116,6 +116,11 @@ def read_instance(path: str | Path, partial: bool = False) -> RawInstance:
     path = Path(path)
     if os.path.isdir(path):
         yaml_path = next((path / n for n in YAML_NAMES if os.path.lexists(path / n)), None)
+        books = sorted(p for p in path.iterdir() if p.suffix.lower() in EXCEL_SUFFIXES
+                       and not p.name.startswith(("~$", ".")))  # not Excel's lock files
+        if yaml_path is None and len(books) == 1:
+            # a folder holding one workbook (what `siting init DIR --xlsx` writes) is that workbook
+            return read_instance(books[0], partial)
         if yaml_path is None:
             raise InputError(Problem(str(path), "folder has no instance.yaml",
                                      "create one with `siting init DIR` or point at the workbook"))

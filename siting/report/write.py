@@ -205,10 +205,11 @@ def file_hashes(texts: dict[str, str | bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(_bytes(text)).hexdigest() for name, text in texts.items()}
 
 
-def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes]:
+def result_texts(run, command: list[str] | None = None, xlsx: bool = False) -> dict[str, str | bytes]:
     """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others
     and their SHA-256. A run with a solution also gets ``network.gpkg``, ``map.png`` and
-    ``report.html``; every run gets ``report.html``."""
+    ``report.html``; every run gets ``report.html``; with ``xlsx``, ``results.xlsx`` holds the
+    tables as sheets (:mod:`siting.report.workbook`)."""
     from siting.report.charts import network_map
     from siting.report.html import report_page
     from siting.report.network import geopackage_bytes, network_layers
@@ -220,6 +221,11 @@ def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes
                                      for name in TABLE_FILES if name in tables}
     summary = summary_dict(run, command)
     texts["summary.json"] = json.dumps(summary, indent=2, allow_nan=False) + "\n"
+    if xlsx:
+        from siting.report.workbook import results_workbook
+
+        texts["results.xlsx"] = results_workbook({name: tables[name] for name in TABLE_FILES if name in tables},
+                                                 summary)
     picture = None
     if run.results is not None:
         layers = network_layers(run)
@@ -251,8 +257,10 @@ def map_title(summary: dict) -> str:
     return f"{name}: {summary.get('status')}{cost}{gap_text}"
 
 
-def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Path, ...] = ()) -> list[Path]:
-    """Write every table, ``summary.json`` and ``manifest.json`` into ``out``, as one step.
+def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Path, ...] = (),
+              xlsx: bool = False) -> list[Path]:
+    """Write every table, ``summary.json`` and ``manifest.json`` into ``out``, as one step
+    (``results.xlsx`` too with ``xlsx``).
 
     Returns the files written. Tables are written only when the run has a solution. ``reads``:
     the files the run read (``RawInstance.inputs``), which ``out`` must not hold. Results that
@@ -267,13 +275,13 @@ def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Pat
     """
     out = Path(out)
     check_out_dir(out, reads)
-    texts = result_texts(run, command)
+    texts = result_texts(run, command, xlsx)
     write_folder(out, texts, replaces=files_of_earlier_run(out).__contains__)
     return [out / name for name in texts]
 
 
 #: A name that one of our commands writes into a results folder (never a folder or a hidden file).
-_OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.(csv|png|json|html|gpkg|parquet)$")
+_OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.(csv|png|json|html|gpkg|parquet|xlsx)$")
 
 
 def files_of_earlier_run(out: Path) -> set[str]:
