@@ -73,6 +73,14 @@ _threads = _bounded("--threads", 0, "threads")
 _workers = _bounded("--workers", 1, "worker processes")
 
 
+def _add_move_flags(p) -> None:
+    """breakeven's questions beyond the smallest change: moving the fab, and a minimum size."""
+    p.add_argument("--instead-of", metavar="SITE",
+                   help="also price moving the fab: SITE closed and --site open (exact, two solves)")
+    p.add_argument("--min-capacity", type=float, metavar="WAFERS",
+                   help="also price a minimum size at --site: at least WAFERS a year of capacity (exact, two solves)")
+
+
 def _add_xlsx_flag(p) -> None:
     """``--xlsx``: results.xlsx beside the CSV tables (off by default: openpyxl costs a solve about
     half a second to import and write, which planners running the flagship often would pay)."""
@@ -136,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", required=True, help="the site, e.g. chitose")
     p.add_argument("--instrument", default="lump", help="lump (exact, two solves), grant-rate or per-wafer (bisection)")
     p.add_argument("--tolerance", type=float, help="bisection tolerance (rate, or currency per wafer)")
+    _add_move_flags(p)
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (the offer is the field offer)")
     # an offer is a difference of two optima: both are proven to the exact profile's gap
@@ -144,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="why not here? the optimum beside the plan with a site forced the other way")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
     p.add_argument("--site", required=True, help="the site, e.g. phoenix")
+    p.add_argument("--instead-of", metavar="SITE",
+                   help="the counterfactual is the fab moved: --site holding what the optimum builds at SITE, "
+                        "SITE closed")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
     p.add_argument("--out", "-o",
                    help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
@@ -566,14 +578,15 @@ def _breakeven(args) -> int:
 
     if args.tolerance is not None and not args.tolerance > 0:
         raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
-    answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance)
+    answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance,
+                       args.instead_of, args.min_capacity)
     if args.json:
         from siting.report.write import json_safe
 
         print(json.dumps(json_safe(answer.as_dict()), indent=2))
         return EXIT_OK
     console = make_console()
-    for line in answer.words():
+    for line in [*answer.words(), *answer.more_words()]:
         console.print(line, soft_wrap=True)
     console.print(f"solves used ({len(answer.solves)}):")
     for s in answer.solves:
@@ -684,7 +697,7 @@ def _explain(args, argv: list[str]) -> int:
     raw = _with_sets(args)
     out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-explain-{args.site}")
     check_out_dir(out, raw.inputs)
-    answer, df = explain(raw, args.site, _options(args))
+    answer, df = explain(raw, args.site, _options(args), args.instead_of)
     files = write_explanation(answer, df, out, _options(args), ["siting", *argv])
     console = make_console()
     print_explanation(console, answer, df)

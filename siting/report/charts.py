@@ -363,7 +363,9 @@ def cost_waterfall(costs: dict[str, float], money: str) -> bytes:
     return _png(fig)
 
 
-def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tuple[str, str], currency: str) -> bytes:
+def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tuple[str, str], currency: str,
+                           title: str = "Landed cost per wafer: the optimum and the counterfactual",
+                           unit: str = "per wafer made") -> bytes:
     """Two waterfalls side by side: each plan's landed cost per wafer built up category by category."""
     rows = df[df["category"] != "total"]
     fig, axes = plt.subplots(1, 2, sharey=True, figsize=(11, 4.6))
@@ -374,8 +376,8 @@ def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tupl
         low, high = min(low, bottom), max(high, top)
         ax.set_title(title, fontsize=9)
     _fit(axes[0], low, high)
-    axes[0].set_ylabel(f"{currency} per wafer made")
-    fig.suptitle("Landed cost per wafer: the optimum and the counterfactual", fontsize=10)
+    axes[0].set_ylabel(f"{currency} {unit}")
+    fig.suptitle(title, fontsize=10)
     return _png(fig)
 
 
