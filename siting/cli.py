@@ -1003,8 +1003,12 @@ def _print_sweep(console, sweep, finished, money: str) -> None:
         console.print("[bold]switching points[/bold]")
         for s in finished.switches:
             console.print(f"  {s.words()}")
-    elif len(solved) > 1 and (sweep.method == "oat" or len(sweep.axes) == 1):
+    elif len(solved) > 1 and (sweep.method == "oat" or len(sweep.axes) == 1) and len(finished.plans) <= 1:
         console.print("no switching point: every case opens the same sites")
+    if len(finished.plans) > 1 and not (sweep.method == "oat" or len(sweep.axes) == 1):
+        console.print("[bold]plans the cases chose[/bold]")
+        for p in finished.plans:
+            console.print(f"  {p.words()}", soft_wrap=True)
     if finished.tornado is not None and len(finished.tornado):
         t = Table(title=f"Swing of the firm cost ({money}/yr)", title_justify="left")
         for c in ("parameter", "base", "low", "cost at low", "high", "cost at high", "swing"):

@@ -617,6 +617,69 @@ def switching_points(df: pd.DataFrame, sweep: Sweep) -> list[Switch]:
     return switches
 
 
+@dataclass
+class PlanSeen:
+    """A set of open sites that some cases of a sweep chose, with where they lie in the swept ranges.
+
+    ``reference`` is the plan most cases chose; ``ranges`` maps each swept path to the least and
+    greatest value (numbers) or the values (text) of the cases that chose ``plan``, ``spans`` the
+    same over every solved case."""
+
+    plan: str
+    reference: str
+    cases: list[str]
+    total: int
+    ranges: dict
+    spans: dict
+
+    def words(self) -> str:
+        """E.g. "chitose opens (kumamoto+chitose) in 4 of 30 cases (c0003, ...), where ... is 0.41 to 0.58"."""
+        n = len(self.cases)
+        count = f"in {n} of {self.total} case{'s' if self.total > 1 else ''}"
+        if self.plan == self.reference:
+            return f"{self.plan or 'none'} {count}: the plan most cases chose"
+        was, now = set(self.reference.split("+")) - {"none", ""}, set(self.plan.split("+")) - {"none", ""}
+        parts = [f"{x} opens" for x in sorted(now - was, key=self.plan.find)]
+        parts += [f"{x} closes" for x in sorted(was - now, key=self.reference.find)]
+        change = " and ".join(parts) or "the modules change"
+        shown = ", ".join(self.cases[:8]) + (", ..." if n > 8 else "")
+        where = "; ".join(f"{p} is {self._range(v)} (swept: {self._range(self.spans[p])})"
+                          for p, v in self.ranges.items())
+        return f"{change} ({self.plan or 'none'}) {count} ({shown}), where {where}"
+
+    @staticmethod
+    def _range(v) -> str:
+        if isinstance(v, tuple):  # four significant digits: a Latin hypercube's values have many more
+            return f"{v[0]:,.4g}" if v[0] == v[1] else f"{v[0]:,.4g} to {v[1]:,.4g}"
+        return " or ".join(v)
+
+
+def plans_seen(df: pd.DataFrame, sweep: Sweep) -> list[PlanSeen]:
+    """Every plan (set of open sites) the solved cases chose, the most common first, each with the
+    cases that chose it and the range of every swept parameter over them: what a Latin hypercube
+    or a grid of several parameters reports, where switching points along one line do not apply."""
+    solved = df[df["status"].isin(SOLVED)]
+    if solved.empty:
+        return []
+    counts = solved.groupby("sites_open", sort=False).size()
+    reference = str(counts.idxmax())
+
+    def span(rows: pd.DataFrame) -> dict:
+        out = {}
+        for a in sweep.axes:
+            if a.numeric:
+                v = rows[a.path].astype(float)
+                out[a.path] = (float(v.min()), float(v.max()))
+            else:
+                out[a.path] = list(dict.fromkeys(rows[a.path].astype(str)))
+        return out
+
+    spans = span(solved)
+    order = [reference, *(str(p) for p in counts.index if str(p) != reference)]
+    return [PlanSeen(p, reference, solved.loc[solved["sites_open"] == p, "case"].astype(str).tolist(), len(solved),
+                     span(solved[solved["sites_open"] == p]), spans) for p in order]
+
+
 def refine(sweep: Sweep, switch: Switch, tolerance: float) -> Switch:
     """Bisect a switching point down to ``tolerance`` (each step one solve of the instance)."""
     solver = CaseSolver(sweep.raw, sweep.options, sweep.fixed, sweep.start, sweep.patcher)
@@ -700,6 +763,7 @@ class Finished:
     switches: list[Switch]
     tornado: pd.DataFrame | None
     files: list[str]
+    plans: list[PlanSeen] = field(default_factory=list)
 
 
 def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | None = None) -> Finished:
@@ -730,6 +794,12 @@ def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | Non
             "parameter": s.path, "below": s.below, "above": s.above, "point": s.point,
             "refined": s.refined, "before": s.before, "after": s.after, "words": s.words()} for s in switches
         ]).to_csv(index=False, float_format="%.10g"))
+    plans = plans_seen(df, sweep)
+    if len(plans) > 1:
+        put("plans.csv", pd.DataFrame([{
+            "plan": p.plan, "cases": len(p.cases), "of": p.total, "case_ids": ";".join(p.cases),
+            **{f"{k} {'min' if j == 0 else 'max'}": v[j] for k, v in p.ranges.items() if isinstance(v, tuple)
+               for j in (0, 1)}, "words": p.words()} for p in plans]).to_csv(index=False, float_format="%.10g"))
     sites = sweep_sites(sweep)
     tor = None
     numeric = [a for a in sweep.axes if a.numeric]
@@ -754,34 +824,44 @@ def finish(sweep: Sweep, base, command: list[str], refine_tolerance: float | Non
     manifest = manifest_base(base, sweep.options, command)
     manifest["files"] = ["sweep.json", "cases/", *files, "report.html"]
     manifest["cases"] = {"total": len(sweep.cases), "by_status": df["status"].value_counts().to_dict()}
-    put("report.html", sweep_page(base.name, sweep, df, switches, tor, pictures, json_safe(manifest)))
+    put("report.html", sweep_page(base.name, sweep, df, switches, tor, pictures, json_safe(manifest), plans))
     files.append("report.html")
     texts["manifest.json"] = json.dumps(json_safe(manifest), indent=2) + "\n"
     # every file made first, then the folder replaced as one step with its cases and plan carried
     # over: a full disk or a kill here leaves the folder as it was
     earlier = files_of_earlier_run(out)
     write_folder(out, texts, replaces=lambda name: name in earlier or _SWEEP_OUTPUT.match(name) is not None)
-    return Finished(table=df, switches=switches, tornado=tor, files=files)
+    return Finished(table=df, switches=switches, tornado=tor, files=files, plans=plans)
 
 
 #: What a sweep writes at its end (its manifest is removed while cases are solved, so the names of
 #: an earlier end are known by their form rather than from a manifest).
-_SWEEP_OUTPUT = re.compile(r"^(sweep\.csv|sweep\.parquet|switching\.csv|tornado\.(csv|png)|sweep(-.+)?\.png|"
+_SWEEP_OUTPUT = re.compile(r"^(sweep\.csv|sweep\.parquet|switching\.csv|plans\.csv|tornado\.(csv|png)|sweep(-.+)?\.png|"
                            r"report\.html|manifest\.json)$")
 
 
 def sweep_page(name: str, sweep: Sweep, df: pd.DataFrame, switches: list, tor, pictures: dict[str, bytes],
-               manifest: dict) -> str:
-    """The sweep's ``report.html``: cases by status, switching points, the plots and the case table."""
+               manifest: dict, plans: list[PlanSeen] | None = None) -> str:
+    """The sweep's ``report.html``: cases by status, switching points and every plan the cases chose,
+    the plots and the case table."""
     from html import escape
 
     from siting.report.html import analysis_page, table_html
 
     counts = ", ".join(f"{n} {s}" for s, n in df["status"].value_counts().items())
-    words = "".join(f"<li>{escape(s.words())}</li>" for s in switches) or "<li>no switching point</li>"
+    plans = plans or []
+    # switching points exist along one line (oat, a grid of one parameter); elsewhere the plans say it
+    along = sweep.method == "oat" or (sweep.method == "grid" and len(sweep.axes) == 1)
+    none = "every case opens the same sites" if len(plans) <= 1 else (
+        "none between neighbouring cases along a parameter" if along else
+        "not measured along one parameter here (see the plans the cases chose)")
+    words = "".join(f"<li>{escape(s.words())}</li>" for s in switches) or f"<li>no switching point: {none}</li>"
     params = [a.path for a in sweep.axes]
     sections = [("Cases", f"<p>{len(df)} cases ({escape(sweep.method)}): {escape(counts)}.</p>"),
                 ("Switching points", f"<ul>{words}</ul>")]
+    if len(plans) > 1:
+        sections.append(("Plans the cases chose",
+                         "<ul>" + "".join(f"<li>{escape(p.words())}</li>" for p in plans) + "</ul>"))
     headings = {"sweep.png": "Firm cost and open sites", "sweep-heatmap.png": "Chosen sites over the grid",
                 "tornado.png": "Swing of the firm cost per parameter"}
     sections += [(headings.get(n, n.removesuffix(".png").replace("sweep-", "along ")), f"{{{n}}}") for n in pictures]

@@ -139,3 +139,37 @@ def test_explain_instead_of_moves_the_fab(move, tmp_path):
     assert df.at["capex annuity", "instead_per_wafer"] == pytest.approx(0.90)
     assert df.at["total", "difference_per_year"] == pytest.approx(30.0)
     assert df.at["total", "without_site_per_year"] == pytest.approx(90.0)
+
+
+# --- sweeps name every plan they saw ------------------------------------------------------------
+
+def test_an_lhs_sweep_names_every_plan_with_its_case_ranges(tmp_path, capsys):
+    """FLIP's a, at capex C with a grant at rate r, costs C (1 - r) against b's 95: it opens once r
+    passes 1 - 95 / C, between 0.2339 (C = 124) and 0.2460 (C = 126). So every case that chose a
+    lies above 0.2339 and every case that chose b below 0.2460, and the plans' ranges in plans.csv
+    are those of their cases in sweep.csv."""
+    flip = write_instance(tmp_path / "flip", FLIP)
+    out = tmp_path / "lhs"
+    assert main(["sweep", str(flip), "--param", "instruments.grant.rate=0:0.6:0.05", "--param",
+                 "modules.a/chip.capex_per_module=124:126:1", "--method", "lhs", "--samples", "12", "--seed", "3",
+                 "--workers", "1", "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    plans = pd.read_csv(out / "plans.csv")
+    assert set(plans["plan"]) == {"a", "b"} and plans["cases"].sum() == 12
+    sweep_table = pd.read_csv(out / "sweep.csv")
+    for _, p in plans.iterrows():
+        rates = sweep_table.loc[sweep_table["sites_open"] == p["plan"], "instruments.grant.rate"]
+        assert p["cases"] == len(rates)
+        assert p["instruments.grant.rate min"] == rates.min() and p["instruments.grant.rate max"] == rates.max()
+        if p["plan"] == "a":
+            assert rates.min() > 1 - 95 / 124
+        else:
+            assert rates.max() < 1 - 95 / 126
+    most, other = plans["plan"].tolist()  # the plan most cases chose comes first
+    n = int(plans["cases"].iloc[1])
+    said = f"{other} opens and {most} closes ({other}) in {n} of 12 cases"
+    html = (out / "report.html").read_text()
+    assert "Plans the cases chose" in html and said in html
+    assert f"{most} in {12 - n} of 12 cases: the plan most cases chose" in html
+    assert "no switching point: every case opens the same sites" not in html
+    assert "plans the cases chose" in printed and said in printed
