@@ -171,3 +171,19 @@ def test_currencies_default_for_a_table_without_money_is_refused(tmp_path):
     _add_fx(folder, "JPY,,150,x\n", currencies={"markets": "JPY"})
     with pytest.raises(InputError, match=r"instance.yaml currencies.markets \| is not a table with money columns"):
         load_case(folder)
+
+
+def test_a_table_default_currency_survives_the_workbook(tmp_path):
+    """The yen starter (offers in JPY by ``currencies:``) written as one workbook (settings rows
+    ``currencies.offers``) reads back to the same converted prices."""
+    from siting.instance.book import instance_workbook
+    from siting.instance.read import read_instance
+
+    folder = _starter(tmp_path)
+    _add_fx(folder, "JPY,,160,assumption\n", currencies={"offers": "JPY"})
+    _set_column(folder / "offers.csv", "currency", {}, {0: {"price_per_unit": "20800"}})
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(instance_workbook(read_instance(folder)))
+    a, b = in_instance_currency(load_case(folder)), in_instance_currency(load_case(book))
+    assert b.tables["offers"]["price_per_unit"].tolist() == a.tables["offers"]["price_per_unit"].tolist()
+    assert a.tables["offers"]["price_per_unit"].tolist()[0] == 130.0
