@@ -151,7 +151,7 @@ def write_explanation(answer: Breakeven, df: pd.DataFrame, out: Path, options: S
              "explain.png": charts.landed_cost_waterfalls(
                  df, ("at_site", "instead"),
                  (f"at {site}: its own {q:,.0f} wafers/yr", "instead: what the plan without it spends"),
-                 st.currency, title=f"Landed cost per wafer of {site}'s output: {site} and what replaces it",
+                 st.currency, heading=f"Landed cost per wafer of {site}'s output: {site} and what replaces it",
                  unit=f"per wafer {site} makes"),
              "explain.json": json.dumps(json_safe(answer.as_dict()), indent=2) + "\n"}
     manifest = manifest_base(answer.base.instance, options, command)

@@ -364,7 +364,7 @@ def cost_waterfall(costs: dict[str, float], money: str) -> bytes:
 
 
 def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tuple[str, str], currency: str,
-                           title: str = "Landed cost per wafer: the optimum and the counterfactual",
+                           heading: str = "Landed cost per wafer: the optimum and the counterfactual",
                            unit: str = "per wafer made") -> bytes:
     """Two waterfalls side by side: each plan's landed cost per wafer built up category by category."""
     rows = df[df["category"] != "total"]
@@ -377,7 +377,7 @@ def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tupl
         ax.set_title(title, fontsize=9)
     _fit(axes[0], low, high)
     axes[0].set_ylabel(f"{currency} {unit}")
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(heading, fontsize=10)
     return _png(fig)
 
 
