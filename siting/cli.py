@@ -448,9 +448,16 @@ def _params(args) -> int:
 
     raw = read_instance(args.instance)
     rows = []
-    for path, value in addressable_paths(raw).items():
+    paths = addressable_paths(raw)
+    defaults = raw.spec.get("currencies") or {}
+    for path, value in paths.items():
         shown = "" if value in ("None", "nan") else value
-        rows.append({"path": path, "value": shown, "unit": parameter_unit(path, raw.settings) or ""})
+        # money in a row's own currency (its currency cell, or its table's default) is shown in it
+        row = path.rpartition(".")[0]
+        currency = paths.get(f"{row}.currency") or (defaults.get(row.split(".")[0]) if isinstance(defaults, dict)
+                                                     else None)
+        settings = {**raw.settings, "currency": currency} if currency else raw.settings
+        rows.append({"path": path, "value": shown, "unit": parameter_unit(path, settings) or ""})
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK

@@ -187,3 +187,11 @@ def test_a_table_default_currency_survives_the_workbook(tmp_path):
     a, b = in_instance_currency(load_case(folder)), in_instance_currency(load_case(book))
     assert b.tables["offers"]["price_per_unit"].tolist() == a.tables["offers"]["price_per_unit"].tolist()
     assert a.tables["offers"]["price_per_unit"].tolist()[0] == 130.0
+
+
+def test_params_shows_money_in_the_rows_own_currency(capsys):
+    assert main(["params", str(ROOT / "instances" / "jasm")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "fx.JPY.rate = 150  [JPY per USD]" in lines
+    assert "instruments.meti-kumamoto.cap = 475950  [JPY million]" in lines
+    assert "instruments.phoenix-infra.amount = 205.0  [USD million]" in lines
