@@ -107,7 +107,7 @@ def lenient_number(text: str, percent: bool) -> tuple[float | None, str, str]:
         if value is None:
             return None, problem, fix
         if not percent:
-            return None, f"is {shown}, a percentage where the column takes a plain number", \
+            return None, f"is {shown}, a percentage where a plain number is wanted", \
                 f"give the number itself ({value:g}), not a share of something"
         return value / 100.0, "", ""
     if _GROUPED.match(t):

@@ -108,6 +108,8 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
                     currencies=currencies)
 
 
+#: Settings that are shares or rates, where 8% means 0.08.
+_SHARE_SETTINGS = ("discount_rate", "max_supplier_share", "risk_weight", "cvar_level")
 #: Settings in plain currency per unit and in the money unit, held to the tables' limits for such columns.
 _PER_UNIT_SETTINGS = ("unmet_penalty_per_wafer",)
 _MONEY_SETTINGS = ("firm_budget",)
@@ -130,7 +132,14 @@ def _settings_numbers(values: dict, where: str, found: ProblemCollector, overrid
         try:
             number = float(str(value).replace("_", "")) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
-            continue  # not a number at all: pydantic says so
+            # as typed in a workbook's settings sheet: 8% for a rate, 5,000 for an amount
+            number, problem, hint = lenient_number(str(value), name in _SHARE_SETTINGS)
+            if number is None:
+                if problem:
+                    found.add(overridden.get(("settings", name), f"{where} settings.{name}"), problem, hint)
+                    kept.pop(name)
+                continue  # not a number at all: pydantic says so
+            kept[name] = value = number
         except OverflowError:  # an integer too large for a float (YAML reads 1 followed by 400 zeros as one)
             number, value, huge_int = float("inf"), f"{str(value)[:12]}...", True
         loc = overridden.get(("settings", name), f"{where} settings.{name}")

@@ -36,7 +36,7 @@ def test_forms_that_read_two_ways_are_refused_with_a_suggestion(text, problem, f
 
 def test_a_percentage_in_a_plain_number_column_is_refused():
     assert lenient_number("40%", False) == (
-        None, "is '40%', a percentage where the column takes a plain number",
+        None, "is '40%', a percentage where a plain number is wanted",
         "give the number itself (40), not a share of something")
 
 
@@ -100,3 +100,13 @@ def test_an_ambiguous_cell_is_one_line_exit_2(tmp_path, capsys):
                    "ways (a decimal comma?); write it with a point for decimals and no thousands separator, "
                    "e.g. 1000.5"]
     assert not (tmp_path / "out").exists()
+
+
+def test_settings_take_percentages_and_separators_too(tmp_path):
+    """settings.discount_rate=8% is the starter's own 0.08 (the same optimum); a firm budget of
+    "5,000" is 5000; a percentage for a money setting is refused."""
+    folder = write_template(tmp_path / "s")
+    assert load_case(folder, ["settings.discount_rate=8%"]).settings.discount_rate == 0.08
+    assert load_case(folder, ["settings.firm_budget=5,000"]).settings.firm_budget == 5000.0
+    with pytest.raises(Exception, match=r"settings.firm_budget=5% \| is '5%', a percentage where a plain number"):
+        load_case(folder, ["settings.firm_budget=5%"])

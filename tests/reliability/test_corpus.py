@@ -296,8 +296,8 @@ CASES: list[Case] = [
     Case("int-as-word", cell("modules", 2, "max_modules", "ten"), "modules.csv row 2 (site=a, product=chip) column max_modules | is 'ten', not a number; give a number"),
     # "40%" in a share or rate is 0.4 (tests/instance/test_cells.py); in a price it means nothing
     Case("price-as-percent", cell("offers", 2, "price_per_unit", "40%"), (
-        "offers.csv row 2 (supplier=sumco, input=wafer) column price_per_unit | is '40%', a percentage where the "
-        "column takes a plain number; give the number itself (40), not a share of something")),
+        "offers.csv row 2 (supplier=sumco, input=wafer) column price_per_unit | is '40%', a percentage where a "
+        "plain number is wanted; give the number itself (40), not a share of something")),
     Case("lat-nan", cell("suppliers", 2, "lat", "nan"), 'suppliers.csv row 2 (id=sumco) column lat | is nan, not a finite number; give a number in degrees north (WGS84)'),
     Case("price-minus-inf", cell("offers", 2, "price_per_unit", "-inf"), 'offers.csv row 2 (supplier=sumco, input=wafer) column price_per_unit | is -inf, not a finite number; give a number in currency per unit (e.g. USD)'),
     Case("overflow-1e400", cell("offers", 2, "capacity_units_per_year", "1e400"), (
