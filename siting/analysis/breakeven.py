@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from siting.errors import InputError, Problem, SitingError, suggest
+from siting.errors import InputError, NoPlan, Problem, suggest
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
 from siting.report.extract import open_sites
@@ -42,12 +42,6 @@ from siting.solve import SolverOptions
 
 INSTRUMENTS = ("lump", "grant-rate", "per-wafer")
 OFFER_ID = "breakeven-offer"
-
-
-class NoPlan(SitingError):
-    """A solve the analysis needs found no plan (exit 3)."""
-
-    exit_code = 3
 
 
 @dataclass
@@ -163,7 +157,9 @@ def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, se
     solves.append({"what": what, "status": o.status, "objective": o.objective, "best_bound": o.best_bound,
                    "mip_gap": o.mip_gap, "sites_open": _opened(run)})
     if not o.has_solution:
-        raise NoPlan(f"{what} | {o.status}: {o.termination}; nothing to compare with")
+        raise NoPlan(Problem(what, f"{o.status} ({o.termination}), so there is nothing to compare with",
+                             "solve that case with `siting solve` and the same --set to see why, or raise "
+                             "--time-limit if it stopped early"))
     return run
 
 
@@ -377,8 +373,9 @@ def _breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: 
         hi = min(hi, 1.0)
     best = _solve(raw, options, f"offer {hi:.6g}", solves, offer=offer(hi))
     if not _is_open(best, site):
-        raise NoPlan(f"--site {site} | the bracket {hi:.6g} from the lump sum did not open it; the response is not "
-                     "monotone here, so no break-even rate is reported")
+        raise NoPlan(Problem(f"--site {site}", f"the bracket {hi:.6g} from the lump sum did not open it: the response "
+                             "is not monotone here, so no break-even rate is reported",
+                             "ask for the lump sum instead (--instrument lump)"))
     while hi - lo > tol:
         mid = (lo + hi) / 2
         run = _solve(raw, options, f"offer {mid:.6g}", solves, offer=offer(mid))
