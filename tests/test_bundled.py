@@ -84,7 +84,8 @@ def test_every_bundled_instance_gets_a_map_a_network_and_a_report(folder, tmp_pa
     assert len(layers["sites"]) == len(inst["sites"]) and len(layers["suppliers"]) == len(inst["suppliers"])
     html = (out / "report.html").read_text()
     assert_self_contained(html)
-    assert html.count("data:image/png;base64,") >= 2  # at least the map and the cost waterfall
+    assert html.count("data:image/png;base64,") >= 1  # at least the map
+    assert "<h2>Cost breakdown</h2><svg" in html  # the cost waterfall, drawn as inline SVG
 
 
 def test_network_solves_with_every_check_holding_in_every_scenario():
