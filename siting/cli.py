@@ -108,6 +108,21 @@ def _scenario_sets(args) -> None:
         args.set = [*args.set, *extra]
 
 
+def _add_move_flags(p) -> None:
+    """breakeven's questions beyond the smallest change: moving the fab, and a minimum size."""
+    p.add_argument("--instead-of", metavar="SITE",
+                   help="also price moving the fab: SITE closed and --site open (exact, two solves)")
+    p.add_argument("--min-capacity", type=float, metavar="WAFERS",
+                   help="also price a minimum size at --site: at least WAFERS a year of capacity (exact, two solves)")
+
+
+def _add_xlsx_flag(p) -> None:
+    """``--xlsx``: results.xlsx beside the CSV tables (off by default: openpyxl costs a solve about
+    half a second to import and write, which planners running the flagship often would pay)."""
+    p.add_argument("--xlsx", action="store_true",
+                   help="also write results.xlsx: every result table as a sheet, headers with units")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="siting", description="Fab siting and supplier sourcing with Pyomo and HiGHS.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -134,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--confidence", type=_whole("--confidence", 2, "give the number of independent samples, e.g. 10"),
                    metavar="M", help="with --scenarios N: a 95%% confidence interval on the plan's optimality gap "
                                      "from M independent samples (2 M more solves)")
+    _add_xlsx_flag(p)
     _add_solver_flags(p)
 
     p = sub.add_parser("sweep", help="solve many variants of an instance (grid, one at a time, Latin hypercube)")
@@ -170,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", required=True, help="the site, e.g. chitose")
     p.add_argument("--instrument", default="lump", help="lump (exact, two solves), grant-rate or per-wafer (bisection)")
     p.add_argument("--tolerance", type=float, help="bisection tolerance (rate, or currency per wafer)")
+    _add_move_flags(p)
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (the offer is the field offer)")
     # an offer is a difference of two optima: both are proven to the exact profile's gap
@@ -178,6 +195,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="why not here? the optimum beside the plan with a site forced the other way")
     p.add_argument("instance", help="instance folder, its instance.yaml, or an .xlsx workbook")
     p.add_argument("--site", required=True, help="the site, e.g. phoenix")
+    p.add_argument("--instead-of", metavar="SITE",
+                   help="the counterfactual is the fab moved: --site holding what the optimum builds at SITE, "
+                        "SITE closed")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
     p.add_argument("--out", "-o",
                    help="folder for explain.csv and explain.png (default results/<name>-explain-<site>/)")
@@ -243,6 +263,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="write a commented starter instance to fill in")
     p.add_argument("dir", help="folder to create")
     p.add_argument("--force", action="store_true", help="write into an existing non-empty folder")
+    p.add_argument("--xlsx", action="store_true",
+                   help="write the starter as one workbook (DIR/NAME.xlsx: a settings sheet and a sheet per table) "
+                        "instead of instance.yaml and CSV files")
 
     p = sub.add_parser("params", help="list every parameter --set can change")
     p.add_argument("instance")
@@ -452,8 +475,10 @@ def _dispatch(args, argv: list[str]) -> int:
     if args.command == "init":
         from siting.instance.template import write_template
 
-        folder = write_template(Path(args.dir), force=args.force)
-        print(f"wrote a starter instance to {folder}; edit it, then run `siting validate {folder}`")
+        folder = write_template(Path(args.dir), force=args.force, xlsx=args.xlsx)
+        what = f"a starter workbook to {folder / (folder.name + '.xlsx')}" if args.xlsx else \
+            f"a starter instance to {folder}"
+        print(f"wrote {what}; edit it, then run `siting validate {folder}`")
         return EXIT_OK
     if args.command == "params":
         return _params(args)
@@ -481,9 +506,16 @@ def _params(args) -> int:
 
     raw = read_instance(args.instance)
     rows = []
-    for path, value in addressable_paths(raw).items():
+    paths = addressable_paths(raw)
+    defaults = raw.spec.get("currencies") or {}
+    for path, value in paths.items():
         shown = "" if value in ("None", "nan") else value
-        rows.append({"path": path, "value": shown, "unit": parameter_unit(path, raw.settings) or ""})
+        # money in a row's own currency (its currency cell, or its table's default) is shown in it
+        row = path.rpartition(".")[0]
+        currency = paths.get(f"{row}.currency") or (defaults.get(row.split(".")[0]) if isinstance(defaults, dict)
+                                                     else None)
+        settings = {**raw.settings, "currency": currency} if currency else raw.settings
+        rows.append({"path": path, "value": shown, "unit": parameter_unit(path, settings) or ""})
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -581,7 +613,7 @@ def _solve(args, argv: list[str]) -> int:
         from siting.analysis.confidence import gap_interval
 
         run.confidence = gap_interval(raw, options, args.set, run, args.confidence)
-    write_run(run, out, command, reads=raw.inputs)
+    write_run(run, out, command, reads=raw.inputs, xlsx=args.xlsx)
     if args.json:
         print(json.dumps(summary_dict(run, command), indent=2))
     else:
@@ -663,14 +695,15 @@ def _breakeven(args) -> int:
 
     if args.tolerance is not None and not args.tolerance > 0:
         raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
-    answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance)
+    answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance,
+                       args.instead_of, args.min_capacity)
     if args.json:
         from siting.report.write import json_safe
 
         print(json.dumps(json_safe(answer.as_dict()), indent=2))
         return EXIT_OK
     console = make_console()
-    for line in answer.words():
+    for line in [*answer.words(), *answer.more_words()]:
         console.print(line, soft_wrap=True)
     console.print(f"solves used ({len(answer.solves)}):")
     for s in answer.solves:
@@ -781,7 +814,7 @@ def _explain(args, argv: list[str]) -> int:
     raw = _with_sets(args)
     out = Path(args.out) if args.out else default_out_dir(f"{raw.name}-explain-{args.site}")
     check_out_dir(out, raw.inputs)
-    answer, df = explain(raw, args.site, _options(args))
+    answer, df = explain(raw, args.site, _options(args), args.instead_of)
     files = write_explanation(answer, df, out, _options(args), ["siting", *argv])
     console = make_console()
     print_explanation(console, answer, df)

@@ -149,6 +149,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets: Any
     inst = load_case(source, sets, cache)
     t1 = time.perf_counter()
     data = derive(inst, factors)
+    inst = data.instance  # in one currency, as the model sees it: what the solution is checked against
     findings = screen(data)
     blocking = [f for f in findings if f.kind == "infeasible"]
     if blocking:

@@ -8,6 +8,22 @@ never makes the site less attractive), so the smallest offer is found by bisecti
 tolerance, starting from a bracket the lump sum gives. For a site that is open, the reverse: how
 much a year it could lose before closing is the cost with the site forced closed minus the optimum.
 
+Two more questions price a whole move rather than the smallest change (``siting breakeven --site S
+--instead-of T``, ``--min-capacity N``), beside the answer above:
+
+- **moving the fab** from T to S: cost with S holding at least the capacity the optimum builds at
+  T (or ``--min-capacity``) and T not built, minus the optimum. A lump sum paid at S on condition
+  of the move (a relocation payment) makes it worth it when it exceeds this, exactly (it lowers
+  every moved plan by the same amount, and no other plan). Paid without the condition, the same
+  sum may buy a token module at S beside T instead: the plan the unconditional offer gives is
+  solved and shown. Forcing S open and T closed alone would not move the fab: the plan could open
+  a token module at S and a third site;
+- **a minimum size** at S: cost with S holding at least N wafers a year of capacity, minus the
+  optimum: the least a lump sum conditional on that size must pay. The size is one row,
+  sum_p K[S,p] n[S,p] >= N, added to the optimum's compiled model and re-solved
+  (:func:`siting.run.resolve`); it forces S open, as modules need an open site. The move adds
+  the same row and build[T] <= 0.
+
 Every solve goes through :func:`siting.run.run_case`; a new offer is a policy package
 (:mod:`siting.instance.designs`) that adds one instrument.
 """
@@ -63,6 +79,10 @@ class Breakeven:
     base: Run | None = None
     other: Run | None = None
     solves: list = field(default_factory=list)
+    moves: dict | None = None
+    sized: dict | None = None
+    moved_run: Run | None = None
+    sized_run: Run | None = None
 
     def words(self) -> list[str]:
         """The answer in a planner's words, one line each."""
@@ -94,6 +114,26 @@ class Breakeven:
         lines.append(f"with that offer the plan opens {self.plan}")
         return lines
 
+    def more_words(self) -> list[str]:
+        """The answers of ``--instead-of`` and ``--min-capacity``, one line each."""
+        m, s, lines = self.money, self.site, []
+        if self.moves:
+            mv = self.moves
+            t = mv["instead_of"]
+            lines.append(f"moving the fab from {t} to {s} ({mv['min_capacity']:,.0f} wafers/yr or more at {s}, {t} "
+                         f"closed) costs {mv['offer']:,.3f} {m}/yr: a lump sum of more than "
+                         f"{mv['offer_total']:,.3f} {m} paid at {s} on condition of the move makes it worth it "
+                         f"(cost of the moved plan minus the optimal cost, exact from two solves); the moved plan "
+                         f"opens {mv['plan']}")
+            lines.append(f"paid without the condition, the same sum gives the plan {mv['unconditional_plan']}")
+        if self.sized:
+            sz = self.sized
+            lines.append(f"{s} with at least {sz['min_capacity']:,.0f} wafers/yr of capacity costs {sz['offer']:,.3f} "
+                         f"{m}/yr more than the optimum: a lump sum of more than {sz['offer_total']:,.3f} {m} paid on "
+                         f"condition of that size makes it worth building (exact from two solves); that plan opens "
+                         f"{sz['plan']}")
+        return lines
+
     def _within(self) -> str:
         return f" (to within {self.within:.2g} {self.money}/yr, the solves' gaps)" if self.within > 0 else ""
 
@@ -105,14 +145,15 @@ class Breakeven:
             "unit_total": self.money, "level": self.level, "tolerance": self.tolerance, "exact": self.exact,
             "within": self.within,
             "could_lose": self.could_lose, "subsidy_now": self.subsidy_now, "plan": self.plan,
-            "solves": self.solves, "message": self.words(),
+            "moves": self.moves, "min_size": self.sized,
+            "solves": self.solves, "message": [*self.words(), *self.more_words()],
         }
 
 
 def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, sets=(),
-           offer: dict | None = None) -> Run:
+           offer: dict | None = None, keep: bool = False) -> Run:
     source = apply_package(raw, Package("breakeven", add=(offer,), origin="breakeven")) if offer else raw
-    run = run_case(source, options, sets=list(sets), duals=False)
+    run = run_case(source, options, sets=list(sets), duals=False, keep_compiled=keep)
     o = run.outcome
     solves.append({"what": what, "status": o.status, "objective": o.objective, "best_bound": o.best_bound,
                    "mip_gap": o.mip_gap, "sites_open": _opened(run)})
@@ -147,23 +188,143 @@ def check_site(raw: RawInstance, site: str) -> None:
                                  f"clear it with --set sites.{site}.status= to ask what would change the plan"))
 
 
-def forced(raw: RawInstance, site: str, options: SolverOptions, solves: list) -> tuple[Run, Run]:
-    """The optimum, then the plan with ``site`` forced to the other state."""
+def check_instead_of(raw: RawInstance, site: str, instead_of: str) -> None:
+    """``instead_of`` is another site of the instance that the model may close."""
+    table = raw.tables.get("sites")
+    sites = list(table["id"]) if table is not None else []
+    if instead_of not in sites:
+        raise InputError(Problem(f"--instead-of {instead_of}", "is not a site of the instance",
+                                 suggest(instead_of, sites, "give one of the ids in sites.csv")))
+    if instead_of == site:
+        raise InputError(Problem(f"--instead-of {instead_of}", "is the site given with --site",
+                                 "name the site the fab would move away from"))
+    status = table.loc[table["id"] == instead_of, "status"].iloc[0] if "status" in table.columns else ""
+    if str(status).strip() == "open":
+        raise InputError(Problem(f"--instead-of {instead_of}", "is fixed open by sites.status, so the fab cannot "
+                                 "move away from it", f"clear it with --set sites.{instead_of}.status="))
+
+
+def _capacity_limit(d, site: str) -> float:
+    """The most capacity ``site`` can hold: its modules' size x max_modules, wafers a year."""
+    return float(sum(k * n for s, k, n in zip(d.modules["site"], d.modules["wafers_per_module"],
+                                              d.modules["max_modules"]) if s == site))
+
+
+def constrained(base: Run, site: str, options: SolverOptions, solves: list, what: str, capacity: float = 0.0,
+                closed: str | None = None) -> Run:
+    """The optimum's compiled model re-solved with ``site`` open and holding at least ``capacity``
+    wafers a year (one row: sum_p K[s,p] n[s,p] >= capacity, or build[s] >= 1 for no size), and
+    ``closed`` (a site) not built (build <= 0)."""
+    from siting.analysis import cuts
+    from siting.run import resolve
+
+    d, m = base.data, base.model.model
+    mods = cuts.positions(base.compiled, m.modules)
+    build = cuts.positions(base.compiled, m.build)
+    index = {s: j for j, s in enumerate(d.sites["site"])}
+    rows = []
+    if capacity > 0:
+        coef = {int(mods[k]): float(d.modules.at[k, "wafers_per_module"])
+                for k, s in enumerate(d.modules["site"]) if s == site and mods[k] >= 0}
+        rows.append((coef, capacity, float("inf")))
+    else:
+        rows.append(({int(build[index[site]]): 1.0}, 1.0, float("inf")))
+    if closed is not None:
+        rows.append(({int(build[index[closed]]): 1.0}, -float("inf"), 0.0))
+    run = resolve(base, cuts.add_rows(base.compiled, rows), options)
+    o = run.outcome
+    solves.append({"what": what, "status": o.status, "objective": o.objective, "best_bound": o.best_bound,
+                   "mip_gap": o.mip_gap, "sites_open": _opened(run)})
+    if not o.has_solution:
+        raise NoPlan(Problem(what, f"{o.status}: {o.termination}",
+                             "no plan has it; ask for a smaller capacity or another site"))
+    return run
+
+
+def _check_capacity(d, site: str, capacity: float) -> None:
+    most = _capacity_limit(d, site)
+    if not capacity > 0:
+        raise InputError(Problem(f"--min-capacity {capacity:g}", "must be above zero",
+                                 "give wafers per year, e.g. 300000"))
+    if capacity > most:
+        raise InputError(Problem(f"--min-capacity {capacity:,.0f}", f"is more than {site} can hold ({most:,.0f} "
+                                 "wafers/yr: its modules' size x max_modules)", f"give at most {most:,.0f}"))
+
+
+def price_move(raw: RawInstance, out: Breakeven, instead_of: str, options: SolverOptions,
+               capacity: float | None = None) -> None:
+    """Fill ``out.moves``: what moving the fab from ``instead_of`` to the site costs (see the module
+    docstring), and the plan the same sum buys when paid without the condition."""
+    site, base = out.site, out.base
+    d = base.data
+    if capacity is None:  # the fab moves whole: what the optimum builds at instead_of, up to what the site holds
+        here = base.results.tables["sites"].set_index("site")
+        capacity = min(float(here.at[instead_of, "capacity_wafers_per_year"]), _capacity_limit(d, site))
+    run = constrained(base, site, options, out.solves,
+                      f"{site} open with at least {capacity:,.0f} wafers/yr, {instead_of} closed", capacity, instead_of)
+    gap = max(run.outcome.objective - base.outcome.objective, 0.0)
+    crf = float(d.sites.set_index("site").at[site, "crf"])
+    free = _solve(raw, options, "with the moving sum, unconditional", out.solves,
+                  offer=_offer(site, "lump_sum", amount=gap / crf * (1 + 1e-6) + 1e-9))
+    out.moved_run = run
+    out.moves = {"instead_of": instead_of, "min_capacity": capacity, "offer": gap, "offer_total": gap / crf,
+                 "plan": _opened(run), "unconditional_plan": _opened(free),
+                 "within": sum(r.outcome.objective - r.outcome.best_bound for r in (base, run))}
+
+
+def price_size(out: Breakeven, capacity: float, options: SolverOptions) -> None:
+    """Fill ``out.sized``: what a minimum size at the site costs beside the optimum."""
+    site, base = out.site, out.base
+    run = constrained(base, site, options, out.solves, f"{site} with at least {capacity:,.0f} wafers/yr", capacity)
+    gap = max(run.outcome.objective - base.outcome.objective, 0.0)
+    crf = float(base.data.sites.set_index("site").at[site, "crf"])
+    out.sized_run = run
+    out.sized = {"min_capacity": capacity, "offer": gap, "offer_total": gap / crf, "plan": _opened(run),
+                 "within": sum(r.outcome.objective - r.outcome.best_bound for r in (base, run))}
+
+
+def forced(raw: RawInstance, site: str, options: SolverOptions, solves: list,
+           keep: bool = False) -> tuple[Run, Run]:
+    """The optimum, then the plan with ``site`` forced to the other state (``keep``: the optimum
+    keeps its compiled model, for a re-solve with a row added)."""
     check_site(raw, site)
-    base = _solve(raw, options, "optimum", solves)
+    base = _solve(raw, options, "optimum", solves, keep=keep)
     state = "closed" if _is_open(base, site) else "open"
     other = _solve(raw, options, f"{site} forced {state}", solves, sets=[f"sites.{site}.status={state}"])
     return base, other
 
 
 def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: str = "lump",
-              tolerance: float | None = None) -> Breakeven:
-    """The smallest offer of ``instrument`` at ``site`` that opens it, or its margin if it is open."""
+              tolerance: float | None = None, instead_of: str | None = None,
+              min_capacity: float | None = None) -> Breakeven:
+    """The smallest offer of ``instrument`` at ``site`` that opens it, or its margin if it is open;
+    with ``instead_of`` also the price of moving the fab from that site, with ``min_capacity`` the
+    price of a minimum size at ``site`` (``out.moves``, ``out.sized``)."""
     if instrument not in INSTRUMENTS:
         raise InputError(Problem(f"--instrument {instrument}", "is not a break-even instrument",
                                  suggest(instrument, INSTRUMENTS, "use " + ", ".join(INSTRUMENTS))))
+    if instead_of is not None:
+        check_site(raw, site)
+        check_instead_of(raw, site, instead_of)
+    keep = instead_of is not None or min_capacity is not None
+    if min_capacity is not None:  # before any solve: a size the site cannot hold is bad input
+        from siting.instance.derive import derive
+        from siting.run import load_case
+
+        check_site(raw, site)
+        _check_capacity(derive(load_case(raw)), site, min_capacity)
+    out = _breakeven(raw, site, options, instrument, tolerance, keep=keep)
+    if instead_of is not None:
+        price_move(raw, out, instead_of, options, min_capacity)
+    if min_capacity is not None:
+        price_size(out, min_capacity, options)
+    return out
+
+
+def _breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: str, tolerance: float | None,
+               keep: bool = False) -> Breakeven:
     solves: list = []
-    base, other = forced(raw, site, options, solves)
+    base, other = forced(raw, site, options, solves, keep)
     st = base.instance.settings
     out = Breakeven(site=site, instrument=instrument, direction="opens", money=st.money_label, currency=st.currency,
                     base=base, other=other, solves=solves)

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from siting.analysis.sweep_plan import Sweep
-from siting.analysis.sweep_rows import SOLVED, Switch, sweep_sites, tornado_table
+from siting.analysis.sweep_rows import SOLVED, PlanSeen, Switch, plans_seen, sweep_sites, tornado_table
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 #: What a sweep writes at its end (its manifest is removed while cases are solved, so the names of
 #: an earlier end are known by their form rather than from a manifest).
-_SWEEP_OUTPUT = re.compile(r"^(sweep\.csv|sweep\.parquet|switching\.csv|tornado\.(csv|png)|sweep(-.+)?\.png|"
+_SWEEP_OUTPUT = re.compile(r"^(sweep\.csv|sweep\.parquet|switching\.csv|plans\.csv|tornado\.(csv|png)|sweep(-.+)?\.png|"
                            r"report\.html|manifest\.json)$")
 
 
@@ -43,12 +43,15 @@ class Finished:
         For an ``oat`` sweep the objective at each parameter's ends, else None.
     files
         The names written, as ``manifest.json`` lists them.
+    plans
+        Every plan the solved cases chose, the most common first (:func:`plans_seen`).
     """
 
     table: pd.DataFrame
     switches: list[Switch]
     tornado: pd.DataFrame | None
     files: list[str]
+    plans: list[PlanSeen] = field(default_factory=list)
 
 
 def write_sweep(sweep: Sweep, df: pd.DataFrame, switches: list[Switch], command: list[str]) -> Finished:
@@ -82,6 +85,12 @@ def write_sweep(sweep: Sweep, df: pd.DataFrame, switches: list[Switch], command:
             "parameter": s.path, "below": s.below, "above": s.above, "point": s.point,
             "refined": s.refined, "before": s.before, "after": s.after, "words": s.words()} for s in switches
         ]).to_csv(index=False, float_format="%.10g")
+    plans = plans_seen(df, sweep)
+    if len(plans) > 1:
+        files["plans.csv"] = pd.DataFrame([{
+            "plan": p.plan, "cases": len(p.cases), "of": p.total, "case_ids": ";".join(p.cases),
+            **{f"{k} {'min' if j == 0 else 'max'}": v[j] for k, v in p.ranges.items() if isinstance(v, tuple)
+               for j in (0, 1)}, "words": p.words()} for p in plans]).to_csv(index=False, float_format="%.10g")
     sites = sweep_sites(sweep)
     tor = None
     numeric = [a for a in sweep.axes if a.numeric]
@@ -107,23 +116,32 @@ def write_sweep(sweep: Sweep, df: pd.DataFrame, switches: list[Switch], command:
                          "by_status": {str(s): int(n) for s, n in df["status"].value_counts().items()}}
     params = ", ".join(a.path for a in sweep.axes)
     written = write_analysis(sweep.out, files, f"{base.name}: sweep of {params}", _sections(sweep, df, switches, tor,
-                             [n for n in files if n.endswith(".png")]), manifest, kept=("sweep.json", "cases/"),
+                             [n for n in files if n.endswith(".png")], plans), manifest, kept=("sweep.json", "cases/"),
                              replaces=lambda name: _SWEEP_OUTPUT.match(name) is not None)
-    return Finished(table=df, switches=switches, tornado=tor, files=[f for f in written if f not in ("sweep.json",
-                                                                                                   "cases/")])
+    return Finished(table=df, switches=switches, tornado=tor,
+                    files=[f for f in written if f not in ("sweep.json", "cases/")], plans=plans)
 
 
 def _sections(sweep: Sweep, df: pd.DataFrame, switches: list[Switch], tor: pd.DataFrame | None,
-              pictures: list[str]) -> list[tuple[str, str]]:
-    """The sections of the sweep's ``report.html``: cases by status, switching points, the plots and
-    the case table."""
+              pictures: list[str], plans: list[PlanSeen] | None = None) -> list[tuple[str, str]]:
+    """The sections of the sweep's ``report.html``: cases by status, switching points and every plan
+    the cases chose, the plots and the case table."""
     from siting.report.html import table_html
 
     counts = ", ".join(f"{n} {s}" for s, n in df["status"].value_counts().items())
-    words = "".join(f"<li>{escape(s.words())}</li>" for s in switches) or "<li>no switching point</li>"
+    plans = plans or []
+    # switching points exist along one line (oat, a grid of one parameter); elsewhere the plans say it
+    along = sweep.method == "oat" or (sweep.method == "grid" and len(sweep.axes) == 1)
+    none = "every case opens the same sites" if len(plans) <= 1 else (
+        "none between neighbouring cases along a parameter" if along else
+        "not measured along one parameter here (see the plans the cases chose)")
+    words = "".join(f"<li>{escape(s.words())}</li>" for s in switches) or f"<li>no switching point: {none}</li>"
     params = [a.path for a in sweep.axes]
     sections = [("Cases", f"<p>{len(df)} cases ({escape(sweep.method)}): {escape(counts)}.</p>"),
                 ("Switching points", f"<ul>{words}</ul>")]
+    if len(plans) > 1:
+        sections.append(("Plans the cases chose",
+                         "<ul>" + "".join(f"<li>{escape(p.words())}</li>" for p in plans) + "</ul>"))
     headings = {"sweep.png": "Firm cost and open sites", "sweep-heatmap.png": "Chosen sites over the grid",
                 "tornado.png": "Swing of the firm cost per parameter"}
     sections += [(headings.get(n, n.removesuffix(".png").replace("sweep-", "along ")), f"{{{n}}}") for n in pictures]
@@ -165,8 +183,12 @@ def print_sweep(console: Console, sweep: Sweep, finished: Finished) -> None:
         console.print("[bold]switching points[/bold]")
         for s in finished.switches:
             console.print(f"  {s.words()}")
-    elif len(solved) > 1 and (sweep.method == "oat" or len(sweep.axes) == 1):
+    elif len(solved) > 1 and (sweep.method == "oat" or len(sweep.axes) == 1) and len(finished.plans) <= 1:
         console.print("no switching point: every case opens the same sites")
+    if len(finished.plans) > 1 and not (sweep.method == "oat" or len(sweep.axes) == 1):
+        console.print("[bold]plans the cases chose[/bold]")
+        for p in finished.plans:
+            console.print(f"  {p.words()}", soft_wrap=True)
     if finished.tornado is not None and len(finished.tornado):
         t = Table(title=f"Swing of the firm cost ({money}/yr)", title_justify="left")
         for c in ("parameter", "base", "low", "cost at low", "high", "cost at high", "swing"):

@@ -160,6 +160,69 @@ def switching_points(df: pd.DataFrame, sweep: Sweep) -> list[Switch]:
     return switches
 
 
+@dataclass
+class PlanSeen:
+    """A set of open sites that some cases of a sweep chose, with where they lie in the swept ranges.
+
+    ``reference`` is the plan most cases chose; ``ranges`` maps each swept path to the least and
+    greatest value (numbers) or the values (text) of the cases that chose ``plan``, ``spans`` the
+    same over every solved case."""
+
+    plan: str
+    reference: str
+    cases: list[str]
+    total: int
+    ranges: dict
+    spans: dict
+
+    def words(self) -> str:
+        """E.g. "chitose opens (kumamoto+chitose) in 4 of 30 cases (c0003, ...), where ... is 0.41 to 0.58"."""
+        n = len(self.cases)
+        count = f"in {n} of {self.total} case{'s' if self.total > 1 else ''}"
+        if self.plan == self.reference:
+            return f"{self.plan or 'none'} {count}: the plan most cases chose"
+        was, now = set(self.reference.split("+")) - {"none", ""}, set(self.plan.split("+")) - {"none", ""}
+        parts = [f"{x} opens" for x in sorted(now - was, key=self.plan.find)]
+        parts += [f"{x} closes" for x in sorted(was - now, key=self.reference.find)]
+        change = " and ".join(parts) or "the modules change"
+        shown = ", ".join(self.cases[:8]) + (", ..." if n > 8 else "")
+        where = "; ".join(f"{p} is {self._range(v)} (swept: {self._range(self.spans[p])})"
+                          for p, v in self.ranges.items())
+        return f"{change} ({self.plan or 'none'}) {count} ({shown}), where {where}"
+
+    @staticmethod
+    def _range(v: tuple[float, float] | list[str]) -> str:
+        if isinstance(v, tuple):  # four significant digits: a Latin hypercube's values have many more
+            return f"{v[0]:,.4g}" if v[0] == v[1] else f"{v[0]:,.4g} to {v[1]:,.4g}"
+        return " or ".join(v)
+
+
+def plans_seen(df: pd.DataFrame, sweep: Sweep) -> list[PlanSeen]:
+    """Every plan (set of open sites) the solved cases chose, the most common first, each with the
+    cases that chose it and the range of every swept parameter over them: what a Latin hypercube
+    or a grid of several parameters reports, where switching points along one line do not apply."""
+    solved = df[df["status"].isin(SOLVED)]
+    if solved.empty:
+        return []
+    counts = solved.groupby("sites_open", sort=False).size()
+    reference = str(counts.idxmax())
+
+    def span(rows: pd.DataFrame) -> dict:
+        out: dict[str, tuple[float, float] | list[str]] = {}
+        for a in sweep.axes:
+            if a.numeric:
+                v = rows[a.path].astype(float)
+                out[a.path] = (float(v.min()), float(v.max()))
+            else:
+                out[a.path] = list(dict.fromkeys(rows[a.path].astype(str)))
+        return out
+
+    spans = span(solved)
+    order = [reference, *(str(p) for p in counts.index if str(p) != reference)]
+    return [PlanSeen(p, reference, solved.loc[solved["sites_open"] == p, "case"].astype(str).tolist(), len(solved),
+                     span(solved[solved["sites_open"] == p]), spans) for p in order]
+
+
 def tornado_table(df: pd.DataFrame, sweep: Sweep) -> pd.DataFrame:
     """For an ``oat`` sweep: the objective at each parameter's lowest and highest value.
 

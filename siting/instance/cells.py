@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from siting.errors import ProblemCollector, visible
@@ -70,3 +72,58 @@ def title_above_header(where: str, rows: list[list[str]], table: Table, found: P
     return False
 
 
+
+
+# --- numbers as planners type them ---------------------------------------------------------------
+
+#: A number with commas between groups of three digits: 5,000 or 1,234,567.25.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+#: A number with a decimal comma and points between groups of three digits: 1.000,5.
+_EUROPEAN = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$")
+#: A plain number (what ``float`` reads, without the words ``nan`` and ``inf``).
+_PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def percent_allowed(col) -> bool:
+    """Whether a column holds a share or a rate, where ``60%`` means 0.6: a float column with no
+    unit of quantity or money (targets, rates, shares, probabilities, multipliers)."""
+    return col.kind == "float" and col.unit in ("", "per year", "share of price")
+
+
+def lenient_number(text: str, percent: bool) -> tuple[float | None, str, str]:
+    """A cell that is not a plain number read as a planner means it, or why it is refused.
+
+    ``"5,000"`` and ``"1,234,567.5"`` (commas between groups of three digits, a point for
+    decimals) are numbers; where ``percent``, ``"60%"`` is 0.6. Forms that read two ways are
+    refused with the plain number suggested: ``"1.000,5"`` and ``"1,5"`` (a decimal comma, or a
+    thousands separator?), ``"5,000.5,1"``. Returns ``(value, "", "")`` or ``(None, problem, fix)``
+    (``problem`` empty: not a number at all, the caller's usual message applies).
+    """
+    t = text.strip().replace("_", "")
+    shown = f"'{visible(text)}'"
+    if t.endswith("%"):
+        body = t[:-1].strip()
+        value, problem, fix = (float(body), "", "") if _PLAIN.match(body) else lenient_number(body, False)
+        if value is None:
+            return None, problem, fix
+        if not percent:
+            return None, f"is {shown}, a percentage where a plain number is wanted", \
+                f"give the number itself ({value:g}), not a share of something"
+        return value / 100.0, "", ""
+    if _GROUPED.match(t):
+        return float(t.replace(",", "")), "", ""
+    if "," in t:
+        digits = t.replace(",", "").replace(".", "")
+        if digits.lstrip("+-").isdigit():
+            if _EUROPEAN.match(t):
+                whole, _, frac = t.rpartition(",")
+                return None, f"is {shown}, which reads two ways (a decimal comma?)", \
+                    f"write it with a point for decimals and no thousands separator, e.g. " \
+                    f"{whole.replace('.', '')}.{frac}"
+            if "." in t:
+                return None, f"is {shown}, which reads two ways (commas and points mixed)", \
+                    "write it with a point for decimals and no thousands separator, e.g. " + \
+                    t.split(".")[0].replace(",", "") + "." + t.split(".", 1)[1].split(",")[0]
+            return None, f"is {shown}, which reads two ways (a decimal comma, or a thousands separator?)", \
+                f"write {t.replace(',', '.')} or {t.replace(',', '')}: a point for decimals, no thousands separator"
+    return None, "", ""

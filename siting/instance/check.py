@@ -6,6 +6,7 @@ Each line names the file, the row (as a spreadsheet shows it), the row's key and
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import numpy as np
@@ -14,8 +15,10 @@ from pydantic import ValidationError
 
 from siting.errors import ProblemCollector, suggest, visible
 from siting.instance.cache import TypingCache
+from siting.instance.cells import lenient_number, percent_allowed
 from siting.instance.checked import Instance
 from siting.instance.countries import country_problem, is_country
+from siting.instance.fx import check_currencies
 from siting.instance.geo import apply_layers
 from siting.instance.hazards import hazard_scenarios
 from siting.instance.periods import check_periods
@@ -85,11 +88,14 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
         if df is not None and any(c.required and c.name not in df.columns for c in table.columns):
             broken.add(tname)
     _check_references(typed, raw.origins, found, broken, cache.changes(raw) if cache is not None else {})
+    currencies: dict[str, str] = {}
     if settings is not None:
         _check_rules(typed, raw, settings, found, broken)
         typed.update(hazard_scenarios(typed, settings, raw.origins, raw.overridden, found))
         check_scenarios(typed, settings, raw.origins, raw.overridden, found)
         check_resources(typed, raw.origins, found)
+        currencies = check_currencies(typed, settings, raw.spec.get("currencies"), raw.origins, raw.overridden,
+                                      yaml_name, found)
     if raw.problems:
         # a cell reported while reading (a formula without a value) is not reported again as empty
         said = {p.location for p in raw.problems}
@@ -102,9 +108,12 @@ def check_instance(raw: RawInstance, cache: TypingCache | None = None) -> Instan
     return Instance(name=raw.name, root=raw.root, path=raw.path, settings=settings, tables=typed,
                     origins=dict(raw.origins), sha256=raw.sha256, overrides=raw.overrides,
                     sources=sources, assumptions=assumptions,
-                    description=str(raw.spec.get("description") or ""), layers=dict(raw.layers))
+                    description=str(raw.spec.get("description") or ""), layers=dict(raw.layers),
+                    currencies=currencies)
 
 
+#: Settings that are shares or rates, where 8% means 0.08.
+_SHARE_SETTINGS = ("discount_rate", "max_supplier_share", "risk_weight", "cvar_level")
 #: Settings in plain currency per unit and in the money unit, held to the tables' limits for such columns.
 _PER_UNIT_SETTINGS = ("unmet_penalty_per_wafer",)
 _MONEY_SETTINGS = ("firm_budget",)
@@ -127,7 +136,14 @@ def _settings_numbers(values: dict, where: str, found: ProblemCollector, overrid
         try:
             number = float(str(value).replace("_", "")) if isinstance(value, str) else float(value)
         except (TypeError, ValueError):
-            continue  # not a number at all: pydantic says so
+            # as typed in a workbook's settings sheet: 8% for a rate, 5,000 for an amount
+            number, problem, hint = lenient_number(str(value), name in _SHARE_SETTINGS)
+            if number is None:
+                if problem:
+                    found.add(overridden.get(("settings", name), f"{where} settings.{name}"), problem, hint)
+                    kept.pop(name)
+                continue  # not a number at all: pydantic says so
+            kept[name] = value = number
         except OverflowError:  # an integer too large for a float (YAML reads 1 followed by 400 zeros as one)
             number, value, huge_int = float("inf"), f"{str(value)[:12]}...", True
         loc = overridden.get(("settings", name), f"{where} settings.{name}")
@@ -209,8 +225,12 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
     if df is None:
         return _empty(table)
     for c in [c for c in df.columns if c not in columns]:
-        found.add(f"{origin} column {visible(c)}", "unknown column",
-                  suggest(c, columns, f"{table.name} columns are: " + ", ".join(columns)))
+        # a misspelt column the table lacks is an error; any other extra column (notes) is kept,
+        # ignored, and warned of (siting.instance.vacuous.ignored_columns)
+        near = [n for n in difflib.get_close_matches(c.lower(), columns, n=3, cutoff=0.6) if n not in df.columns]
+        if near:
+            found.add(f"{origin} column {visible(c)}", "unknown column",
+                      "did you mean " + " or ".join(f"'{n}'" for n in near) + "?")
     missing = [c.name for c in table.columns if c.required and c.name not in df.columns]
     for c in missing:
         col = table.column(c)
@@ -221,6 +241,8 @@ def _type_table(table: Table, df: pd.DataFrame | None, origin: str, settings: Se
     if df.empty and table.required:
         found.add(origin, "has no rows", f"add at least one row ({table.doc.rstrip('.')})")
     out = pd.DataFrame(_type_columns(table, table.columns, df, origin, settings, found, overridden), index=df.index)
+    for c in [c for c in df.columns if c not in columns]:
+        out[c] = df[c]  # kept as text, for the planner's own use
     keys = df.reindex(columns=list(table.key), fill_value="")
     # an optional key part (a period) may be empty; the required parts must all be given
     required = [c for c in table.key if table.column(c).required]
@@ -294,7 +316,9 @@ def _type_columns(table: Table, cols, df: pd.DataFrame, origin: str, settings: S
             values = low.isin(TRUE_WORDS).where(~empty, bool(col.default))
         else:
             numbers, ok = _numbers(strings)
-            report(~empty & ~ok, col, _number_problem, lambda t, c=col: _number_fix(c))
+            said = _lenient_numbers(strings, numbers, ok, empty, percent_allowed(col))
+            report(~empty & ~ok, col, lambda t, s=said: s[t][0] if t in s else _number_problem(t),
+                   lambda t, c=col, s=said: s[t][1] if t in s else _number_fix(c))
             if col.kind == "int":
                 frac = ok & (numbers != np.round(numbers))
                 report(frac, col, lambda t: f"is {t}, not a whole number", lambda t: "give a whole number")
@@ -336,6 +360,21 @@ def _numbers(strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = pd.to_numeric(np.array([t.replace("_", "") for t in strings], dtype=object),
                            errors="coerce").astype(float)
     return values, np.isfinite(values)
+
+
+def _lenient_numbers(strings: np.ndarray, numbers: np.ndarray, ok: np.ndarray, empty: np.ndarray,
+                     percent: bool) -> dict[str, tuple[str, str]]:
+    """Read the cells that are not plain numbers as a planner types them (``5,000``, ``60%``;
+    :func:`siting.instance.cells.lenient_number`), in place; return text -> (problem, fix) for the
+    forms refused with a message of their own (one that reads two ways)."""
+    said = {}
+    for pos in np.flatnonzero(~empty & ~ok):
+        value, problem, fix = lenient_number(strings[pos], percent)
+        if value is not None:
+            numbers[pos], ok[pos] = value, np.isfinite(value)
+        elif problem:
+            said[strings[pos]] = (problem, fix)
+    return said
 
 
 def _number_problem(text: str) -> str:

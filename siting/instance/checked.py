@@ -44,6 +44,9 @@ class Instance:
     assumptions: tuple[str, ...]
     description: str
     layers: dict = field(default_factory=dict)
+    #: Table -> the currency its rows' money is in where their currency cell is empty
+    #: (``currencies:`` in instance.yaml; :mod:`siting.instance.fx`).
+    currencies: dict = field(default_factory=dict)
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]

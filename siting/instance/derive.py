@@ -19,6 +19,7 @@ import pandas as pd
 
 from siting.instance.checked import Instance
 from siting.instance.finance import crf
+from siting.instance.fx import in_instance_currency
 from siting.instance.geo import geodesic_km
 from siting.instance.instruments import derive_instruments
 from siting.instance.periods import Calendar, calendar, carry_forward, parse_ramp
@@ -31,6 +32,9 @@ __all__ = ["NOMINAL", "Derived", "crf", "derive", "target_rows"]
 @dataclass(frozen=True)
 class Derived:
     """The model's data. Every money figure is in the instance's money unit.
+
+    ``instance`` is the checked instance with every money amount converted to
+    ``settings.currency`` (:func:`siting.instance.fx.in_instance_currency`).
 
     Attributes
     ----------
@@ -133,6 +137,8 @@ def derive(inst: Instance, factors: ScenarioFactors | None = None) -> Derived:
         Scenario multipliers to use instead of the instance's own (the expected-value and
         wait-and-see problems of the risk report); they must belong to the same instance.
     """
+    # every money amount in settings.currency from here on: the model never sees a currency
+    inst = in_instance_currency(inst)
     st = inst.settings
     per_unit = 1.0 / st.money_multiplier
     t = inst.tables

@@ -93,6 +93,8 @@ def parameter_unit(path: str, settings: dict) -> str:
         return ""
     col = TABLES[parts[0]].column(parts[2])
     currency = settings.get("currency", "USD")
+    if parts[0] == "fx" and parts[2] == "rate":  # fx.JPY.rate: yen per unit of the instance's currency
+        return f"{parts[1].split('/')[0]} per {currency}"
     if col.unit == MONEY:
         size = settings.get("money_unit", "million")
         return currency if size == "one" else f"{currency} {size}"

@@ -156,7 +156,7 @@ def parse_ramp(text) -> tuple[float, ...]:
 
 #: Tables whose rows may name a period, with their key without the period.
 PERIODIC = {"demand": ["market", "product"], "offers": ["supplier", "input"], "modules": ["site", "product"],
-            "qualification": ["supplier", "site"], "instruments": ["id"], "local_targets": ["site"]}
+            "qualification": ["supplier", "site"], "instruments": ["id"], "local_targets": ["site"], "fx": ["currency"]}
 
 
 def check_periods(typed: dict[str, pd.DataFrame], origin, settings, found) -> None:

@@ -116,6 +116,11 @@ def read_instance(path: str | Path, partial: bool = False) -> RawInstance:
     path = Path(path)
     if os.path.isdir(path):
         yaml_path = next((path / n for n in YAML_NAMES if os.path.lexists(path / n)), None)
+        books = sorted(p for p in path.iterdir() if p.suffix.lower() in EXCEL_SUFFIXES
+                       and not p.name.startswith(("~$", ".")))  # not Excel's lock files
+        if yaml_path is None and len(books) == 1:
+            # a folder holding one workbook (what `siting init DIR --xlsx` writes) is that workbook
+            return read_instance(books[0], partial)
         if yaml_path is None:
             raise InputError(Problem(str(path), "folder has no instance.yaml",
                                      "create one with `siting init DIR` or point at the workbook"))
@@ -175,7 +180,8 @@ def _read_yaml_instance(yaml_path: Path, named: Path, partial: bool = False) -> 
     data = _load_yaml(yaml_path)
     found = ProblemCollector()
     broken: set[str] = set()
-    known = {"name", "description", "settings", "tables", "workbook", "sources", "assumptions", "layers"}
+    known = {"name", "description", "settings", "tables", "workbook", "sources", "assumptions", "layers",
+             "currencies"}
     for key in data:
         if key not in known:
             found.add(f"{yaml_path.name} key '{visible(str(key))}'", "unknown key",
@@ -358,6 +364,9 @@ def _read_bare_workbook(path: Path, partial: bool = False) -> RawInstance:
         rows[key] = row_no
         if key in ("name", "description"):
             spec[key] = value
+        elif key.startswith("currencies.") and value != "":
+            # a table's default currency (``currencies:`` in instance.yaml)
+            spec.setdefault("currencies", {})[key.split(".", 1)[1]] = value
         elif value != "":
             settings[key] = value
     sources_sheet = sheets.pop("sources", None)

@@ -8,7 +8,8 @@ budgets) are in the instance's *money unit* (``settings.currency`` x ``settings.
 default USD million). Per-unit amounts (prices, operating cost per wafer, freight, duties, the
 unmet-demand penalty) are in plain currency (USD per unit), the way suppliers quote them. The
 derive step converts per-unit amounts into the money unit, so every cost in the model and in the
-results is in the money unit per year.
+results is in the money unit per year. A row may give its money in another currency (its
+``currency`` column, with the rates in the ``fx`` table): see :mod:`siting.instance.fx`.
 """
 
 from __future__ import annotations
@@ -121,6 +122,12 @@ def _place(required_coords: bool = True) -> tuple[Column, ...]:
     )
 
 
+def _currency() -> Column:
+    return Column("currency", "str", default="",
+                  doc="Currency of the row's money columns (e.g. JPY), converted at the fx table's rate; empty: the "
+                      "table's default under currencies: in instance.yaml, else settings.currency.")
+
+
 def _period(what: str) -> Column:
     return Column("period", "id", ref="periods",
                   doc=f"Period from which the row's values hold ({what}); empty: the first period. A value not "
@@ -144,6 +151,21 @@ TABLES: dict[str, Table] = {
             doc="Planning periods in calendar order; absent: one steady-state year (the snapshot).",
         ),
         Table(
+            "fx", ("currency", "period"),
+            (
+                Column("currency", "str", required=True,
+                       doc="A currency that rows name in their currency column, e.g. JPY, EUR."),
+                _period("the rate in each year of the period"),
+                Column("rate", "float", required=True, lo=0, lo_open=True,
+                       unit="units of this currency per unit of settings.currency",
+                       doc="How many units of this currency buy one unit of settings.currency, e.g. 150 for JPY "
+                           "in a USD instance; a row's money is divided by it."),
+                _source(),
+            ),
+            required=False,
+            doc="Exchange rates of the currencies rows are given in, into settings.currency.",
+        ),
+        Table(
             "sites", ("id",),
             (
                 Column("id", "id", required=True, doc="Short name of the candidate site."),
@@ -161,6 +183,7 @@ TABLES: dict[str, Table] = {
                 Column("lead_time_years", "float", default=0.0, lo=0, hi=50, unit="years",
                        doc="Years from ordering capacity to its first output (phased instances): capacity "
                            "ordered in a period produces from the first period starting that many years later."),
+                _currency(),
                 _source(),
             ),
             doc="Candidate fab sites: build[s] decides whether each opens.",
@@ -174,6 +197,7 @@ TABLES: dict[str, Table] = {
                        doc="Outbound freight rate from a site to a market."),
                 Column("mode", "str", default="",
                        doc="Transport mode (e.g. air, sea); a freight_rates row for it replaces freight_per_wafer_km."),
+                _currency(),
                 _source(),
             ),
             doc="Products (technology families) measured in 300 mm-equivalent wafers.",
@@ -198,6 +222,7 @@ TABLES: dict[str, Table] = {
                 Column("ramp", "list", default="",
                        doc="Share of nominal output in the 1st, 2nd, ... year of operation, ';'-separated "
                            "(e.g. 0.3;0.7;1), full output after the last; empty: settings.ramp."),
+                _currency(),
                 _source(),
             ),
             doc="Capacity modules per site and product: modules[s,p] in 0..max_modules.",
@@ -221,6 +246,7 @@ TABLES: dict[str, Table] = {
                 Column("wafers_per_year", "float", required=True, lo=0, unit="wafers per year"),
                 Column("penalty_per_wafer", "float", lo=0, unit=PER_UNIT,
                        doc="Cost of each wafer not supplied; empty: settings.unmet_penalty_per_wafer."),
+                _currency(),
                 _source(),
             ),
             doc="Demand d[m,p] and the penalty for leaving it unmet.",
@@ -248,6 +274,7 @@ TABLES: dict[str, Table] = {
                 Column("class", "str", default="",
                        doc="Class of input a local-share target can be scoped to, e.g. indirect, wafer, gas, "
                            "machinery."),
+                _currency(),
                 _source(),
             ),
             required=False,
@@ -277,6 +304,7 @@ TABLES: dict[str, Table] = {
                 Column("hazard_zones", "list", default="",
                        doc="Hazard zones the plant lies in, ';'-separated (a hazard_zones layer adds to them; "
                            "scenario effects select by them)."),
+                _currency(),
                 _source(),
             ),
             required=False,
@@ -291,6 +319,7 @@ TABLES: dict[str, Table] = {
                 Column("capacity_units_per_year", "float", required=True, lo=0,
                        unit="input units per year", doc="Most this supplier can sell of this input."),
                 Column("price_per_unit", "float", required=True, lo=0, unit=PER_UNIT),
+                _currency(),
                 _source(),
             ),
             required=False,
@@ -303,6 +332,7 @@ TABLES: dict[str, Table] = {
                 Column("site", "id", required=True, ref="sites"),
                 _period("the cost of qualifying in that period"),
                 Column("cost", "float", required=True, lo=0, unit=MONEY),
+                _currency(),
                 _source(),
             ),
             required=False,
@@ -318,6 +348,7 @@ TABLES: dict[str, Table] = {
                        doc="Freight per wafer or input unit and km of route."),
                 Column("route_factor", "float", default=1.0, lo=1, hi=5, unit="route km per geodesic km",
                        doc="How much longer the route is than the geodesic (roads, sea lanes), e.g. 1.3."),
+                _currency(),
                 _source(),
             ),
             required=False,
@@ -334,6 +365,7 @@ TABLES: dict[str, Table] = {
                        doc="Product or input id, or * for every item on the lane."),
                 Column("cost_per_unit", "float", required=True, lo=0, unit=PER_UNIT,
                        doc="Freight cost per wafer or input unit, replacing distance x rate."),
+                _currency(),
                 _source(),
             ),
             required=False,
@@ -350,6 +382,7 @@ TABLES: dict[str, Table] = {
                 Column("duty_per_unit", "float", default=0.0, lo=0, unit=PER_UNIT),
                 Column("ad_valorem", "float", default=0.0, lo=0, hi=10, unit="share of price",
                        doc="Duty as a share of the supplier's price (inputs only)."),
+                _currency(),
                 _source(),
             ),
             required=False,
@@ -361,6 +394,7 @@ TABLES: dict[str, Table] = {
                 Column("id", "id", required=True),
                 Column("budget", "float", required=True, lo=0, unit=MONEY,
                        doc="Most the program's instruments pay in total, undiscounted."),
+                _currency(),
                 _source(),
             ),
             required=False,
@@ -405,6 +439,7 @@ TABLES: dict[str, Table] = {
                            "capacity ordered then produces, after the site's lead time)."),
                 Column("provider_country", "country", default="",
                        doc="Government paying; empty: the site's country."),
+                _currency(),
                 _source(),
             ),
             required=False,

@@ -20,7 +20,7 @@ import pandas as pd
 
 from siting.findings import Finding
 from siting.instance.derive import Derived, target_rows
-from siting.instance.vacuous import vacuous_rules
+from siting.instance.vacuous import ignored_columns, vacuous_rules
 
 
 def _fmt(x: float) -> str:
@@ -33,7 +33,8 @@ def screen(d: Derived) -> list[Finding]:
     ``location | problem; fix`` line)."""
     local, dead = _local_share(d)
     vacuous = [Finding("warning", "vacuous", str(p), where=p.location) for p in vacuous_rules(d)]
-    return [*_capacity(d, dead), *_supply(d), *local, *vacuous]
+    ignored = [Finding("warning", "ignored", str(p), where=p.location) for p in ignored_columns(d.instance)]
+    return [*_capacity(d, dead), *_supply(d), *local, *vacuous, *ignored]
 
 
 def _phased(d: Derived) -> bool:

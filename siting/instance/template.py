@@ -87,8 +87,13 @@ def template_yaml(name: str, tables: list[str]) -> str:
     return "\n".join(out)
 
 
-def write_template(folder: Path, force: bool = False) -> Path:
-    """Write the starter instance into ``folder`` and return it."""
+def write_template(folder: Path, force: bool = False, xlsx: bool = False) -> Path:
+    """Write the starter instance into ``folder`` and return it.
+
+    With ``xlsx`` the starter is one workbook, ``folder/NAME.xlsx`` (NAME the folder's name): the
+    same instance as the CSV files and ``instance.yaml`` (it is made from them), with each
+    column's meaning in a comment on its header cell.
+    """
     if folder.exists() and not folder.is_dir():
         raise InputError(Problem(str(folder), "is a file, not a folder", "choose a new folder"))
     if folder.exists() and any(folder.iterdir()) and not force:
@@ -104,6 +109,14 @@ def write_template(folder: Path, force: bool = False) -> Path:
                     shutil.copyfile(src, folder / item.name)
                 names.append(item.name[:-4])
         (folder / "instance.yaml").write_text(template_yaml(folder.name or "starter", names), encoding="utf-8")
+        if xlsx:
+            from siting.instance.book import write_instance_workbook
+            from siting.instance.read import read_instance
+
+            raw = read_instance(folder)
+            for name in [*names, "instance"]:
+                (folder / f"{name}.{'yaml' if name == 'instance' else 'csv'}").unlink()
+            write_instance_workbook(raw, folder / f"{folder.name or 'starter'}.xlsx")
     except OSError as exc:
         raise InputError(Problem(str(folder), f"cannot write there ({exc.strerror})",
                                  "choose a folder you can write to")) from None

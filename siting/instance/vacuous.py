@@ -16,7 +16,7 @@ The findings read only the checked tables and the derived ones (pandas, no model
 
 from __future__ import annotations
 
-from siting.errors import Problem
+from siting.errors import Problem, visible
 from siting.instance.check import _rows
 from siting.instance.derive import Derived
 from siting.instance.schema import TABLES, key_label
@@ -60,6 +60,24 @@ def vacuous_rules(d: Derived) -> list[Problem]:
     out += _empty_groups(d, loc)
     out += _idle_trade_rules(d, loc)
     out += _idle_supplier_rules(d, loc)
+    return out
+
+
+def ignored_columns(inst) -> list[Problem]:
+    """A column that is no column of its table (a planner's ``notes``): kept, read by nothing.
+
+    Said once per table and column, with the table's columns, so that a misspelt optional column
+    (whose values would otherwise be lost without a word) shows; a misspelling close to a column
+    the table lacks is refused when the instance is checked.
+    """
+    out = []
+    for tname, df in inst.tables.items():
+        names = TABLES[tname].names
+        for c in df.columns:
+            if c not in names:
+                where = inst.origins.get(tname, f"{tname}.csv")
+                out.append(Problem(f"{where} column {visible(str(c))}", f"is not a {tname} column and is ignored",
+                                   f"rename it if it was meant as one of: {', '.join(names)}"))
     return out
 
 

@@ -212,7 +212,9 @@ def _fit(ax, bottom: float, top: float) -> None:
     ax.set_ylim(bottom - 0.05 * span if bottom < 0 else 0, top + 0.12 * span)
 
 
-def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tuple[str, str], currency: str) -> bytes:
+def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tuple[str, str], currency: str,
+                           heading: str = "Landed cost per wafer: the optimum and the counterfactual",
+                           unit: str = "per wafer made") -> bytes:
     """Two waterfalls side by side: each plan's landed cost per wafer built up category by category.
 
     Parameters
@@ -223,6 +225,8 @@ def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tupl
         The two plans' column prefixes and their titles.
     currency
         The currency of a wafer's cost.
+    heading, unit
+        The figure's heading and the unit under the amounts.
 
     Returns
     -------
@@ -238,8 +242,8 @@ def landed_cost_waterfalls(df: pd.DataFrame, keys: tuple[str, str], titles: tupl
         low, high = min(low, bottom), max(high, top)
         ax.set_title(title, fontsize=9)
     _fit(axes[0], low, high)
-    axes[0].set_ylabel(f"{currency} per wafer made")
-    fig.suptitle("Landed cost per wafer: the optimum and the counterfactual", fontsize=10)
+    axes[0].set_ylabel(f"{currency} {unit}")
+    fig.suptitle(heading, fontsize=10)
     return _png(fig)
 
 

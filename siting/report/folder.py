@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import logging
 import os
 import re
@@ -69,6 +70,19 @@ def _pause() -> None:
 
 
 # --- where results may go ------------------------------------------------------------------------
+
+#: The workbook a run writes with ``--xlsx``: a results folder may hold it (its manifest lists it).
+RESULTS_WORKBOOK = "results.xlsx"
+
+
+def _listed(out: Path, name: str) -> bool:
+    """Whether the ``manifest.json`` of ``out`` lists ``name`` among the files a run wrote there."""
+    try:
+        files = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(files, list) and name in files
+
 
 def check_out_dir(out: Path, reads: Iterable[Path] = ()) -> Path:
     """Make sure results can go to ``out`` without creating anything yet.
@@ -106,7 +120,7 @@ def check_out_dir(out: Path, reads: Iterable[Path] = ()) -> Path:
     if real in cwd.parents:
         raise InputError(Problem(where, f"holds the working folder ({cwd})", fix))
     if out.is_dir() and (any((out / n).is_file() for n in ("instance.yaml", "instance.yml"))
-                         or any(out.glob("*.xlsx"))):
+                         or any(p.name != RESULTS_WORKBOOK or not _listed(out, p.name) for p in out.glob("*.xlsx"))):
         raise InputError(Problem(where, "is an instance folder: its tables would be overwritten",
                                  "write the results to another folder"))
     for f in reads:

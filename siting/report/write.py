@@ -299,7 +299,7 @@ def scenario_set_texts(inst) -> dict[str, str]:
             "scenario_set_effects.csv": inst["scenario_effects"].to_csv(index=False)}
 
 
-def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes]:
+def result_texts(run, command: list[str] | None = None, xlsx: bool = False) -> dict[str, str | bytes]:
     """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others.
 
     Parameters
@@ -308,6 +308,8 @@ def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes
         A run through the pipeline.
     command
         The command line, for the summary and the manifest.
+    xlsx
+        Also ``results.xlsx``: the tables as sheets (:mod:`siting.report.workbook`).
 
     Returns
     -------
@@ -328,6 +330,11 @@ def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes
     texts.update(scenario_set_texts(run.instance))
     summary = summary_dict(run, command)
     texts["summary.json"] = json.dumps(summary, indent=2, allow_nan=False) + "\n"
+    if xlsx:
+        from siting.report.workbook import results_workbook
+
+        texts["results.xlsx"] = results_workbook({name: tables[name] for name in TABLE_FILES if name in tables},
+                                                 summary)
     picture = None
     if run.results is not None:
         layers = network_layers(run)
@@ -359,8 +366,10 @@ def map_title(summary: dict) -> str:
     return f"{name}: {summary.get('status')}{cost}{gap_text}"
 
 
-def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Path, ...] = ()) -> list[Path]:
-    """Write every table, ``summary.json`` and ``manifest.json`` into ``out``, as one step.
+def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Path, ...] = (),
+              xlsx: bool = False) -> list[Path]:
+    """Write every table, ``summary.json`` and ``manifest.json`` into ``out``, as one step
+    (``results.xlsx`` too with ``xlsx``).
 
     Results that an earlier run wrote into the same folder (listed in its manifest) and this run
     did not are gone afterwards, so the folder never mixes two runs; every other file in it is kept.
@@ -389,13 +398,13 @@ def write_run(run, out: Path, command: list[str] | None = None, reads: tuple[Pat
     """
     out = Path(out)
     check_out_dir(out, reads)
-    texts = result_texts(run, command)
+    texts = result_texts(run, command, xlsx)
     write_folder(out, texts, replaces=files_of_earlier_run(out).__contains__)
     return [out / name for name in texts]
 
 
 #: A name that one of our commands writes into a results folder (never a folder or a hidden file).
-_OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.(csv|png|json|html|gpkg|parquet)$")
+_OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.(csv|png|json|html|gpkg|parquet|xlsx)$")
 
 
 def files_of_earlier_run(out: Path) -> set[str]:

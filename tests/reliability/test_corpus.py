@@ -252,9 +252,10 @@ CASES: list[Case] = [
         "markets.csv row 1 | is 'Markets 2024', not the column names; delete title rows above the header, "
         "so that row 1 names the columns (id, country, lat, lon)")),
     Case("csv-capitalised-header", csv("products", "ID\nchip"), (
-        'products.csv column ID | unknown column; products columns are: id, name, freight_per_wafer_km, mode, source\n'
+        "products.csv column ID | unknown column; did you mean 'id'?\n"
         "products.csv | column 'id' is missing; add it (Technology family, e.g. logic-28nm)")),
-    Case("csv-thousands-separator", csv("demand", 'market,product,wafers_per_year\nm,chip,"1,000"'), "demand.csv row 2 (market=m, product=chip) column wafers_per_year | is '1,000', not a number; give a number in wafers per year"),
+    # "1,000" is a thousand (tests/instance/test_cells.py); "1,5" reads two ways
+    Case("csv-thousands-separator", csv("demand", 'market,product,wafers_per_year\nm,chip,"1,5"'), "demand.csv row 2 (market=m, product=chip) column wafers_per_year | is '1,5', which reads two ways (a decimal comma, or a thousands separator?); write 1.5 or 15: a point for decimals, no thousands separator"),
     # ---- Excel workbooks ----
     Case("xlsx-merged-header", workbook(_merge_header), 'book.xlsx[sites] | has a column without a header (merged or empty cells in row 1); give every column a name in row 1 and unmerge header cells'),
     Case("xlsx-formula-without-value", workbook(_formula), (
@@ -267,7 +268,7 @@ CASES: list[Case] = [
         "book.xlsx[markets] row 1 | is 'Markets 2024', not the column names; delete title rows above the header, "
         "so that row 1 names the columns (id, country, lat, lon)")),
     Case("xlsx-no-settings-sheet", workbook(_drop_settings), "book.xlsx | workbook has no 'settings' sheet; add a sheet 'settings' with columns key, value (name, currency, ...)"),
-    Case("xlsx-unknown-sheet", workbook(_extra_sheet), 'book.xlsx[Sheet1] | unknown sheet; sheets are: settings, sources, periods, sites, products, modules, markets, demand, inputs, bom, suppliers, offers, qualification, freight_rates, lanes, tariffs, programs, instruments, local_targets, concentration, exclusions, scenarios, scenario_effects'),
+    Case("xlsx-unknown-sheet", workbook(_extra_sheet), 'book.xlsx[Sheet1] | unknown sheet; sheets are: settings, sources, periods, fx, sites, products, modules, markets, demand, inputs, bom, suppliers, offers, qualification, freight_rates, lanes, tariffs, programs, instruments, local_targets, concentration, exclusions, scenarios, scenario_effects'),
     Case("xlsx-settings-columns", workbook(_settings_columns), 'book.xlsx[settings] | needs the columns key and value; write one setting per row: key in column A, value in column B'),
     Case("xlsx-missing-sheet", workbook(_missing_sheet), "book.xlsx | sheet 'demand' is missing; add a sheet named demand (Demand d[m,p] and the penalty for leaving it unmet)"),
     Case("xlsx-corrupt", not_a_workbook, 'book.xlsx | cannot be read as an Excel workbook (BadZipFile); save it again as .xlsx from Excel or LibreOffice'),
@@ -293,8 +294,10 @@ CASES: list[Case] = [
     Case("lane-unknown-origin", csv("lanes", "origin,destination,item,cost_per_unit\nsumco-x,a,wafer,1"), "lanes.csv row 2 (origin=sumco-x, destination=a, item=wafer) column origin | 'sumco-x' is not a known sites or suppliers id; did you mean 'sumco'?"),
     # ---- types, NaN and infinities ----
     Case("int-as-word", cell("modules", 2, "max_modules", "ten"), "modules.csv row 2 (site=a, product=chip) column max_modules | is 'ten', not a number; give a number"),
-    Case("rate-as-percent", cell("instruments", 2, "rate", "40%"), (
-        "instruments.csv row 2 (id=grant) column rate | is '40%', not a number; give a number, or leave it empty")),
+    # "40%" in a share or rate is 0.4 (tests/instance/test_cells.py); in a price it means nothing
+    Case("price-as-percent", cell("offers", 2, "price_per_unit", "40%"), (
+        "offers.csv row 2 (supplier=sumco, input=wafer) column price_per_unit | is '40%', a percentage where a "
+        "plain number is wanted; give the number itself (40), not a share of something")),
     Case("lat-nan", cell("suppliers", 2, "lat", "nan"), 'suppliers.csv row 2 (id=sumco) column lat | is nan, not a finite number; give a number in degrees north (WGS84)'),
     Case("price-minus-inf", cell("offers", 2, "price_per_unit", "-inf"), 'offers.csv row 2 (supplier=sumco, input=wafer) column price_per_unit | is -inf, not a finite number; give a number in currency per unit (e.g. USD)'),
     Case("overflow-1e400", cell("offers", 2, "capacity_units_per_year", "1e400"), (
