@@ -128,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--site", required=True, help="the site, e.g. chitose")
     p.add_argument("--instrument", default="lump", help="lump (exact, two solves), grant-rate or per-wafer (bisection)")
     p.add_argument("--tolerance", type=float, help="bisection tolerance (rate, or currency per wafer)")
+    p.add_argument("--paid", default="on_order", help="when the offer pays on a phased instance: on_order (the "
+                   "period the site opens, default) or on_start (its first producing period)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (the offer is the field offer)")
     # an offer is a difference of two optima: both are proven to the exact profile's gap
@@ -348,8 +350,7 @@ def _error_document(exc: SitingError) -> dict:
 
 
 #: Commands and solve options that do not handle a phased instance (a periods table) yet.
-_NOT_PHASED = {c: c for c in ("compare", "breakeven", "explain", "sweep", "frontier", "alternatives",
-                                "robustness", "induce")}
+_NOT_PHASED = {c: c for c in ("explain", "frontier", "alternatives", "robustness", "induce")}
 
 
 def _refuse_phased(args) -> None:
@@ -553,7 +554,7 @@ def _breakeven(args) -> int:
 
     if args.tolerance is not None and not args.tolerance > 0:
         raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
-    answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance)
+    answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance, args.paid)
     if args.json:
         from siting.report.write import json_safe
 
@@ -565,7 +566,8 @@ def _breakeven(args) -> int:
     console.print(f"solves used ({len(answer.solves)}):")
     for s in answer.solves:
         gap = "-" if s["mip_gap"] is None else f"{s['mip_gap']:.4%}"
-        console.print(f"  {s['what']}: {s['status']}, firm cost {s['objective']:,.3f} {answer.money}/yr "
+        console.print(f"  {s['what']}: {s['status']}, firm cost {s['objective']:,.3f} {answer.money}"
+                      f"{'' if answer.phased else '/yr'} "
                       f"(gap {gap}); opens {s['sites_open']}", soft_wrap=True)
     return EXIT_OK
 

@@ -15,6 +15,8 @@ Definitions (money in the instance's money unit; ``_per_year`` annualised like e
 * ``domestic_local_share``: local share at the open domestic sites, weighted by their capacity;
 * ``outlay_per_domestic_wafer``: outlay a year per wafer a year of domestic capacity (currency);
 * ``outlay_per_local_point``: outlay a year per percentage point of domestic local share;
+* ``outlay_present_value`` (phased instances only): the present value of that outlay as the
+  objective counts it; ``firm_cost`` is then a net present value too, and the console shows both;
 * ``*_vs_none``: the difference to the ``none`` package, and ``incremental_*`` the ratios of those
   differences (what the package's extra outlay buys).
 """
@@ -54,6 +56,8 @@ def package_row(package: Package, run: Run) -> dict:
     row["outlay_total"] = float(mine["payout_total"].sum())
     row["outlay_all_governments_per_year"] = float(subs["payout_per_year"].sum())
     row["loan_principal_total"] = float(mine["loan_principal_total"].sum())
+    if "payout_present_value" in mine:  # a phased plan: its outlay as a present value, like its cost
+        row["outlay_present_value"] = float(mine["payout_present_value"].sum())
     opened = sites[sites["open"]]
     row["sites_open"] = "; ".join(f"{s} ({c:,.0f})" for s, c in open_sites(res)) or "none"
     home = opened[opened["country"] == country] if country else opened.iloc[0:0]
@@ -83,7 +87,8 @@ def add_differences(df: pd.DataFrame, money: float, references: pd.DataFrame | N
     package may name its own country; ``none`` is then measured again for it). Where ``none``
     builds nothing at home its local share counts as 0: the package's whole share is its gain.
     """
-    cols = ("firm_cost", "outlay_per_year", "domestic_capacity", "domestic_local_share")
+    cols = ("firm_cost", "outlay_per_year", "domestic_capacity", "domestic_local_share",
+            *(("outlay_present_value",) if "outlay_present_value" in df else ()))
     nones = pd.concat([df[df["package"] == "none"], references if references is not None else df.iloc[0:0]])
     nones = nones[nones["status"].isin(("optimal", "feasible"))] if "status" in nones else nones
     by_country = {r["policy_country"]: r for _, r in nones.iterrows()} if "outlay_per_year" in df else {}
@@ -175,7 +180,11 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
     country = countries.iloc[0] if len(df) else ""
     whose = ("outlay, home capacity and its local share for each package's policy country [in brackets]" if mixed
              else f"outlay of {country or 'every government'}; home: capacity in {country or '-'} and its local share")
-    t = Table(title=escape(f"Subsidy designs: firm cost and outlay in {money}/yr (total: undiscounted); {whose}; "
+    phased = "outlay_present_value" in df and df["outlay_present_value"].notna().any()
+    terms = (f"firm cost (net present value) and outlay (present value) in {money}" if phased
+             else f"firm cost and outlay in {money}/yr")
+    per = "" if phased else "/yr"
+    t = Table(title=escape(f"Subsidy designs: {terms} (total: undiscounted); {whose}; "
                            f"{currency}/wafer: outlay a year per home wafer a year"), title_justify="left")
     unmet = "expected_unmet" in df and df["expected_unmet"].fillna(0).abs().max() > 0
     heads = ("package", "firm cost", "outlay", "total", "sites (k wafers/yr)", "home k", "local",
@@ -196,7 +205,8 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
         sites = r["sites_open"] if r["sites_open"] == "none" else ", ".join(
             f"{name} {float(cap.strip('()').replace(',', '')) / 1000:,.0f}"
             for name, cap in (part.split(" ", 1) for part in r["sites_open"].split("; ")))
-        t.add_row(name, num(r["firm_cost"]), num(r["outlay_per_year"]), num(r["outlay_total"], "{:,.0f}"),
+        outlay = r["outlay_present_value"] if phased else r["outlay_per_year"]
+        t.add_row(name, num(r["firm_cost"]), num(outlay), num(r["outlay_total"], "{:,.0f}"),
                   sites, num(r["domestic_capacity"] / 1000 if r["policy_country"] else math.nan, "{:,.0f}"),
                   num(r["domestic_local_share"], "{:.1%}"), *((num(r["expected_unmet"], "{:,.0f}"),) if unmet else ()),
                   num(r["outlay_per_domestic_wafer"], "{:,.0f}"))
@@ -205,8 +215,9 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
     if "firm_cost_vs_none" in df and df["firm_cost_vs_none"].notna().any():
         console.print("against no subsidy (none):")
         for _, r in rows.iterrows():
-            words = (f"  {r['package']}: outlay {num(r['outlay_per_year_vs_none'], '{:+,.1f}')}/yr, "
-                     f"firm cost {num(r['firm_cost_vs_none'], '{:+,.1f}')}/yr")
+            outlay = r["outlay_present_value_vs_none"] if phased else r["outlay_per_year_vs_none"]
+            words = (f"  {r['package']}: outlay {num(outlay, '{:+,.1f}')}{per}, "
+                     f"firm cost {num(r['firm_cost_vs_none'], '{:+,.1f}')}{per}")
             if not math.isnan(r["outlay_per_local_point"]):
                 words += f", {num(r['outlay_per_local_point'], '{:,.2f}')}/yr per point of local share"
             if r["policy_country"]:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from siting.instance.periods import previous_rows
 from siting.model.objective import CATEGORIES
-from siting.report.periods import cash_flow_table, local_share_table, schedule_table
+from siting.report.periods import cash_flow_table, local_share_table, payout_present_values, schedule_table
 
 
 @dataclass
@@ -319,5 +319,6 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         tables["schedule"] = schedule_table(d, sol, made, module_capacity)
         tables["periods"] = cash_flow_table(d, sol, probability)
         tables["local_share"] = local_share_table(d, sol, probability)
+        subsidies["payout_present_value"] = payout_present_values(d, sol)
     return Results(solution=sol, costs=costs, risk=risk, tables=tables)
 

@@ -66,6 +66,22 @@ def _capital_flows(cal, annual: np.ndarray, period: list[int], life: np.ndarray,
     return cash, disc
 
 
+def payout_present_values(d, sol) -> np.ndarray:
+    """Per instrument row, the present value of its payout as the objective counts it: a
+    first-stage payout as the annuity of the capital it pays for from its payment period, a
+    production subsidy (expected over the scenarios) in every year of its period."""
+    cal, g = d.calendar, d.instruments
+    life = dict(zip(d.sites["site"], d.sites["lifetime_years"]))
+    paid = payment_periods(d)
+    out = np.zeros(len(g))
+    for k, (kind, site, period, f) in enumerate(zip(g["kind"], g["site"], g["period"], g["factor"])):
+        if kind == "production_subsidy":
+            out[k] = sol.payout[k] * f * cal.weight(cal.index(period))
+        elif paid[k] is not None:
+            out[k] = sol.payout[k] * f * cal.annuity_weight(paid[k], float(life[site]))
+    return out
+
+
 def cash_flow_table(d, sol, probability: dict) -> pd.DataFrame:
     """One row per period: the cash flow of each category (undiscounted, over the period's years)
     and its discounted value; ``cash_flow`` and ``discounted`` are their totals."""

@@ -222,8 +222,7 @@ def test_scoped_target_impossible_early_names_the_period(tmp_path):
     assert not any("in p2" in m for m in messages)
 
 
-@pytest.mark.parametrize("argv", [["compare", "{i}", "--designs", "x.yaml"], ["breakeven", "{i}", "--site", "a"],
-                                  ["sweep", "{i}", "--param", "sites.a.fixed_cost=1,2"],
+@pytest.mark.parametrize("argv", [["explain", "{i}", "--site", "a"], ["frontier", "{i}"],
                                   ["solve", "{i}", "--risk-report"]])
 def test_analyses_refuse_a_phased_instance(tmp_path, argv, capsys):
     """Analyses that do not handle periods yet stop with exit 2 and one line, before solving anything."""

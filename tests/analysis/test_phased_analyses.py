@@ -1,0 +1,113 @@
+"""The analyses on a phased instance, each against a hand-solved value or a second method.
+
+The case (``LATE``): two one-year periods, 2025 and 2026, at r = 10% with a lifetime of one year
+(CRF 1.1: capital ordered in a period costs 1.1 x capex in that year's money, and a year later it
+is worth 1.1^-1 of that). Demand is 100 wafers in 2026 only. Site a (no lead time) has a module of
+100 wafers for 100: ordered in 2026 it costs 1.1 x 100 / 1.1 = 100. Site b has a free module but a
+fixed cost of 120 and a lead time of one year: it must open in 2025 to produce in 2026, costing
+1.1 x 120 = 132 (opening it in 2026 as well as ordering a costs more). The optimum opens a: 100.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from siting.analysis.breakeven import OFFER_ID, breakeven
+from siting.cli import main
+from siting.instance.designs import Package, apply_package
+from siting.instance.read import read_instance
+from siting.solve import load_profile
+from tests.helpers import solve, write_instance
+
+LATE = {
+    "sites": "id,country,lat,lon,fixed_cost,lead_time_years\na,JP,33,131,0,0\nb,US,33,131,120,1",
+    "products": "id\nchip",
+    "markets": "id,country,lat,lon\nm,JP,33,131",
+    "periods": "id,start_year,years\np1,2025,1\np2,2026,1",
+    "modules": "site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,100,1\nb,chip,100,0,1",
+    "demand": "market,product,period,wafers_per_year\nm,chip,p2,100",
+}
+MONEY = {"discount_rate": 0.1, "lifetime_years": 1}
+
+
+@pytest.fixture
+def late(tmp_path) -> Path:
+    return write_instance(tmp_path / "late", LATE, MONEY)
+
+
+def _opens(raw, amount: float, paid: str) -> bool:
+    offer = {"id": OFFER_ID, "kind": "lump_sum", "site": "b", "amount": amount, "paid": paid, "source": "test"}
+    run = solve(apply_package(raw, Package("t", add=(offer,), origin="test")))
+    return bool(run.results.tables["sites"].set_index("site").at["b", "open"])
+
+
+@pytest.mark.parametrize(("paid", "amount", "worth"), [("on_order", 32 / 1.1, 32.0), ("on_start", 32.0, 32.0)])
+def test_breakeven_lump_sum_is_a_present_value(late, paid, amount, worth):
+    """The gap is 132 - 100 = 32 in present value. A lump sum at b paid on opening (2025) is worth
+    1.1 per unit (it offsets capital, annualised like it): 32 / 1.1 = 29.09. Paid on the start of
+    production (2026) it is worth 1.1 / 1.1 = 1 per unit: 32. Opening b in 2026 instead earns no
+    more (its capacity would produce after the horizon). The plan flips exactly there: a hair less
+    keeps a, a hair more opens b."""
+    raw = read_instance(late)
+    answer = breakeven(raw, "b", load_profile("exact"), "lump", paid=paid)
+    assert answer.exact and answer.level == pytest.approx(amount, rel=1e-9)
+    assert answer.offer == pytest.approx(worth, rel=1e-5) and answer.offer_total == pytest.approx(amount, rel=1e-5)
+    assert answer.plan.startswith("b")
+    assert not _opens(raw, amount * (1 - 1e-5), paid) and _opens(raw, amount * (1 + 1e-5), paid)
+
+
+def test_breakeven_grant_rate_bisects_to_the_hand_solved_rate(late):
+    """A capex grant at b on its fixed cost: rate x 1.1 x 120 must exceed 32: rate > 32 / 132 = 0.2424."""
+    answer = breakeven(read_instance(late), "b", load_profile("exact"), "grant-rate", tolerance=1e-3)
+    assert not answer.exact and answer.level == pytest.approx(32 / 132, abs=1e-3)
+    assert answer.offer == pytest.approx(32.0, rel=1e-2)
+
+
+def test_breakeven_on_a_phased_instance_from_the_cli(late, capsys):
+    """The console states the nominal amount, when it is paid and its present value, without /yr."""
+    assert main(["breakeven", str(late), "--site", "b", "--paid", "on_start"]) == 0
+    out = capsys.readouterr().out
+    assert "b opens with a lump sum of more than 32.000 USD paid when its capacity first produces" in out
+    assert "worth 32.000 USD in present value" in out and "USD/yr" not in out
+
+
+def test_breakeven_refuses_an_unknown_payment_schedule(late, capsys):
+    assert main(["breakeven", str(late), "--site", "b", "--paid", "later"]) == 2
+    assert "--paid later | is not a payment schedule of an offer; use on_order or on_start" in capsys.readouterr().err
+
+
+def test_compare_reports_present_values(late, tmp_path, capsys):
+    """A lump sum of 40 at b paid on opening: b opens in 2025 for 132 - 1.1 x 40 = 88, the outlay
+    worth 44 in present value (40 undiscounted)."""
+    designs = tmp_path / "designs.yaml"
+    designs.write_text("packages:\n  lump40:\n    description: a lump sum at b\n    replace:\n"
+                       "      - {id: lump, kind: lump_sum, site: b, amount: 40}\n", encoding="utf-8")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(late), "--designs", str(designs), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "firm cost (net present value) and outlay (present value) in USD" in printed
+    df = pd.read_csv(out / "compare.csv").set_index("package")
+    assert df.at["none", "firm_cost"] == pytest.approx(100.0, rel=1e-9)
+    assert df.at["lump40", "firm_cost"] == pytest.approx(88.0, rel=1e-9)
+    assert df.at["lump40", "outlay_present_value"] == pytest.approx(44.0, rel=1e-9)
+    assert df.at["lump40", "outlay_total"] == pytest.approx(40.0, rel=1e-9)
+    assert df.at["lump40", "outlay_present_value_vs_none"] == pytest.approx(44.0, rel=1e-9)
+
+
+def test_sweep_patched_cases_equal_rebuilt_ones(late, tmp_path):
+    """b's fixed cost F from 60 to 140: the firm cost is min(1.1 F, 100) (b below F = 90.9, a
+    above). Patched cases (the sweep's default) give the same table as rebuilding every case."""
+    args = ["--param", "sites.b.fixed_cost=60:140:10", "--workers", "1"]
+    assert main(["sweep", str(late), *args, "--out", str(tmp_path / "patched")]) == 0
+    assert main(["sweep", str(late), *args, "--no-patch", "--out", str(tmp_path / "rebuilt")]) == 0
+    patched, rebuilt = (pd.read_csv(tmp_path / f / "sweep.csv") for f in ("patched", "rebuilt"))
+    assert (patched["model"] == "patched").any() and (rebuilt["model"] == "rebuilt").all()
+    hand = [min(1.1 * f, 100.0) for f in patched["sites.b.fixed_cost"]]
+    assert patched["objective"].tolist() == pytest.approx(hand, rel=1e-9)
+    assert rebuilt["objective"].tolist() == pytest.approx(hand, rel=1e-9)
+    assert patched["sites_open"].tolist() == rebuilt["sites_open"].tolist()
+    assert patched["sites_open"].tolist() == ["b"] * 4 + ["a"] * 5
+    assert patched["checks_passed"].all()
