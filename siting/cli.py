@@ -350,15 +350,14 @@ def _error_document(exc: SitingError) -> dict:
 
 
 #: Commands and solve options that do not handle a phased instance (a periods table) yet.
-_NOT_PHASED = {c: c for c in ("explain", "frontier", "alternatives", "robustness", "induce")}
+_NOT_PHASED = {c: c for c in ( "alternatives", "robustness", "induce")}
 
 
 def _refuse_phased(args) -> None:
     """Stop an analysis that does not handle phased plans yet, before it reads anything else."""
     what = _NOT_PHASED.get(args.command)
     if args.command == "solve":
-        what = ("--engine mpisppy" if args.engine == "mpisppy" else
-                "--risk-report" if args.risk_report else None)
+        what = None
     if what is None or not isinstance(getattr(args, "instance", None), str):
         return
     from siting.instance.read import read_instance

@@ -77,7 +77,9 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             raise SolverError("progressive hedging failed: " + " / ".join(tail))
         result = json.loads(Path(spec["out"]).read_text())
-    result["plan"] = {name: {int(k): v for k, v in values} for name, values in result["plan"].items()}
+    # an index read back from JSON: a number, or a list for a tuple (build_early's (site, period))
+    result["plan"] = {name: {(tuple(k) if isinstance(k, list) else int(k)): v for k, v in values}
+                      for name, values in result["plan"].items()}
     result.update(ranks=ranks, seconds=time.perf_counter() - t0)
     return result
 
@@ -121,14 +123,28 @@ def consistent_plan(raw, sets, plan: dict) -> dict:
     it holds a module (rounding each decision on its own can open an empty site or put modules in a
     closed one). Qualifications are left to the evaluation, which re-optimises them for the plan."""
     from siting.instance.derive import derive
+    from siting.instance.periods import previous_rows
     from siting.run import load_case
 
     data = derive(load_case(raw, sets))
     modules = {k: max(0, min(int(v), int(data.modules.at[k, "max_modules"])))
                for k, v in plan.get("modules", {}).items()}
-    open_sites = {data.modules.at[k, "site"] for k, n in modules.items() if n > 0}
-    build = {j: int(s in open_sites) for j, s in enumerate(data.sites["site"])}
-    return {"build": build, "modules": modules}
+    periods = data.periods
+    if len(periods) > 1:
+        # phased: what is built stays built, so each (site, product)'s count never falls over the
+        # periods (rows of a key come in period order); a site is open by a period exactly when it
+        # holds a module then
+        prev = previous_rows(data.modules)
+        for k in range(len(data.modules)):
+            if prev[k] >= 0 and k in modules:
+                modules[k] = max(modules[k], modules.get(int(prev[k]), 0))
+    holding = {(data.modules.at[k, "site"], data.modules.at[k, "period"]) for k, n in modules.items() if n > 0}
+    sites = list(data.sites["site"])
+    build = {j: int((s, periods[-1]) in holding) for j, s in enumerate(sites)}
+    out = {"build": build, "modules": modules}
+    if len(periods) > 1:
+        out["build_early"] = {(j, t): int((s, t) in holding) for j, s in enumerate(sites) for t in periods[:-1]}
+    return out
 
 
 @functools.lru_cache(maxsize=2)
@@ -152,6 +168,8 @@ def scenario_creator(name: str, instance: str = "", sets=(), probability: dict |
     sm = build_model(derive(inst, factors.only(name)))
     m = sm.model
     nonants = [m.build, m.modules, m.qualify, m.payout]
+    if hasattr(m, "build_early") and len(m.build_early):
+        nonants.append(m.build_early)  # a phased plan: the site open by each period but the last
     if len(m.TAKEUP):
         nonants.append(m.take)  # taking up a conditional offer is decided before the scenario is known
     if hasattr(m, "var_at_risk"):

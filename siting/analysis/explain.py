@@ -3,6 +3,12 @@
 Both plans are shown as a landed cost per wafer, each cost category of the registry divided by
 the wafers the plan makes, so the two can be read side by side; the difference in annual cost is
 the break-even lump sum of :mod:`siting.analysis.breakeven` (from the same two solves).
+
+On a phased instance each category is its net present value over the horizon (the columns named
+``_per_year`` hold it) and the wafers are discounted the same way: the per-wafer figure is the
+levelised cost, present value of the category over present value of the wafers made in every year
+of the horizon (each period's expected production a year times its discount weight). With one
+period of one year both are the snapshot's figures.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ def landed_costs(answer: Breakeven) -> pd.DataFrame:
     runs = {"optimum": answer.base, "counterfactual": answer.other}
     money = answer.base.instance.settings.money_multiplier
     rows = []
-    made = {k: float(r.results.tables["sites"]["production_wafers_per_year"].sum()) for k, r in runs.items()}
+    made = {k: _wafers(r) for k, r in runs.items()}
     for c in CATEGORIES:
         if c == "risk" and all(abs(r.results.costs.get(c, 0.0)) < 1e-12 for r in runs.values()):
             continue  # no CVaR weight: no risk premium in either plan
@@ -47,6 +53,16 @@ def landed_costs(answer: Breakeven) -> pd.DataFrame:
     df["difference_per_year"] = df["counterfactual_per_year"] - df["optimum_per_year"]
     df["difference_per_wafer"] = df["counterfactual_per_wafer"] - df["optimum_per_wafer"]
     return df
+
+
+def _wafers(run) -> float:
+    """Wafers the plan makes a year, or on a phased instance over the horizon, discounted."""
+    res, cal = run.results, run.data.calendar
+    if "schedule" not in res.tables:
+        return float(res.tables["sites"]["production_wafers_per_year"].sum())
+    s = res.tables["schedule"]
+    weight = [cal.weight(cal.index(t)) for t in s["period"]]
+    return float((s["production_wafers_per_year"].to_numpy(dtype=float) * weight).sum())
 
 
 def explain(raw: RawInstance, site: str, options: SolverOptions) -> tuple[Breakeven, pd.DataFrame]:
@@ -91,9 +107,11 @@ def print_explanation(console, answer: Breakeven, df: pd.DataFrame) -> None:
 
     st = answer.base.instance.settings
     other = counterfactual_label(answer)
-    t = Table(title=f"Landed cost per wafer made ({st.currency}); annual cost in {st.money_label}/yr",
-              title_justify="left")
-    for h in ("", f"optimum ({_short(answer.base)})", other, "difference", "per year, difference"):
+    title = (f"Levelised cost per wafer made over the horizon ({st.currency}); net present value in {st.money_label}"
+             if answer.phased else f"Landed cost per wafer made ({st.currency}); annual cost in {st.money_label}/yr")
+    t = Table(title=title, title_justify="left")
+    for h in ("", f"optimum ({_short(answer.base)})", other, "difference",
+              "present value, difference" if answer.phased else "per year, difference"):
         t.add_column(h, justify="left" if not h else "right")
     for _, r in df.iterrows():
         bold = r["category"] == "total"

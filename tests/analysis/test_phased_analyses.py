@@ -16,11 +16,13 @@ import pandas as pd
 import pytest
 
 from siting.analysis.breakeven import OFFER_ID, breakeven
+from siting.analysis.frontier import compute_frontier
 from siting.cli import main
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import read_instance
 from siting.solve import load_profile
 from tests.helpers import solve, write_instance
+from tests.model.test_risk import HAND as RISK_HAND
 
 LATE = {
     "sites": "id,country,lat,lon,fixed_cost,lead_time_years\na,JP,33,131,0,0\nb,US,33,131,120,1",
@@ -59,6 +61,7 @@ def test_breakeven_lump_sum_is_a_present_value(late, paid, amount, worth):
     assert not _opens(raw, amount * (1 - 1e-5), paid) and _opens(raw, amount * (1 + 1e-5), paid)
 
 
+@pytest.mark.slow
 def test_breakeven_grant_rate_bisects_to_the_hand_solved_rate(late):
     """A capex grant at b on its fixed cost: rate x 1.1 x 120 must exceed 32: rate > 32 / 132 = 0.2424."""
     answer = breakeven(read_instance(late), "b", load_profile("exact"), "grant-rate", tolerance=1e-3)
@@ -111,3 +114,62 @@ def test_sweep_patched_cases_equal_rebuilt_ones(late, tmp_path):
     assert patched["sites_open"].tolist() == rebuilt["sites_open"].tolist()
     assert patched["sites_open"].tolist() == ["b"] * 4 + ["a"] * 5
     assert patched["checks_passed"].all()
+
+
+def test_explain_gives_the_levelised_cost_per_wafer(late, tmp_path):
+    """Per wafer over the horizon: 100 wafers in 2026 are worth 100 / 1.1 = 90.909 discounted
+    wafers. The optimum's capex of 100 (present value) is 1.1 a wafer; b forced open costs 132:
+    1.452 a wafer; the difference in present value is 32, the break-even lump sum's worth."""
+    out = tmp_path / "why"
+    assert main(["explain", str(late), "--site", "b", "--out", str(out)]) == 0
+    df = pd.read_csv(out / "explain.csv").set_index("category")
+    assert df.at["capex annuity", "optimum_per_wafer"] == pytest.approx(1.1, rel=1e-9)
+    assert df.at["capex annuity", "counterfactual_per_wafer"] == pytest.approx(1.452, rel=1e-9)
+    assert df.at["total", "difference_per_year"] == pytest.approx(32.0, rel=1e-9)
+
+
+#: tests/model/test_risk.py's two sites and two scenarios with a first period in which nothing is
+#: demanded: at r = 0 and a lifetime of one year every plan costs what it costs in the snapshot
+#: (capital counts once, in the year it is ordered; operations run in 2026 only), so the figures
+#: derived there hold: a alone E 380 (CVaR at 0.8: 1100), b alone 400 (400), both 420 (500);
+#: VSS 0 and EVPI 380 - 240 = 140 at risk weight 0.
+RISKY = dict(RISK_HAND, periods="id,start_year,years\np1,2025,1\np2,2026,1",
+             demand="market,product,period,wafers_per_year,penalty_per_wafer\nm,chip,p2,100,10")
+
+
+@pytest.fixture
+def risky(tmp_path) -> Path:
+    return write_instance(tmp_path / "risky", RISKY, {"cvar_level": 0.8})
+
+
+def test_frontier_on_a_phased_instance(risky):
+    """Three points, as the snapshot's hand-solved frontier: limits 1100, 750 and 400 give a, b, b."""
+    t = compute_frontier(risky, load_profile("exact"), measure="cvar", points=3).table
+    assert t["sites_open"].tolist() == ["a", "b", "b"]
+    assert t["expected_cost"].tolist() == pytest.approx([380.0, 400.0, 400.0])
+    assert t["measure"].tolist() == pytest.approx([1100.0, 400.0, 400.0])
+
+
+def test_risk_report_on_a_phased_instance(risky, tmp_path, capsys):
+    """VSS 0 and EVPI 140 (wait-and-see: nominal 200, quake 400), in present value."""
+    assert main(["solve", str(risky), "--risk-report", "--profile", "exact", "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "value of the stochastic solution (VSS): 0.000 USD (present value) (2 solves)" in out
+    assert "expected value of perfect information (EVPI): 140.000 USD (present value) (2 solves)" in out
+
+
+@pytest.mark.slow
+def test_progressive_hedging_on_a_phased_instance(risky):
+    """PH over two ranks reaches the extensive form's plan, a at 380 (its consensus, 0.8 on a,
+    rounds to a in 2026 or earlier), with the wait-and-see bound 240; the phased first stage holds
+    the site open by each period (build_early) beside build, modules and qualifications."""
+    pytest.importorskip("mpisppy")
+    pytest.importorskip("mpi4py")
+    from siting.decompose import solve_by_ph
+
+    run = solve_by_ph(read_instance(risky), risky, load_profile("exact"), [], ranks=2, ph={"iterations": 10})
+    assert run.violations == [] and run.outcome.status == "feasible"
+    assert run.outcome.objective == pytest.approx(380.0, abs=1e-6)
+    assert run.outcome.best_bound == pytest.approx(240.0, abs=1e-6)
+    sites = run.results.tables["sites"]
+    assert sites.loc[sites["open"], "site"].tolist() == ["a"]
