@@ -349,15 +349,14 @@ def _error_document(exc: SitingError) -> dict:
             "problems": [{"location": p.location, "problem": p.problem, "fix": p.fix} for p in problems]}
 
 
-#: Commands and solve options that do not handle a phased instance (a periods table) yet.
-_NOT_PHASED = {c: c for c in ( "alternatives", "robustness", "induce")}
+#: Commands that do not handle a phased instance (a periods table) yet: induce's cutting planes
+#: value a lump sum by its annualisation alone, not by the period the site opens in.
+_NOT_PHASED = {"induce": "induce"}
 
 
 def _refuse_phased(args) -> None:
     """Stop an analysis that does not handle phased plans yet, before it reads anything else."""
     what = _NOT_PHASED.get(args.command)
-    if args.command == "solve":
-        what = None
     if what is None or not isinstance(getattr(args, "instance", None), str):
         return
     from siting.instance.read import read_instance
@@ -740,7 +739,7 @@ def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's co
     m = result.money
     tab = result.table
     labels = [f"P{k + 1}" for k in range(len(tab))]
-    t = Table(title=f"Candidate plans ({m}/yr); bold: the minimax-regret plan", title_justify="left")
+    t = Table(title=f"Candidate plans ({m}{result.per}); bold: the minimax-regret plan", title_justify="left")
     for c in ("", "plan", "sites", "expected", "worst", f"CVaR {result.beta:.0%}", "exp. regret", "max regret",
               "in"):
         t.add_column(c, justify="right" if c not in ("", "plan", "sites", "in") else "left",
@@ -750,7 +749,8 @@ def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's co
                   f"{r['worst_case']:,.1f}", f"{r['cvar']:,.1f}", f"{r['expected_regret']:,.1f}",
                   f"{r['max_regret']:,.1f}", r["max_regret_scenario"], style="bold" if r["minimax_regret"] else None)
     console.print(t)
-    g = Table(title=f"Regret ({m}/yr): cost in the scenario minus that scenario's best plan", title_justify="left")
+    g = Table(title=f"Regret ({m}{result.per}): cost in the scenario minus that scenario's best plan",
+              title_justify="left")
     g.add_column("scenario")
     g.add_column("best", justify="right")
     for label in labels:

@@ -15,8 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from siting.analysis.alternatives import alternatives
 from siting.analysis.breakeven import OFFER_ID, breakeven
 from siting.analysis.frontier import compute_frontier
+from siting.analysis.robustness import robustness
 from siting.cli import main
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import read_instance
@@ -173,3 +175,24 @@ def test_progressive_hedging_on_a_phased_instance(risky):
     assert run.outcome.best_bound == pytest.approx(240.0, abs=1e-6)
     sites = run.results.tables["sites"]
     assert sites.loc[sites["open"], "site"].tolist() == ["a"]
+
+
+def test_alternatives_on_a_phased_instance(risky):
+    """The three plans by expected cost: a 380, b 400 (+5.26%), both 420 (+10.53%)."""
+    result = alternatives(read_instance(risky), load_profile("exact"), within=0.2, count=5)
+    t = result.table
+    assert t["open_sites"].tolist() == ["a", "b", "a;b"]
+    assert t["objective"].tolist() == pytest.approx([380.0, 400.0, 420.0])
+    assert result.words()[0] == "optimum: a alone: 380.000 USD (optimal)"
+
+
+def test_robustness_on_a_phased_instance(risky):
+    """Each scenario's own best: nominal a (200), quake b (400). The optimum a costs 1100 in the
+    quake: regret 700; b regrets 400 - 200 = 200 in the nominal scenario, and no plan does better
+    (both sites: 200 and 100), so the minimax regret is 200."""
+    result = robustness(read_instance(risky), load_profile("exact"))
+    t = result.table.set_index("plan")
+    assert result.best.to_dict() == pytest.approx({"nominal": 200.0, "quake": 400.0})
+    assert t.at["optimum", "max_regret"] == pytest.approx(700.0)
+    assert t.loc[result.minimax, "max_regret"] == pytest.approx(200.0)
+    assert result.per == ""

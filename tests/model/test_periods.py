@@ -222,7 +222,7 @@ def test_scoped_target_impossible_early_names_the_period(tmp_path):
     assert not any("in p2" in m for m in messages)
 
 
-@pytest.mark.parametrize("argv", [["alternatives", "{i}"], ["robustness", "{i}"], ["induce", "{i}", "--target", "a"]])
+@pytest.mark.parametrize("argv", [["induce", "{i}", "--target", "a"]])
 def test_analyses_refuse_a_phased_instance(tmp_path, argv, capsys):
     """Analyses that do not handle periods yet stop with exit 2 and one line, before solving anything."""
     from siting.cli import main
