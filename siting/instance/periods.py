@@ -191,6 +191,7 @@ def check_periods(typed: dict[str, pd.DataFrame], origin, settings, found) -> No
                           f"period, {label})",
                           "keep one row per period: drop one of them or name a later period")
             seen.setdefault(where, row_no)
+    _check_payments(typed.get("instruments"), origin, found)
     try:
         parse_ramp(settings.ramp)
     except ValueError:
@@ -206,6 +207,25 @@ def check_periods(typed: dict[str, pd.DataFrame], origin, settings, found) -> No
                 found.add(f"{origin('modules')} row {row_no} (site={s}, product={prod}) column ramp",
                           f"is '{';'.join(ramp)}', not a list of shares in [0, 1]",
                           "write shares of nominal output per year of operation separated by ';', e.g. 0.3;0.7;1")
+
+
+def _check_payments(g: pd.DataFrame | None, origin, found) -> None:
+    """A spread payment has its years, and years are given only to a spread payment of a first-stage payout."""
+    if g is None or g.empty or "paid_years" not in g.columns:
+        return
+    for row_no, gid, kind, paid, n in zip(g.index.tolist(), g["id"].tolist(), g["kind"].tolist(),
+                                          g["paid"].tolist(), g["paid_years"].tolist()):
+        where = f"{origin('instruments')} row {row_no} (id={gid}) column"
+        given = not (n is None or n != n)
+        if paid == "spread" and kind == "production_subsidy":
+            found.add(f"{where} paid", "is spread for a production_subsidy, which is paid per wafer made already",
+                      "leave paid empty (its years say how long it pays)")
+        elif paid == "spread" and not given:
+            found.add(f"{where} paid_years", "is empty but paid is spread",
+                      "give the years over which the payout is paid in equal instalments, e.g. 5")
+        elif paid != "spread" and given:
+            found.add(f"{where} paid_years", f"is {n:g} but paid is {paid or 'on_order'}",
+                      "set paid to spread to pay in instalments, or leave paid_years empty")
 
 
 def previous_rows(table: pd.DataFrame, key: tuple[str, ...] = ("site", "product")) -> np.ndarray:

@@ -397,10 +397,14 @@ TABLES: dict[str, Table] = {
                 Column("min_utilisation", "float", lo=0, hi=1,
                        doc="Condition: paid only if the site's output is at least this share of its capacity."),
                 Column("program", "id", ref="programs", doc="Program whose budget the payout counts against."),
-                Column("paid", "str", default="on_order", choices=("on_order", "on_start"),
-                       doc="When a capex grant, tax credit, loan or lump sum is paid on a phased instance: on_order "
-                           "(in the period the capex is ordered) or on_start (in the first period the site's "
-                           "capacity ordered then produces, after the site's lead time)."),
+                Column("paid", "str", default="on_order", choices=("on_order", "on_start", "spread"),
+                       doc="When a capex grant, tax credit, loan or lump sum is paid: on_order (in the period the "
+                           "capex is ordered), on_start (on a phased instance: in the first period the site's "
+                           "capacity ordered then produces, after the site's lead time) or spread (from the period "
+                           "of order in paid_years equal yearly instalments, the first at that year's end; a "
+                           "snapshot counts it too)."),
+                Column("paid_years", "float", lo=0, lo_open=True, unit="years",
+                       doc="Years over which a payout with paid = spread is paid in equal instalments."),
                 Column("provider_country", "country", default="",
                        doc="Government paying; empty: the site's country."),
                 _source(),

@@ -1,0 +1,69 @@
+"""Payment schedules of instruments, solved on paper (each docstring derives the optimum), and
+their validation messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import solve, write_instance
+from tests.instance.test_validation import BASE, problems
+from tests.model.test_periods import ONE_SITE
+
+#: Two one-year periods at r = 10% and a lifetime of one year (CRF 1.1): a module (capex 100) with
+#: a lead time of one year must be ordered in 2025 to serve 2026's demand: 1.1 x 100 = 110 in the
+#: money of the end of 2025 (the NPV's reference).
+LEAD = dict(ONE_SITE,
+            sites="id,country,lat,lon,lead_time_years\na,JP,33,131,1",
+            periods="id,start_year,years\np1,2025,1\np2,2026,1",
+            modules="site,product,wafers_per_module,capex_per_module,max_modules\na,chip,100,100,1",
+            demand="market,product,period,wafers_per_year\nm,chip,p2,100")
+MONEY = {"discount_rate": 0.1, "lifetime_years": 1}
+
+
+def test_grant_spread_over_two_years(tmp_path):
+    """A 50% grant (50) paid in two equal instalments from the period of order: 25 at the end of
+    2025 and 25 at the end of 2026, worth 25 + 25 / 1.1 = 47.727 at the end of 2025. The firm's
+    NPV: 110 - 47.727 = 62.273 (on order it would be 110 - 55 = 55: a spread grant is worth less)."""
+    tables = dict(LEAD, instruments="id,kind,site,rate,paid,paid_years\ngrant,capex_grant,a,0.5,spread,2")
+    run = solve(write_instance(tmp_path, tables, MONEY))
+    assert run.outcome.objective == pytest.approx(110 - 25 - 25 / 1.1, rel=1e-9)
+    flows = run.results.tables["periods"].set_index("period")
+    assert flows["discounted"].sum() == pytest.approx(run.outcome.objective, rel=1e-9)
+    assert run.results.tables["subsidies"]["payout_present_value"].sum() == pytest.approx(25 + 25 / 1.1, rel=1e-9)
+    assert run.violations == []
+
+
+def test_spread_in_a_snapshot(tmp_path):
+    """A snapshot at r = 10% and a lifetime of 2 years (CRF 0.57619): a module of capex 100 costs
+    57.619 a year. A lump sum of 30 spread over 3 years (10 a year from the end of the first)
+    is worth 10 (1/1.1 + 1/1.1^2 + 1/1.1^3) = 24.869 at the start, 0.57619 x 24.869 = 14.329 a
+    year: the firm's cost 43.290."""
+    tables = dict(BASE, instruments="id,kind,site,amount,paid,paid_years\nlump,lump_sum,a,30,spread,3",
+                  sites="id,country,lat,lon\na,JP,33,131", modules="site,product,wafers_per_module,"
+                  "capex_per_module,max_modules\na,chip,100,100,1", offers="supplier,input,capacity_units_per_year,"
+                  "price_per_unit\nsumco,wafer,1000,0")
+    run = solve(write_instance(tmp_path, tables, {"discount_rate": 0.1, "lifetime_years": 2}))
+    crf2 = 0.1 * 1.1**2 / (1.1**2 - 1)
+    worth = 10 * (1 / 1.1 + 1 / 1.1**2 + 1 / 1.1**3)
+    assert run.outcome.objective == pytest.approx(crf2 * (100 - worth), rel=1e-9)
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    ("g,capex_grant,a,0.5,spread,", "instruments.csv row 2 (id=g) column paid_years | is empty but paid is spread; "
+     "give the years over which the payout is paid in equal instalments, e.g. 5"),
+    ("g,capex_grant,a,0.5,on_start,3", "instruments.csv row 2 (id=g) column paid_years | is 3 but paid is on_start; "
+     "set paid to spread to pay in instalments, or leave paid_years empty"),
+    ("g,capex_grant,a,0.5,,3", "instruments.csv row 2 (id=g) column paid_years | is 3 but paid is on_order; "
+     "set paid to spread to pay in instalments, or leave paid_years empty"),
+])
+def test_payment_problems(tmp_path, row, expected):
+    tables = dict(BASE, instruments=f"id,kind,site,rate,paid,paid_years\n{row}")
+    found = problems(write_instance(tmp_path / "inst", tables))
+    assert expected in found, "\n".join(found)
+
+
+def test_spread_production_subsidy_is_refused(tmp_path):
+    tables = dict(BASE, instruments="id,kind,site,per_wafer,paid,paid_years\nw,production_subsidy,a,10,spread,3")
+    found = problems(write_instance(tmp_path / "inst", tables))
+    assert ("instruments.csv row 2 (id=w) column paid | is spread for a production_subsidy, which is paid per wafer "
+            "made already; leave paid empty (its years say how long it pays)") in found, "\n".join(found)
