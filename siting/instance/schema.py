@@ -271,6 +271,10 @@ TABLES: dict[str, Table] = {
                 *_place(),
                 Column("qualification_cost", "float", default=0.0, lo=0, unit=MONEY,
                        doc="Cost of qualifying this supplier at one site, paid once."),
+                Column("qualification_lead_years", "float", default=0.0, lo=0, unit="years",
+                       doc="On a phased instance, years from qualifying this supplier at a site to its first "
+                           "deliveries there: qualified in a period, it supplies from the first period starting "
+                           "at least this much later (a snapshot ignores it)."),
                 Column("flags", "list", default="", doc="Labels for exclusion rules, ';'-separated."),
                 Column("hazard_zones", "list", default="",
                        doc="Hazard zones the plant lies in, ';'-separated (a hazard_zones layer adds to them; "
@@ -289,6 +293,9 @@ TABLES: dict[str, Table] = {
                 Column("capacity_units_per_year", "float", required=True, lo=0,
                        unit="input units per year", doc="Most this supplier can sell of this input."),
                 Column("price_per_unit", "float", required=True, lo=0, unit=PER_UNIT),
+                Column("qualification_lead_years", "float", lo=0, unit="years",
+                       doc="The supplier's qualification lead time for this input (a new line or plant); "
+                           "empty: suppliers.qualification_lead_years."),
                 _source(),
             ),
             required=False,

@@ -4,7 +4,8 @@ The rules of a phased plan, recomputed here from the instance's own tables (the 
 per-period values, lead times, ramp profiles and discounting are written out again, not taken from
 the derived tables): demand met or penalised in every period and scenario; production within the
 capacity ordered early enough to produce (after its lead time, at its ramp share); builds, modules
-and qualifications cumulative and non-decreasing, modules only at sites open by then; the local
+and qualifications cumulative and non-decreasing, purchases only from suppliers qualified at least
+their qualification lead time before, modules only at sites open by then; the local
 share at or above each period's target at open sites; and the cash flows by period adding up, with
 the risk premium, to the objective, their capital part recomputed from the schedule.
 """
@@ -127,6 +128,24 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
         ti = ids.index(t)
         if ti > 0 and qual.get((u, s, ids[ti - 1]), False) and not v:
             out.append(f"qualification ({u}, {s}): qualified by {ids[ti - 1]} but not by {t}")
+    # purchases only after the supplier's qualification lead time: qualified by the latest period
+    # starting at least the lead (the offer's, else the supplier's) before the purchase's period
+    offers, sups = raw["offers"], raw["suppliers"]
+    held_offer = _held(offers, ["supplier", "input"], ids) if offers is not None else {}
+    sup_lead = dict(zip(sups["id"], sups.get("qualification_lead_years", [0.0] * len(sups["id"]))))
+    proc = res["procurement"]
+    for u, i, s, t, units in zip(proc["supplier"], proc["input"], proc["site"], proc["period"], proc["units_per_year"]):
+        if units <= RTOL:
+            continue
+        n = held_offer.get((u, i, t))
+        lead = offers.get("qualification_lead_years", [None] * (n + 1))[n] if n is not None else None
+        lead = float(sup_lead.get(u) or 0.0) if lead is None or lead != lead else float(lead)
+        ti = ids.index(t)
+        by = [k for k in range(ti + 1) if start[k] + lead <= start[ti]]
+        if not by or not qual.get((u, s, ids[by[-1]]), False):
+            when = f"by {ids[by[-1]]}" if by else "before the horizon"
+            out.append(f"qualification lead ({u}, {s}): buys {i} in {t} but was not qualified {when} "
+                       f"({lead:g} years before)")
 
     # 6. local share at or above each period's target at sites open by then
     proc = res["procurement"]
