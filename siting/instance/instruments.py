@@ -18,7 +18,8 @@ from siting.instance.finance import crf, grant_element, spread_factor
 CAPEX_SHARE = ("capex_grant", "tax_credit", "concessional_loan")
 
 COLUMNS = ["id", "period", "kind", "site", "provider_country", "rate", "cap", "amount", "per_wafer_total", "product",
-           "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program", "paid"]
+           "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program", "paid",
+           "condition_years"]
 
 
 def _num(x) -> float:
@@ -87,8 +88,9 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
                 "conditional": not (np.isnan(theta) and np.isnan(kappa)),
                 "program": g["program"] if isinstance(g["program"], str) else "",
                 "paid": paid,
+                "condition_years": _num(g.get("condition_years")),
             })
     out = pd.DataFrame(rows, columns=COLUMNS)
     floats = ["rate", "cap", "amount", "per_wafer_total", "years", "factor", "grant_element", "min_local_share",
-              "min_utilisation"]
+              "min_utilisation", "condition_years"]
     return out.astype({c: float for c in floats} | {"conditional": bool})

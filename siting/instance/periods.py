@@ -212,7 +212,14 @@ def check_periods(typed: dict[str, pd.DataFrame], origin, settings, found) -> No
 def _check_payments(g: pd.DataFrame | None, origin, found) -> None:
     """A spread payment has its years, and years are given only to a spread payment of a first-stage payout."""
     if g is None or g.empty or "paid_years" not in g.columns:
-        return
+        return  # (a table of the schema has both columns)
+    if "condition_years" in g.columns:
+        for row_no, gid, years, kappa in zip(g.index.tolist(), g["id"].tolist(), g["condition_years"].tolist(),
+                                             g["min_utilisation"].tolist()):
+            if not (years is None or years != years) and (kappa is None or kappa != kappa):
+                found.add(f"{origin('instruments')} row {row_no} (id={gid}) column condition_years",
+                          f"is {years:g} but the row has no min_utilisation",
+                          "give the utilisation that must be kept for those years, or leave condition_years empty")
     for row_no, gid, kind, paid, n in zip(g.index.tolist(), g["id"].tolist(), g["kind"].tolist(),
                                           g["paid"].tolist(), g["paid_years"].tolist()):
         where = f"{origin('instruments')} row {row_no} (id={gid}) column"

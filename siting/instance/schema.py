@@ -403,6 +403,10 @@ TABLES: dict[str, Table] = {
                        doc="Condition: paid only if the site's local share is at least this."),
                 Column("min_utilisation", "float", lo=0, hi=1,
                        doc="Condition: paid only if the site's output is at least this share of its capacity."),
+                Column("condition_years", "float", lo=0, lo_open=True, unit="years",
+                       doc="Continued production, on a phased instance: min_utilisation must hold in every period "
+                           "starting within this many years of the first period the capacity the row pays for "
+                           "produces (empty: in the period of payment only)."),
                 Column("program", "id", ref="programs", doc="Program whose budget the payout counts against."),
                 Column("paid", "str", default="on_order", choices=("on_order", "on_start", "spread"),
                        doc="When a capex grant, tax credit, loan or lump sum is paid: on_order (in the period the "

@@ -67,3 +67,40 @@ def test_spread_production_subsidy_is_refused(tmp_path):
     found = problems(write_instance(tmp_path / "inst", tables))
     assert ("instruments.csv row 2 (id=w) column paid | is spread for a production_subsidy, which is paid per wafer "
             "made already; leave paid empty (its years say how long it pays)") in found, "\n".join(found)
+
+
+#: Three one-year periods 2025-2027, r = 0, lifetime 1 (CRF 1). Site a has a lead time of one year;
+#: its module (100 wafers, capex 100, operating cost 2 a wafer) must be ordered in 2025 to serve
+#: 2026's demand of 100 wafers (which must be met); 2027 has no demand, so a makes nothing then.
+#: A 50% grant on the capex (50) requires 80% utilisation, the firm's choice to take it.
+CONTINUED = dict(ONE_SITE,
+                 sites="id,country,lat,lon,lead_time_years\na,JP,33,131,1",
+                 periods="id,start_year,years\np1,2025,1\np2,2026,1\np3,2027,1",
+                 modules="site,product,wafers_per_module,capex_per_module,max_modules,operating_cost_per_wafer\n"
+                         "a,chip,100,100,1,2",
+                 demand="market,product,period,wafers_per_year\nm,chip,p2,100\nm,chip,p3,0")
+
+
+@pytest.mark.parametrize(("years", "objective", "taken"), [("", 250.0, True), ("1", 250.0, True),
+                                                           ("2", 300.0, False)])
+def test_continued_production_condition_flips_the_take_up(tmp_path, years, objective, taken):
+    """Capex 100 in 2025 and 2 x 100 of operations in 2026: 300 without the grant. The grant's
+    condition in its period of payment alone (empty condition_years) or for one year from the
+    start of production (2026, when a makes 100 of 100 wafers) is met: 300 - 50 = 250, taken. For
+    two years it must hold in 2027 too, when a can sell nothing (0 of 100 wafers): declined, 300."""
+    tables = dict(CONTINUED, instruments="id,kind,site,rate,min_utilisation,condition_years\n"
+                                         f"grant,capex_grant,a,0.5,0.8,{years}")
+    run = solve(write_instance(tmp_path, tables))
+    assert run.outcome.objective == pytest.approx(objective, rel=1e-9)
+    subs = run.results.tables["subsidies"]  # one row per period the grant is offered in, p1 first
+    assert bool(subs["taken"].iloc[0]) is taken
+    assert subs["payout_total"].sum() == pytest.approx(50.0 if taken else 0.0)
+    assert run.violations == []
+
+
+def test_condition_years_need_a_utilisation(tmp_path):
+    tables = dict(BASE, instruments="id,kind,site,rate,condition_years\ng,capex_grant,a,0.5,3")
+    found = problems(write_instance(tmp_path / "inst", tables))
+    assert ("instruments.csv row 2 (id=g) column condition_years | is 3 but the row has no min_utilisation; give "
+            "the utilisation that must be kept for those years, or leave condition_years empty") in found, \
+        "\n".join(found)
