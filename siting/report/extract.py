@@ -320,5 +320,6 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         tables["periods"] = cash_flow_table(d, sol, probability)
         tables["local_share"] = local_share_table(d, sol, probability)
         subsidies["payout_present_value"] = payout_present_values(d, sol)
+        subsidies["period"] = d.instruments["period"].to_numpy()
     return Results(solution=sol, costs=costs, risk=risk, tables=tables)
 

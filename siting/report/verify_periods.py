@@ -147,6 +147,33 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
             out.append(f"qualification lead ({u}, {s}): buys {i} in {t} but was not qualified {when} "
                        f"({lead:g} years before)")
 
+    # continued production: a row taken with condition_years keeps its min_utilisation in every
+    # period starting within that many years of the first period its capacity produces
+    subs, ins = res["subsidies"], raw["instruments"]
+    held_g = _held(ins, ["id"], ids) if ins is not None and "condition_years" in ins else {}
+    cap_at = _sums(zip(sched["site"], sched["period"]), sched["capacity_wafers_per_year"])
+    made_su = _sums(zip(prod["site"], prod["period"], prod["scenario"]), prod["wafers_per_year"])
+    for gid, s, t, taken in zip(subs["instrument"], subs["site"], subs.get("period", []), subs["taken"]):
+        n = held_g.get((gid, t))
+        if n is None or not taken:
+            continue
+        span, kappa = ins["condition_years"][n], ins["min_utilisation"][n]
+        if span is None or span != span or kappa is None or kappa != kappa:
+            continue
+        ti = ids.index(t)
+        lead = site_lead.get(s)
+        lead = 0.0 if lead is None or lead != lead else float(lead)
+        first = next((v for v in range(ti, len(ids)) if start[v] >= start[ti] + lead), None)
+        for u in range(first if first is not None else len(ids), len(ids)):
+            if start[u] >= start[first] + float(span) or u == ti:
+                continue
+            need = float(kappa) * cap_at.get((s, ids[u]), 0.0)
+            for w in scenarios:
+                if made_su.get((s, ids[u], w), 0.0) < need - RTOL * max(1.0, need):
+                    out.append(f"continued production ({gid}, {s}, {ids[u]}, {w}): makes "
+                               f"{made_su.get((s, ids[u], w), 0.0):.6g} wafers, the condition taken in {t} needs "
+                               f"{need:.6g}")
+
     # 6. local share at or above each period's target at sites open by then
     proc = res["procurement"]
     counts = dict(zip(raw["inputs"]["id"], raw["inputs"]["counts_for_local"]))

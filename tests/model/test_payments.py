@@ -104,3 +104,19 @@ def test_condition_years_need_a_utilisation(tmp_path):
     assert ("instruments.csv row 2 (id=g) column condition_years | is 3 but the row has no min_utilisation; give "
             "the utilisation that must be kept for those years, or leave condition_years empty") in found, \
         "\n".join(found)
+
+
+def test_the_check_finds_a_broken_continued_production_condition(tmp_path):
+    """The one-year plan (grant taken, nothing made in 2027) checked as if the condition ran two years."""
+    from siting.report.verify_periods import verify_phased
+
+    tables = dict(CONTINUED, instruments="id,kind,site,rate,min_utilisation,condition_years\n"
+                                         "grant,capex_grant,a,0.5,0.8,1")
+    run = solve(write_instance(tmp_path, tables))
+    assert verify_phased(run.instance, run.results, run.outcome.objective) == []
+    g = run.instance.tables["instruments"].copy()
+    g["condition_years"] = 2.0
+    run.instance.tables["instruments"] = g
+    found = verify_phased(run.instance, run.results, run.outcome.objective)
+    assert any(f.startswith("continued production (grant, a, p3, ") and
+               f.endswith("): makes 0 wafers, the condition taken in p1 needs 80") for f in found), found
