@@ -105,7 +105,7 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
         out.mip_gap = abs(out.objective - bound) / max(abs(out.objective), 1e-9)
         out.termination = f"progressive hedging (mpi-sppy, {ranks} ranks), plan evaluated across all scenarios"
     elif out.status == "infeasible":
-        from siting.instance.screens import Finding
+        from siting.findings import Finding
 
         # the elastic re-solve would explain the held plan, not the instance: say what happened
         run.diagnosis = [Finding("infeasible", "ph_plan", (

@@ -11,6 +11,7 @@ instance in one pass instead of one error at a time.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from dataclasses import dataclass
 
@@ -62,6 +63,29 @@ class Problem:
     def __str__(self) -> str:
         text = f"{self.location} | {self.problem}"
         return f"{text}; {self.fix}" if self.fix else text
+
+
+def suggest(word: str, options, otherwise: str) -> str:
+    """The fix of a message about an unknown name: the nearest of ``options`` to ``word``.
+
+    Parameters
+    ----------
+    word
+        The name the planner wrote.
+    options
+        The names that exist.
+    otherwise
+        The fix to give when no option is close.
+
+    Returns
+    -------
+    str
+        ``did you mean 'a' or 'b'?`` naming up to three close options, else ``otherwise``.
+    """
+    close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    return otherwise
 
 
 class SitingError(Exception):

@@ -14,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pyomo.core as pyo
 
-from siting.instance.check import Instance, TypingCache, check_instance
+from siting.instance.cache import TypingCache
+from siting.instance.check import check_instance
+from siting.instance.checked import Instance
 from siting.instance.derive import Derived, derive
 from siting.instance.overrides import apply_overrides
 from siting.instance.read import RawInstance, read_instance

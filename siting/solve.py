@@ -33,8 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from siting.errors import InputError, Problem, SolverError
-from siting.instance.read import suggest
+from siting.errors import InputError, Problem, SolverError, suggest
 from siting.model import sparse  # noqa: F401  (loaded here so its load time is not counted as build time)
 
 log = logging.getLogger(__name__)

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from siting.errors import InputError, Problem, SitingError
+from siting.errors import InputError, Problem, SitingError, suggest
 from siting.instance.designs import Package, apply_package
-from siting.instance.read import RawInstance, suggest
+from siting.instance.read import RawInstance
 from siting.report.extract import open_sites
 from siting.run import Run, run_case
 from siting.solve import SolverOptions

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from siting.analysis.breakeven import NoPlan, check_site
-from siting.errors import InputError, Problem
+from siting.errors import InputError, Problem, suggest
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
 from siting.run import Run, run_case
@@ -187,8 +187,6 @@ def _solve(raw: RawInstance, options: SolverOptions, rows: list[dict], sets=()) 
 
 def _check(raw: RawInstance, target: list[str], instrument: str) -> None:
     if instrument not in INSTRUMENTS:
-        from siting.instance.read import suggest
-
         raise InputError(Problem(f"--instrument {instrument}", "is not an induce instrument",
                                  suggest(instrument, INSTRUMENTS, "use " + " or ".join(INSTRUMENTS))))
     if not target:

@@ -40,7 +40,7 @@ from pyomo.repn import generate_standard_repn
 
 from siting.analysis.parallel import Workers
 from siting.errors import InputError
-from siting.instance.check import TypingCache
+from siting.instance.cache import TypingCache
 from siting.instance.derive import Derived, derive
 from siting.instance.read import RawInstance
 from siting.instance.screens import screen

@@ -34,8 +34,8 @@ from siting.analysis import cuts
 from siting.analysis.alternatives import alternatives
 from siting.analysis.breakeven import NoPlan
 from siting.analysis.parallel import Workers, each_result
-from siting.errors import InputError, Problem
-from siting.instance.read import RawInstance, suggest
+from siting.errors import InputError, Problem, suggest
+from siting.instance.read import RawInstance
 from siting.report.extract import cvar_of, open_sites
 from siting.run import Run, first_stage_of, resolve, run_case
 from siting.solve import SolverOptions

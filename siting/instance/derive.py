@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from siting.instance.check import Instance
+from siting.instance.checked import Instance
 from siting.instance.finance import crf
 from siting.instance.geo import geodesic_km
 from siting.instance.instruments import derive_instruments

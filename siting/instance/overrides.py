@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from siting.errors import InputError, Problem, visible
-from siting.instance.read import RawInstance, suggest
+from siting.errors import InputError, Problem, suggest, visible
+from siting.instance.read import RawInstance
 from siting.instance.schema import MONEY, PER_UNIT, TABLES, key_parts
 from siting.instance.settings import Settings
 

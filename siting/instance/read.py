@@ -13,7 +13,6 @@ The index of every table is the row number a planner sees in a spreadsheet (head
 from __future__ import annotations
 
 import csv
-import difflib
 import hashlib
 import io
 import os
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from siting.errors import InputError, Problem, ProblemCollector, visible
+from siting.errors import InputError, Problem, ProblemCollector, suggest, visible
 from siting.instance.cells import clean_table, header_twice, title_above_header
 from siting.instance.files import MAX_CSV_FIELD, MAX_TABLE_BYTES, decode_utf8, file_problem, read_limited
 from siting.instance.schema import TABLES, Table
@@ -500,11 +499,3 @@ def _too_long(name: str, line: int, found: ProblemCollector) -> None:
     found.add(f"{name} line {line}", f"has a cell longer than {MAX_CSV_FIELD:,} characters, the limit for a CSV cell",
               "check for a quote (\") that is never closed, or shorten the cell")
     return None
-
-
-def suggest(word: str, options, otherwise: str) -> str:
-    """Suggest the nearest of ``options`` to ``word``, or return ``otherwise``."""
-    close = difflib.get_close_matches(word, list(options), n=3, cutoff=0.6)
-    if close:
-        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
-    return otherwise

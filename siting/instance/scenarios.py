@@ -18,9 +18,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from siting.errors import ProblemCollector
+from siting.errors import ProblemCollector, suggest
 from siting.instance.countries import country_problem
-from siting.instance.read import suggest
 from siting.instance.schema import TABLES, key_label
 
 NOMINAL = "nominal"
