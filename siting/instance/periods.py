@@ -71,13 +71,31 @@ class Calendar:
     def annuity_weight(self, t: int, life: float) -> float:
         """Present value of one money unit a year from the start of period ``t`` for ``life`` years
         or to the horizon's end (a fractional last year counts its fraction)."""
+        return self.year_annuity_weight(self.start[t], life)
+
+    def year_annuity_weight(self, year: int, life: float) -> float:
+        """Present value of one money unit a year from calendar ``year`` for ``life`` years or to
+        the horizon's end (a fractional last year counts its fraction)."""
         total = 0.0
-        for y in range(self.start[t], self.end_year):
-            share = min(1.0, max(0.0, self.start[t] + life - y))
+        for y in range(year, self.end_year):
+            share = min(1.0, max(0.0, year + life - y))
             if share <= 0:
                 break
             total += share * self.discount(y)
         return float(total)
+
+    def capital_weight(self, t: int, life: float, build: float = 0.0) -> float:
+        """:meth:`annuity_weight` of capital ordered in period ``t`` and paid in equal yearly parts
+        over ``build`` years (0: all in the year of order), each part an annuity from its year."""
+        return float(sum(share * self.year_annuity_weight(year, life) for year, share in self.build_parts(t, build)))
+
+    def build_parts(self, t: int, build: float) -> list[tuple[int, float]]:
+        """(calendar year, share) of capital ordered in period ``t`` paid over ``build`` years: one
+        share a year, a fractional last year its fraction; all in the first year when ``build`` is 0."""
+        if build <= 0:
+            return [(self.start[t], 1.0)]
+        n = int(np.ceil(build))
+        return [(self.start[t] + i, min(1.0, build - i) / build) for i in range(n)]
 
     def first_producing(self, t: int, lead: float) -> int | None:
         """First period starting at least ``lead`` years after period ``t`` starts (None: none)."""

@@ -209,23 +209,32 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
     fixed = dict(zip(raw["sites"]["id"], raw["sites"]["fixed_cost"]))
     capex = [0.0] * len(ids)
 
-    def annuity(amount: float, ti: int, life: float) -> None:
-        for ui in range(ti, len(ids)):
-            for y in range(start[ui], start[ui] + years[ui]):
-                share = min(1.0, max(0.0, start[ti] + life - y))
-                capex[ui] += amount * share * (1 + rate) ** -(y - start[0])
+    def annuity(amount: float, ti: int, life: float, build: float = 0.0) -> None:
+        # with capex_over_build, one part a year of the build (a fractional last year its fraction)
+        parts = [(start[ti], 1.0)] if build <= 0 else [
+            (start[ti] + i, min(1.0, build - i) / build) for i in range(int(np.ceil(build)))]
+        for first, part in parts:
+            for ui in range(ti, len(ids)):
+                for y in range(max(first, start[ui]), start[ui] + years[ui]):
+                    share = min(1.0, max(0.0, first + life - y))
+                    capex[ui] += amount * part * share * (1 + rate) ** -(y - start[0])
+
+    def lead_of(value, s) -> float:
+        value = site_lead[s] if value is None or value != value else value
+        return 0.0 if not st.capex_over_build or value is None or value != value else float(value)
 
     for s in sorted(set(sched["site"])):
         opened = [bool(is_open.get((s, t), False)) for t in ids]
         ti = opened.index(True) if True in opened else None
         if ti is not None:
-            annuity(crf(site_rate[s], site_life[s]) * float(fixed[s] or 0.0), ti, site_life[s])
+            annuity(crf(site_rate[s], site_life[s]) * float(fixed[s] or 0.0), ti, site_life[s], lead_of(None, s))
     for (s, p, t), n in held.items():
         ti = ids.index(t)
         ordered = count.get((s, p, t), 0) - (count.get((s, p, ids[ti - 1]), 0) if ti > 0 else 0)
         life = mods["lifetime_years"][n]
         life = site_life[s] if life != life or life is None else float(life)
-        annuity(crf(site_rate[s], life) * float(mods["capex_per_module"][n]) * ordered, ti, life)
+        annuity(crf(site_rate[s], life) * float(mods["capex_per_module"][n]) * ordered, ti, life,
+                lead_of(mods["lead_time_years"][n], s))
     for t, shown, mine in zip(flows["period"], flows["capex_discounted"], capex):
         if abs(float(shown) - mine) > RTOL * max(1.0, abs(mine)):
             out.append(f"cash flows ({t}): capex worth {float(shown):.10g} in the periods table, the schedule "

@@ -120,3 +120,27 @@ def test_the_check_finds_a_broken_continued_production_condition(tmp_path):
     found = verify_phased(run.instance, run.results, run.outcome.objective)
     assert any(f.startswith("continued production (grant, a, p3, ") and
                f.endswith("): makes 0 wafers, the condition taken in p1 needs 80") for f in found), found
+
+
+@pytest.mark.parametrize(("lead", "over", "objective"), [("2", False, 110.0), ("2", True, 105.0),
+                                                         ("1.5", True, 110 * 2 / 3 + 100 / 3)])
+def test_capex_over_the_build(tmp_path, lead, over, objective):
+    """Three one-year periods 2025-2027 at r = 10%, lifetime 1 (CRF 1.1); demand of 100 wafers in
+    2027 only; one module of capex 100 with a lead time of two years must be ordered in 2025. Paid
+    on order it costs 1.1 x 100 = 110 (2025's money, weight 1). Spread over its two-year build, 50
+    in 2025 (55) and 50 in 2026 (55 / 1.1 = 50): 105. A lead time of 1.5 years (the order in 2025
+    still produces in 2027, the first period starting 1.5 years later) pays 2/3 in 2025 and 1/3 in
+    2026: 110 x 2/3 + 110 / 1.1 x 1/3 = 106.667."""
+    tables = dict(ONE_SITE,
+                  periods="id,start_year,years\ny25,2025,1\ny26,2026,1\ny27,2027,1",
+                  modules="site,product,wafers_per_module,capex_per_module,max_modules,lead_time_years\n"
+                          f"a,chip,100,100,1,{lead}",
+                  demand="market,product,period,wafers_per_year\nm,chip,y27,100")
+    run = solve(write_instance(tmp_path, tables, {**MONEY, "capex_over_build": over}))
+    assert run.outcome.objective == pytest.approx(objective, rel=1e-9)
+    flows = run.results.tables["periods"].set_index("period")
+    assert flows["capex_discounted"].sum() == pytest.approx(objective, rel=1e-9)
+    first = (2 / 3 if lead == "1.5" else 1 / 2) if over else 1.0  # the share paid in 2025
+    assert flows.at["y25", "capex_discounted"] == pytest.approx(110 * first, rel=1e-9)
+    assert flows.at["y26", "capex_discounted"] == pytest.approx(objective - 110 * first, abs=1e-9)
+    assert run.violations == []
