@@ -159,12 +159,15 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
     manifest = manifest_base(base, options, command)
     manifest["designs"] = {"path": str(designs), "sha256": hashlib.sha256(designs.read_bytes()).hexdigest()}
     money = base.settings.money_label
-    cols = ["package", "description", "policy_country", "status", "firm_cost", "mip_gap", "outlay_per_year",
-            "outlay_total", "loan_principal_total", "sites_open", "domestic_capacity", "domestic_local_share",
+    cols = ["package", "description", "policy_country", "status", "firm_cost", "mip_gap", "outlay_present_value",
+            "outlay_per_year", "outlay_total", "loan_principal_total", "sites_open", "domestic_capacity",
+            "domestic_local_share",
             "expected_unmet", "outlay_per_domestic_wafer", "outlay_per_local_point", "firm_cost_vs_none",
             "outlay_per_year_vs_none", "domestic_capacity_vs_none", "incremental_outlay_per_domestic_wafer"]
+    phased = ("; the firm cost is a net present value and outlay_present_value the outlay's present value"
+              if "outlay_present_value" in df else "")
     sections = [("Packages", f"<p>{len(df)} packages from {designs.name}; money in {money} (per year: "
-                             "annualised like every cost; total: undiscounted).</p>"),
+                             f"annualised like every cost; total: undiscounted{phased}).</p>"),
                 ("Outlay and the capacity it buys", "{compare.png}"),
                 ("Every package", table_html(df, [c for c in cols if c in df.columns]))]
     return write_analysis(out, files, f"{base.name}: subsidy designs", sections, manifest)
