@@ -196,3 +196,17 @@ def test_robustness_on_a_phased_instance(risky):
     assert t.at["optimum", "max_regret"] == pytest.approx(700.0)
     assert t.loc[result.minimax, "max_regret"] == pytest.approx(200.0)
     assert result.per == ""
+
+
+def test_the_phased_flagship_designs_apply():
+    """Every package of instances/jasm-phased/designs.yaml applies to the instance and passes its
+    checks (compare checks them all before it solves any)."""
+    from siting.instance.designs import read_designs
+    from siting.run import load_case
+
+    root = Path(__file__).resolve().parents[2] / "instances" / "jasm-phased"
+    raw = read_instance(root)
+    packages = read_designs(root / "designs.yaml")
+    assert len(packages) >= 6
+    for package in packages:
+        load_case(apply_package(raw, package))
