@@ -230,6 +230,10 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         # a loan's payout is its grant element (a present value); the principal lent is repaid
         "loan_principal_total": np.where(np.array([k == "concessional_loan" for k in kind.tolist()], dtype=bool),
                                          sol.payout / np.where(grant_element > 0, grant_element, np.nan), np.nan),
+        # the period the row is offered in, and its payout's present value as the objective counts
+        # it (on a snapshot the payout a year: every discount weight is 1)
+        "period": g["period"].to_numpy(),
+        "payout_present_value": (payout_present_values(d, sol) if d.calendar is not None else payout_per_year),
     })
 
     a = d.arcs
@@ -319,7 +323,5 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         tables["schedule"] = schedule_table(d, sol, made, module_capacity)
         tables["periods"] = cash_flow_table(d, sol, probability)
         tables["local_share"] = local_share_table(d, sol, probability)
-        subsidies["payout_present_value"] = payout_present_values(d, sol)
-        subsidies["period"] = d.instruments["period"].to_numpy()
     return Results(solution=sol, costs=costs, risk=risk, tables=tables)
 
