@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from siting.instance.geo import geodesic_km  # noqa: E402
-from siting.report.charts import network_map  # noqa: E402
+from siting.report.netmap import network_map  # noqa: E402
 from siting.report.network import geopackage_bytes, network_layers  # noqa: E402
 from siting.report.write import result_texts  # noqa: E402
 from siting.run import run_case  # noqa: E402
@@ -65,7 +65,7 @@ def outputs(repeats: int) -> list[dict]:
         t2 = time.perf_counter()
         geopackage_bytes(layers)
         t3 = time.perf_counter()
-        network_map(layers, "jasm")
+        network_map(layers, "jasm", run.instance.settings.money_label)
         t4 = time.perf_counter()
         result_texts(run)
         t5 = time.perf_counter()

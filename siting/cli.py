@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="override a parameter, e.g. sites.kumamoto.fixed_cost=900 (repeatable)")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the tables")
     p.add_argument("--no-duals", action="store_true", help="skip the fixed-integer LP for shadow prices")
+    p.add_argument("--no-runner-up", action="store_true",
+                   help="skip the one extra solve that finds the runner-up plan (other open sites) and the exact "
+                        "lump sum that would flip the choice to it, which the headline reports")
     p.add_argument("--risk-report", action="store_true",
                    help="add the value of the stochastic solution (VSS) and of perfect information (EVPI): "
                         "2 + one solve per scenario more")
@@ -195,10 +198,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", help="frontier folder (default results/<instance name>-frontier/)")
     _add_solver_flags(p)
 
-    p = sub.add_parser("validate", help="check an instance and list every problem")
+    p = sub.add_parser("validate", help="check an instance, list every problem, run the screens and build the model")
     p.add_argument("instance")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE")
-    p.add_argument("--json", action="store_true", help="print the verdict and the table sizes as JSON")
+    p.add_argument("--json", action="store_true", help="print the verdict, the table and model sizes as JSON")
 
     p = sub.add_parser("init", help="write a commented starter instance to fill in")
     p.add_argument("dir", help="folder to create")
@@ -434,34 +437,46 @@ def _params(args) -> int:
 
 
 def _validate(args) -> int:
-    """Check the instance, then run the pre-solve screens: their warnings (rules the tables make
-    vacuous included) go to standard output; a screen that proves no plan exists is reported on
-    standard error with exit 3, as `siting solve` would."""
+    """Check the instance, run the pre-solve screens, then build and compile the model without
+    solving it: the screens' warnings (rules the tables make vacuous included) and the numerics
+    warnings go to standard output; a screen or a compile that proves no plan exists is reported on
+    standard error with exit 3, as `siting solve` would. Exit 0 only when every step passes."""
     from siting.instance.derive import derive
     from siting.instance.read import read_instance
     from siting.instance.screens import screen
-    from siting.run import load_case
+    from siting.run import build_case, load_case
 
     # tables that cannot be read whole are listed with every other problem, not alone
     inst = load_case(read_instance(args.instance, partial=True), args.set)
     d = derive(inst)
     findings = screen(d)
     blocking = [f for f in findings if f.kind == "infeasible"]
+    built = None if blocking else build_case(d)  # a screen that proves no plan exists stops a solve before the build
+    failed = bool(blocking) or (built is not None and built.infeasible is not None)
     if args.json:
         sizes = {"sites": len(d.sites), "site_products": len(d.modules), "demand_rows": len(d.demand),
                  "offers": len(d.offers), "routes": len(d.routes), "supply_arcs": len(d.arcs)}
+        model = None if built is None else {**built.sizes(), "infeasible": built.infeasible,
+                                            "numerics": list(built.numerics), "seconds": built.seconds}
         print(json.dumps({"instance": inst.name, "valid": True, "sizes": sizes,
-                          "screens": [f.as_dict() for f in findings]}, indent=2))
-        return EXIT_INFEASIBLE if blocking else EXIT_OK
-    if not blocking:
+                          "screens": [f.as_dict() for f in findings], "model": model}, indent=2))
+        return EXIT_INFEASIBLE if failed else EXIT_OK
+    if not failed:
+        m = built.sizes()
         print(f"{inst.name}: valid ({len(d.sites)} sites, {len(d.modules)} site-products, {len(d.demand)} demand "
-              f"rows, {len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs)")
+              f"rows, {len(d.offers)} offers, {len(d.routes)} routes, {len(d.arcs)} supply arcs; model built: "
+              f"{m['columns']:,} columns ({m['integer_columns']:,} integer), {m['rows']:,} rows, "
+              f"{m['nonzeros']:,} nonzeros)")
     for f in findings:
         if f.kind != "infeasible":
             print(f"{f.kind}: {f.message}")
+    for line in built.numerics if built is not None else ():
+        print(f"warning: numerics: {line}")
     for f in blocking:
         print(f"{inst.name}: infeasible (pre-solve screen): {f.message}", file=sys.stderr)
-    return EXIT_INFEASIBLE if blocking else EXIT_OK
+    if built is not None and built.infeasible is not None:
+        print(f"{inst.name}: infeasible (building the model): {built.infeasible}", file=sys.stderr)
+    return EXIT_INFEASIBLE if failed else EXIT_OK
 
 
 def _solve(args, argv: list[str]) -> int:
@@ -481,11 +496,14 @@ def _solve(args, argv: list[str]) -> int:
         from siting.decompose import solve_by_ph
 
         run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
+        _runner_up(run, options, args)
     elif sys.stdout.isatty() and not args.json:
         with console.status("solving with HiGHS (Ctrl-C stops it and keeps the best plan found)"):
-            run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
+            run = run_case(raw, options, sets=args.set, duals=not args.no_duals, keep_compiled=not args.no_runner_up)
+            _runner_up(run, options, args)
     else:
-        run = run_case(raw, options, sets=args.set, duals=not args.no_duals)
+        run = run_case(raw, options, sets=args.set, duals=not args.no_duals, keep_compiled=not args.no_runner_up)
+        _runner_up(run, options, args)
     command = ["siting", *argv]
     if run.outcome.status == "infeasible" and not run.diagnosis:
         from siting.diagnose import diagnose
@@ -508,6 +526,24 @@ def _solve(args, argv: list[str]) -> int:
     if code != EXIT_OK:
         print(headline(run), file=sys.stderr)
     return code
+
+
+def _runner_up(run, options, args) -> None:
+    """The runner-up plan for the headline: one more solve of the compiled model with the optimum's
+    open sites cut off (its seconds are kept as ``times.runner_up``, outside the pipeline's total)."""
+    if args.no_runner_up or run.results is None:
+        return
+    if run.compiled is None:  # progressive hedging builds no one compiled model to cut
+        run.runner_up = {"searched": False, "reason": f"--engine {args.engine} has no compiled model to re-solve"}
+        return
+    import time
+
+    from siting.analysis.alternatives import runner_up
+
+    t0 = time.perf_counter()
+    run.runner_up = runner_up(run, options)
+    run.times["runner_up"] = time.perf_counter() - t0
+    run.compiled = None  # the matrices are not needed any more
 
 
 def _options(args):

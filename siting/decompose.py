@@ -28,9 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from siting.errors import InputError, Problem, SolverError
+from siting.findings import Finding
+from siting.outcome import Status
 
 #: PH settings: iterations, penalty, convergence threshold, prox-linearisation tolerance.
 PH_DEFAULTS = {"iterations": 50, "rho": 1.0, "convthresh": 1e-4, "prox_tolerance": 1e-3}
@@ -75,9 +78,10 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
                                str(Path(tmp) / "spec.json")], capture_output=True, text=True)
         if done.returncode != 0 or not Path(spec["out"]).is_file():
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise SolverError("progressive hedging failed: " + " / ".join(tail))
+            raise SolverError(Problem("--engine mpisppy", "progressive hedging failed: " + " / ".join(tail),
+                                      "run again with --debug, or solve the extensive form (--engine ef)"))
         result = json.loads(Path(spec["out"]).read_text())
-    # an index read back from JSON: a number, or a list for a tuple (build_early's (site, period))
+    # JSON gives an index back as a list where it was a tuple (a phased model's build_early[j, t])
     result["plan"] = {name: {(tuple(k) if isinstance(k, list) else int(k)): v for k, v in values}
                       for name, values in result["plan"].items()}
     result.update(ranks=ranks, seconds=time.perf_counter() - t0)
@@ -87,8 +91,8 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
 def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph: dict | None = None):
     """PH over ``ranks`` processes, then the rounded plan evaluated across every scenario.
 
-    The run's status is ``feasible`` (PH proves nothing), its best bound PH's trivial bound and its
-    gap the distance between the two; ``run.decomposition`` holds PH's own figures.
+    Returns a new run: its status is ``feasible`` (PH proves nothing), its best bound PH's trivial
+    bound and its gap the distance between the two; ``decomposition`` holds PH's own figures.
     """
     from siting.run import load_case, run_case
 
@@ -98,24 +102,22 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
                                  "objective=risk", "use the extensive form (--engine ef) for those"))
     result = run_ph(instance, sets, ranks, options, ph)
     run = run_case(raw, options, sets, duals=duals, first_stage=consistent_plan(raw, sets, result["plan"]))
-    out = run.outcome
+    out, diagnosis = run.outcome, run.diagnosis
     if out.has_solution:
         bound = float(result["bound"])
-        out.status, out.best_bound = "feasible", bound
-        out.mip_gap = abs(out.objective - bound) / max(abs(out.objective), 1e-9)
-        out.termination = f"progressive hedging (mpi-sppy, {ranks} ranks), plan evaluated across all scenarios"
-    elif out.status == "infeasible":
-        from siting.findings import Finding
-
+        out = replace(out, status=Status.FEASIBLE, best_bound=bound,
+                      mip_gap=abs(out.objective - bound) / max(abs(out.objective), 1e-9),
+                      termination=f"progressive hedging (mpi-sppy, {ranks} ranks), plan evaluated across all scenarios")
+    elif out.status is Status.INFEASIBLE:
         # the elastic re-solve would explain the held plan, not the instance: say what happened
-        run.diagnosis = [Finding("infeasible", "ph_plan", (
+        diagnosis = [Finding("infeasible", "ph_plan", (
             "the plan progressive hedging rounded to cannot meet every rule in every scenario: raise --time-limit "
             "or the iterations, or solve the extensive form (--engine ef)"), found_by="progressive hedging")]
-    run.decomposition = {"engine": "mpisppy", "ranks": ranks, "iterations": result["iterations"],
-                         "convergence": result["convergence"], "bound": result["bound"],
-                         "ph_objective": result["ph_objective"], "seconds": result["seconds"],
-                         "plan_cost": out.objective, "gap": out.mip_gap}
-    return run
+    decomposition = {"engine": "mpisppy", "ranks": ranks, "iterations": result["iterations"],
+                     "convergence": result["convergence"], "bound": result["bound"],
+                     "ph_objective": result["ph_objective"], "seconds": result["seconds"],
+                     "plan_cost": out.objective, "gap": out.mip_gap}
+    return replace(run, outcome=out, diagnosis=diagnosis, decomposition=decomposition)
 
 
 def consistent_plan(raw, sets, plan: dict) -> dict:
@@ -163,18 +165,13 @@ def scenario_creator(name: str, instance: str = "", sets=(), probability: dict |
 
     from siting.instance.derive import derive
     from siting.model.build import build_model
+    from siting.model.families import first_stage
 
     inst, factors = _case(instance, tuple(sets))
     sm = build_model(derive(inst, factors.only(name)))
     m = sm.model
-    nonants = [m.build, m.modules, m.qualify, m.payout]
-    if hasattr(m, "build_early") and len(m.build_early):
-        nonants.append(m.build_early)  # a phased plan: the site open by each period but the last
-    if len(m.TAKEUP):
-        nonants.append(m.take)  # taking up a conditional offer is decided before the scenario is known
-    if hasattr(m, "var_at_risk"):
-        nonants.append(m.var_at_risk)
-    sputils.attach_root_node(m, sm.costs.first_stage(), nonants)
+    # sites, modules, qualifications, take-up of conditional offers, payouts and eta (the table's first stage)
+    sputils.attach_root_node(m, sm.costs.first_stage(), first_stage(m))
     m._mpisppy_probability = probability[name]
     return m
 

@@ -17,14 +17,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from siting.elastic import (
-    ELASTIC,
-    FREED,
     TOL_PERCENT,
     Slack,
     cheapest_within,
@@ -36,6 +34,8 @@ from siting.elastic import (
 )
 from siting.findings import Finding
 from siting.instance.derive import target_rows
+from siting.model.families import ELASTIC, FREED
+from siting.outcome import Outcome
 from siting.report.extract import read_solution
 from siting.solve import Compiled, SolverOptions, set_values
 
@@ -44,10 +44,28 @@ log = logging.getLogger(__name__)
 FOUND_BY = "elastic re-solve"
 
 
-def diagnose(run, options: SolverOptions, time_limit: float = 30.0) -> list[Finding]:
-    """Find which rules must give, and by how much, for an infeasible run; store it on the run.
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the diagnosis of an infeasible run found.
 
-    Sets ``run.diagnosis`` and appends the findings to ``run.outcome.termination``.
+    Attributes
+    ----------
+    findings
+        The rules that must give, and by how much (empty when the re-solve found no plan in its
+        time limit, or for a run without a model).
+    outcome
+        The run's outcome with what the diagnosis found added to its termination.
+    seconds
+        How long the diagnosis took.
+    """
+
+    findings: tuple[Finding, ...]
+    outcome: Outcome
+    seconds: float
+
+
+def diagnosis(run, options: SolverOptions, time_limit: float = 30.0) -> Diagnosis:
+    """Find which rules must give, and by how much, for an infeasible run; the run is left as it is.
 
     Parameters
     ----------
@@ -58,18 +76,34 @@ def diagnose(run, options: SolverOptions, time_limit: float = 30.0) -> list[Find
     time_limit
         Seconds each solve of the re-solve may take (two stages, and two more when an alternative
         that keeps demand is sought), at most the run's own limit.
+
+    Returns
+    -------
+    Diagnosis
+        The findings, and a new outcome whose termination says them.
     """
     t0 = time.perf_counter()
     findings = risk_limit_findings(run, options, time_limit) or elastic_findings(run, options, time_limit)
-    run.diagnosis = findings
-    run.times["diagnose"] = time.perf_counter() - t0
-    run.times["total"] = run.times.get("total", 0.0) + run.times["diagnose"]
+    termination = run.outcome.termination
     if findings:
-        run.outcome.termination += "; elastic re-solve: " + "; ".join(f.message for f in findings)
+        termination += "; elastic re-solve: " + "; ".join(f.message for f in findings)
     elif run.compiled is not None:
         limit = min(time_limit, options.time_limit or time_limit)
-        run.outcome.termination += f"; the elastic re-solve found no plan in {limit:g} s to say which rule must give"
-    return findings
+        termination += f"; the elastic re-solve found no plan in {limit:g} s to say which rule must give"
+    return Diagnosis(tuple(findings), replace(run.outcome, termination=termination), time.perf_counter() - t0)
+
+
+def diagnose(run, options: SolverOptions, time_limit: float = 30.0) -> list[Finding]:
+    """Diagnose an infeasible run (:func:`diagnosis`) and record what was found on it.
+
+    The run gets the findings (``run.diagnosis``), the diagnosis's new outcome and its time
+    (``run.times["diagnose"]``, added to the total). Returns the findings.
+    """
+    found = diagnosis(run, options, time_limit)
+    run.diagnosis = list(found.findings)
+    run.outcome = found.outcome
+    run.times = {**run.times, "diagnose": found.seconds, "total": run.times.get("total", 0.0) + found.seconds}
+    return run.diagnosis
 
 
 def risk_limit_findings(run, options: SolverOptions, time_limit: float = 30.0) -> list[Finding]:

@@ -36,11 +36,12 @@ share, the shortfall is linear in money (local purchases against the target time
 purchases); with output fixed, the plan that minimises it also has the highest share.
 
 Rows that are physics or definitions stay hard: capacity, balances, links, module limits and
-subsidy terms (a grant's rate and cap, a lump sum: a plan can always take less). Subsidy
-conditions (a local share or utilisation a grant requires) will join as a family when conditional
-instruments exist. ``demand_cover`` is freed: it is a valid inequality only while demand must be
-met in full. HiGHS's irreducible infeasible sets are not used: HiGHS finds them for LPs only, and
-every siting model has binary site decisions.
+subsidy terms (a grant's rate and cap, a lump sum: a plan can always take less). A conditional
+instrument's conditions (the local share or utilisation it requires) stay hard too: a plan can
+always decline the offer, so they never make a model infeasible. Which families give, and which
+are freed, is the table :data:`siting.model.families.ROWS`. ``demand_cover`` is freed: it is a
+valid inequality only while demand must be met in full. HiGHS's irreducible infeasible sets are
+not used: HiGHS finds them for LPs only, and every siting model has binary site decisions.
 """
 
 from __future__ import annotations
@@ -51,20 +52,9 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from siting.model.families import ELASTIC, FREED
 from siting.solve import Compiled, SolverOptions, make_highs, objective_scale
 
-#: Constraint name -> rule family, in the order findings are listed.
-ELASTIC = {
-    "demand_balance": "demand",
-    "local_share": "local_share",
-    "supplier_share": "supplier_share",
-    "min_suppliers": "min_suppliers",
-    "concentration": "concentration",
-    "firm_budget": "firm_budget",
-    "supplier_capacity": "supplier_capacity",
-}
-#: Valid inequalities implied by demand that must be met: no longer valid once demand may give.
-FREED = ("demand_cover",)
 #: Slack below this many percent of a rule's level is solver tolerance, not a rule that gives.
 TOL_PERCENT = 1e-4
 

@@ -94,6 +94,10 @@ class SitingError(Exception):
     exit_code = 1
 
 
+def _one_per_line(problems: list[Problem] | Problem) -> list[Problem]:
+    return [problems] if isinstance(problems, Problem) else list(problems)
+
+
 class InputError(SitingError):
     """The instance or the command line is wrong (exit code 2).
 
@@ -106,16 +110,40 @@ class InputError(SitingError):
     exit_code = 2
 
     def __init__(self, problems: list[Problem] | Problem):
-        if isinstance(problems, Problem):
-            problems = [problems]
-        self.problems: list[Problem] = list(problems)
+        self.problems: list[Problem] = _one_per_line(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class SolverError(SitingError):
-    """HiGHS failed in a way that is not the planner's fault (exit code 1)."""
+    """HiGHS (or the decomposition around it) failed in a way that is not the planner's fault (exit code 1).
+
+    Parameters
+    ----------
+    problem
+        What failed, in the one message form.
+    """
 
     exit_code = 1
+
+    def __init__(self, problem: Problem):
+        self.problems: list[Problem] = [problem]
+        super().__init__(str(problem))
+
+
+class NoPlan(SitingError):
+    """A solve an analysis needs found no plan (exit code 3).
+
+    Parameters
+    ----------
+    problem
+        Which solve, how it ended, and what to do, in the one message form.
+    """
+
+    exit_code = 3
+
+    def __init__(self, problem: Problem):
+        self.problems: list[Problem] = [problem]
+        super().__init__(str(problem))
 
 
 class ProblemCollector:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 import pyomo.core as pyo
+from pyomo.common.errors import InfeasibleConstraintException
 
 from siting.instance.cache import TypingCache
 from siting.instance.check import check_instance
@@ -23,10 +24,19 @@ from siting.instance.read import RawInstance, read_instance
 from siting.instance.scenarios import ScenarioFactors
 from siting.instance.screens import screen
 from siting.model.build import SitingModel, build_model
+from siting.outcome import Outcome, Status
 from siting.report.extract import Results, extract
 from siting.report.marginal import marginal_values
 from siting.report.verify import verify
-from siting.solve import Compiled, Outcome, SolverOptions, set_values, solve_compiled, solve_model
+from siting.solve import (
+    Compiled,
+    SolverOptions,
+    compile_model,
+    numerics_report,
+    set_values,
+    solve_compiled,
+    solve_model,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +73,9 @@ class Run:
         took (``--risk-report``, :func:`siting.analysis.risk.risk_report`).
     decomposition
         Progressive hedging's figures when the plan came from ``--engine mpisppy``.
+    runner_up
+        The cheapest plan with other open sites and what would flip to it, when ``siting solve``
+        looked for it (:func:`siting.analysis.alternatives.runner_up`); read by the headline.
     """
 
     instance: Instance
@@ -79,6 +92,7 @@ class Run:
     compiled: Compiled | None = None
     risk_report: dict = field(default_factory=dict)
     decomposition: dict = field(default_factory=dict)
+    runner_up: dict = field(default_factory=dict)
 
 
 def load_case(source: str | Path | RawInstance, sets: list[str] | tuple[str, ...] = (),
@@ -131,7 +145,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     if blocking:
         # arithmetic on the data already shows that no plan exists: say so without a MIP
         t2 = time.perf_counter()
-        outcome = Outcome(status="infeasible", termination="pre-solve screen: " + "; ".join(
+        outcome = Outcome(status=Status.INFEASIBLE, termination="pre-solve screen: " + "; ".join(
             f.message for f in blocking), options=options.highs_options(), times={"compile": 0.0, "solve": 0.0})
         run = Run(instance=inst, data=data, model=None, outcome=outcome, options=options, screens=findings,
                   diagnosis=blocking)
@@ -150,7 +164,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
         run.violations = verify(inst, run.results, outcome.objective)
         if duals:
             run.shadow = marginal_values(sm, compiled, outcome.values, options, run.results.solution)
-    if outcome.status == "infeasible" or keep_compiled:
+    if outcome.status is Status.INFEASIBLE or keep_compiled:
         run.compiled = compiled
     t4 = time.perf_counter()
     run.times = {
@@ -163,6 +177,54 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets=(), 
     for line in run.violations:
         log.warning("solution check: %s", line)
     return run
+
+
+@dataclass(frozen=True)
+class Built:
+    """A case's model built and compiled to matrices, not solved (``siting validate``).
+
+    Attributes
+    ----------
+    model
+        The Pyomo model.
+    compiled
+        Its matrices; None when compiling already proved that no plan exists.
+    infeasible
+        Why no plan exists, when compiling proved it (a row with no variable left that cannot hold).
+    numerics
+        The coefficient ranges HiGHS may struggle with (:func:`siting.solve.numerics_report`).
+    seconds
+        Build and compile time.
+    """
+
+    model: SitingModel
+    compiled: Compiled | None
+    infeasible: str | None
+    numerics: tuple[str, ...]
+    seconds: float
+
+    def sizes(self) -> dict:
+        """Columns, integer columns, rows and nonzeros of the compiled model (empty without one)."""
+        c = self.compiled
+        if c is None:
+            return {}
+        return {"columns": len(c.lp["cost"]), "integer_columns": int(c.integer.sum()), "rows": int(c.lp["num_row"]),
+                "nonzeros": len(c.lp["value"])}
+
+
+def build_case(data: Derived) -> Built:
+    """Build the model of derived data and compile it as a solve would, without solving.
+
+    The same steps as :func:`run_case` between the screens and HiGHS, so a case that builds here
+    reaches HiGHS in a solve.
+    """
+    t0 = time.perf_counter()
+    sm = build_model(data)
+    try:
+        compiled = compile_model(sm)
+    except InfeasibleConstraintException as exc:
+        return Built(sm, None, f"trivially infeasible: {exc}", (), time.perf_counter() - t0)
+    return Built(sm, compiled, None, tuple(numerics_report(compiled)), time.perf_counter() - t0)
 
 
 def first_stage_of(run: Run) -> dict:
@@ -198,13 +260,13 @@ def resolve(base: Run, compiled: Compiled, options: SolverOptions, start=None) -
     """
     t0 = time.perf_counter()
     outcome = solve_compiled(compiled, options, start)
+    if outcome.has_solution:  # the columns of ``base``'s model, without any added after them
+        outcome = replace(outcome, values=outcome.values[:len(base.compiled.columns)])
     t1 = time.perf_counter()
     sm = base.model
     run = Run(instance=base.instance, data=base.data, model=sm, outcome=outcome, options=options,
               screens=base.screens)
     if outcome.has_solution:
-        n = len(base.compiled.columns)
-        outcome.values = outcome.values[:n]
         set_values(sm, base.compiled, outcome.values)
         run.results = extract(sm, sm.costs.values())
         run.violations = verify(base.instance, run.results, outcome.objective)

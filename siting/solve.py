@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import highspy
@@ -35,14 +35,13 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from siting.errors import InputError, Problem, SolverError, suggest
 from siting.model import sparse  # noqa: F401  (loaded here so its load time is not counted as build time)
+from siting.model.families import COMPILED_ONLY, COST_SOURCES, ROW_SOURCES, column_order
+from siting.outcome import Outcome, Status
 
 log = logging.getLogger(__name__)
 
 #: Where solver profiles live: the working folder's solvers/ first, then the project's.
 PROFILE_DIRS = (Path("solvers"), Path(__file__).resolve().parent.parent / "solvers")
-
-STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "no_solution", "error")
-
 
 class SolverOptions(BaseModel):
     """Options of one solve; a profile in ``solvers/NAME.toml`` sets any of them.
@@ -154,47 +153,13 @@ class Compiled:
     freed: dict = field(default_factory=dict)
 
 
-@dataclass
-class Outcome:
-    """What a solve returned, and why it stopped.
-
-    Attributes
-    ----------
-    status
-        One of :data:`STATUSES`.
-    termination
-        HiGHS's own model status, e.g. "Optimal", "Time limit reached".
-    objective, best_bound, mip_gap
-        Objective of the incumbent, best proven bound, relative gap (None without a solution).
-    values
-        Column values (None without a solution), in compiled column order.
-    times
-        Seconds: ``build`` (compile to matrices is counted here), ``solve``.
-    """
-
-    status: str
-    termination: str
-    objective: float | None = None
-    best_bound: float | None = None
-    mip_gap: float | None = None
-    values: np.ndarray | None = None
-    times: dict = field(default_factory=dict)
-    options: dict = field(default_factory=dict)
-    nodes: int | None = None
-    numerics: list = field(default_factory=list)
-
-    @property
-    def has_solution(self) -> bool:
-        return self.values is not None
-
-
 def compile_model(sm) -> Compiled:
-    """Compile the Pyomo model to matrices in the column order of the derived tables."""
+    """Compile the Pyomo model to matrices in the column order of the derived tables.
+
+    The variable families come in the order of :data:`siting.model.families.VARIABLES`.
+    """
     m = sm.model
-    order = [m.build, m.modules, m.qualify, m.take, m.payout, m.produce, m.output, m.purchase, m.unmet,
-             m.wafer_payout]
-    order += [getattr(m, name) for name in ("var_at_risk", "tail_excess", "worst_cost") if hasattr(m, name)]
-    info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=order)
+    info = LinearStandardFormCompiler().write(m, mixed_form=True, column_order=column_order(m))
     cols = info.columns
     n = len(cols)
     lower = np.array([-np.inf if v.lb is None else v.lb for v in cols], dtype=float)
@@ -213,31 +178,6 @@ def compile_model(sm) -> Compiled:
               start=A.indptr.astype(np.int32), index=A.indices.astype(np.int32),
               value=A.data.astype(float), num_row=A.shape[0])
     return Compiled(columns=cols, rows=info.rows, lp=lp, integer=integer, offset=offset)
-
-
-#: Where the coefficients of each row family come from in the input, to say what to rescale.
-ROW_SOURCES = {
-    "capacity": "modules.wafers_per_module", "concentration": "modules.wafers_per_module",
-    "input_balance": "bom.units_per_wafer", "output_balance": "bom.units_per_wafer",
-    "supplier_capacity": "offers.capacity", "local_share": "local_targets.target and offers.price_per_unit",
-    "supplier_share": "settings.max_supplier_share", "grant_rate": "instruments.rate and modules.capex_per_module",
-    "grant_cap": "instruments.cap", "lump_sum": "instruments.amount",
-    "grants_within_capex": "modules.capex_per_module and sites.fixed_cost",
-    "wafer_rate": "instruments.per_wafer and years", "wafer_cap": "instruments.cap",
-    "condition_local": "instruments.min_local_share and offers.price_per_unit",
-    "condition_utilisation": "instruments.min_utilisation and modules.wafers_per_module",
-    "program_budget": "programs.budget",
-    "firm_budget": "modules.capex_per_module and sites.fixed_cost", "module_site": "modules.max_modules",
-    "demand_balance": "demand.wafers_per_year", "demand_cover": "demand.wafers_per_year",
-    "route_link": "demand.wafers_per_year", "qualification_link": "offers.capacity",
-}
-#: Where the objective coefficient of each column family comes from.
-COST_SOURCES = {
-    "build": "sites.fixed_cost", "modules": "modules.capex_per_module", "qualify": "qualification.cost",
-    "payout": "instruments (payouts, annualised)", "wafer_payout": "instruments (production subsidies, annualised)",
-    "produce": "modules.operating_cost_per_wafer, lanes and tariffs",
-    "purchase": "offers.price_per_unit, lanes and tariffs", "unmet": "demand.penalty_per_wafer",
-}
 
 
 def _family(item) -> str:
@@ -358,7 +298,8 @@ def make_highs(compiled: Compiled, options: SolverOptions, with_integrality: boo
                          lp["upper"], lp["row_lower"], lp["row_upper"], lp["start"], lp["index"],
                          lp["value"], integrality)
     if status == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS rejected the model (passModel failed)")
+        raise SolverError(Problem("HiGHS", "rejected the model (passModel failed)",
+                                  "report this instance with the output of --debug"))
     return h
 
 
@@ -411,15 +352,9 @@ def _flush_c_stdio() -> None:
         pass
 
 
-#: Constraint families that only HiGHS needs: once compiled into the matrix, their Pyomo objects
-#: (one per route or supply arc, the bulk of the model) are freed before the solve. Nothing after
-#: the solve reads them: results come from variables, shadow prices from other rows, and a
-#: re-solve (diagnosis) is still exact without them, since they are valid inequalities or
-#: implied bounds.
-COMPILED_ONLY = ("route_link", "qualification_link")
-
-
 def _drop_compiled_only(sm, compiled: Compiled) -> None:
+    """Free the Pyomo objects of the rows only HiGHS needs (:data:`siting.model.families.COMPILED_ONLY`:
+    one per route or supply arc, the bulk of the model); nothing after the solve reads them."""
     m = sm.model
     # row positions of each freed family, in the order of its index (the rows of routes or arcs),
     # which is the order the compiler writes them in; freed rows become None in ``rows``
@@ -459,15 +394,14 @@ def solve_model(sm, options: SolverOptions, start: np.ndarray | None = None) -> 
     try:
         compiled = compile_model(sm)
     except InfeasibleConstraintException as exc:
-        return Outcome(status="infeasible", termination=f"trivially infeasible: {exc}",
+        return Outcome(status=Status.INFEASIBLE, termination=f"trivially infeasible: {exc}",
                        times={"compile": time.perf_counter() - t0, "solve": 0.0},
                        options=options.highs_options()), None
     _drop_compiled_only(sm, compiled)
     _release_memory()
     t1 = time.perf_counter()
     outcome = solve_compiled(compiled, options, start)
-    outcome.times["compile"] = t1 - t0
-    return outcome, compiled
+    return replace(outcome, times={**outcome.times, "compile": t1 - t0}), compiled
 
 
 #: Numerics warnings already logged by this process.
@@ -499,13 +433,10 @@ def solve_compiled(compiled: Compiled, options: SolverOptions, start: np.ndarray
     h.HandleKeyboardInterrupt = True
     h.solve()
     t2 = time.perf_counter()
-    outcome = _outcome(h, compiled, options)
-    outcome.times = {"compile": 0.0, "solve": t2 - t1}
-    outcome.numerics = numerics
-    return outcome
+    return _outcome(h, compiled, options, times={"compile": 0.0, "solve": t2 - t1}, numerics=numerics)
 
 
-def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Outcome:
+def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions, times: dict, numerics: list) -> Outcome:
     ms = h.getModelStatus()
     text = h.modelStatusToString(ms)
     info = h.getInfo()
@@ -521,32 +452,32 @@ def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions) -> Ou
     else:
         bound, gap = (obj, 0.0) if ms == S.kOptimal else (None, None)
     if ms in (S.kOptimal, S.kModelEmpty):
-        status = "optimal"
+        status = Status.OPTIMAL
         if ms == S.kModelEmpty:
             values, obj, bound, gap = np.zeros(len(compiled.columns)), compiled.offset, compiled.offset, 0.0
     elif ms == S.kInfeasible:
-        status = "infeasible"
+        status = Status.INFEASIBLE
     elif ms == S.kUnbounded:
-        status = "unbounded"
+        status = Status.UNBOUNDED
     elif ms == S.kUnboundedOrInfeasible:
         # every cost coefficient that can fall without limit is bounded (payouts by their grant
         # terms, flows by capacities), so the objective is bounded below: this is infeasibility
-        status = "infeasible"
+        status = Status.INFEASIBLE
     elif feasible:
         # stopped early for any reason (time, iteration, solution or memory limit, an interrupt):
         # the incumbent is a plan, reported with its gap and bound
-        status = "feasible"
+        status = Status.FEASIBLE
     elif ms in (S.kTimeLimit, S.kIterationLimit, S.kSolutionLimit, S.kInterrupt, S.kMemoryLimit,
                 S.kObjectiveBound, S.kObjectiveTarget) or ms == getattr(S, "kHighsInterrupt", None):
-        status = "no_solution"
+        status = Status.NO_SOLUTION
     else:
-        status = "error"
-    if status in ("infeasible", "unbounded", "error"):
+        status = Status.ERROR
+    if not status.solved:
         values, obj, gap = None, None, None
     if ms == S.kInterrupt:
         text = "Interrupted by the user (Ctrl-C)"
     return Outcome(status=status, termination=text, objective=obj, best_bound=bound, mip_gap=gap,
-                   values=values, options=options.highs_options(),
+                   values=values, options=options.highs_options(), times=times, numerics=numerics,
                    nodes=int(info.mip_node_count) if has_int else None)
 
 
@@ -701,7 +632,8 @@ def solve_small(cost: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_u
                          np.asarray(row_lower, float), np.asarray(row_upper, float),
                          csc.indptr.astype(np.int32), csc.indices.astype(np.int32), csc.data, integrality)
     if status == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS rejected a side problem (passModel failed)")
+        raise SolverError(Problem("HiGHS", "rejected a side problem (passModel failed)",
+                                  "report this instance with the output of --debug"))
     h.run()
     model_status = h.getModelStatus()
     text = h.modelStatusToString(model_status)

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 
 from siting.analysis import cuts
-from siting.analysis.breakeven import NoPlan
 from siting.analysis.compare import package_row
-from siting.errors import InputError, Problem
+from siting.errors import InputError, NoPlan, Problem
 from siting.instance.designs import Package
 from siting.instance.read import RawInstance
+from siting.outcome import Status
 from siting.run import Run, resolve, run_case
 from siting.solve import SolverOptions
 
@@ -282,8 +282,9 @@ def alternatives(raw: RawInstance, options: SolverOptions, within: float = 0.02,
     base = run_case(raw, options, sets=list(sets), duals=False, keep_compiled=True)
     solves = [_solve_record("optimum", base)]
     if not base.outcome.has_solution:
-        raise NoPlan(f"{base.instance.name} | {base.outcome.status}: {base.outcome.termination}; "
-                     "there is no optimum to find alternatives to")
+        raise NoPlan(Problem(base.instance.name, f"{base.outcome.status} ({base.outcome.termination}), so there is "
+                             "no optimum to find alternatives to", "solve it with `siting solve` to see why, or "
+                             "raise --time-limit if it stopped early"))
     m = base.model.model
     plans = [_plan(1, base)]
     rows = [_row(plans[0], plans[0], by, plans)]
@@ -303,7 +304,7 @@ def alternatives(raw: RawInstance, options: SolverOptions, within: float = 0.02,
         run = resolve(base, current, options)
         solves.append(_solve_record(f"plan {len(plans) + 1}", run))
         if not run.outcome.has_solution:
-            stopped = ("no other plan exists" if run.outcome.status == "infeasible" else
+            stopped = ("no other plan exists" if run.outcome.status is Status.INFEASIBLE else
                        f"the search for plan {len(plans) + 1} ended {run.outcome.status} "
                        f"({run.outcome.termination})")
             if progress:
@@ -354,3 +355,45 @@ def write_alternatives(result: Alternatives, out, options: SolverOptions, comman
                 ("Local shares", table_html(df, ["rank", *[c for c in df.columns if c.startswith("local_share_")]])),
                 ("Solves", table_html(pd.DataFrame(result.solves)))]
     return write_analysis(out, files, f"{base.name}: near-optimal alternatives", sections, manifest)
+
+
+def runner_up(base: Run, options: SolverOptions) -> dict:
+    """The cheapest plan with another set of open sites than ``base``'s, and what would flip to it.
+
+    One more solve: ``base``'s compiled model (``run_case(..., keep_compiled=True)``) with the
+    no-good cut that excludes its open sites, re-solved without building the model again. The
+    runner-up is then the cheapest plan that opens (or closes) any site differently, so the lump
+    sum that makes it optimal is exact (see :func:`lump_sum`): its cost minus the optimum's.
+
+    Returns
+    -------
+    dict
+        ``found`` (False when no other set of open sites is feasible, or the search ended
+        without a plan; ``reason`` says which), the runner-up's ``plan`` in words, ``open_sites``,
+        ``objective``, ``status``, ``mip_gap``, ``difference`` (its cost above the optimum, in the
+        objective's unit), ``relative`` (that over the optimum), ``within`` (how far the exact
+        difference can lie from ``difference``: the two solves' gaps), the ``lump_sum_*`` fields of
+        :func:`lump_sum` (the extra solve's seconds are the caller's to time: they differ from run to run).
+    """
+    if base.compiled is None or base.results is None:
+        raise ValueError("runner_up needs a solved run with its compiled model (keep_compiled=True)")
+    build = cuts.positions(base.compiled, base.model.model.build)
+    best = _plan(1, base)
+    run = resolve(base, cuts.add_rows(base.compiled, [cuts.site_cut(build, best.opened)]), options)
+    out: dict = {"status": run.outcome.status}
+    if not run.outcome.has_solution:
+        out.update(found=False, reason=("no other set of open sites meets every rule"
+                                        if run.outcome.status == "infeasible" else
+                                        f"the search ended {run.outcome.status} ({run.outcome.termination})"))
+        return out
+    plan = _plan(2, run)
+    d = base.data
+    words, _ = describe(d, plan, best, "sites")
+    diff = plan.objective - best.objective
+    o, b = run.outcome, base.outcome
+    within = sum(max(r.objective - r.best_bound, 0.0) for r in (o, b) if r.best_bound is not None)
+    out.update(found=True, plan=words, open_sites=_names(d, plan.opened), objective=o.objective,
+               mip_gap=o.mip_gap, best_bound=o.best_bound, difference=diff,
+               relative=diff / max(abs(best.objective), 1e-12), within=within,
+               **lump_sum(d, plan, [best], base.instance.settings.money_label))
+    return out

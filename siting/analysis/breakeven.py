@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from siting.errors import InputError, Problem, SitingError, suggest
+from siting.errors import InputError, NoPlan, Problem, suggest
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
 from siting.report.extract import open_sites
@@ -39,12 +39,6 @@ INSTRUMENTS = ("lump", "grant-rate", "per-wafer")
 #: When an offer's payout is paid (instruments.paid): on a snapshot both are the same.
 PAID = ("on_order", "on_start")
 OFFER_ID = "breakeven-offer"
-
-
-class NoPlan(SitingError):
-    """A solve the analysis needs found no plan (exit 3)."""
-
-    exit_code = 3
 
 
 @dataclass
@@ -160,7 +154,9 @@ def _solve(raw: RawInstance, options: SolverOptions, what: str, solves: list, se
     solves.append({"what": what, "status": o.status, "objective": o.objective, "best_bound": o.best_bound,
                    "mip_gap": o.mip_gap, "sites_open": _opened(run)})
     if not o.has_solution:
-        raise NoPlan(f"{what} | {o.status}: {o.termination}; nothing to compare with")
+        raise NoPlan(Problem(what, f"{o.status} ({o.termination}), so there is nothing to compare with",
+                             "solve that case with `siting solve` and the same --set to see why, or raise "
+                             "--time-limit if it stopped early"))
     return run
 
 
@@ -267,8 +263,9 @@ def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: s
         hi = min(hi, 1.0)
     best = _solve(raw, options, f"offer {hi:.6g}", solves, offer=offer(hi))
     if not _is_open(best, site):
-        raise NoPlan(f"--site {site} | the bracket {hi:.6g} from the lump sum did not open it; the response is not "
-                     "monotone here, so no break-even rate is reported")
+        raise NoPlan(Problem(f"--site {site}", f"the bracket {hi:.6g} from the lump sum did not open it: the response "
+                             "is not monotone here, so no break-even rate is reported",
+                             "ask for the lump sum instead (--instrument lump)"))
     while hi - lo > tol:
         mid = (lo + hi) / 2
         run = _solve(raw, options, f"offer {mid:.6g}", solves, offer=offer(mid))

@@ -260,8 +260,8 @@ def attribute(raw_a: RawInstance, raw_b: RawInstance, changes: pd.DataFrame, opt
     NoPlan
         When A's or B's instance has no plan.
     """
-    from siting.analysis.breakeven import NoPlan
     from siting.analysis.parallel import each_result
+    from siting.errors import NoPlan
 
     replay = changes[changes["replayable"]]
     items = [(raw_a, options, (), "A"), (raw_b, options, (), "B")]
@@ -274,7 +274,9 @@ def attribute(raw_a: RawInstance, raw_b: RawInstance, changes: pd.DataFrame, opt
     base, target = results["A"], results["B"]
     for side, res in (("A", base), ("B", target)):
         if res["objective"] is None:
-            raise NoPlan(f"run {side} | its instance is {res['status']} when solved again; nothing to attribute")
+            raise NoPlan(Problem(f"run {side}", f"its instance is {res['status']} when solved again, so there is "
+                                 "nothing to attribute", "solve that run's instance again (its command is in its "
+                                 "manifest.json) to see why"))
     rows, explained = [], 0.0
     for _, r in replay.iterrows():
         res = results[r["path"]]

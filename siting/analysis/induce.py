@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from siting.analysis.breakeven import NoPlan, check_site
-from siting.errors import InputError, Problem, suggest
+from siting.analysis.breakeven import check_site
+from siting.errors import InputError, NoPlan, Problem, suggest
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
 from siting.run import Run, run_case
@@ -180,8 +180,9 @@ def _solve(raw: RawInstance, options: SolverOptions, rows: list[dict], sets=()) 
     source = apply_package(raw, Package("induce", add=tuple(rows), origin="induce")) if rows else raw
     run = run_case(source, options, sets=list(sets), duals=False)
     if not run.outcome.has_solution:
-        raise NoPlan(f"induce | the firm's problem ended {run.outcome.status} ({run.outcome.termination}); "
-                     "nothing to induce against")
+        raise NoPlan(Problem("induce", f"the firm's problem ended {run.outcome.status} ({run.outcome.termination}), "
+                             "so there is nothing to induce against", "solve the instance with `siting solve` to see "
+                             "why"))
     return run
 
 
@@ -232,8 +233,9 @@ def induce(raw: RawInstance, target: list[str], options: SolverOptions, instrume
     _check(raw, target, instrument)
     base = run_case(raw, options, duals=False)
     if not base.outcome.has_solution:
-        raise NoPlan(f"induce | the firm's problem ended {base.outcome.status} ({base.outcome.termination}); "
-                     "nothing to induce against")
+        raise NoPlan(Problem("induce", f"the firm's problem ended {base.outcome.status} ({base.outcome.termination}), "
+                             "so there is nothing to induce against", "solve the instance with `siting solve` to see "
+                             "why"))
     inst = base.instance
     country = country if country is not None else (inst.settings.policy_country or "")
     sites = base.data.sites.set_index("site")
@@ -284,7 +286,7 @@ def induce(raw: RawInstance, target: list[str], options: SolverOptions, instrume
             out.plan = ", ".join(opened)
             return out
         if len(out.iterations) >= MAX_ITERATIONS:
-            raise NoPlan(f"induce | no answer after {MAX_ITERATIONS} firm solves; report this instance")
+            raise NoPlan(Problem("induce", f"no answer after {MAX_ITERATIONS} firm solves", "report this instance"))
         row = np.zeros(len(fundable))
         for t in left:
             row[index[t]] = crf[t]
@@ -294,7 +296,7 @@ def induce(raw: RawInstance, target: list[str], options: SolverOptions, instrume
                                    np.full(len(cuts), np.inf), np.zeros(len(fundable)),
                                    np.full(len(fundable), np.inf), None, options)
         if x is None:
-            raise NoPlan(f"induce | the offer problem ended {status}; report this instance")
+            raise NoPlan(Problem("induce", f"the offer problem ended {status}", "report this instance"))
         lump = np.maximum(x, 0.0)
         rows = [{"id": _trial(t), "kind": "lump_sum", "site": t, "amount": repr(float(lump[index[t]])),
                  "source": "induce"} for t in fundable if lump[index[t]] > 0]

@@ -46,6 +46,7 @@ from siting.instance.read import RawInstance
 from siting.instance.screens import screen
 from siting.model import sparse as sp
 from siting.model.build import build_model
+from siting.model.families import by_row
 from siting.model.objective import CATEGORIES, SCENARIO_CATEGORIES
 from siting.report.extract import clean_solution, tabulate
 from siting.report.verify import verify
@@ -58,12 +59,10 @@ log = logging.getLogger(__name__)
 AFFINE_RTOL = 1e-9
 
 #: Column families with one index, the derived table whose rows they follow, and the value of a
-#: row without a column. ``payout`` has columns for first-stage instruments only, ``take`` for
-#: conditional ones (an unconditional row is taken); production subsidies are
-#: ``wafer_payout[k, w]``, read apart.
-FAMILIES = {"build": ("sites", 0.0), "modules": ("modules", 0.0), "qualify": ("qualifications", 0.0),
-            "payout": ("instruments", 0.0), "take": ("instruments", 1.0), "produce": ("routes", 0.0),
-            "purchase": ("arcs", 0.0), "unmet": ("demand", 0.0)}
+#: row without a column (:func:`siting.model.families.by_row`). ``payout`` has columns for
+#: first-stage instruments only, ``take`` for conditional ones (an unconditional row is taken);
+#: production subsidies are ``wafer_payout[k, w]``, read apart.
+FAMILIES = {v.name: (v.table, v.default) for v in by_row()}
 
 
 @dataclass
@@ -543,7 +542,7 @@ class Patcher:
         t2 = time.perf_counter()
         outcome = solve_compiled(compiled, options, start)
         t3 = time.perf_counter()
-        if outcome.status not in ("optimal", "feasible"):
+        if not outcome.status.solved:
             return None  # rebuilt, so that the screens and the diagnosis speak for it
         x = outcome.values
         sol = clean_solution(**self.families(x, d))

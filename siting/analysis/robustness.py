@@ -32,9 +32,8 @@ import pandas as pd
 
 from siting.analysis import cuts
 from siting.analysis.alternatives import alternatives
-from siting.analysis.breakeven import NoPlan
 from siting.analysis.parallel import Workers, each_result
-from siting.errors import InputError, Problem, suggest
+from siting.errors import InputError, NoPlan, Problem, suggest
 from siting.instance.read import RawInstance
 from siting.report.extract import cvar_of, open_sites
 from siting.run import Run, first_stage_of, resolve, run_case
@@ -192,7 +191,9 @@ def _robustness(raw, options, named, alternatives_count, within, sweep, sets, po
     for w in factors.ids:
         own = solved[f"{w} alone"]
         if own["objective"] is None:
-            raise NoPlan(f"scenario {w} | {own['status']} when solved alone; no regret can be measured")
+            raise NoPlan(Problem(f"scenario {w}", f"{own['status']} when solved alone, so no regret can be measured",
+                                 "give it a plan (see what `siting solve` says with the scenario's factors) or "
+                                 "leave it out"))
         best[w] = float(own["objective"])
         opens[w] = set(own["sites"].split(";")) - {""}
         candidates.append(Candidate(f"best for {w}", f"{w}'s own optimum", vector(own["plan"], compiled),
@@ -200,7 +201,8 @@ def _robustness(raw, options, named, alternatives_count, within, sweep, sets, po
     for text in named:
         run = solved[f"plan {text}"]
         if run["objective"] is None:
-            raise NoPlan(f"--plans {text} | {run['status']}: no plan opens exactly these sites")
+            raise NoPlan(Problem(f"--plans {text}", f"{run['status']}: no plan opens exactly these sites",
+                                 "name sites that can open together"))
         candidates.append(Candidate(text, "named", vector(run["plan"], compiled), run["sites"]))
     candidates = _distinct(candidates, compiled.integer)
     cost_rows, table = {}, []

@@ -506,9 +506,6 @@ TABLES: dict[str, Table] = {
     )
 }
 
-#: Tables in the order the reader loads them (references point backwards).
-TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
-
 
 def key_parts(table: Table) -> tuple[str, ...]:
     """Key columns that may be left empty (a ``period``): an empty one is left out of a row's label

@@ -103,27 +103,6 @@ class Source(BaseModel):
     note: str = ""
 
 
-class InstanceSpec(BaseModel):
-    """The top level of ``instance.yaml``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(..., min_length=1, description="Short name; results go to results/<name>/.")
-    description: str = ""
-    settings: Settings = Settings()
-    tables: dict[str, str] = Field(
-        default_factory=dict, description="Table name -> CSV file, relative to the instance folder."
-    )
-    workbook: str | None = Field(None, description="An Excel file whose sheets are the tables.")
-    layers: dict[str, str] = Field(
-        default_factory=dict,
-        description="Polygon layer -> GeoJSON or GeoPackage file: 'regions' (a region column) fills empty "
-                    "regions by point-in-polygon; 'hazard_zones' (a zone column) marks sites and suppliers inside.",
-    )
-    sources: list[Source] = Field(default_factory=list)
-    assumptions: list[str] = Field(default_factory=list)
-
-
 @lru_cache(maxsize=1)
 def numeric_fields() -> tuple[str, ...]:
     """The settings that hold a number (float or int, possibly empty)."""

@@ -11,14 +11,13 @@ def _finalize_scipy_sparse(module, available: bool) -> None:
         import scipy.sparse  # noqa: F401  (the part of SciPy that Pyomo's matrix compiler uses)
 
 
-def _finalize_matplotlib_pyplot(module, available: bool) -> None:
-    if available:
-        import matplotlib.pyplot  # noqa: F401  (what the charts use; Pyomo's hook adds pylab)
+def _finalize_matplotlib_nothing(module, available: bool) -> None:
+    """The charts draw on the Agg canvas without pyplot (:mod:`siting.report.charts`)."""
 
 
 def _narrow_pyomo_hooks() -> None:
     """Keep Pyomo from importing ``scipy.stats`` (about a second) the first time SciPy is imported,
-    and ``matplotlib.pylab`` with matplotlib.
+    and ``matplotlib.pyplot`` and ``matplotlib.pylab`` (about a second) with matplotlib.
 
     Pyomo registers a hook that, whenever ``scipy`` is imported in a process that has imported
     Pyomo, imports ``scipy.stats``, ``integrate`` and ``spatial`` too. The model needs only
@@ -34,11 +33,12 @@ def _narrow_pyomo_hooks() -> None:
     for indicator in getattr(finder, "_callbacks", {}).get("scipy", []):
         if full is not None and getattr(indicator, "_callback", None) is full:
             indicator._callback = _finalize_scipy_sparse
-    # the same hook on matplotlib imports matplotlib.pylab (NumPy's fft, random and linalg) too
+    # the same hook on matplotlib imports pyplot and pylab (NumPy's fft, random and linalg), which
+    # the charts do not use
     full = getattr(deps, "_finalize_matplotlib", None)
     for indicator in getattr(finder, "_callbacks", {}).get("matplotlib", []):
         if full is not None and getattr(indicator, "_callback", None) is full:
-            indicator._callback = _finalize_matplotlib_pyplot
+            indicator._callback = _finalize_matplotlib_nothing
 
 
 _narrow_pyomo_hooks()

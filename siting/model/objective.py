@@ -21,7 +21,6 @@ import numpy as np
 import pyomo.core as pyo
 
 from siting.model.linear import groups, lin
-from siting.model.risk import add_risk
 
 #: Cost categories, in the order results list them.
 CATEGORIES = ("capex", "qualification", "operating", "purchases", "freight", "tariffs",
@@ -155,11 +154,11 @@ def _increments(table, annual: np.ndarray, life: np.ndarray, w_cap, d, key=("sit
     return out
 
 
-def add_objective(sm) -> None:
-    """Register every cost term, add the risk terms, and minimise the objective.
+def register_costs(sm) -> None:
+    """Register every cost and subsidy term of the plan, by category, in the model's registry.
 
-    The objective is the sum of the registry (the risk-weighted firm cost), or with
-    ``settings.objective = risk`` the risk measure alone (:func:`siting.model.risk.add_risk`).
+    First-stage terms (capex, qualification, payouts) have no scenario; running costs, the unmet
+    penalty and production subsidies are registered per scenario, for the risk measures to read.
     """
     m, d, reg = sm.model, sm.data, sm.costs
     reg.probability = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
@@ -216,7 +215,12 @@ def add_objective(sm) -> None:
         paid = [k for (k, v) in m.WAFER_PAYOUTS if v == w]
         reg.register("subsidies", lin(-factor[paid] * wafer_w[paid], [m.wafer_payout[k, w] for k in paid]), w)
 
-    measure = add_risk(sm)
+
+
+def add_objective(sm, measure) -> None:
+    """Minimise the sum of the registry (the risk-weighted firm cost), or with
+    ``settings.objective = risk`` the risk ``measure`` alone (:func:`siting.model.risk.add_risk`)."""
+    m, d, reg = sm.model, sm.data, sm.costs
     if d.instance.settings.objective == "risk":
         m.firm_cost = pyo.Objective(expr=measure, sense=pyo.minimize)
     else:

@@ -40,7 +40,7 @@ def add_risk(sm):
     m, d, reg = sm.model, sm.data, sm.costs
     st = d.instance.settings
     lam, beta = float(st.risk_weight), float(st.cvar_level)
-    prob = reg.probability  # set by add_objective, which calls this
+    prob = reg.probability  # set by register_costs, which runs first
     ids = list(prob)
     uses_measure = st.risk_limit is not None or st.objective == "risk"
     second = {w: reg.second_stage(w) for w in ids}

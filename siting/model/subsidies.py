@@ -25,25 +25,10 @@ from __future__ import annotations
 import numpy as np
 import pyomo.core as pyo
 
+from siting.instance.bounds import max_capex, module_rows, most_counted_spend, most_output
 from siting.instance.instruments import CAPEX_SHARE
 from siting.model.investment import capacity_terms, capex_expression, opened, site_positions
 from siting.model.linear import lin
-
-
-def max_capex(sm, j: int) -> float:
-    """Largest capex site row j could carry: F[s] + sum_p C[s,p] N[s,p]."""
-    d = sm.data
-    site = d.sites.at[j, "site"]
-    rows = d.modules["site"].values == site
-    return float(d.sites.at[j, "fixed_cost"]
-                 + np.sum(d.modules["capex_per_module"].values[rows] * d.modules["max_modules"].values[rows]))
-
-
-def _module_rows(d, site: str, product: str = "") -> np.ndarray:
-    rows = d.modules["site"].values == site
-    if product:
-        rows &= d.modules["product"].values == product
-    return np.flatnonzero(rows)
 
 
 def _route_rows(d, site: str, w: str, product: str = "", period: str | None = None) -> np.ndarray:
@@ -53,31 +38,6 @@ def _route_rows(d, site: str, w: str, product: str = "", period: str | None = No
     if product:
         rows &= d.routes["product"].values == product
     return np.flatnonzero(rows)
-
-
-def most_output(d, site: str, product: str = "") -> float:
-    """Most wafers a year site could make (of ``product``; empty: of every product)."""
-    k = _module_rows(d, site, product)
-    return float(np.sum(d.modules["wafers_per_module"].values[k] * d.modules["max_modules"].values[k]))
-
-
-def most_counted_spend(d, site: str, w: str, period: str | None = None) -> float:
-    """Most a site could spend a year on inputs that count for local share in scenario w (and
-    ``period``, on a phased instance).
-
-    Each counted input's largest need at the site times the highest price any arc offers it there.
-    """
-    arcs = d.arcs
-    rows = (arcs["site"].values == site) & (arcs["scenario"].values == w) & arcs["counts"].values
-    at = (d.needs["site"] == site) & (d.needs["scenario"] == w)
-    if period is not None and len(d.periods) > 1:
-        rows &= arcs["period"].values == period
-        at &= d.needs["period"] == period
-    if not rows.any():
-        return 0.0
-    price = arcs.loc[rows].groupby("input")["price"].max()
-    needs = d.needs[at].groupby("input")["most"].sum()
-    return float((price * needs.reindex(price.index).fillna(0.0)).sum())
 
 
 def add_subsidies(sm) -> None:
@@ -129,7 +89,7 @@ def add_subsidies(sm) -> None:
         - float(g.at[k, "rate"]) * capex_expression(sm, pos[site[k]], period[k]) <= 0)
     m.grant_cap = pyo.Constraint(
         m.GRANTS, rule=lambda _, k: m.payout[k]
-        - limit(k, float(g.at[k, "rate"]) * max_capex(sm, pos[site[k]])) * paid_if(k) <= 0)
+        - limit(k, float(g.at[k, "rate"]) * max_capex(d, pos[site[k]])) * paid_if(k) <= 0)
     m.LUMPS = pyo.Set(initialize=[k for k in first if kind[k] == "lump_sum"], ordered=True)
     # at most L: the objective pays it in full unless a program budget runs short
     m.lump_sum = pyo.Constraint(m.LUMPS, rule=lambda _, k: m.payout[k] - float(g.at[k, "amount"]) * paid_if(k) <= 0)
@@ -216,7 +176,7 @@ def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None
     def condition_utilisation(_, k, w):
         s, kappa, t = g.at[k, "site"], float(g.at[k, "min_utilisation"]), g.at[k, "period"]
         routes = _route_rows(d, s, w, "", t)
-        mods = [j for j in _module_rows(d, s) if not phased or d.modules.at[j, "period"] == t]
+        mods = [j for j in module_rows(d, s) if not phased or d.modules.at[j, "period"] == t]
         most = kappa * most_output(d, s)
         cap_coefs, cap_vars = [], []
         for j in mods:  # the site's capacity producing in the period (a snapshot's K n)
@@ -253,7 +213,7 @@ def _add_conditions(sm, local: list, utilisation: list, scenarios: list) -> None
     def condition_continued(_, k, u, w):
         s, kappa = g.at[k, "site"], float(g.at[k, "min_utilisation"])
         routes = _route_rows(d, s, w, "", u)
-        mods = [j for j in _module_rows(d, s) if d.modules.at[j, "period"] == u]
+        mods = [j for j in module_rows(d, s) if d.modules.at[j, "period"] == u]
         most = kappa * float(sum(d.modules.at[j, "wafers_per_module"] * d.modules.at[j, "max_modules"]
                                  for j in mods))
         cap_coefs, cap_vars = [], []

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from siting.report.extract import expected_mix
+
 #: Above this many sites the console lists only the open ones.
 MAX_SITE_ROWS = 25
 
@@ -19,7 +21,9 @@ MAX_SITE_ROWS = 25
 def _num(x, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    return f"{x:,.{digits}f}"
+    text = f"{x:,.{digits}f}"
+    # a value that rounds to zero shows no sign ("-0.000" reads as a saving that is not there)
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def _pct(x) -> str:
@@ -124,10 +128,16 @@ def print_run(run, console: Console | None = None) -> None:
         console.print(f"[bold]{run.instance.name}: {run.outcome.status}: no plan meets every rule[/bold]")
     else:
         console.print(f"[bold]{escape(headline(run))}[/bold]")
+    if run.results is not None:
+        from siting.report.headline import headline as decision
+
+        text = textwrap.fill(decision(run)["text"], width=console.width - 1)
+        console.print(escape(text), soft_wrap=True)
     t = run.times
     diagnose = f", diagnose {t['diagnose']:.2f}s" if "diagnose" in t else ""
+    runner = f"; runner-up {t['runner_up']:.2f}s" if "runner_up" in t else ""
     console.print(f"times: load {t['load']:.2f}s, build {t['build']:.2f}s, solve {t['solve']:.2f}s, "
-                  f"extract {t['extract']:.2f}s{diagnose}, total {t['total']:.2f}s")
+                  f"extract {t['extract']:.2f}s{diagnose}, total {t['total']:.2f}s{runner}")
     dec = getattr(run, "decomposition", None)
     if dec:
         console.print(f"progressive hedging (mpi-sppy, {dec['ranks']} ranks, {dec['iterations']} iterations, "
@@ -163,12 +173,13 @@ def print_run(run, console: Console | None = None) -> None:
                       _num(r["subsidy_total"]))
     console.print(sites)
     if hidden:
-        console.print(f"({hidden} closed sites not shown; see sites.csv)")
+        console.print(f"({hidden} closed site{'' if hidden == 1 else 's'} not shown; see sites.csv)")
     cap = res.tables["capacity"]
     built = cap[(cap["modules"] > 0) & (cap["period"] == cap["period"].iloc[-1] if len(cap) else True)]
     if 0 < len(built) <= MAX_SITE_ROWS:
         console.print("capacity built: " + "; ".join(
-            f"{r['site']} {r['product']} {r['modules']} modules = {r['capacity_wafers_per_year']:,.0f} wafers/yr"
+            f"{r['site']} {r['product']} {r['modules']} module{'' if r['modules'] == 1 else 's'} = "
+            f"{r['capacity_wafers_per_year']:,.0f} wafers/yr"
             for _, r in built.iterrows()))
     _print_subsidies(console, res.tables["subsidies"], money)
     if "schedule" in res.tables:
@@ -182,19 +193,9 @@ def print_run(run, console: Console | None = None) -> None:
     costs.add_row("[bold]total[/bold]", f"[bold]{_num(sum(res.costs.values()), 3)}[/bold]")
     console.print(costs)
     _print_scenarios(run, console)
-    mix = res.tables["supplier_mix"]
     several = res.tables["scenarios"]["scenario"].nunique() > 1
-    last = None
-    if "schedule" in res.tables:  # a phased plan: the mix of the horizon's last period
-        last = res.tables["periods"]["period"].iloc[-1]
-        mix = mix[mix["period"] == last]
-    if several and len(mix):  # one line per site and input: shares of the expected purchases (none: no table)
-        proc = res.tables["procurement"]
-        proc = proc if last is None else proc[proc["period"] == last]
-        p = dict(zip(res.tables["scenarios"]["scenario"], res.tables["scenarios"]["probability"]))
-        units = proc.assign(units=proc["units_per_year"] * proc["scenario"].map(p))
-        units = units.groupby(["site", "input", "supplier", "local"], sort=False, as_index=False)["units"].sum()
-        mix = units.assign(share=units["units"] / units.groupby(["site", "input"])["units"].transform("sum"))
+    last = res.tables["periods"]["period"].iloc[-1] if "schedule" in res.tables else None
+    mix = expected_mix(res.tables)  # the last period's mix of a phased plan, expected over the scenarios
     if len(mix):
         title = ("Supplier mix (share of each input" + (f" in {last}" if last is not None else "")
                  + (", expected over the scenarios" if several else ""))
@@ -215,7 +216,7 @@ def print_run(run, console: Console | None = None) -> None:
             return at + (f" in scenario {r['scenario']}" if several else "")
 
         def amount(x: float, digits: int) -> str:
-            return "no plan" if math.isnan(x) else f"{x + 0.0:,.{digits}f}"
+            return "no plan" if math.isnan(x) else _num(x, digits)
 
         local = shadow[shadow["constraint"] == "local_share"]
         for _, r in local.iterrows():

@@ -12,13 +12,17 @@ import numpy as np
 import pandas as pd
 
 from siting.instance.periods import previous_rows
+from siting.model.families import by_row, rounded
 from siting.model.objective import CATEGORIES
 from siting.report.periods import cash_flow_table, local_share_table, payout_present_values, schedule_table
 
 
 @dataclass
 class Solution:
-    """Variable values of a solved model, aligned with the rows of the derived tables."""
+    """Variable values of a solved model, aligned with the rows of the derived tables.
+
+    One field per variable family read by row (:func:`siting.model.families.by_row`), of the same name.
+    """
 
     build: np.ndarray
     modules: np.ndarray
@@ -102,31 +106,32 @@ def risk_summary(table: pd.DataFrame, beta: float) -> dict:
 
 
 def read_solution(sm) -> Solution:
-    """Read the variable values currently held in the Pyomo model."""
+    """Read the variable values currently held in the Pyomo model.
+
+    Every variable that follows a derived table's rows (:func:`siting.model.families.by_row`) is
+    read into the :class:`Solution` field of its name; a row without a column takes the family's
+    default. Production subsidies (``wafer_payout[k, w]``) are added to ``payout`` weighted by the
+    scenarios' probabilities; a phased model's ``build_early`` gives ``build_by_period``.
+    """
     m, d = sm.model, sm.data
 
     def vals(var, index) -> np.ndarray:
         return np.array([var[k].value or 0.0 for k in index], dtype=float)
 
-    unmet = np.zeros(len(d.demand))
-    unmet[list(m.UNMET)] = vals(m.unmet, m.UNMET)
-    payout = np.zeros(len(d.instruments))
-    payout[list(m.INSTRUMENTS)] = vals(m.payout, m.INSTRUMENTS)
+    values: dict[str, np.ndarray] = {}
+    for fam in by_row():
+        var = getattr(m, fam.name)
+        out = np.full(len(getattr(d, fam.table)), fam.default, dtype=float)
+        index = list(var.index_set())
+        out[index] = vals(var, index)
+        values[fam.name] = out
     prob = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
     for (k, w) in m.WAFER_PAYOUTS:
-        payout[k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
-    take = np.ones(len(d.instruments))
-    take[list(m.TAKEUP)] = vals(m.take, m.TAKEUP)
-    extra = {}
+        values["payout"][k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
     if len(d.periods) > 1:
-        build = vals(m.build, range(len(d.sites)))
-        extra["build_by_period"] = np.column_stack(
-            [vals(m.build_early, [(j, t) for j in range(len(d.sites))]) for t in d.periods[:-1]] + [build])
-    return clean_solution(
-        build=vals(m.build, range(len(d.sites))), modules=vals(m.modules, range(len(d.modules))),
-        qualify=vals(m.qualify, range(len(d.qualifications))), payout=payout, take=take,
-        produce=vals(m.produce, range(len(d.routes))), purchase=vals(m.purchase, range(len(d.arcs))), unmet=unmet,
-        **extra)
+        values["build_by_period"] = np.column_stack(
+            [vals(m.build_early, [(j, t) for j in range(len(d.sites))]) for t in d.periods[:-1]] + [values["build"]])
+    return clean_solution(**values)
 
 
 def clean_solution(**values: np.ndarray) -> Solution:
@@ -134,7 +139,7 @@ def clean_solution(**values: np.ndarray) -> Solution:
     tolerance of zero set to zero (every variable is non-negative). ``payout`` is already the
     expected payout of each instrument row (production subsidies weighted by scenario probability)."""
     x = {k: np.where(v < 1e-9, 0.0, v) for k, v in values.items()}
-    for k in ("build", "modules", "qualify", "take", "build_by_period"):
+    for k in (*rounded(), "build_by_period"):
         if k in x:
             x[k] = np.round(x[k])
     return Solution(**x)
@@ -187,6 +192,8 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
     column) costs more than its arithmetic: every column is read once, rows are filtered as arrays,
     and each table is built once from arrays.
     """
+    costs = tidy_costs(costs)
+    by_scenario = {w: tidy_costs(c) for w, c in by_scenario.items()}
     site_ids = d.sites["site"].tolist()
     n_sites = len(site_ids)
     probability = dict(zip(d.scenarios["id"].tolist(), d.scenarios["probability"].tolist()))
@@ -323,5 +330,46 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         tables["schedule"] = schedule_table(d, sol, made, module_capacity)
         tables["periods"] = cash_flow_table(d, sol, probability)
         tables["local_share"] = local_share_table(d, sol, probability)
-    return Results(solution=sol, costs=costs, risk=risk, tables=tables)
+    return Results(solution=sol, costs=costs, risk=risk, tables={k: tidy_table(t) for k, t in tables.items()})
 
+
+#: Relative size below which an amount is round-off of the solve, not a value: the objective is
+#: scaled before HiGHS sees it, and scaling back leaves dust such as -2.1e-11 in a category that is
+#: zero. Far below any solver tolerance (1e-6 and up), so no real amount is ever cleared.
+DUST = 1e-9
+
+
+def tidy_costs(costs: dict[str, float]) -> dict[str, float]:
+    """A cost breakdown without round-off dust or negative zeros: an amount within ``DUST`` times
+    the breakdown's size (the sum of the amounts' magnitudes, at least 1) of zero is 0.0."""
+    size = max(sum(abs(v) for v in costs.values() if np.isfinite(v)), 1.0)
+    return {k: (0.0 if abs(v) <= DUST * size else v + 0.0) for k, v in costs.items()}
+
+
+def tidy_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A result table whose float columns have no round-off dust (values within ``DUST`` times the
+    column's largest magnitude, at least 1, of zero) and no negative zeros; NaN stays NaN."""
+    for col in table.columns:
+        values = table[col].to_numpy()
+        if values.dtype.kind != "f" or not len(values):
+            continue
+        with np.errstate(invalid="ignore"):
+            size = max(float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0, 1.0)
+            table[col] = np.where(np.abs(values) <= DUST * size, 0.0, values) + 0.0
+    return table
+
+
+def expected_mix(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each input's supplier shares at each open site, in the horizon's last period, over the
+    scenarios' expected purchases (one scenario: the plan's own shares). Columns ``site``,
+    ``input``, ``supplier``, ``local``, ``share``."""
+    proc = tables.get("procurement")
+    if proc is None or len(proc) == 0:
+        return pd.DataFrame(columns=["site", "input", "supplier", "local", "share"])
+    if "period" in proc.columns and proc["period"].nunique() > 1:
+        proc = proc[proc["period"] == proc["period"].iloc[-1]]
+    scen = tables["scenarios"]
+    p = dict(zip(scen["scenario"], scen["probability"]))
+    units = proc.assign(units=proc["units_per_year"] * proc["scenario"].map(p))
+    units = units.groupby(["site", "input", "supplier", "local"], sort=False, as_index=False)["units"].sum()
+    return units.assign(share=units["units"] / units.groupby(["site", "input"])["units"].transform("sum"))

@@ -29,6 +29,7 @@ from siting.report.folder import (  # noqa: F401 - the writer's names, also used
     swap_available,
     write_folder,
 )
+from siting.report.headline import headline
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
                "unmet", "subsidies", "costs", "scenarios", "shadow_prices", "schedule", "periods", "local_share")
@@ -136,6 +137,7 @@ def summary_dict(run, command: list[str] | None = None) -> dict:
         summary["checks"] = {"passed": not run.violations, "violations": run.violations}
     if getattr(run, "decomposition", None):
         summary["decomposition"] = run.decomposition
+    summary["headline"] = headline(run)
     summary["screens"] = [f.as_dict() for f in run.screens]
     summary["diagnosis"] = [f.as_dict() for f in run.diagnosis]
     summary["numerics"] = out.numerics
@@ -209,8 +211,8 @@ def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes
     """Every file of a run's results, by name, with ``manifest.json`` (last) listing the others
     and their SHA-256. A run with a solution also gets ``network.gpkg``, ``map.png`` and
     ``report.html``; every run gets ``report.html``."""
-    from siting.report.charts import network_map
     from siting.report.html import report_page
+    from siting.report.netmap import network_map
     from siting.report.network import geopackage_bytes, network_layers
 
     tables = dict(run.results.tables) if run.results is not None else {}
@@ -224,7 +226,7 @@ def result_texts(run, command: list[str] | None = None) -> dict[str, str | bytes
     if run.results is not None:
         layers = network_layers(run)
         texts["network.gpkg"] = geopackage_bytes(layers)
-        picture = network_map(layers, map_title(summary))
+        picture = network_map(layers, map_title(summary), summary["units"]["money"])
         texts["map.png"] = picture
     pictures = {}
     if "schedule" in tables:  # a phased plan
@@ -296,7 +298,7 @@ def redraw_map(folder: Path) -> Path:
     :class:`InputError` when the folder holds no network (not a results folder, or a run without
     a solution).
     """
-    from siting.report.charts import network_map
+    from siting.report.netmap import network_map
     from siting.report.network import read_network
 
     folder = Path(folder)
@@ -316,7 +318,7 @@ def redraw_map(folder: Path) -> Path:
     except Exception as exc:  # a GeoPackage GDAL cannot open
         raise InputError(Problem(f"{where}/network.gpkg", f"cannot be read ({type(exc).__name__})",
                                  "solve again to rewrite the folder")) from None
-    png = network_map(layers, map_title(summary))
+    png = network_map(layers, map_title(summary), summary.get("units", {}).get("money", ""))
     manifest_path = folder / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

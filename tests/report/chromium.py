@@ -40,6 +40,10 @@ class PageVisit:
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     images: list[dict] = field(default_factory=list)
+    charts: list[dict] = field(default_factory=list)
+    overflowing: list[dict] = field(default_factory=list)
+    page_width: int = 0
+    scroll_width: int = 0
 
 
 class Chromium:
@@ -110,9 +114,12 @@ class Chromium:
                 raise TimeoutError(f"no {method} within {self.timeout} s")
             self.events.append(json.loads(self.ws.recv()))
 
-    def visit(self, path: Path, screenshot: Path | None = None) -> PageVisit:
-        """Open ``path``, wait for it to load and settle, and report what it did."""
+    def visit(self, path: Path, screenshot: Path | None = None, width: int = 1280) -> PageVisit:
+        """Open ``path`` in a window ``width`` pixels wide, wait for it to load and settle, and
+        report what it did, and which tables do not fit the page: wider than the box they sit in
+        (so clipped or scrolled) or reaching past the window's right edge."""
         self.events.clear()
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
         self.call("Page.navigate", url=path.resolve().as_uri())
         self._wait_for("Page.loadEventFired")
         # let late console messages and requests arrive
@@ -133,10 +140,21 @@ class Chromium:
             "Array.from(document.images).map(i => ({src: i.src.slice(0, 40), complete: i.complete, "
             "width: i.naturalWidth, height: i.naturalHeight}))"))
         visit.images = images["result"]["value"]
+        charts = self.call("Runtime.evaluate", returnByValue=True, expression=(
+            "Array.from(document.querySelectorAll('svg.chart')).map(s => ({label: s.getAttribute('aria-label'), "
+            "width: s.getBoundingClientRect().width, height: s.getBoundingClientRect().height}))"))
+        visit.charts = charts["result"]["value"]
+        fit = self.call("Runtime.evaluate", returnByValue=True, expression=(
+            "({page: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth, "
+            "tables: Array.from(document.querySelectorAll('table')).map((t, i) => ({index: i, "
+            "first: (t.querySelector('th') || {}).textContent || '', width: t.scrollWidth, "
+            "room: t.parentElement.clientWidth, right: t.getBoundingClientRect().right}))})"))["result"]["value"]
+        visit.page_width, visit.scroll_width = fit["page"], fit["scroll"]
+        visit.overflowing = [t for t in fit["tables"] if t["width"] > t["room"] + 1 or t["right"] > fit["page"] + 1]
         if screenshot is not None:
             height = self.call("Runtime.evaluate", returnByValue=True,
                                expression="document.documentElement.scrollHeight")["result"]["value"]
-            self.call("Emulation.setDeviceMetricsOverride", width=1200, height=int(height), deviceScaleFactor=1,
+            self.call("Emulation.setDeviceMetricsOverride", width=width, height=int(height), deviceScaleFactor=1,
                       mobile=False)
             shot = self.call("Page.captureScreenshot", format="png")
             screenshot.write_bytes(base64.b64decode(shot["data"]))

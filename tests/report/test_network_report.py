@@ -6,12 +6,14 @@ import hashlib
 import json
 import re
 
+import geopandas as gpd
 import numpy as np
 import pytest
+from shapely.geometry import LineString
 
 from siting.cli import main
 from siting.instance.geo import geodesic_km
-from siting.report.charts import _cut_meridian, _shift
+from siting.report.netmap import _flows, _shift, _world_cut
 from siting.report.network import geopackage_bytes, network_layers, read_network
 from tests.helpers import solve, write_instance
 
@@ -73,15 +75,37 @@ def test_geopackage_round_trip_keeps_every_layer(run, tmp_path):
         layers["suppliers"].set_index("id")["status"].to_dict()
 
 
-def test_the_cut_meridian_keeps_a_pacific_network_in_one_piece():
+def test_the_world_map_edge_keeps_a_pacific_network_in_one_piece():
     """Kikuyo (130.83), Chitose (141.7), Phoenix (-112.16): the widest empty band runs east from
-    Phoenix to Kikuyo (242.99 degrees), so the cut is in its middle (9.34 E) and the network spans
-    360 - 242.99 = 117.01 degrees of longitude instead of 253.86."""
+    Phoenix to Kikuyo (242.99 degrees), so the map's edge is in its middle (9.34 E) and the network
+    spans 360 - 242.99 = 117.01 degrees of longitude instead of 253.86."""
     lons = np.array([130.83, 141.7, -112.16])
-    cut = _cut_meridian(lons)
+    cut = _world_cut(lons, _flows(gpd.GeoDataFrame({"kind": [], "origin": [], "destination": [],
+                                                     "value_per_year": []}, geometry=[])))
     assert cut == pytest.approx(-112.16 + 242.99 / 2, abs=1e-9)
     shifted = _shift(lons, cut)
     assert shifted.max() - shifted.min() == pytest.approx(117.01, abs=1e-9)
+
+
+def test_the_world_map_edge_avoids_the_flow_lines():
+    """Dresden (13.72), Kikuyo (130.83) and Phoenix (-112.16) leave three empty bands of longitude:
+    Phoenix to Dresden over the Atlantic (125.88 degrees), Dresden to Kikuyo over Asia (117.11) and
+    Kikuyo to Phoenix over the Pacific (117.01). Without lines the edge is in the widest, the
+    Atlantic one (-112.16 + 62.94 = -49.22); the line Kikuyo -> Phoenix crosses the Pacific band and
+    the line Dresden -> Phoenix (over Greenland) the Atlantic one, so with both the edge goes to
+    the middle of the band no line crosses: 13.72 + 117.11 / 2 = 72.275."""
+    lons = np.array([13.72, 130.83, -112.16])
+
+    def line(a, b):
+        from siting.instance.geo import geodesic_line
+
+        return LineString(geodesic_line(a[0], a[1], b[0], b[1]))
+
+    kikuyo, phoenix, dresden = (32.88, 130.83), (33.78, -112.16), (51.13, 13.72)
+    flows = gpd.GeoDataFrame({"kind": ["product", "product"], "origin": ["k", "d"], "destination": ["p", "p"],
+                              "value_per_year": [1.0, 1.0]}, geometry=[line(kikuyo, phoenix), line(dresden, phoenix)])
+    assert _world_cut(lons, _flows(flows.iloc[:0])) == pytest.approx(-49.22, abs=1e-9)
+    assert _world_cut(lons, _flows(flows)) == pytest.approx(72.275, abs=1e-9)
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -126,12 +150,16 @@ def test_report_is_one_self_contained_page_with_every_section(tmp_path):
     out = tmp_path / "out"
     assert main(["solve", str(inst), "--out", str(out)]) == 0
     html = (out / "report.html").read_text()
+    summary = json.loads((out / "summary.json").read_text())
     assert_self_contained(html)
     for heading in ("Plan", "Map", "Cost breakdown", "Supplier mix", "Local share", "Subsidies and government outlay",
                     "Shadow prices", "Solver", "Manifest"):
         assert f"<h2>{heading}</h2>" in html, heading
-    assert html.count("data:image/png;base64,") == 4  # map, waterfall, supplier mix, local share
-    summary = json.loads((out / "summary.json").read_text())
+    assert html.count("data:image/png;base64,") == 1  # the map
+    # the cost waterfall, the supplier mix and the local share, drawn inline
+    assert [label for label in re.findall(r'<svg class="chart"[^>]*aria-label="([^"]*)"', html)] == [
+        f"cost waterfall: firm cost {summary['objective']:,.1f} {summary['units']['money']} a year",
+        "supplier mix by site and input", "local share against target"]
     assert f"best bound {summary['best_bound']:,.3f}" in html
 
 
@@ -144,5 +172,7 @@ def test_an_infeasible_run_still_gets_a_report_saying_what_must_give(tmp_path):
     html = (out / "report.html").read_text()
     assert_self_contained(html)
     assert '<p class="status bad"><b>infeasible</b>' in html
+    headline = json.loads((out / "summary.json").read_text())["headline"]
+    assert headline["text"].startswith("No plan: the solve ended infeasible; ") and "plan" not in headline
     assert "<h2>Findings</h2>" in html and "local share" in html
     assert not (out / "map.png").exists()
