@@ -187,6 +187,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--instrument", default="lump", help="lump (exact, two solves), grant-rate or per-wafer (bisection)")
     p.add_argument("--tolerance", type=float, help="bisection tolerance (rate, or currency per wafer)")
     _add_move_flags(p)
+    p.add_argument("--paid", default="on_order", help="when the offer pays on a phased instance: on_order (the "
+                   "period the site opens, default) or on_start (its first producing period)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (the offer is the field offer)")
     # an offer is a difference of two optima: both are proven to the exact profile's gap
@@ -419,17 +421,14 @@ def _error_document(exc: SitingError) -> dict:
             "problems": [{"location": p.location, "problem": p.problem, "fix": p.fix} for p in problems]}
 
 
-#: Commands and solve options that do not handle a phased instance (a periods table) yet.
-_NOT_PHASED = {c: c for c in ("compare", "breakeven", "explain", "sweep", "frontier", "alternatives",
-                                "robustness", "induce")}
+#: Commands that do not handle a phased instance (a periods table) yet: induce's cutting planes
+#: value a lump sum by its annualisation alone, not by the period the site opens in.
+_NOT_PHASED = {"induce": "induce"}
 
 
 def _refuse_phased(args) -> None:
     """Stop an analysis that does not handle phased plans yet, before it reads anything else."""
     what = _NOT_PHASED.get(args.command)
-    if args.command == "solve":
-        what = ("--engine mpisppy" if args.engine == "mpisppy" else
-                "--risk-report" if args.risk_report else None)
     if what is None or not isinstance(getattr(args, "instance", None), str):
         return
     from siting.instance.read import read_instance
@@ -696,7 +695,7 @@ def _breakeven(args) -> int:
     if args.tolerance is not None and not args.tolerance > 0:
         raise InputError(Problem("--tolerance", f"must be above zero (got {args.tolerance})", "e.g. 0.0001"))
     answer = breakeven(_with_sets(args), args.site, _options(args), args.instrument, args.tolerance,
-                       args.instead_of, args.min_capacity)
+                       args.instead_of, args.min_capacity, args.paid)
     if args.json:
         from siting.report.write import json_safe
 
@@ -708,7 +707,8 @@ def _breakeven(args) -> int:
     console.print(f"solves used ({len(answer.solves)}):")
     for s in answer.solves:
         gap = "-" if s["mip_gap"] is None else f"{s['mip_gap']:.4%}"
-        console.print(f"  {s['what']}: {s['status']}, firm cost {s['objective']:,.3f} {answer.money}/yr "
+        console.print(f"  {s['what']}: {s['status']}, firm cost {s['objective']:,.3f} {answer.money}"
+                      f"{'' if answer.phased else '/yr'} "
                       f"(gap {gap}); opens {s['sites_open']}", soft_wrap=True)
     return EXIT_OK
 
@@ -882,7 +882,7 @@ def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's co
     m = result.money
     tab = result.table
     labels = [f"P{k + 1}" for k in range(len(tab))]
-    t = Table(title=f"Candidate plans ({m}/yr); bold: the minimax-regret plan", title_justify="left")
+    t = Table(title=f"Candidate plans ({m}{result.per}); bold: the minimax-regret plan", title_justify="left")
     for c in ("", "plan", "sites", "expected", "worst", f"CVaR {result.beta:.0%}", "exp. regret", "max regret",
               "in"):
         t.add_column(c, justify="right" if c not in ("", "plan", "sites", "in") else "left",
@@ -892,7 +892,8 @@ def _robustness(args, argv: list[str]) -> int:  # noqa: PLR0915 - a command's co
                   f"{r['worst_case']:,.1f}", f"{r['cvar']:,.1f}", f"{r['expected_regret']:,.1f}",
                   f"{r['max_regret']:,.1f}", r["max_regret_scenario"], style="bold" if r["minimax_regret"] else None)
     console.print(t)
-    g = Table(title=f"Regret ({m}/yr): cost in the scenario minus that scenario's best plan", title_justify="left")
+    g = Table(title=f"Regret ({m}{result.per}): cost in the scenario minus that scenario's best plan",
+              title_justify="left")
     g.add_column("scenario")
     g.add_column("best", justify="right")
     for label in labels:

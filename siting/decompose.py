@@ -125,14 +125,28 @@ def consistent_plan(raw, sets, plan: dict) -> dict:
     it holds a module (rounding each decision on its own can open an empty site or put modules in a
     closed one). Qualifications are left to the evaluation, which re-optimises them for the plan."""
     from siting.instance.derive import derive
+    from siting.instance.periods import previous_rows
     from siting.run import load_case
 
     data = derive(load_case(raw, sets))
     modules = {k: max(0, min(int(v), int(data.modules.at[k, "max_modules"])))
                for k, v in plan.get("modules", {}).items()}
-    open_sites = {data.modules.at[k, "site"] for k, n in modules.items() if n > 0}
-    build = {j: int(s in open_sites) for j, s in enumerate(data.sites["site"])}
-    return {"build": build, "modules": modules}
+    periods = data.periods
+    if len(periods) > 1:
+        # phased: what is built stays built, so each (site, product)'s count never falls over the
+        # periods (rows of a key come in period order); a site is open by a period exactly when it
+        # holds a module then
+        prev = previous_rows(data.modules)
+        for k in range(len(data.modules)):
+            if prev[k] >= 0 and k in modules:
+                modules[k] = max(modules[k], modules.get(int(prev[k]), 0))
+    holding = {(data.modules.at[k, "site"], data.modules.at[k, "period"]) for k, n in modules.items() if n > 0}
+    sites = list(data.sites["site"])
+    build = {j: int((s, periods[-1]) in holding) for j, s in enumerate(sites)}
+    out = {"build": build, "modules": modules}
+    if len(periods) > 1:
+        out["build_early"] = {(j, t): int((s, t) in holding) for j, s in enumerate(sites) for t in periods[:-1]}
+    return out
 
 
 @functools.lru_cache(maxsize=2)

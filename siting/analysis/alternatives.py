@@ -82,6 +82,7 @@ class Alternatives:
     money: str
     stopped: str
     beyond: dict | None = None
+    per: str = "/yr"  # "" on a phased instance: every figure is a present value
     solves: list[dict] = field(default_factory=list)
 
     def words(self) -> list[str]:
@@ -89,11 +90,11 @@ class Alternatives:
         lines = []
         for _, r in self.table.iterrows():
             if r["rank"] == 1:
-                lines.append(f"optimum: {r['plan']}: {r['objective']:,.3f} {self.money}/yr ({r['status']}"
+                lines.append(f"optimum: {r['plan']}: {r['objective']:,.3f} {self.money}{self.per} ({r['status']}"
                              + (f", gap {r['mip_gap']:.4%}" if r["mip_gap"] and r["mip_gap"] > 0 else "") + ")")
                 continue
             lines.append(f"{r['rank']}. {r['plan']}: {r['gap_to_optimum']:+.2%} "
-                         f"({r['difference_per_year']:+,.3f} {self.money}/yr); {r['lump_sum_note']}")
+                         f"({r['difference_per_year']:+,.3f} {self.money}{self.per}); {r['lump_sum_note']}")
         lines.append(self.stopped)
         return lines
 
@@ -139,9 +140,12 @@ def describe(d, plan: Plan, best: Plan, by: str) -> tuple[str, str]:
     parts = [f"opens {', '.join(added)}"] if added else []
     parts += [f"closes {', '.join(removed)}"] if removed else []
     diff = []
-    for (s, p), a, b in zip(d.modules[["site", "product"]].itertuples(index=False), plan.modules, best.modules):
+    # a phased plan's module counts are by period (cumulative): name the period
+    when = [f" by {t}" for t in d.modules["period"]] if len(d.periods) > 1 else [""] * len(d.modules)
+    for (s, p), t, a, b in zip(d.modules[["site", "product"]].itertuples(index=False), when, plan.modules,
+                               best.modules):
         if round(a) != round(b):
-            diff.append(f"{s} {p} {round(a)} modules instead of {round(b)}")
+            diff.append(f"{s} {p} {round(a)} modules{t} instead of {round(b)}")
     if by == "modules" and diff:
         parts.append("; ".join(diff))
     what = "; ".join(parts)
@@ -173,6 +177,12 @@ def lump_sum(d, plan: Plan, earlier: list[Plan], money: str) -> dict:
     per_year = plan.objective - best.objective
     out = {"lump_sum_site": "", "lump_sum_per_year": math.nan, "lump_sum_total": math.nan}
     free = [s for s in added if s not in seen]
+    if free and d.calendar.phased:
+        # a nominal lump sum is worth more the earlier the site opens: state its present value
+        out.update(lump_sum_site=free[0], lump_sum_per_year=per_year)
+        out["lump_sum_note"] = (f"a lump sum paid on opening {free[0]} worth more than {per_year:,.3f} {money} in "
+                                "present value makes it optimal (`siting breakeven` gives the amount)")
+        return out
     if free:
         s = free[0]
         crf = float(d.sites.set_index("site").at[s, "crf"])
@@ -187,7 +197,8 @@ def lump_sum(d, plan: Plan, earlier: list[Plan], money: str) -> dict:
         return out
     kept = [s for s in removed if all(s in _names(d, p.opened) for p in earlier)]
     if kept:
-        out["lump_sum_note"] = (f"it wins if {kept[0]} costs {per_year:,.3f} {money}/yr more (or loses that much "
+        per = "" if d.calendar.phased else "/yr"
+        out["lump_sum_note"] = (f"it wins if {kept[0]} costs {per_year:,.3f} {money}{per} more (or loses that much "
                                 "subsidy): an offer on opening cannot close a site")
     elif removed:
         out["lump_sum_note"] = f"it closes {', '.join(removed)}, which a cheaper plan closes too"
@@ -316,7 +327,8 @@ def alternatives(raw: RawInstance, options: SolverOptions, within: float = 0.02,
             progress(plan, f"plan {plan.rank}: {row['plan']}: {row['gap_to_optimum']:+.2%}")
     table = pd.DataFrame(rows)
     return Alternatives(plans=plans, table=table, within=within, count=count, by=by,
-                        money=base.instance.settings.money_label, stopped=stopped, beyond=beyond, solves=solves)
+                        money=base.instance.settings.money_label, stopped=stopped, beyond=beyond, solves=solves,
+                        per="" if base.data.calendar.phased else "/yr")
 
 
 def write_alternatives(result: Alternatives, out, options: SolverOptions, command: list[str]) -> list[str]:

@@ -24,6 +24,15 @@ Two more questions price a whole move rather than the smallest change (``siting 
   (:func:`siting.run.resolve`); it forces S open, as modules need an open site. The move adds
   the same row and build[T] <= 0.
 
+On a phased instance (a periods table) every cost is a present value, and so is the offer: the
+gap between the two solves is the present value the offer must be worth. A lump sum is paid in
+the period the site opens (or, with ``paid = on_start``, when its capacity first produces), so a
+nominal amount is worth more the earlier the site opens; the smallest amount lies between the
+gap over the present value of one unit paid as early as the site can open and the gap over that
+of one unit paid when the forced plan opens it. Where the two meet (the forced plan opens the site
+in its first possible period) the answer is exact from two solves; otherwise it is bisected
+between them. The answer states the nominal amount and its present value in the resulting plan.
+
 Every solve goes through :func:`siting.run.run_case`; a new offer is a policy package
 (:mod:`siting.instance.designs`) that adds one instrument.
 """
@@ -33,6 +42,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from siting.errors import InputError, NoPlan, Problem, suggest
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
@@ -41,6 +52,8 @@ from siting.run import Run, run_case
 from siting.solve import SolverOptions
 
 INSTRUMENTS = ("lump", "grant-rate", "per-wafer")
+#: When an offer's payout is paid (instruments.paid): on a snapshot both are the same.
+PAID = ("on_order", "on_start")
 OFFER_ID = "breakeven-offer"
 
 
@@ -56,6 +69,8 @@ class Breakeven:
     offer, offer_total
         The offer annualised (money unit a year, like every cost) and undiscounted (for a lump
         sum, paid on opening; for a rate or per-wafer offer, what it pays in the resulting plan).
+        On a phased instance ``offer`` is the offer's present value in the resulting plan (the
+        objective is a net present value) and ``could_lose`` a present value too.
     level
         The offer in its own terms: the amount (lump), the rate, or currency per wafer.
     solves
@@ -75,6 +90,8 @@ class Breakeven:
     subsidy_now: float | None = None
     exact: bool = True
     within: float = 0.0
+    phased: bool = False
+    paid: str = "on_order"
     plan: str = ""
     base: Run | None = None
     other: Run | None = None
@@ -87,12 +104,16 @@ class Breakeven:
     def words(self) -> list[str]:
         """The answer in a planner's words, one line each."""
         m, s = self.money, self.site
+        yr = "" if self.phased else "/yr"
         lines = []
+        if self.phased and self.direction == "opens" and self.offer is not None:
+            return self._phased_words()
         if self.direction == "stays-open":
             lines.append(f"{s} is open in the optimum; it stays open until its costs rise (or its subsidies fall) "
-                         f"by {self.could_lose:,.3f} {m}/yr: cost with {s} closed minus the optimal cost, "
+                         f"by {self.could_lose:,.3f} {m}{yr}{' in present value' if self.phased else ''}: "
+                         f"cost with {s} closed minus the optimal cost, "
                          f"exact from two solves{self._within()}")
-            lines.append(f"it receives {self.subsidy_now:,.3f} {m}/yr of subsidy now: "
+            lines.append(f"it receives {self.subsidy_now:,.3f} {m}{yr} of subsidy now: "
                          + ("it would stay open with none of it" if self.could_lose > self.subsidy_now
                             else f"it could lose at least {self.could_lose / max(self.subsidy_now, 1e-300):.1%} of "
                                  "it (more if the plan around it adapts as the subsidy shrinks)"))
@@ -134,14 +155,31 @@ class Breakeven:
                          f"{sz['plan']}")
         return lines
 
+    def _phased_words(self) -> list[str]:
+        m, s = self.money, self.site
+        when = "when its capacity first produces" if self.paid == "on_start" else "in the period it opens"
+        how = ("exact from two solves" + self._within() if self.exact else
+               f"bisection to {self.tolerance:.2g}")
+        if self.instrument == "lump":
+            head = f"{s} opens with a lump sum of more than {self.level:,.3f} {m} paid {when}"
+        elif self.instrument == "grant-rate":
+            head = f"{s} opens with a capex grant at a rate of {self.level:.4%} or more, paid {when}"
+        else:
+            head = f"{s} opens with a production subsidy of {self.level:,.2f} {self.currency} per wafer or more"
+        return [f"{head} ({how}); in the resulting plan it pays {self.offer_total:,.3f} {m}, worth "
+                f"{self.offer:,.3f} {m} in present value (the objective is a net present value)",
+                f"with that offer the plan opens {self.plan}"]
+
     def _within(self) -> str:
-        return f" (to within {self.within:.2g} {self.money}/yr, the solves' gaps)" if self.within > 0 else ""
+        yr = "" if self.phased else "/yr"
+        return f" (to within {self.within:.2g} {self.money}{yr}, the solves' gaps)" if self.within > 0 else ""
 
     def as_dict(self) -> dict:
         """The answer as ``--json`` prints it, with every solve used and the message."""
         return {
             "site": self.site, "instrument": self.instrument, "direction": self.direction,
-            "offer": self.offer, "offer_total": self.offer_total, "unit": f"{self.money} per year",
+            "offer": self.offer, "offer_total": self.offer_total,
+            "unit": f"{self.money} (present value)" if self.phased else f"{self.money} per year", "paid": self.paid,
             "unit_total": self.money, "level": self.level, "tolerance": self.tolerance, "exact": self.exact,
             "within": self.within,
             "could_lose": self.could_lose, "subsidy_now": self.subsidy_now, "plan": self.plan,
@@ -296,13 +334,27 @@ def forced(raw: RawInstance, site: str, options: SolverOptions, solves: list,
 
 def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: str = "lump",
               tolerance: float | None = None, instead_of: str | None = None,
-              min_capacity: float | None = None) -> Breakeven:
+              min_capacity: float | None = None, paid: str = "on_order") -> Breakeven:
     """The smallest offer of ``instrument`` at ``site`` that opens it, or its margin if it is open;
     with ``instead_of`` also the price of moving the fab from that site, with ``min_capacity`` the
-    price of a minimum size at ``site`` (``out.moves``, ``out.sized``)."""
+    price of a minimum size at ``site`` (``out.moves``, ``out.sized``).
+
+    ``paid`` is when the offer pays (``on_order`` or ``on_start``; it matters on a phased
+    instance only, where the offer is a present value: see the module's docstring). Moving the
+    fab and a minimum size are priced on a snapshot only (their lump sums are annualised).
+    """
     if instrument not in INSTRUMENTS:
         raise InputError(Problem(f"--instrument {instrument}", "is not a break-even instrument",
                                  suggest(instrument, INSTRUMENTS, "use " + ", ".join(INSTRUMENTS))))
+    if paid not in PAID:
+        raise InputError(Problem(f"--paid {paid}", "is not a payment schedule of an offer",
+                                 suggest(paid, PAID, "use " + " or ".join(PAID))))
+    periods = raw.tables.get("periods")
+    if (instead_of is not None or min_capacity is not None) and periods is not None and len(periods):
+        flag = "--instead-of" if instead_of is not None else "--min-capacity"
+        raise InputError(Problem(flag, "is priced on a snapshot only, and this instance has a periods table",
+                                 "ask without it for the present value that opens the site, or drop the periods "
+                                 "table to price the move on the snapshot"))
     if instead_of is not None:
         check_site(raw, site)
         check_instead_of(raw, site, instead_of)
@@ -313,7 +365,7 @@ def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: s
 
         check_site(raw, site)
         _check_capacity(derive(load_case(raw)), site, min_capacity)
-    out = _breakeven(raw, site, options, instrument, tolerance, keep=keep)
+    out = _breakeven(raw, site, options, instrument, tolerance, keep=keep, paid=paid)
     if instead_of is not None:
         price_move(raw, out, instead_of, options, min_capacity)
     if min_capacity is not None:
@@ -322,12 +374,12 @@ def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: s
 
 
 def _breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: str, tolerance: float | None,
-               keep: bool = False) -> Breakeven:
+               keep: bool = False, paid: str = "on_order") -> Breakeven:
     solves: list = []
     base, other = forced(raw, site, options, solves, keep)
     st = base.instance.settings
     out = Breakeven(site=site, instrument=instrument, direction="opens", money=st.money_label, currency=st.currency,
-                    base=base, other=other, solves=solves)
+                    base=base, other=other, solves=solves, phased=base.data.calendar.phased, paid=paid)
     gap = other.outcome.objective - base.outcome.objective
     # the true difference lies between the bounds of the two solves: say how far off it can be
     out.within = sum(r.outcome.objective - r.outcome.best_bound for r in (base, other))
@@ -335,10 +387,15 @@ def _breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: 
         subs = base.results.tables["sites"].set_index("site")
         out.direction, out.could_lose = "stays-open", gap
         out.subsidy_now = float(subs.at[site, "subsidy_per_year"])
+        if out.phased:  # its subsidies' present value, as the margin
+            payouts = base.results.tables["subsidies"]
+            out.subsidy_now = float(payouts.loc[payouts["site"] == site, "payout_present_value"].sum())
         out.plan = _opened(base)
         return out
-    crf = float(base.data.sites.set_index("site").at[site, "crf"])
     gap = max(gap, 0.0)  # within the solves' gaps of zero: the site is as good as open already
+    if out.phased:
+        return _phased(raw, options, out, gap, tolerance)
+    crf = float(base.data.sites.set_index("site").at[site, "crf"])
     if instrument == "lump":
         out.offer, out.offer_total, out.level = gap, gap / crf, gap / crf
         # the plan that results: the offer and a hair more (at exactly the offer the two plans tie)
@@ -393,6 +450,82 @@ def _breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: 
     return out
 
 
-def _offer(site: str, kind: str, **terms) -> dict:
-    return {"id": OFFER_ID, "kind": kind, "site": site, **terms,
+def _offer(site: str, kind: str, paid: str = "on_order", **terms) -> dict:
+    extra = {"paid": paid} if paid != "on_order" else {}
+    return {"id": OFFER_ID, "kind": kind, "site": site, **terms, **extra,
             "source": "break-even analysis: the offer being tested"}
+
+
+def offer_value(run: Run) -> tuple[float, float]:
+    """What the offer pays in ``run``'s plan, undiscounted, and its present value (as the
+    objective counts it: docs/model.md, "Periods")."""
+    subs = run.results.tables["subsidies"]
+    mine = subs[subs["instrument"] == OFFER_ID]
+    return float(mine["payout_total"].sum()), float(mine["payout_present_value"].sum())
+
+
+def _unit_value(run: Run, site: str, paid: str) -> tuple[float, float]:
+    """Present value of one money unit of lump sum at ``site`` paid when ``run``'s plan opens it,
+    and paid as early as the site could open (the most it can be worth in any plan)."""
+    d, cal = run.data, run.data.calendar
+    j = list(d.sites["site"]).index(site)
+    row = d.sites.iloc[j]
+    crf, life, lead = float(row["crf"]), float(row["lifetime_years"]), float(row["lead_time_years"])
+
+    def worth(n: int) -> float:
+        pay = cal.first_producing(n, lead) if paid == "on_start" else n
+        return 0.0 if pay is None else crf * cal.annuity_weight(pay, life)
+
+    opened = run.results.solution.build_by_period
+    n_open = int(np.argmax(opened[j] > 0.5)) if opened is not None else 0
+    return worth(n_open), max(worth(n) for n in range(len(cal.ids)))
+
+
+def _phased(raw: RawInstance, options: SolverOptions, out: Breakeven, gap: float,
+            tolerance: float | None) -> Breakeven:
+    """The break-even offer on a phased instance: a bisection on the offer's level between a
+    bracket that cannot open the site and one that must (module docstring)."""
+    site, solves, other = out.site, out.solves, out.other
+    if out.instrument == "lump":
+        at_open, most = _unit_value(other, site, out.paid)
+        if at_open <= 0:
+            out.offer, out.plan = None, "even when forced open it opens too late for a payment within the horizon"
+            return out
+        lo, hi = gap / most, gap / at_open
+        tol = tolerance or max(hi * 1e-6, 1e-9)
+
+        def offer(level: float) -> dict:
+            return _offer(site, "lump_sum", out.paid, amount=level)
+    elif out.instrument == "grant-rate":
+        lo, hi, tol = 0.0, 1.0, tolerance or 1e-4
+
+        def offer(level: float) -> dict:
+            return _offer(site, "capex_grant", out.paid, rate=level)
+    else:
+        lo, hi = 0.0, max(gap, 1.0) * out.base.instance.settings.money_multiplier
+        tol = tolerance or 1e-2
+
+        def offer(level: float) -> dict:
+            return _offer(site, "production_subsidy", out.paid, per_wafer=level)
+    out.exact = hi - lo <= tol
+    # a hair above the bracket: at exactly it the forced plan ties with the optimum
+    top = hi * (1 + 1e-6) + tol / 10
+    if out.instrument == "grant-rate":
+        top = min(top, 1.0)
+    best = _solve(raw, options, f"offer {top:.6g}", solves, offer=offer(top))
+    if not _is_open(best, site):
+        what = {"lump": "the bracket from the forced plan", "grant-rate": "a grant of all its capex",
+                "per-wafer": f"{top:,.2f} {out.currency} per wafer"}[out.instrument]
+        out.offer, out.plan = None, f"{what} does not open it: {_opened(best)}"
+        return out
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        run = _solve(raw, options, f"offer {mid:.6g}", solves, offer=offer(mid))
+        if _is_open(run, site):
+            hi, best = mid, run
+        else:
+            lo = mid
+    out.level, out.tolerance = hi, tol
+    out.offer_total, out.offer = offer_value(best)
+    out.plan = _opened(best)
+    return out

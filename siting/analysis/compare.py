@@ -15,6 +15,8 @@ Definitions (money in the instance's money unit; ``_per_year`` annualised like e
 * ``domestic_local_share``: local share at the open domestic sites, weighted by their capacity;
 * ``outlay_per_domestic_wafer``: outlay a year per wafer a year of domestic capacity (currency);
 * ``outlay_per_local_point``: outlay a year per percentage point of domestic local share;
+* ``outlay_present_value`` (phased instances only): the present value of that outlay as the
+  objective counts it; ``firm_cost`` is then a net present value too, and the console shows both;
 * ``*_vs_none``: the difference to the ``none`` package, and ``incremental_*`` the ratios of those
   differences (what the package's extra outlay buys).
 """
@@ -67,6 +69,11 @@ def package_row(package: Package, run: Run) -> dict:
     row["outlay_total"] = outlay.total
     row["outlay_all_governments_per_year"] = plan.outlay().per_year
     row["loan_principal_total"] = outlay.loan_principal_total
+    subs = res.tables["subsidies"]
+    if "payout_present_value" in subs and res.tables.get("schedule") is not None:
+        # a phased plan: its outlay as a present value, like its cost
+        mine = subs if not country else subs[subs["provider_country"] == country]
+        row["outlay_present_value"] = float(mine["payout_present_value"].sum())
     row["sites_open"] = plan.label(sep="; ", unit="")
     row["domestic_capacity"] = plan.domestic_capacity(country)
     share = row["domestic_local_share"] = plan.domestic_local_share(country)
@@ -86,7 +93,8 @@ def add_differences(df: pd.DataFrame, money: float, references: pd.DataFrame | N
     package may name its own country; ``none`` is then measured again for it). Where ``none``
     builds nothing at home its local share counts as 0: the package's whole share is its gain.
     """
-    cols = ("firm_cost", "outlay_per_year", "domestic_capacity", "domestic_local_share")
+    cols = ("firm_cost", "outlay_per_year", "domestic_capacity", "domestic_local_share",
+            *(("outlay_present_value",) if "outlay_present_value" in df else ()))
     nones = pd.concat([df[df["package"] == "none"], references if references is not None else df.iloc[0:0]])
     nones = nones[nones["status"].isin(("optimal", "feasible"))] if "status" in nones else nones
     by_country = {r["policy_country"]: r for _, r in nones.iterrows()} if "outlay_per_year" in df else {}
@@ -197,12 +205,15 @@ def write_comparison(df: pd.DataFrame, out: Path, base, options: SolverOptions, 
     manifest = manifest_base(base, options, command)
     manifest["designs"] = {"path": str(designs), "sha256": hashlib.sha256(designs.read_bytes()).hexdigest()}
     money = base.settings.money_label
-    cols = ["package", "description", "policy_country", "status", "firm_cost", "mip_gap", "outlay_per_year",
-            "outlay_total", "loan_principal_total", "sites_open", "domestic_capacity", "domestic_local_share",
+    cols = ["package", "description", "policy_country", "status", "firm_cost", "mip_gap", "outlay_present_value",
+            "outlay_per_year", "outlay_total", "loan_principal_total", "sites_open", "domestic_capacity",
+            "domestic_local_share",
             "expected_unmet", "outlay_per_domestic_wafer", "outlay_per_local_point", "firm_cost_vs_none",
             "outlay_per_year_vs_none", "domestic_capacity_vs_none", "incremental_outlay_per_domestic_wafer"]
+    phased = ("; the firm cost is a net present value and outlay_present_value the outlay's present value"
+              if "outlay_present_value" in df else "")
     sections = [("Packages", f"<p>{len(df)} packages from {designs.name}; money in {money} (per year: "
-                             "annualised like every cost; total: undiscounted).</p>"),
+                             f"annualised like every cost; total: undiscounted{phased}).</p>"),
                 ("Outlay and the capacity it buys", "{compare.png}"),
                 ("Every package", table_html(df, [c for c in cols if c in df.columns]))]
     return write_analysis(out, files, f"{base.name}: subsidy designs", sections, manifest)
@@ -228,7 +239,11 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
     country = countries.iloc[0] if len(df) else ""
     whose = ("outlay, home capacity and its local share for each package's policy country [in brackets]" if mixed
              else f"outlay of {country or 'every government'}; home: capacity in {country or '-'} and its local share")
-    t = Table(title=escape(f"Subsidy designs: firm cost and outlay in {money}/yr (total: undiscounted); {whose}; "
+    phased = "outlay_present_value" in df and df["outlay_present_value"].notna().any()
+    terms = (f"firm cost (net present value) and outlay (present value) in {money}" if phased
+             else f"firm cost and outlay in {money}/yr")
+    per = "" if phased else "/yr"
+    t = Table(title=escape(f"Subsidy designs: {terms} (total: undiscounted); {whose}; "
                            f"{currency}/wafer: outlay a year per home wafer a year"), title_justify="left")
     unmet = "expected_unmet" in df and df["expected_unmet"].fillna(0).abs().max() > 0
     heads = ("package", "firm cost", "outlay", "total", "sites (k wafers/yr)", "home k", "local",
@@ -248,7 +263,8 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
             t.add_row(name, r["status"], *["-"] * (len(heads) - 3), str(r.get("note", ""))[:40])
             continue
         sites = plan_label([(s, r[f"capacity_{s}"] / 1000) for s in site_ids if r[f"open_{s}"]], sep=", ", unit="")
-        t.add_row(name, num(r["firm_cost"]), num(r["outlay_per_year"]), num(r["outlay_total"], "{:,.0f}"),
+        outlay = r["outlay_present_value"] if phased else r["outlay_per_year"]
+        t.add_row(name, num(r["firm_cost"]), num(outlay), num(r["outlay_total"], "{:,.0f}"),
                   sites, num(r["domestic_capacity"] / 1000 if r["policy_country"] else math.nan, "{:,.0f}"),
                   num(r["domestic_local_share"], "{:.1%}"), *((num(r["expected_unmet"], "{:,.0f}"),) if unmet else ()),
                   num(r["outlay_per_domestic_wafer"], "{:,.0f}"))
@@ -257,8 +273,9 @@ def print_comparison(console, df: pd.DataFrame, money: str, currency: str) -> No
     if "firm_cost_vs_none" in df and df["firm_cost_vs_none"].notna().any():
         console.print("against no subsidy (none):")
         for _, r in rows.iterrows():
-            words = (f"  {r['package']}: outlay {num(r['outlay_per_year_vs_none'], '{:+,.1f}')}/yr, "
-                     f"firm cost {num(r['firm_cost_vs_none'], '{:+,.1f}')}/yr")
+            outlay = r["outlay_present_value_vs_none"] if phased else r["outlay_per_year_vs_none"]
+            words = (f"  {r['package']}: outlay {num(outlay, '{:+,.1f}')}{per}, "
+                     f"firm cost {num(r['firm_cost_vs_none'], '{:+,.1f}')}{per}")
             if not math.isnan(r["outlay_per_local_point"]):
                 words += f", {num(r['outlay_per_local_point'], '{:,.2f}')}/yr per point of local share"
             if r["policy_country"]:

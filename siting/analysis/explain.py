@@ -21,6 +21,14 @@ the wafers the plan makes) are kept beside them (``optimum_*``, ``counterfactual
 ``--instead-of T`` asks "what if the fab were at S instead of T": the counterfactual is the plan
 with S holding at least the capacity the optimum builds at T and T not built
 (:func:`siting.analysis.breakeven.price_move`).
+
+On a phased instance the site's own columns are left empty (its costs are spread over periods
+and discounted) and the table compares the two plans' levelised costs: each category is its net
+present value over the horizon (the columns named ``_per_year`` hold it) and the wafers are
+discounted the same way: the per-wafer figure is the present value of the category over the
+present value of the wafers made in every year of the horizon (each period's expected production
+a year times its discount weight). With one
+period of one year both are the snapshot's figures.
 """
 
 from __future__ import annotations
@@ -91,9 +99,11 @@ def landed_costs(answer: Breakeven, other=None) -> pd.DataFrame:
     site = answer.site
     with_site = other if _open(other, site) else answer.base
     without = answer.base if with_site is other else other
-    mine, q = site_costs(with_site, site)
+    # on a phased instance the site's own costs are spread over periods and discounted: only the
+    # plans' levelised costs are compared
+    mine, q = site_costs(with_site, site) if not answer.phased else ({c: 0.0 for c in CATEGORIES}, 0.0)
     rows = []
-    made = {k: float(r.results.tables["sites"]["production_wafers_per_year"].sum()) for k, r in runs.items()}
+    made = {k: _wafers(r) for k, r in runs.items()}
     for c in CATEGORIES:
         if c == "risk" and all(abs(r.results.costs.get(c, 0.0)) < 1e-12 for r in runs.values()):
             continue  # no CVaR weight: no risk premium in either plan
@@ -120,6 +130,18 @@ def landed_costs(answer: Breakeven, other=None) -> pd.DataFrame:
 def _open(run, site: str) -> bool:
     t = run.results.tables["sites"].set_index("site")
     return bool(t.at[site, "open"])
+
+
+
+def _wafers(run) -> float:
+    """Wafers the plan makes a year, or on a phased instance over the horizon, discounted."""
+    res, cal = run.results, run.data.calendar
+    if "schedule" not in res.tables:
+        return float(res.tables["sites"]["production_wafers_per_year"].sum())
+    s = res.tables["schedule"]
+    weight = [cal.weight(cal.index(t)) for t in s["period"]]
+    return float((s["production_wafers_per_year"].to_numpy(dtype=float) * weight).sum())
+
 
 
 def explain(raw: RawInstance, site: str, options: SolverOptions,
@@ -206,6 +228,9 @@ def print_explanation(console, answer: Breakeven, df: pd.DataFrame) -> None:
     from rich.table import Table
 
     st = answer.base.instance.settings
+    if answer.phased:
+        _print_phased(console, answer, df)
+        return
     q, site = df.attrs.get("site_wafers", 0.0), answer.site
     t = Table(title=f"Landed cost per wafer of {site}'s output ({q:,.0f} wafers/yr, {st.currency}); "
                     f"annual cost in {st.money_label}/yr; + means dearer with {site}", title_justify="left")
@@ -221,4 +246,25 @@ def print_explanation(console, answer: Breakeven, df: pd.DataFrame) -> None:
     console.print(f"plans: optimum {_short(answer.base)}; {counterfactual_label(answer)}: "
                   f"{_short(answer.moved_run or answer.other)}", soft_wrap=True)
     for line in [*_reading(answer, df), *answer.words(), *answer.more_words()]:
+        console.print(line, soft_wrap=True)
+
+
+def _print_phased(console, answer: Breakeven, df: pd.DataFrame) -> None:
+    """The explanation of a phased plan: both plans' levelised cost per wafer over the horizon."""
+    from rich.table import Table
+
+    st = answer.base.instance.settings
+    other = counterfactual_label(answer)
+    t = Table(title=f"Levelised cost per wafer made over the horizon ({st.currency}); net present value in "
+                    f"{st.money_label}", title_justify="left")
+    for h in ("", f"optimum ({_short(answer.base)})", other, "difference", "present value, difference"):
+        t.add_column(h, justify="left" if not h else "right")
+    for _, r in df.iterrows():
+        bold = r["category"] == "total"
+        cells = [f"{r['optimum_per_wafer']:,.0f}", f"{r['counterfactual_per_wafer']:,.0f}",
+                 f"{r['counterfactual_per_wafer'] - r['optimum_per_wafer']:+,.0f}",
+                 f"{r['counterfactual_per_year'] - r['optimum_per_year']:+,.3f}"]
+        t.add_row(r["category"], *cells, style="bold" if bold else None)
+    console.print(t)
+    for line in answer.words():
         console.print(line, soft_wrap=True)

@@ -368,6 +368,13 @@ class Patcher:
                 if name == fam:
                     pos[index] = k
             self.positions[fam] = pos
+        # phased: build_early[j, t], the site open by period t before the last (build[j] is the last's)
+        early = base.derived.periods[:-1]
+        self.early = np.full((len(base.derived.sites), len(early)), -1, dtype=np.int64)
+        at = {t: k for k, t in enumerate(early)}
+        for k, (name, index) in enumerate(self.columns):
+            if name == "build_early":
+                self.early[index[0], at[index[1]]] = k
         # production subsidies: column, instrument row and scenario of each wafer_payout[k, w]
         wafer = [(k, index[0], index[1]) for k, (name, index) in enumerate(self.columns) if name == "wafer_payout"]
         self.wafer_columns = np.array([c for c, _, _ in wafer], dtype=np.int64)
@@ -508,6 +515,9 @@ class Patcher:
             if fam == "take":  # a conditional row's take-up is 0 unless its column says otherwise
                 default = np.where(d.instruments["conditional"].to_numpy(dtype=bool), 0.0, 1.0)
             out[fam] = np.where(pos >= 0, x[np.maximum(pos, 0)], default) if len(pos) else np.zeros(0)
+        if len(d.periods) > 1:  # as read_solution: the site open by each period, the last one's is build
+            early = np.where(self.early >= 0, x[np.maximum(self.early, 0)], 0.0)
+            out["build_by_period"] = np.column_stack([early, out["build"]])
         if len(self.wafer_columns):
             prob = dict(zip(d.scenarios["id"], d.scenarios["probability"].astype(float)))
             weights = np.array([prob[w] for w in self.wafer_scenarios])

@@ -68,6 +68,7 @@ class Robustness:
     money: str
     beta: float
     solves: list[dict] = field(default_factory=list)
+    per: str = "/yr"  # "" on a phased instance: costs and regrets are present values
 
     def words(self) -> list[str]:
         """The minimax-regret plan and each other plan against it, one line each."""
@@ -75,14 +76,14 @@ class Robustness:
         t = self.table.set_index("plan")
         r = t.loc[self.minimax]
         lines = [f"minimax regret: {self.minimax} ({r['open_sites'].replace(';', ' + ') or 'nothing open'}): "
-                 f"at most {r['max_regret']:,.3f} {m}/yr above the best plan of any scenario "
+                 f"at most {r['max_regret']:,.3f} {m}{self.per} above the best plan of any scenario "
                  f"(worst in {r['max_regret_scenario']})"]
         for name, row in t.iterrows():
             if name == self.minimax:
                 continue
             lines.append(f"{name} ({row['open_sites'].replace(';', ' + ') or 'nothing open'}): expected "
                          f"{row['expected_cost']:,.3f}, worst {row['worst_case']:,.3f}, max regret "
-                         f"{row['max_regret']:,.3f} {m}/yr (in {row['max_regret_scenario']})")
+                         f"{row['max_regret']:,.3f} {m}{self.per} (in {row['max_regret_scenario']})")
         return lines
 
     def as_dict(self) -> dict:
@@ -256,7 +257,8 @@ def _robustness(raw, options, named, alternatives_count, within, sweep, sets, po
     if frequency_sweep is not None:
         freq["sweep_cases_share"] = frequency_sweep.reindex(ids).to_numpy()
     return Robustness(candidates=candidates, cost=cost, regret=regret, best=best_s, table=out, frequency=freq,
-                      minimax=minimax, money=inst.settings.money_label, beta=beta, solves=solves)
+                      minimax=minimax, money=inst.settings.money_label, beta=beta, solves=solves,
+                      per="/yr" if inst["periods"].empty else "")
 
 
 def plan_of(values: np.ndarray, compiled) -> dict:
@@ -319,7 +321,7 @@ def write_robustness(result: Robustness, inst, out: Path, options: SolverOptions
     files = {"robustness.csv": result.table.to_csv(index=False, float_format="%.10g"),
              "site_frequency.csv": result.frequency.to_csv(index=False, float_format="%.10g"),
              "regret.png": charts.regret_heatmap(regret, "Regret: cost minus the scenario's best plan",
-                                                 f"regret ({m}/yr)")}
+                                                 f"regret ({m}{result.per})")}
     manifest = manifest_base(inst, options, command)
     words = "".join(f"<li>{escape(line)}</li>" for line in result.words())
     cols = ["plan", "origin", "open_sites", "expected_cost", "worst_case", "worst_scenario", "cvar",

@@ -54,8 +54,9 @@ class Derived:
         allows: min(demand, module size)), ``module`` and ``demand_row`` (row numbers in
         ``modules`` and ``demand``).
     offers
-        ``supplier, input, period, scenario, capacity, price, freight_factor`` (price in money per
-        unit; capacity and price scaled by the scenario).
+        ``supplier, input, period, scenario, capacity, price, freight_factor, qualification_lead``
+        (price in money per unit; capacity and price scaled by the scenario; the offer's
+        qualification lead time in years, NaN: the supplier's).
     arcs
         One row per (supplier, input, site, period, scenario) that may carry purchases:
         ``price, freight, tariff`` (money per unit), ``bound`` (B[u,s,i]), ``local`` (whether the
@@ -173,6 +174,8 @@ def derive(inst: Instance, factors: ScenarioFactors | None = None) -> Derived:
         "supplier": offers["supplier"].values, "input": offers["input"].values, "period": offers["period"].values,
         "capacity": offers["capacity_units_per_year"].astype(float).values,
         "price": offers["price_per_unit"].astype(float).values * per_unit,
+        # the offer's own qualification lead time (NaN: the supplier's)
+        "qualification_lead": offers["qualification_lead_years"].astype(float).values,
     })
     if factors is None:
         factors = scenario_factors(inst, modules, base_demand, base_offers)
@@ -186,7 +189,8 @@ def derive(inst: Instance, factors: ScenarioFactors | None = None) -> Derived:
                                            price=base_offers["price"].values * factors.price[:, j],
                                            freight_factor=factors.freight_in[:, j])
                         for j, w in enumerate(ids)], ignore_index=True)
-    offers = offers[["supplier", "input", "period", "scenario", "capacity", "price", "freight_factor"]]
+    offers = offers[["supplier", "input", "period", "scenario", "capacity", "price", "freight_factor",
+                     "qualification_lead"]]
     availability = pd.DataFrame({
         "module": np.tile(np.arange(len(modules)), len(ids)), "scenario": np.repeat(ids, len(modules)),
         "share": factors.site.T.ravel(), "freight_factor": factors.freight_out.T.ravel(),
@@ -431,6 +435,16 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
     a = a.reset_index(drop=True)
     keep = ~_excluded(inst, sup, a["site"])
     a, sup = a[keep].reset_index(drop=True), sup[keep].reset_index(drop=True)
+    # qualification lead time (phased only): purchases in period t need the supplier qualified at
+    # the site by the latest period starting at least the lead before t; none: no purchase then
+    a["qualified_by"] = a["period"]
+    if cal.phased and len(a):
+        own = sup["qualification_lead_years"].astype(float).fillna(0.0)
+        lead = a["qualification_lead"].astype(float).fillna(own).to_numpy()
+        by = [_qualified_by(cal, cal.index(t), x) for t, x in zip(a["period"], lead)]
+        keep = np.array([b is not None for b in by], dtype=bool)
+        a["qualified_by"] = [b if b is not None else "" for b in by]
+        a, sup = a[keep].reset_index(drop=True), sup[keep].reset_index(drop=True)
     srow = sites.set_index("site")
     dist = geodesic_km(sup["lat"].values, sup["lon"].values,
                        srow.loc[a["site"], "lat"].values, srow.loc[a["site"], "lon"].values)
@@ -445,7 +459,11 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
 
     qual = carry_forward(inst["qualification"], ["supplier", "site"], cal)
     qual_over = qual.set_index(["supplier", "site", "period"])["cost"] if not qual.empty else pd.Series(dtype=float)
-    pairs = a[["supplier", "site", "period"]].drop_duplicates().reset_index(drop=True)
+    pairs = pd.concat([a[["supplier", "site", "period"]],
+                       a[["supplier", "site", "qualified_by"]].rename(columns={"qualified_by": "period"})])
+    pairs = pairs.drop_duplicates().reset_index(drop=True)
+    # rows of a (supplier, site) in period order: the cumulative rows follow each other
+    pairs = pairs.iloc[np.argsort([cal.index(t) for t in pairs["period"]], kind="stable")].reset_index(drop=True)
     default_q = suppliers.loc[pairs["supplier"], "qualification_cost"].astype(float).values
     over = [qual_over.get((u, s, t), np.nan) for u, s, t in zip(pairs["supplier"], pairs["site"], pairs["period"])]
     pairs["cost"] = np.where(np.isnan(np.array(over, dtype=float)), default_q, np.array(over, dtype=float))
@@ -465,9 +483,15 @@ def _supply(inst: Instance, sites: pd.DataFrame, modules: pd.DataFrame, bom: pd.
         # the class a scoped target selects the input by
         "class": inputs["class"].reindex(a["input"]).fillna("").values.astype(object),
         "offer": a["offer"],
-        "qualification": [qpos[(u, s, p)] for u, s, p in zip(a["supplier"], a["site"], a["period"])],
+        "qualification": [qpos[(u, s, p)] for u, s, p in zip(a["supplier"], a["site"], a["qualified_by"])],
     })
     return needs.reset_index(drop=True), arcs, pairs
+
+
+def _qualified_by(cal: Calendar, t: int, lead: float) -> str | None:
+    """The latest period starting at least ``lead`` years before period ``t`` starts (None: none)."""
+    at = [u for u in range(t + 1) if cal.start[u] + lead <= cal.start[t]]
+    return cal.ids[at[-1]] if at else None
 
 
 def _local_targets(inst: Instance, cal: Calendar) -> pd.DataFrame:

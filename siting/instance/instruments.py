@@ -18,7 +18,8 @@ from siting.instance.finance import crf, grant_element, spread_factor
 CAPEX_SHARE = ("capex_grant", "tax_credit", "concessional_loan")
 
 COLUMNS = ["id", "period", "kind", "site", "provider_country", "rate", "cap", "amount", "per_wafer_total", "product",
-           "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program", "paid"]
+           "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program", "paid",
+           "condition_years"]
 
 
 def _num(x) -> float:
@@ -44,7 +45,8 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
         ``cap``: most payout at the site (for a loan, the cap on principal times the grant
         element; NaN: none); ``amount``: a lump sum; ``per_wafer_total``: payout per wafer a year
         of output over the subsidy's years (money unit); ``years``: those years (at most the
-        lifetime); ``factor``: annual equivalent of one unit of payout; ``conditional``: whether
+        lifetime); ``factor``: annual equivalent of one unit of payout (for ``paid = spread``, of
+        one unit paid in ``paid_years`` yearly instalments); ``conditional``: whether
         the firm decides to take it up (it has a local-share or utilisation condition).
     """
     rows = []
@@ -66,6 +68,12 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
                 term = life if np.isnan(_num(g["years"])) else float(g["years"])
                 ge = grant_element(float(g["loan_rate"]), r, term)
                 rate, cap = g["loan_share"] * ge, cap * ge
+            paid = g["paid"] if isinstance(g.get("paid"), str) and g["paid"] else "on_order"
+            if paid == "spread" and kind != "production_subsidy":
+                # N equal yearly instalments, the first at the end of the year of order: worth
+                # (1 / N) / CRF(r, N) of the payout then, annualised like capital over the life
+                n = float(g["paid_years"])
+                factor = factor / (crf(r, n) * n)
             per_wafer_total = np.nan
             if kind == "production_subsidy":
                 per_wafer_total = float(g["per_wafer"]) * per_unit * years
@@ -79,9 +87,10 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
                 "factor": factor, "grant_element": ge, "min_local_share": theta, "min_utilisation": kappa,
                 "conditional": not (np.isnan(theta) and np.isnan(kappa)),
                 "program": g["program"] if isinstance(g["program"], str) else "",
-                "paid": g["paid"] if isinstance(g.get("paid"), str) and g["paid"] else "on_order",
+                "paid": paid,
+                "condition_years": _num(g.get("condition_years")),
             })
     out = pd.DataFrame(rows, columns=COLUMNS)
     floats = ["rate", "cap", "amount", "per_wafer_total", "years", "factor", "grant_element", "min_local_share",
-              "min_utilisation"]
+              "min_utilisation", "condition_years"]
     return out.astype({c: float for c in floats} | {"conditional": bool})

@@ -73,13 +73,31 @@ class Calendar:
     def annuity_weight(self, t: int, life: float) -> float:
         """Present value of one money unit a year from the start of period ``t`` for ``life`` years
         or to the horizon's end (a fractional last year counts its fraction)."""
+        return self.year_annuity_weight(self.start[t], life)
+
+    def year_annuity_weight(self, year: int, life: float) -> float:
+        """Present value of one money unit a year from calendar ``year`` for ``life`` years or to
+        the horizon's end (a fractional last year counts its fraction)."""
         total = 0.0
-        for y in range(self.start[t], self.end_year):
-            share = min(1.0, max(0.0, self.start[t] + life - y))
+        for y in range(year, self.end_year):
+            share = min(1.0, max(0.0, year + life - y))
             if share <= 0:
                 break
             total += share * self.discount(y)
         return float(total)
+
+    def capital_weight(self, t: int, life: float, build: float = 0.0) -> float:
+        """:meth:`annuity_weight` of capital ordered in period ``t`` and paid in equal yearly parts
+        over ``build`` years (0: all in the year of order), each part an annuity from its year."""
+        return float(sum(share * self.year_annuity_weight(year, life) for year, share in self.build_parts(t, build)))
+
+    def build_parts(self, t: int, build: float) -> list[tuple[int, float]]:
+        """(calendar year, share) of capital ordered in period ``t`` paid over ``build`` years: one
+        share a year, a fractional last year its fraction; all in the first year when ``build`` is 0."""
+        if build <= 0:
+            return [(self.start[t], 1.0)]
+        n = int(np.ceil(build))
+        return [(self.start[t] + i, min(1.0, build - i) / build) for i in range(n)]
 
     def first_producing(self, t: int, lead: float) -> int | None:
         """First period starting at least ``lead`` years after period ``t`` starts (None: none)."""
@@ -193,6 +211,7 @@ def check_periods(typed: dict[str, pd.DataFrame], origin, settings, found) -> No
                           f"period, {label})",
                           "keep one row per period: drop one of them or name a later period")
             seen.setdefault(where, row_no)
+    _check_payments(typed.get("instruments"), origin, found)
     try:
         parse_ramp(settings.ramp)
     except ValueError:
@@ -208,6 +227,32 @@ def check_periods(typed: dict[str, pd.DataFrame], origin, settings, found) -> No
                 found.add(f"{origin('modules')} row {row_no} (site={s}, product={prod}) column ramp",
                           f"is '{';'.join(ramp)}', not a list of shares in [0, 1]",
                           "write shares of nominal output per year of operation separated by ';', e.g. 0.3;0.7;1")
+
+
+def _check_payments(g: pd.DataFrame | None, origin, found) -> None:
+    """A spread payment has its years, and years are given only to a spread payment of a first-stage payout."""
+    if g is None or g.empty or "paid_years" not in g.columns:
+        return  # (a table of the schema has both columns)
+    if "condition_years" in g.columns:
+        for row_no, gid, years, kappa in zip(g.index.tolist(), g["id"].tolist(), g["condition_years"].tolist(),
+                                             g["min_utilisation"].tolist()):
+            if not (years is None or years != years) and (kappa is None or kappa != kappa):
+                found.add(f"{origin('instruments')} row {row_no} (id={gid}) column condition_years",
+                          f"is {years:g} but the row has no min_utilisation",
+                          "give the utilisation that must be kept for those years, or leave condition_years empty")
+    for row_no, gid, kind, paid, n in zip(g.index.tolist(), g["id"].tolist(), g["kind"].tolist(),
+                                          g["paid"].tolist(), g["paid_years"].tolist()):
+        where = f"{origin('instruments')} row {row_no} (id={gid}) column"
+        given = not (n is None or n != n)
+        if paid == "spread" and kind == "production_subsidy":
+            found.add(f"{where} paid", "is spread for a production_subsidy, which is paid per wafer made already",
+                      "leave paid empty (its years say how long it pays)")
+        elif paid == "spread" and not given:
+            found.add(f"{where} paid_years", "is empty but paid is spread",
+                      "give the years over which the payout is paid in equal instalments, e.g. 5")
+        elif paid != "spread" and given:
+            found.add(f"{where} paid_years", f"is {n:g} but paid is {paid or 'on_order'}",
+                      "set paid to spread to pay in instalments, or leave paid_years empty")
 
 
 def previous_rows(table: pd.DataFrame, key: tuple[str, ...] = ("site", "product")) -> np.ndarray:

@@ -300,6 +300,10 @@ TABLES: dict[str, Table] = {
                 *_place(),
                 Column("qualification_cost", "float", default=0.0, lo=0, unit=MONEY,
                        doc="Cost of qualifying this supplier at one site, paid once."),
+                Column("qualification_lead_years", "float", default=0.0, lo=0, unit="years",
+                       doc="On a phased instance, years from qualifying this supplier at a site to its first "
+                           "deliveries there: qualified in a period, it supplies from the first period starting "
+                           "at least this much later (a snapshot ignores it)."),
                 Column("flags", "list", default="", doc="Labels for exclusion rules, ';'-separated."),
                 Column("hazard_zones", "list", default="",
                        doc="Hazard zones the plant lies in, ';'-separated (a hazard_zones layer adds to them; "
@@ -319,6 +323,9 @@ TABLES: dict[str, Table] = {
                 Column("capacity_units_per_year", "float", required=True, lo=0,
                        unit="input units per year", doc="Most this supplier can sell of this input."),
                 Column("price_per_unit", "float", required=True, lo=0, unit=PER_UNIT),
+                Column("qualification_lead_years", "float", lo=0, unit="years",
+                       doc="The supplier's qualification lead time for this input (a new line or plant); "
+                           "empty: suppliers.qualification_lead_years."),
                 _currency(),
                 _source(),
             ),
@@ -432,11 +439,19 @@ TABLES: dict[str, Table] = {
                        doc="Condition: paid only if the site's local share is at least this."),
                 Column("min_utilisation", "float", lo=0, hi=1,
                        doc="Condition: paid only if the site's output is at least this share of its capacity."),
+                Column("condition_years", "float", lo=0, lo_open=True, unit="years",
+                       doc="Continued production, on a phased instance: min_utilisation must hold in every period "
+                           "starting within this many years of the first period the capacity the row pays for "
+                           "produces (empty: in the period of payment only)."),
                 Column("program", "id", ref="programs", doc="Program whose budget the payout counts against."),
-                Column("paid", "str", default="on_order", choices=("on_order", "on_start"),
-                       doc="When a capex grant, tax credit, loan or lump sum is paid on a phased instance: on_order "
-                           "(in the period the capex is ordered) or on_start (in the first period the site's "
-                           "capacity ordered then produces, after the site's lead time)."),
+                Column("paid", "str", default="on_order", choices=("on_order", "on_start", "spread"),
+                       doc="When a capex grant, tax credit, loan or lump sum is paid: on_order (in the period the "
+                           "capex is ordered), on_start (on a phased instance: in the first period the site's "
+                           "capacity ordered then produces, after the site's lead time) or spread (from the period "
+                           "of order in paid_years equal yearly instalments, the first at that year's end; a "
+                           "snapshot counts it too)."),
+                Column("paid_years", "float", lo=0, lo_open=True, unit="years",
+                       doc="Years over which a payout with paid = spread is paid in equal instalments."),
                 Column("provider_country", "country", default="",
                        doc="Government paying; empty: the site's country."),
                 _currency(),

@@ -48,6 +48,11 @@ class Settings(BaseModel):
                         "(e.g. 0.3;0.7;1), full output after the last; empty: full output at once. Phased "
                         "instances; modules.ramp overrides it."
     )
+    capex_over_build: bool = Field(
+        False, description="Phased instances: pay a site's fixed cost and its modules' capex in equal yearly parts "
+                           "over the lead time (the build) instead of all in the year of order; each part counts as "
+                           "capital from its year."
+    )
     policy_country: str = Field(
         "", description="Country of the policy maker whose outlay and domestic capacity analyses count; "
                         "empty: every government's outlay, no domestic capacity."

@@ -168,6 +168,8 @@ ROWS: tuple[RowFamily, ...] = (
     RowFamily("take_site"),
     RowFamily("condition_local", "instruments.min_local_share and offers.price_per_unit"),
     RowFamily("condition_utilisation", "instruments.min_utilisation and modules.wafers_per_module"),
+    # phased: a utilisation condition held for condition_years after the start of production
+    RowFamily("condition_continued", "instruments.min_utilisation and modules.wafers_per_module"),
     RowFamily("program_budget", "programs.budget"),
     # risk
     RowFamily("cvar_tail"),

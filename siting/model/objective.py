@@ -92,19 +92,27 @@ class CostRegistry:
                 for w in self.probability}
 
 
-def capital_weights(d: Derived) -> Callable[[int, float], float]:
+def capital_weights(d: Derived) -> Callable[..., float]:
     """w(t, L): present value of one money unit a year from the start of period t for L years or
     to the horizon's end (:meth:`siting.instance.periods.Calendar.annuity_weight`); 1 on a
     snapshot."""
     cal = d.calendar
     cache: dict = {}
 
-    def weight(t: int, life: float) -> float:
-        if (t, life) not in cache:
-            cache[t, life] = cal.annuity_weight(t, float(life)) if cal is not None else 1.0
-        return cache[t, life]
+    def weight(t: int, life: float, build: float = 0.0) -> float:
+        if (t, life, build) not in cache:
+            cache[t, life, build] = cal.capital_weight(t, float(life), float(build)) if cal is not None else 1.0
+        return cache[t, life, build]
 
     return weight
+
+
+def build_years(d: Derived, table: Any) -> np.ndarray:
+    """Per row of ``table`` (sites or modules), the years its capital is spread over: the lead time
+    with ``settings.capex_over_build`` on a phased instance, else 0 (all on order)."""
+    over = d.instance.settings.capex_over_build and d.calendar is not None and d.calendar.phased
+    column = "lead" if "lead" in table.columns else "lead_time_years"
+    return table[column].to_numpy(dtype=float) if over else np.zeros(len(table))
 
 
 def payment_periods(d: Derived) -> list:
@@ -134,14 +142,15 @@ def running_weights(d: Derived) -> Callable[[Sequence[str]], np.ndarray]:
     return weights
 
 
-def _increments(table: Any, annual: np.ndarray, life: np.ndarray, w_cap: Callable[[int, float], float], d: Derived,
-                key: tuple[str, ...] = ("site", "product")) -> np.ndarray:
+def _increments(table: Any, annual: np.ndarray, life: np.ndarray, w_cap: Callable[..., float], d: Derived,
+                key: tuple[str, ...] = ("site", "product"), build: np.ndarray | None = None) -> np.ndarray:
     """Coefficients on cumulative counts x[t] (rows of ``table``, one per key and period) of the
     annuities of the increments x[t] - x[t-1], each worth ``annual`` a year from period t over its
     life: c[t] w(t) - c[t+1] w(t+1) regrouped on x[t] (a snapshot's ``annual``)."""
     t_of = {t: n for n, t in enumerate(d.periods)}
     periods = [t_of[t] for t in table["period"]]
-    own = np.array([annual[k] * w_cap(periods[k], life[k]) for k in range(len(table))], dtype=float)
+    build = np.zeros(len(table)) if build is None else build
+    own = np.array([annual[k] * w_cap(periods[k], life[k], build[k]) for k in range(len(table))], dtype=np.float64)
     out = own.copy()
     nxt: dict = {}
     keys = list(zip(*(table[c] for c in key)))
@@ -167,14 +176,16 @@ def register_costs(sm: SitingModel) -> None:
     # difference of the weights of t and t+1 (a snapshot's CRF F z)
     site_crf = d.sites["crf"].values
     life = d.sites["lifetime_years"].values
+    site_build = build_years(d, d.sites)
     for t_n, t in enumerate(d.periods):
-        a = np.array([w_cap(t_n, L) for L in life])
+        a = np.array([w_cap(t_n, L, b) for L, b in zip(life, site_build)])
         if t_n + 1 < len(d.periods):
-            a = a - np.array([w_cap(t_n + 1, L) for L in life])
+            a = a - np.array([w_cap(t_n + 1, L, b) for L, b in zip(life, site_build)])
         variables = [m.build[j] if t == d.periods[-1] else m.build_early[j, t] for j in m.SITES]
         reg.register("capex", lin(site_crf * d.sites["fixed_cost"].values * a, variables))
     reg.register("capex", lin(_increments(d.modules, d.modules["crf"].values * d.modules["capex_per_module"].values,
-                                          d.modules["lifetime_years"].values, w_cap, d),
+                                          d.modules["lifetime_years"].values, w_cap, d,
+                                          build=build_years(d, d.modules)),
                               [m.modules[k] for k in m.MODULES]))
     q = d.qualifications
     q_crf = d.sites["crf"].values[[site_pos[s] for s in q["site"]]]

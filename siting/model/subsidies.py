@@ -197,6 +197,42 @@ def _add_conditions(sm: SitingModel, local: list, utilisation: list, scenarios: 
                                       ordered=True)
     m.condition_utilisation = pyo.Constraint(m.CONDITION_UTILISATION, rule=condition_utilisation)
 
+    # Continued production (phased): a row with condition_years N holds its utilisation condition
+    # in every period that starts within N years of the first period the capacity it pays for
+    # produces (the site's lead time after the row's period; the window ends with the horizon).
+    # Bound: the most the site can make in that period, kappa sum K N (tight from the data).
+    cal = d.calendar
+    lead = dict(zip(d.sites["site"], d.sites["lead_time_years"]))
+    window = []
+    if phased and "condition_years" in g.columns:
+        for k in utilisation:
+            years = float(g.at[k, "condition_years"])
+            if years != years:
+                continue
+            t = d.periods.index(g.at[k, "period"])
+            first = cal.first_producing(t, float(lead[g.at[k, "site"]]))
+            if first is None:
+                continue
+            window += [(k, cal.ids[u], w) for u in range(first, len(cal.ids))
+                       if cal.start[u] < cal.start[first] + years and u != t for w in scenarios]
+
+    def condition_continued(_: Any, k: int, u: Any, w: Any) -> Any:
+        s, kappa = g.at[k, "site"], float(g.at[k, "min_utilisation"])
+        routes = _route_rows(d, s, w, "", u)
+        mods = [j for j in module_rows(d, s) if d.modules.at[j, "period"] == u]
+        most = kappa * float(sum(d.modules.at[j, "wafers_per_module"] * d.modules.at[j, "max_modules"]
+                                 for j in mods))
+        cap_coefs, cap_vars = [], []
+        for j in mods:
+            c, v = capacity_terms(sm, j)
+            cap_coefs += [-kappa * x for x in c]
+            cap_vars += v
+        return lin([1.0] * len(routes) + cap_coefs + [-most],
+                   [m.produce[r] for r in routes] + cap_vars + [m.take[k]]) >= -most
+
+    m.CONDITION_CONTINUED = pyo.Set(initialize=window, dimen=3, ordered=True)
+    m.condition_continued = pyo.Constraint(m.CONDITION_CONTINUED, rule=condition_continued)
+
 
 def _add_programs(sm: SitingModel, first: list, wafer: list, scenarios: list) -> None:
     m, d = sm.model, sm.data

@@ -114,7 +114,8 @@ def _print_scenarios(run, console: Console) -> None:
         item = run.risk_report.get(key)
         if item is None:
             continue
-        value = "-" if item.get("value") is None else f"{item['value']:,.3f} {money}/yr"
+        per = " (present value)" if _phased(run) else "/yr"
+        value = "-" if item.get("value") is None else f"{item['value']:,.3f} {money}{per}"
         console.print(f"{label}: {value} ({item['solves']} solves{'; ' + item['note'] if item.get('note') else ''})")
     ci = getattr(run, "confidence", None)
     if ci:

@@ -14,7 +14,7 @@ import pandas as pd
 from siting.instance.periods import previous_rows
 from siting.model.families import by_row, rounded
 from siting.model.objective import CATEGORIES
-from siting.report.periods import cash_flow_table, local_share_table, schedule_table
+from siting.report.periods import cash_flow_table, local_share_table, payout_present_values, schedule_table
 from siting.report.resources import resource_table
 
 
@@ -238,6 +238,10 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         # a loan's payout is its grant element (a present value); the principal lent is repaid
         "loan_principal_total": np.where(np.array([k == "concessional_loan" for k in kind.tolist()], dtype=bool),
                                          sol.payout / np.where(grant_element > 0, grant_element, np.nan), np.nan),
+        # the period the row is offered in, and its payout's present value as the objective counts
+        # it (on a snapshot the payout a year: every discount weight is 1)
+        "period": g["period"].to_numpy(),
+        "payout_present_value": (payout_present_values(d, sol) if d.calendar is not None else payout_per_year),
     })
 
     a = d.arcs

@@ -14,7 +14,7 @@ import pandas as pd
 
 from siting.instance.derive import target_rows
 from siting.instance.periods import previous_rows
-from siting.model.objective import payment_periods
+from siting.model.objective import build_years, payment_periods
 
 #: Categories of the cash-flow table, in the order of the costs table (the risk premium is not a
 #: cash flow of any period).
@@ -51,19 +51,39 @@ def schedule_table(d, sol, made: np.ndarray, capacity: np.ndarray) -> pd.DataFra
     })
 
 
-def _capital_flows(cal, annual: np.ndarray, period: list[int], life: np.ndarray, n: int) -> tuple:
+def _capital_flows(cal, annual: np.ndarray, period: list[int], life: np.ndarray, n: int,
+                   build: np.ndarray | None = None) -> tuple:
     """Per period, the undiscounted and discounted annuities of amounts ordered in ``period`` worth
-    ``annual`` a year over ``life`` years from the start of their period (to the horizon's end)."""
+    ``annual`` a year over ``life`` years from the start of their period (to the horizon's end);
+    with ``build`` years, each yearly part of the build an annuity from its own year."""
     cash, disc = np.zeros(n), np.zeros(n)
-    for a, t, L in zip(annual, period, life):
+    build = np.zeros(len(annual)) if build is None else build
+    for a, t, L, b in zip(annual, period, life, build):
         if a == 0:
             continue
-        for u in range(t, n):
-            for y in range(cal.start[u], cal.start[u] + cal.years[u]):
-                share = min(1.0, max(0.0, cal.start[t] + L - y))
-                cash[u] += a * share
-                disc[u] += a * share * cal.discount(y)
+        for first, part in cal.build_parts(t, b):
+            for u in range(t, n):
+                for y in range(max(first, cal.start[u]), cal.start[u] + cal.years[u]):
+                    share = min(1.0, max(0.0, first + L - y))
+                    cash[u] += a * part * share
+                    disc[u] += a * part * share * cal.discount(y)
     return cash, disc
+
+
+def payout_present_values(d, sol) -> np.ndarray:
+    """Per instrument row, the present value of its payout as the objective counts it: a
+    first-stage payout as the annuity of the capital it pays for from its payment period, a
+    production subsidy (expected over the scenarios) in every year of its period."""
+    cal, g = d.calendar, d.instruments
+    life = dict(zip(d.sites["site"], d.sites["lifetime_years"]))
+    paid = payment_periods(d)
+    out = np.zeros(len(g))
+    for k, (kind, site, period, f) in enumerate(zip(g["kind"], g["site"], g["period"], g["factor"])):
+        if kind == "production_subsidy":
+            out[k] = sol.payout[k] * f * cal.weight(cal.index(period))
+        elif paid[k] is not None:
+            out[k] = sol.payout[k] * f * cal.annuity_weight(paid[k], float(life[site]))
+    return out
 
 
 def cash_flow_table(d, sol, probability: dict) -> pd.DataFrame:
@@ -85,12 +105,13 @@ def cash_flow_table(d, sol, probability: dict) -> pd.DataFrame:
     first_open = np.column_stack([opened[:, 0], np.diff(opened, axis=1)]) if opened.shape[1] else opened
     for t in range(n):
         add("capex", _capital_flows(cal, sites["crf"].to_numpy() * sites["fixed_cost"].to_numpy() * first_open[:, t],
-                                    [t] * len(sites), life, n))
+                                    [t] * len(sites), life, n, build_years(d, sites)))
     m = d.modules
     prev = previous_rows(m)
     inc = sol.modules - np.where(prev >= 0, sol.modules[np.maximum(prev, 0)], 0.0)
     add("capex", _capital_flows(cal, m["crf"].to_numpy() * m["capex_per_module"].to_numpy() * inc,
-                                [t_of[t] for t in m["period"]], m["lifetime_years"].to_numpy(), n))
+                                [t_of[t] for t in m["period"]], m["lifetime_years"].to_numpy(), n,
+                                build_years(d, m)))
     q = d.qualifications
     qprev = previous_rows(q, ("supplier", "site"))
     qinc = sol.qualify - np.where(qprev >= 0, sol.qualify[np.maximum(qprev, 0)], 0.0)

@@ -4,7 +4,8 @@ The rules of a phased plan, recomputed here from the instance's own tables (the 
 per-period values, lead times, ramp profiles and discounting are written out again, not taken from
 the derived tables): demand met or penalised in every period and scenario; production within the
 capacity ordered early enough to produce (after its lead time, at its ramp share); builds, modules
-and qualifications cumulative and non-decreasing, modules only at sites open by then; the local
+and qualifications cumulative and non-decreasing, purchases only from suppliers qualified at least
+their qualification lead time before, modules only at sites open by then; the local
 share at or above each period's target at open sites; and the cash flows by period adding up, with
 the risk premium, to the objective, their capital part recomputed from the schedule.
 """
@@ -127,6 +128,51 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
         ti = ids.index(t)
         if ti > 0 and qual.get((u, s, ids[ti - 1]), False) and not v:
             out.append(f"qualification ({u}, {s}): qualified by {ids[ti - 1]} but not by {t}")
+    # purchases only after the supplier's qualification lead time: qualified by the latest period
+    # starting at least the lead (the offer's, else the supplier's) before the purchase's period
+    offers, sups = raw["offers"], raw["suppliers"]
+    held_offer = _held(offers, ["supplier", "input"], ids) if offers is not None else {}
+    sup_lead = dict(zip(sups["id"], sups.get("qualification_lead_years", [0.0] * len(sups["id"]))))
+    proc = res["procurement"]
+    for u, i, s, t, units in zip(proc["supplier"], proc["input"], proc["site"], proc["period"], proc["units_per_year"]):
+        if units <= RTOL:
+            continue
+        n = held_offer.get((u, i, t))
+        lead = offers.get("qualification_lead_years", [None] * (n + 1))[n] if n is not None else None
+        lead = float(sup_lead.get(u) or 0.0) if lead is None or lead != lead else float(lead)
+        ti = ids.index(t)
+        by = [k for k in range(ti + 1) if start[k] + lead <= start[ti]]
+        if not by or not qual.get((u, s, ids[by[-1]]), False):
+            when = f"by {ids[by[-1]]}" if by else "before the horizon"
+            out.append(f"qualification lead ({u}, {s}): buys {i} in {t} but was not qualified {when} "
+                       f"({lead:g} years before)")
+
+    # continued production: a row taken with condition_years keeps its min_utilisation in every
+    # period starting within that many years of the first period its capacity produces
+    subs, ins = res["subsidies"], raw["instruments"]
+    held_g = _held(ins, ["id"], ids) if ins is not None and "condition_years" in ins else {}
+    cap_at = _sums(zip(sched["site"], sched["period"]), sched["capacity_wafers_per_year"])
+    made_su = _sums(zip(prod["site"], prod["period"], prod["scenario"]), prod["wafers_per_year"])
+    for gid, s, t, taken in zip(subs["instrument"], subs["site"], subs.get("period", []), subs["taken"]):
+        n = held_g.get((gid, t))
+        if n is None or not taken:
+            continue
+        span, kappa = ins["condition_years"][n], ins["min_utilisation"][n]
+        if span is None or span != span or kappa is None or kappa != kappa:
+            continue
+        ti = ids.index(t)
+        lead = site_lead.get(s)
+        lead = 0.0 if lead is None or lead != lead else float(lead)
+        first = next((v for v in range(ti, len(ids)) if start[v] >= start[ti] + lead), None)
+        for u in range(first if first is not None else len(ids), len(ids)):
+            if start[u] >= start[first] + float(span) or u == ti:
+                continue
+            need = float(kappa) * cap_at.get((s, ids[u]), 0.0)
+            for w in scenarios:
+                if made_su.get((s, ids[u], w), 0.0) < need - RTOL * max(1.0, need):
+                    out.append(f"continued production ({gid}, {s}, {ids[u]}, {w}): makes "
+                               f"{made_su.get((s, ids[u], w), 0.0):.6g} wafers, the condition taken in {t} needs "
+                               f"{need:.6g}")
 
     # 6. local share at or above each period's target at sites open by then
     proc = res["procurement"]
@@ -163,22 +209,32 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
     fixed = dict(zip(raw["sites"]["id"], raw["sites"]["fixed_cost"]))
     capex = [0.0] * len(ids)
 
-    def annuity(amount: float, ti: int, life: float) -> None:
-        for ui in range(ti, len(ids)):
-            for y in range(start[ui], start[ui] + years[ui]):
-                share = min(1.0, max(0.0, start[ti] + life - y))
-                capex[ui] += amount * share * (1 + rate) ** -(y - start[0])
+    def annuity(amount: float, ti: int, life: float, build: float = 0.0) -> None:
+        # with capex_over_build, one part a year of the build (a fractional last year its fraction)
+        parts = [(start[ti], 1.0)] if build <= 0 else [
+            (start[ti] + i, min(1.0, build - i) / build) for i in range(int(np.ceil(build)))]
+        for first, part in parts:
+            for ui in range(ti, len(ids)):
+                for y in range(max(first, start[ui]), start[ui] + years[ui]):
+                    share = min(1.0, max(0.0, first + life - y))
+                    capex[ui] += amount * part * share * (1 + rate) ** -(y - start[0])
+
+    def lead_of(value, s) -> float:
+        value = site_lead[s] if value is None or value != value else value
+        return 0.0 if not st.capex_over_build or value is None or value != value else float(value)
 
     for s in sorted(set(sched["site"])):
         opened = [bool(is_open.get((s, t), False)) for t in ids]
-        if True in opened:
-            annuity(crf(site_rate[s], site_life[s]) * float(fixed[s] or 0.0), opened.index(True), site_life[s])
+        ti = opened.index(True) if True in opened else None
+        if ti is not None:
+            annuity(crf(site_rate[s], site_life[s]) * float(fixed[s] or 0.0), ti, site_life[s], lead_of(None, s))
     for (s, p, t), n in held.items():
         ti = ids.index(t)
         ordered = count.get((s, p, t), 0) - (count.get((s, p, ids[ti - 1]), 0) if ti > 0 else 0)
         life = mods["lifetime_years"][n]
         life = site_life[s] if life != life or life is None else float(life)
-        annuity(crf(site_rate[s], life) * float(mods["capex_per_module"][n]) * ordered, ti, life)
+        annuity(crf(site_rate[s], life) * float(mods["capex_per_module"][n]) * ordered, ti, life,
+                lead_of(mods["lead_time_years"][n], s))
     for t, shown, mine in zip(flows["period"], flows["capex_discounted"], capex):
         if abs(float(shown) - mine) > RTOL * max(1.0, abs(mine)):
             out.append(f"cash flows ({t}): capex worth {float(shown):.10g} in the periods table, the schedule "

@@ -64,6 +64,28 @@ class Case:
         """Currency units per money unit."""
         return {"one": 1.0, "million": 1e6}[self.settings["money_unit"]]
 
+    def scheduled(self) -> Case:
+        """The same case as a schedule of three periods (2025-2026, 2027, 2028-2029): nothing is
+        demanded in the first (the build period), the case's demand in the second and third;
+        offers cost 10% more from the third; each site has a lead time of 0, 1 or 2 years drawn
+        from the seed (all can produce from 2027), and where every demand row may go unmet at a
+        price a ramp of 50% in the first year of operation. Every other table holds in every period."""
+        rng = np.random.default_rng(10_000 + self.seed)
+        tables = {k: v.copy() for k, v in self.tables.items()}
+        tables["periods"] = pd.DataFrame({"id": ["p1", "p2", "p3"], "start_year": [2025, 2027, 2028],
+                                          "years": [2, 1, 2]})
+        demand = tables["demand"]
+        first = demand.assign(period="p1", wafers_per_year=0.0)
+        tables["demand"] = pd.concat([first, demand.assign(period="p2")], ignore_index=True)
+        offers = tables["offers"]
+        dearer = offers.assign(period="p3", price_per_unit=offers["price_per_unit"] * 1.1)
+        tables["offers"] = pd.concat([offers.assign(period="p1"), dearer], ignore_index=True)
+        tables["sites"] = tables["sites"].assign(lead_time_years=rng.integers(0, 3, len(tables["sites"])))
+        settings = dict(self.settings)
+        if "demand=default" in self.features:
+            settings["ramp"] = "0.5;1"
+        return Case(self.seed, settings, tables, set(self.features) | {"scheduled"})
+
     def with_periods(self, label: str = "base", start_year: int = 2025) -> Case:
         """The same case with a periods table of one period of one year labelled ``label`` (the
         settings' period label by default, so that result tables name the same period): lead time
