@@ -208,6 +208,20 @@ def _opened(run: Run) -> str:
     return plan_figures(run.results).label(sep=", ", unit="wafers/yr")
 
 
+def _bisect(raw: RawInstance, options: SolverOptions, solves: list, site: str, offer, lo: float, hi: float,
+            tol: float, best: Run) -> tuple[float, Run]:
+    """Halve [lo, hi] until it is at most ``tol`` wide: ``offer(level)`` opens ``site`` at ``hi``
+    (``best`` is that solve) and not at ``lo``. Returns the least level found to open it, and its run."""
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        run = _solve(raw, options, f"offer {mid:.6g}", solves, offer=offer(mid))
+        if _is_open(run, site):
+            hi, best = mid, run
+        else:
+            lo = mid
+    return hi, best
+
+
 def _is_open(run: Run, site: str) -> bool:
     t = run.results.tables["sites"].set_index("site")
     return bool(t.at[site, "open"])
@@ -435,13 +449,7 @@ def _breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: 
         raise NoPlan(Problem(f"--site {site}", f"the bracket {hi:.6g} from the lump sum did not open it: the response "
                              "is not monotone here, so no break-even rate is reported",
                              "ask for the lump sum instead (--instrument lump)"))
-    while hi - lo > tol:
-        mid = (lo + hi) / 2
-        run = _solve(raw, options, f"offer {mid:.6g}", solves, offer=offer(mid))
-        if _is_open(run, site):
-            hi, best = mid, run
-        else:
-            lo = mid
+    hi, best = _bisect(raw, options, solves, site, offer, lo, hi, tol, best)
     subs = best.results.tables["subsidies"]
     mine = subs[subs["instrument"] == OFFER_ID]
     out.level, out.tolerance = hi, tol
@@ -518,13 +526,7 @@ def _phased(raw: RawInstance, options: SolverOptions, out: Breakeven, gap: float
                 "per-wafer": f"{top:,.2f} {out.currency} per wafer"}[out.instrument]
         out.offer, out.plan = None, f"{what} does not open it: {_opened(best)}"
         return out
-    while hi - lo > tol:
-        mid = (lo + hi) / 2
-        run = _solve(raw, options, f"offer {mid:.6g}", solves, offer=offer(mid))
-        if _is_open(run, site):
-            hi, best = mid, run
-        else:
-            lo = mid
+    hi, best = _bisect(raw, options, solves, site, offer, lo, hi, tol, best)
     out.level, out.tolerance = hi, tol
     out.offer_total, out.offer = offer_value(best)
     out.plan = _opened(best)
