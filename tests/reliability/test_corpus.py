@@ -268,7 +268,7 @@ CASES: list[Case] = [
         "book.xlsx[markets] row 1 | is 'Markets 2024', not the column names; delete title rows above the header, "
         "so that row 1 names the columns (id, country, lat, lon)")),
     Case("xlsx-no-settings-sheet", workbook(_drop_settings), "book.xlsx | workbook has no 'settings' sheet; add a sheet 'settings' with columns key, value (name, currency, ...)"),
-    Case("xlsx-unknown-sheet", workbook(_extra_sheet), 'book.xlsx[Sheet1] | unknown sheet; sheets are: settings, sources, periods, fx, sites, products, modules, markets, demand, inputs, bom, suppliers, offers, qualification, freight_rates, lanes, tariffs, programs, instruments, local_targets, concentration, exclusions, scenarios, scenario_effects'),
+    Case("xlsx-unknown-sheet", workbook(_extra_sheet), 'book.xlsx[Sheet1] | unknown sheet; sheets are: settings, sources, periods, fx, sites, products, modules, markets, demand, inputs, bom, suppliers, offers, qualification, freight_rates, lanes, tariffs, programs, instruments, local_targets, concentration, exclusions, resources, resource_use, scenarios, scenario_effects, hazards, hazard_effects'),
     Case("xlsx-settings-columns", workbook(_settings_columns), 'book.xlsx[settings] | needs the columns key and value; write one setting per row: key in column A, value in column B'),
     Case("xlsx-missing-sheet", workbook(_missing_sheet), "book.xlsx | sheet 'demand' is missing; add a sheet named demand (Demand d[m,p] and the penalty for leaving it unmet)"),
     Case("xlsx-corrupt", not_a_workbook, 'book.xlsx | cannot be read as an Excel workbook (BadZipFile); save it again as .xlsx from Excel or LibreOffice'),
