@@ -6,12 +6,14 @@ random share of its capacity, one supplier to a random share of its capacity, an
 by a random factor (probabilities from a Dirichlet draw, seeded). With ``--network`` the table adds
 network-2030 with its qualification costs restored (US$1.5m per supplier and site, as in
 instances/jasm) at a 1e-6 gap. For each count and engine (``ef``: the extensive form whole to
-HiGHS; ``benders``: ``--engine benders``; ``ph``: progressive hedging on 2 MPI ranks, its plan
-evaluated across all scenarios) one fresh process reads, checks, derives, builds and solves to the
+HiGHS; ``benders``: ``--engine benders``; ``ph``: ``--engine mpisppy`` on 2 MPI ranks, the PH hub
+with a Lagrangian bound spoke, its best plan evaluated across all scenarios; ``ph3``: 3 ranks, with
+an x-hat spoke as well) one fresh process reads, checks, derives, builds and solves to the
 gap (default 1e-4) under a time limit. Columns, the same for every engine: ``seconds_to_gap`` (the
 whole solve, empty when the gap was not reached), ``gap_at_limit`` (the gap when it stopped:
-between the plan and the proven bound; for PH, to its bound), ``peak_mb`` (the process's peak
-resident memory, with its MPI ranks for PH), the objective and the bound.
+between the plan and the proven bound; for PH, between its plan and the hub's bound, the larger of
+the Lagrangian spoke's and the wait-and-see bound), ``peak_mb`` (the process's peak resident memory,
+with its MPI ranks for PH, each counted at the largest rank's peak), the objective and the bound.
 
 Usage: ``python benchmarks/scenarios.py [--counts 1,10,50,200] [--engines ef,benders,ph]
 [--gap 1e-4] [--solve-limit S] [--lam 0.2] [--network] [--out benchmarks/out/scenarios.csv]``
@@ -83,19 +85,23 @@ def child(folder: str, solve_limit: float, lam: float | None, engine: str, gap: 
     options = load_profile("default", time_limit=solve_limit, mip_rel_gap=gap)
     sets = [] if lam is None else [f"settings.risk_weight={lam}"]
     t0 = time.perf_counter()
-    if engine == "ph":
+    ranks = {"ph": 2, "ph3": 3}.get(engine, 0)
+    if ranks:
         from siting.decompose import solve_by_ph
 
-        run = solve_by_ph(read_instance(folder), folder, options, sets, ranks=2, duals=False)
+        run = solve_by_ph(read_instance(folder), folder, options, sets, ranks=ranks, duals=False)
     else:
         run = run_case(folder, options, sets=sets, duals=False, engine=engine)
     seconds = time.perf_counter() - t0
     out = run.outcome
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    ranks = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if engine == "ph" else 0
+    rank_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if ranks else 0
+    # PH's plan is not proven optimal (status feasible): its time "to the gap" is when its gap to
+    # the hub's bound is within the asked gap
+    reached = out.status == "optimal" or (ranks and out.mip_gap is not None and out.mip_gap <= gap)
     print(json.dumps({
-        "status": out.status, "seconds_to_gap": round(seconds, 2) if out.status == "optimal" else None,
-        "gap_at_limit": out.mip_gap, "peak_mb": round((own + 2 * ranks) / 1024, 1),
+        "status": out.status, "seconds_to_gap": round(seconds, 2) if reached else None,
+        "gap_at_limit": out.mip_gap, "peak_mb": round((own + ranks * rank_peak) / 1024, 1),
         "objective": out.objective, "bound": out.best_bound, "total_s": round(seconds, 2),
         "build_s": round(run.times.get("build", 0.0), 2), "checks": len(run.violations),
     }))
@@ -104,7 +110,7 @@ def child(folder: str, solve_limit: float, lam: float | None, engine: str, gap: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="1,10,50,200")
-    parser.add_argument("--engines", default="ef,benders,ph", help="ef, benders, ph (PH on 2 MPI ranks)")
+    parser.add_argument("--engines", default="ef,benders,ph", help="ef, benders, ph (PH on 2 MPI ranks), ph3 (3 ranks)")
     parser.add_argument("--gap", type=float, default=1e-4, help="relative gap every engine solves to")
     parser.add_argument("--solve-limit", type=float, default=120.0, help="time limit per solve, seconds")
     parser.add_argument("--lam", type=float, default=0.2, help="CVaR weight lambda (0: expected cost only)")

@@ -123,6 +123,16 @@ def _add_xlsx_flag(p) -> None:
                    help="also write results.xlsx: every result table as a sheet, headers with units")
 
 
+def _add_ranks_flag(p: argparse.ArgumentParser) -> None:
+    """``--ranks N``: MPI processes of ``--engine mpisppy``, split evenly among mpi-sppy's cylinders
+    (whether N splits is checked with the scenarios, in :func:`siting.decompose.cylinders`)."""
+    p.add_argument("--ranks", type=_whole("--ranks", 2, "give 2 (PH hub and Lagrangian bound spoke) or 3 (and an "
+                                                        "x-hat spoke), or a multiple of them"),
+                   default=2, help="MPI processes for --engine mpisppy (default 2): 2 run the PH hub and a Lagrangian "
+                                   "bound spoke, a multiple of 3 adds an x-hat spoke; an even number or a multiple "
+                                   "of 3")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="siting", description="Fab siting and supplier sourcing with Pyomo and HiGHS.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -144,8 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="ef", choices=["ef", "benders", "mpisppy"],
                    help="ef: one extensive form (default); benders: Benders decomposition, a master MIP of the "
                         "first stage and one LP per scenario, to the profile's gap; mpisppy: progressive hedging "
-                        "over MPI ranks, the plan then evaluated across all scenarios")
-    p.add_argument("--ranks", type=int, default=2, help="MPI processes for --engine mpisppy (default 2)")
+                        "over MPI ranks with a Lagrangian bound spoke, the best plan then evaluated across all "
+                        "scenarios")
+    _add_ranks_flag(p)
     p.add_argument("--confidence", type=_whole("--confidence", 2, "give the number of independent samples, e.g. 10"),
                    metavar="M", help="with --scenarios N: a 95%% confidence interval on the plan's optimality gap "
                                      "from M independent samples (2 M more solves)")

@@ -1,32 +1,50 @@
-"""Progressive hedging over MPI ranks (mpi-sppy), for scenario sets that outgrow one extensive form.
+"""Progressive hedging over MPI ranks (mpi-sppy's hub and spokes), for scenario sets that outgrow one
+extensive form.
 
 ``siting solve INSTANCE --engine mpisppy --ranks N`` runs this module under ``mpiexec -n N``. Each
 rank builds the model of its scenarios one at a time, through the same derive and build steps as
 any solve (the scenario's multipliers alone, with probability 1, so that its objective is the first
 stage + (1 - lambda) cost2[w] + lambda (eta + xi[w] / (1 - beta)), the scenario's term of the
 extensive form's objective). The first-stage decisions (sites, modules, qualifications, take-up of
-conditional offers, payouts and eta) are the nonanticipative ones. HiGHS cannot take PH's quadratic
-proximal term, so mpi-sppy's piecewise-linear outer approximation of it is used (``linearize_proximal_terms``).
+conditional offers, payouts and eta) are the nonanticipative ones.
 
-PH with integer decisions is a heuristic: its consensus first stage is rounded to a plan, and the
-plan (sites and modules; qualifications re-optimised) is then evaluated across all scenarios by the
-ordinary pipeline (``run_case`` with those decisions held), which gives the reported objective and
-every check. The PH bound reported with it is
-mpi-sppy's trivial bound (the wait-and-see bound, valid for the extensive form); the gap is
-between the two.
+The ranks are split evenly among mpi-sppy's cylinders (``WheelSpinner``):
+
+* the **PH hub** (``PHHub``): progressive hedging. HiGHS cannot take PH's quadratic proximal term,
+  so mpi-sppy's piecewise-linear outer approximation of it is used (``linearize_proximal_terms``);
+* a **Lagrangian bound spoke** (``LagrangianOuterBound``): with the hub's current weights W it
+  solves every scenario's MIP with the linear term W x and no proximal term; the probability-weighted
+  sum of the scenarios' proven lower bounds (HiGHS's dual bound, not the objective of the plan found)
+  is a lower bound on the extensive form's optimum, because the weights sum to zero over the
+  scenarios;
+* from 3 ranks an **x-hat spoke** (``XhatShuffleInnerBound``): it fixes the first stage to one
+  scenario's current PH solution after another and solves every scenario with it held, which gives
+  feasible plans and their expected cost.
+
+2 ranks (or an even number that is not a multiple of 3) run the hub and the Lagrangian spoke; a
+multiple of 3 adds the x-hat spoke. The best outer bound the hub holds (the larger of PH's trivial
+bound and the Lagrangian spoke's) is the reported best bound. The incumbent is checked by the
+ordinary pipeline either way: PH's consensus first stage rounded to a plan, and the x-hat spoke's
+best plan if there is one, are each evaluated across all scenarios by ``run_case`` with their sites
+and modules held (qualifications re-optimised, an exact solve), and the cheaper of the two is the
+reported plan and objective. The gap is (objective - bound) / |objective|: a valid gap, since the
+objective is a feasible plan's cost and the bound is below the extensive form's optimum.
 
 Needs the optional extra ``mpi`` (``pip install 'siting[mpi]'``: mpi-sppy, mpi4py and the mpich
-wheel, which brings ``mpiexec`` without a system MPI).
+wheel, which brings ``mpiexec`` without a system MPI). Across machines the same command runs with a
+host file (MPICH's ``HYDRA_HOST_FILE``); the ranks read the instance from the same absolute path
+and report back on standard output, so nothing but the instance has to be shared.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
+import math
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -35,8 +53,45 @@ from siting.errors import InputError, Problem, SolverError
 from siting.findings import Finding
 from siting.outcome import Status
 
-#: PH settings: iterations, penalty, convergence threshold, prox-linearisation tolerance.
-PH_DEFAULTS = {"iterations": 50, "rho": 1.0, "convthresh": 1e-4, "prox_tolerance": 1e-3}
+log = logging.getLogger(__name__)
+
+#: PH settings: iterations, penalty, convergence threshold, prox-linearisation tolerance, and the
+#: penalty of each first-stage decision as a multiple of its cost coefficient (mpi-sppy's CoeffRho:
+#: a site's fixed cost moves its weight as fast as its cost matters; ``rho`` is the penalty of a
+#: decision with no cost of its own, e.g. eta; 0 turns CoeffRho off and ``rho`` is used throughout).
+PH_DEFAULTS = {"iterations": 50, "rho": 1.0, "convthresh": 1e-4, "prox_tolerance": 1e-3, "rho_multiplier": 1.0}
+
+#: The line of the ranks' standard output that carries the result back to the launching process
+#: (standard output, not a file, so that ranks on other machines need no shared folder).
+RESULT_MARK = "siting-ph-result "
+
+
+def cylinders(ranks: int, scenarios: int) -> list[str]:
+    """The cylinders ``ranks`` MPI processes run: mpi-sppy gives each the same number of ranks.
+
+    Raises
+    ------
+    InputError
+        Fewer than 2 ranks, a number that splits evenly neither in two nor in three, or more ranks
+        per cylinder than there are scenarios (each rank of a cylinder needs a scenario of its own).
+    """
+    fix = "give 2 (PH hub and Lagrangian bound spoke) or 3 (and an x-hat spoke), or a multiple of them"
+    if ranks < 2:
+        raise InputError(Problem("--ranks", f"must be at least 2 for --engine mpisppy (got {ranks}): one rank for "
+                                 "the PH hub, one for its Lagrangian bound spoke", fix))
+    if ranks % 3 == 0:
+        names = ["ph_hub", "lagrangian", "xhat_shuffle"]
+    elif ranks % 2 == 0:
+        names = ["ph_hub", "lagrangian"]
+    else:
+        raise InputError(Problem("--ranks", f"{ranks} ranks do not split evenly among mpi-sppy's cylinders "
+                                 "(2: hub and Lagrangian bound; 3: and x-hat)", fix))
+    per = ranks // len(names)
+    if per > scenarios:
+        raise InputError(Problem("--ranks", f"{ranks} ranks give each of the {len(names)} cylinders {per} ranks, "
+                                 f"more than the {scenarios} scenarios",
+                                 f"give at most {len(names) * scenarios} ranks"))
+    return names
 
 
 def _mpiexec() -> str:
@@ -52,71 +107,101 @@ def _mpiexec() -> str:
     return found
 
 
-def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = None) -> dict:
-    """Run PH in ``ranks`` MPI processes; return the rounded first-stage plan and PH's figures.
+def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = None,
+           scenarios: int | None = None) -> dict:
+    """Run the hub and spokes in ``ranks`` MPI processes; return the candidate plans and the bounds.
 
-    ``options.time_limit`` (``--time-limit``) stops PH's iterations after that many seconds.
+    ``options.time_limit`` (``--time-limit``) stops PH's iterations after that many seconds, and
+    ``options.mip_rel_gap`` stops them once the x-hat spoke's plan is that close to the bound.
 
     Returns
     -------
     dict
-        ``plan`` (variable name -> {index: value}, for ``run_case(first_stage=...)``), ``bound``
-        (trivial bound), ``ph_objective`` (PH's expected objective, not nonanticipative),
-        ``convergence``, ``iterations``, ``ranks``, ``seconds``.
+        ``plan`` (PH's rounded consensus: variable name -> {index: value}, for
+        ``run_case(first_stage=...)``), ``xhat_plan`` (the x-hat spoke's best plan, or None),
+        ``xhat_objective`` (its expected cost as the spoke evaluated it, or None), ``bound`` (the
+        hub's best outer bound), ``trivial_bound`` (PH's wait-and-see bound), ``ph_objective``,
+        ``convergence``, ``iterations``, ``cylinders``, ``ranks``, ``seconds``.
     """
-    if ranks < 1:
-        raise InputError(Problem("--ranks", f"must be at least 1 (got {ranks})", "give 1 or more"))
+    names = cylinders(ranks, scenarios if scenarios is not None else ranks)
     launcher = _mpiexec()
     settings = {**PH_DEFAULTS, **(ph or {})}
+    spec = {"instance": str(Path(instance).resolve()), "sets": list(sets), "ph": settings, "cylinders": names,
+            "threads": 1, "seed": options.random_seed, "time_limit": options.time_limit,
+            "rel_gap": options.mip_rel_gap}
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        spec = {"instance": str(Path(instance).resolve()), "sets": list(sets), "ph": settings,
-                "threads": 1, "seed": options.random_seed, "time_limit": options.time_limit,
-                "out": str(Path(tmp) / "plan.json")}
-        (Path(tmp) / "spec.json").write_text(json.dumps(spec))
-        done = subprocess.run([launcher, "-n", str(ranks), sys.executable, "-m", "siting.decompose",
-                               str(Path(tmp) / "spec.json")], capture_output=True, text=True)
-        if done.returncode != 0 or not Path(spec["out"]).is_file():
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise SolverError(Problem("--engine mpisppy", "progressive hedging failed: " + " / ".join(tail),
-                                      "run again with --debug, or solve the extensive form (--engine ef)"))
-        result = json.loads(Path(spec["out"]).read_text())
-    # JSON gives an index back as a list where it was a tuple (a phased model's build_early[j, t])
-    result["plan"] = {name: {(tuple(k) if isinstance(k, list) else int(k)): v for k, v in values}
-                      for name, values in result["plan"].items()}
-    result.update(ranks=ranks, seconds=time.perf_counter() - t0)
+    done = subprocess.run([launcher, "-n", str(ranks), sys.executable, "-m", "siting.decompose", json.dumps(spec)],
+                          capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise SolverError(Problem("--engine mpisppy", "progressive hedging failed: " + " / ".join(tail),
+                                  "run again with --debug, or solve the extensive form (--engine ef)"))
+    result = json.loads(lines[-1][len(RESULT_MARK):])
+    for key in ("plan", "xhat_plan"):
+        if result.get(key) is not None:
+            result[key] = _plan_from_json(result[key])
+    result.update(ranks=ranks, cylinders=names, seconds=time.perf_counter() - t0)
     return result
 
 
-def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph: dict | None = None):
-    """PH over ``ranks`` processes, then the rounded plan evaluated across every scenario.
+def _plan_from_json(plan: dict) -> dict:
+    # JSON gives an index back as a list where it was a tuple (a phased model's build_early[j, t])
+    return {name: {(tuple(k) if isinstance(k, list) else int(k)): v for k, v in values}
+            for name, values in plan.items()}
 
-    Returns a new run: its status is ``feasible`` (PH proves nothing), its best bound PH's trivial
-    bound and its gap the distance between the two; ``decomposition`` holds PH's own figures.
+
+def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph: dict | None = None):
+    """The hub and spokes over ``ranks`` processes, then the candidate plans evaluated across every
+    scenario; the cheaper is the run.
+
+    Returns a new run: its status is ``feasible`` (the plan is not proven optimal), its best bound
+    the hub's best outer bound and its gap the distance between the two; ``decomposition`` holds
+    the hub's and spokes' figures.
     """
+    from siting.instance.derive import derive
     from siting.run import load_case, run_case
 
-    st = load_case(raw, sets).settings
+    inst = load_case(raw, sets)
+    st = inst.settings
     if st.risk_limit is not None or st.objective != "cost":
         raise InputError(Problem("--engine mpisppy", "decomposes the risk-weighted cost only, not a risk limit or "
                                  "objective=risk", "use the extensive form (--engine ef) for those"))
-    result = run_ph(instance, sets, ranks, options, ph)
-    run = run_case(raw, options, sets, duals=duals, first_stage=consistent_plan(raw, sets, result["plan"]))
+    scenarios = len(derive(inst).factors.ids)
+    result = run_ph(instance, sets, ranks, options, ph, scenarios=scenarios)
+    candidates = {"ph_consensus": consistent_plan(raw, sets, result["plan"])}
+    if result.get("xhat_plan") is not None:
+        xhat = consistent_plan(raw, sets, result["xhat_plan"])
+        if xhat != candidates["ph_consensus"]:
+            candidates["xhat"] = xhat
+        else:
+            candidates = {"ph_consensus+xhat": xhat}
+    evaluated = {}
+    for source, plan in candidates.items():
+        evaluated[source] = run_case(raw, options, sets, duals=duals, first_stage=plan)
+        log.info("plan from %s evaluated across all scenarios: %s", source, evaluated[source].outcome.objective)
+    solved = {k: r for k, r in evaluated.items() if r.outcome.has_solution}
+    source = min(solved, key=lambda k: solved[k].outcome.objective) if solved else next(iter(evaluated))
+    run = evaluated[source]
     out, diagnosis = run.outcome, run.diagnosis
+    bound = float(result["bound"])
     if out.has_solution:
-        bound = float(result["bound"])
         out = replace(out, status=Status.FEASIBLE, best_bound=bound,
-                      mip_gap=abs(out.objective - bound) / max(abs(out.objective), 1e-9),
-                      termination=f"progressive hedging (mpi-sppy, {ranks} ranks), plan evaluated across all scenarios")
+                      mip_gap=(out.objective - bound) / max(abs(out.objective), 1e-9),
+                      termination=(f"progressive hedging (mpi-sppy hub and spokes: {', '.join(result['cylinders'])}; "
+                                   f"{ranks} ranks), plan from {source.replace('_', ' ')} evaluated across all "
+                                   "scenarios"))
     elif out.status is Status.INFEASIBLE:
         # the elastic re-solve would explain the held plan, not the instance: say what happened
         diagnosis = [Finding("infeasible", "ph_plan", (
             "the plan progressive hedging rounded to cannot meet every rule in every scenario: raise --time-limit "
             "or the iterations, or solve the extensive form (--engine ef)"), found_by="progressive hedging")]
-    decomposition = {"engine": "mpisppy", "ranks": ranks, "iterations": result["iterations"],
-                     "convergence": result["convergence"], "bound": result["bound"],
-                     "ph_objective": result["ph_objective"], "seconds": result["seconds"],
-                     "plan_cost": out.objective, "gap": out.mip_gap}
+    decomposition = {
+        "engine": "mpisppy", "ranks": ranks, "cylinders": result["cylinders"], "iterations": result["iterations"],
+        "convergence": result["convergence"], "bound": bound, "trivial_bound": result["trivial_bound"],
+        "xhat_objective": result.get("xhat_objective"), "ph_objective": result["ph_objective"],
+        "evaluated": {k: (r.outcome.objective if r.outcome.has_solution else None) for k, r in evaluated.items()},
+        "plan_from": source, "plan_cost": out.objective, "gap": out.mip_gap, "seconds": result["seconds"]}
     return replace(run, outcome=out, diagnosis=diagnosis, decomposition=decomposition)
 
 
@@ -176,42 +261,102 @@ def scenario_creator(name: str, instance: str = "", sets=(), probability: dict |
     return m
 
 
-def _main(spec_path: str) -> None:
+def _integer_plan(scenario, value) -> dict:
+    """The integer first-stage decisions of ``scenario`` (``value(var)`` of each, rounded), in the
+    form :func:`_plan_from_json` reads back."""
+    plan: dict = {}
+    for ndn_i, var in scenario._mpisppy_data.nonant_indices.items():
+        if var.is_integer() or var.is_binary():
+            plan.setdefault(var.parent_component().local_name, []).append([var.index(), round(value(ndn_i, var))])
+    return plan
+
+
+def _config(spec: dict):
+    """mpi-sppy's configuration of the hub and spokes: HiGHS with one thread and the seed, the
+    profile's gap as the hub's stopping gap between the x-hat plan and the bound."""
+    from mpisppy.utils import config
+
+    ph = spec["ph"]
+    cfg = config.Config()
+    cfg.popular_args()
+    cfg.two_sided_args()
+    cfg.ph_args()
+    cfg.lagrangian_args()
+    cfg.xhatshuffle_args()
+    cfg.coeff_rho_args()
+    cfg.solver_name = "appsi_highs"
+    cfg.max_solver_threads = spec["threads"]
+    cfg.solver_options = f"random_seed={spec['seed']}"
+    cfg.default_rho = float(ph["rho"])
+    cfg.coeff_rho_multiplier = float(ph["rho_multiplier"])
+    cfg.max_iterations = int(ph["iterations"])
+    cfg.intra_hub_conv_thresh = float(ph["convthresh"])
+    cfg.linearize_proximal_terms = True
+    cfg.proximal_linearization_tolerance = float(ph["prox_tolerance"])
+    cfg.rel_gap = float(spec["rel_gap"])
+    # --time-limit bounds PH's iterations as a whole (the last iteration finishes first)
+    cfg.time_limit = None if spec.get("time_limit") is None else max(1, math.ceil(spec["time_limit"]))
+    cfg.display_progress = False
+    return cfg
+
+
+def _main(spec_text: str) -> None:
+    import mpisppy.utils.cfg_vanilla as vanilla
     from mpi4py import MPI
-    from mpisppy.opt.ph import PH
+    from mpisppy.spin_the_wheel import WheelSpinner
 
     from siting.solve import new_highs
 
     new_highs()  # takes HiGHS's once-per-process banner off this rank's standard output
-    spec = json.loads(Path(spec_path).read_text())
+    spec = json.loads(spec_text)
     _, factors = _case(spec["instance"], tuple(spec["sets"]))
-    probability = dict(zip(factors.ids, map(float, factors.probability)))
-    ph_settings = spec["ph"]
-    options = {
-        "solver_name": "appsi_highs", "PHIterLimit": int(ph_settings["iterations"]),
-        "defaultPHrho": float(ph_settings["rho"]), "convthresh": float(ph_settings["convthresh"]),
-        "verbose": False, "display_progress": False, "display_timing": False,
-        "linearize_proximal_terms": True, "proximal_linearization_tolerance": float(ph_settings["prox_tolerance"]),
-        "iter0_solver_options": {"threads": spec["threads"], "random_seed": spec["seed"]},
-        "iterk_solver_options": {"threads": spec["threads"], "random_seed": spec["seed"]},
-        # --time-limit bounds PH's iterations as a whole (the last iteration finishes first)
-        "time_limit": spec.get("time_limit"),
-    }
-    ph = PH(options, list(factors.ids), scenario_creator,
-            scenario_creator_kwargs={"instance": spec["instance"], "sets": spec["sets"], "probability": probability})
-    conv, objective, bound = ph.ph_main()
-    # the consensus first stage (the same xbar at every scenario of a two-stage tree), integer
-    # decisions rounded to a plan
-    scenario = next(iter(ph.local_scenarios.values()))
-    plan: dict = {}
-    for ndn_i, var in scenario._mpisppy_data.nonant_indices.items():
-        if var.is_integer() or var.is_binary():
-            value = scenario._mpisppy_model.xbars[ndn_i].value
-            plan.setdefault(var.parent_component().local_name, []).append([var.index(), round(value)])
-    if MPI.COMM_WORLD.Get_rank() == 0:
-        Path(spec["out"]).write_text(json.dumps({
-            "plan": plan, "bound": bound, "ph_objective": objective, "convergence": conv,
-            "iterations": int(ph._PHIter)}))
+    names = list(factors.ids)
+    kwargs = {"instance": spec["instance"], "sets": spec["sets"],
+              "probability": dict(zip(names, map(float, factors.probability)))}
+    cfg = _config(spec)
+    beans = (cfg, scenario_creator, None, names)
+    hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs)
+    if cfg.coeff_rho_multiplier > 0:
+        vanilla.add_coeff_rho(hub, cfg)
+    spokes = [vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs)]
+    if "xhat_shuffle" in spec["cylinders"]:
+        spokes.append(vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs))
+    wheel = WheelSpinner(hub, spokes)
+    wheel.spin()
+
+    # the x-hat spoke's best plan: on the rank that holds the incumbent (every rank takes part in
+    # finding it), gathered to rank 0
+    found: dict = {}
+
+    def keep(_file_name, scenario, _bundling):
+        found["plan"] = _integer_plan(scenario, lambda _i, var: var.value)
+
+    try:
+        wheel.write_first_stage_solution("", first_stage_solution_writer=keep)
+    except RuntimeError:
+        # raised on the incumbent's rank alone, after the collective step, when it cannot load
+        # the plan back: then there is no x-hat plan, and the consensus is still evaluated
+        log.warning("the x-hat spoke's plan could not be read back")
+    xhat_plans = [p for p in MPI.COMM_WORLD.gather(found.get("plan"), root=0) or [] if p is not None]
+    if not wheel.on_hub():
+        return
+    opt = wheel.spcomm.opt
+    ph_objective = opt.Eobjective()  # a collective step of the hub's ranks
+    if wheel.cylinder_rank != 0:
+        return
+    # global rank 0 is the hub's first rank: PH's consensus first stage (the same xbar at every
+    # scenario of a two-stage tree), integer decisions rounded to a plan
+    scenario = next(iter(opt.local_scenarios.values()))
+    plan = _integer_plan(scenario, lambda i, _var: scenario._mpisppy_model.xbars[i].value)
+    inner = wheel.BestInnerBound
+    # the ranks' standard output is the channel back to the launching process (mpiexec forwards it
+    # from every host), not a console
+    sys.stdout.write(RESULT_MARK + json.dumps({
+        "plan": plan, "xhat_plan": xhat_plans[0] if xhat_plans else None,
+        "xhat_objective": inner if xhat_plans and math.isfinite(inner) else None,
+        "bound": wheel.BestOuterBound, "trivial_bound": opt.trivial_bound,
+        "ph_objective": ph_objective, "convergence": opt.conv, "iterations": int(opt._PHIter)}) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

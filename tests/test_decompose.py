@@ -15,25 +15,88 @@ pytest.importorskip("mpisppy")
 pytest.importorskip("mpi4py")
 
 
+def _bounds_hold(run, ef) -> None:
+    """What every hub-and-spoke run must satisfy against the extensive form's optimum: the hub's
+    bound at or below it, the reported plan (a feasible one, evaluated across all scenarios) at or
+    above it, and the gap their distance as a share of the plan's cost."""
+    tol = 1e-6 * max(1.0, abs(ef.outcome.objective))
+    assert ef.outcome.status == "optimal"
+    out, dec = run.outcome, run.decomposition
+    assert out.status == "feasible"
+    assert run.violations == []
+    assert out.best_bound <= ef.outcome.objective + tol
+    assert out.objective >= ef.outcome.objective - tol
+    assert out.mip_gap == pytest.approx((out.objective - out.best_bound) / abs(out.objective), abs=1e-12)
+    assert dec["bound"] == out.best_bound >= dec["trivial_bound"] - tol
+    assert dec["plan_cost"] == out.objective == min(v for v in dec["evaluated"].values() if v is not None)
+
+
 def test_two_ranks_reach_the_extensive_form_plan(tmp_path):
-    """tests/model/test_risk.py's two sites: the extensive form opens a at 380. PH's consensus puts
-    0.8 of the weight on a (the nominal scenario's own choice), which rounds to a; evaluated across
-    both scenarios the plan costs 380. PH's trivial bound is the wait-and-see value 240
-    (0.8 x 200 + 0.2 x 400)."""
+    """tests/model/test_risk.py's two sites: the extensive form opens a at 380 (nominal 100 + 100,
+    quake 100 + 1000 unmet; b costs 400 in both). PH's consensus puts 0.8 of the weight on a (the
+    nominal scenario's own choice), which rounds to a; evaluated across both scenarios the plan
+    costs 380. PH's trivial bound is the wait-and-see value 240 (0.8 x 200 + 0.2 x 400); the
+    Lagrangian spoke's bound with PH's weights lies between it and 380 (the weights sum to zero over
+    the scenarios, so any of them gives a bound at most the optimum; W = 0 gives 240), and PH's
+    weights, moved in proportion to each decision's cost, lift it above 240."""
     from siting.decompose import solve_by_ph
     from siting.solve import load_profile
 
     folder = write_instance(tmp_path / "two", HAND, {"cvar_level": 0.8})
     ef = solve(folder)
     run = solve_by_ph(read_instance(folder), folder, load_profile("exact"), [], ranks=2, ph={"iterations": 10})
-    assert run.violations == []
-    assert run.outcome.status == "feasible"
+    _bounds_hold(run, ef)
     assert run.outcome.objective == pytest.approx(ef.outcome.objective, abs=1e-6) == pytest.approx(380.0)
-    assert run.outcome.best_bound == pytest.approx(240.0, abs=1e-6)
-    assert run.outcome.best_bound <= ef.outcome.objective
+    assert run.decomposition["trivial_bound"] == pytest.approx(240.0, abs=1e-6)
+    assert run.outcome.best_bound > 240.0 + 1.0
     sites = run.results.tables["sites"]
     assert sites.loc[sites["open"], "site"].tolist() == ["a"]
     assert run.decomposition["ranks"] == 2
+    assert run.decomposition["cylinders"] == ["ph_hub", "lagrangian"]
+    assert run.decomposition["xhat_objective"] is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_random_instance_bound_below_and_plan_above_the_extensive_form(ranks, tmp_path):
+    """tests/test_benders.py's seeded random instance (four scenarios, CVaR weighted 0.3, a
+    production subsidy and a conditional offer): the extensive form's optimum is the second method.
+    On 3 ranks the x-hat spoke runs too; its plan's expected cost as the spoke evaluated it (every
+    first-stage decision held) is a feasible plan's cost, so at or above the optimum as well."""
+    from siting.decompose import solve_by_ph
+    from siting.solve import load_profile
+    from tests.test_benders import _random
+
+    folder = _random(301, tmp_path / "inst")
+    ef = solve(folder, duals=False)
+    run = solve_by_ph(read_instance(folder), folder, load_profile("exact"), [], ranks=ranks, duals=False)
+    _bounds_hold(run, ef)
+    dec = run.decomposition
+    assert dec["ranks"] == ranks
+    if ranks == 3:
+        assert dec["cylinders"] == ["ph_hub", "lagrangian", "xhat_shuffle"]
+        assert dec["xhat_objective"] is not None
+        assert dec["xhat_objective"] >= ef.outcome.objective - 1e-6 * abs(ef.outcome.objective)
+
+
+@pytest.mark.parametrize("ranks,message", [
+    ("1", "--ranks | must be at least 2 (got 1); give 2 (PH hub and Lagrangian bound spoke) or 3 (and an x-hat "
+          "spoke), or a multiple of them"),
+    ("two", "--ranks | is 'two', not a whole number; give 2 (PH hub and Lagrangian bound spoke) or 3 (and an x-hat "
+            "spoke), or a multiple of them"),
+    ("5", "--ranks | 5 ranks do not split evenly among mpi-sppy's cylinders (2: hub and Lagrangian bound; 3: and "
+          "x-hat); give 2 (PH hub and Lagrangian bound spoke) or 3 (and an x-hat spoke), or a multiple of them"),
+    ("9", "--ranks | 9 ranks give each of the 3 cylinders 3 ranks, more than the 2 scenarios; give at most 6 ranks"),
+])
+def test_a_bad_ranks_is_one_line_exit_2(ranks, message, tmp_path, capsys):
+    """Checked before any rank starts, and nothing is written."""
+    from siting.cli import main
+
+    folder = write_instance(tmp_path / "two", HAND)
+    out = tmp_path / "out"
+    assert main(["solve", str(folder), "--engine", "mpisppy", "--ranks", ranks, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [message]
+    assert not out.exists()
 
 
 def test_a_risk_limit_is_refused(tmp_path):

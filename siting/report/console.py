@@ -149,9 +149,13 @@ def print_run(run, console: Console | None = None) -> None:
                   f"extract {t['extract']:.2f}s{diagnose}, total {t['total']:.2f}s{runner}")
     dec = getattr(run, "decomposition", None)
     if dec:
-        console.print(f"progressive hedging (mpi-sppy, {dec['ranks']} ranks, {dec['iterations']} iterations, "
-                      f"convergence {dec['convergence']:.3g}): PH bound {dec['bound']:,.3f}, plan gap "
-                      f"{(dec['gap'] or 0):.4%}, {dec['seconds']:.1f}s")
+        xhat = dec.get("xhat_objective")
+        console.print(f"progressive hedging (mpi-sppy: {', '.join(dec.get('cylinders', []))}; {dec['ranks']} ranks, "
+                      f"{dec['iterations']} iterations, convergence {dec['convergence'] or 0:.3g}): bound "
+                      f"{dec['bound']:,.3f} (trivial {dec['trivial_bound']:,.3f})"
+                      + (f", x-hat {xhat:,.3f}" if xhat is not None else "")
+                      + f"; plan from {dec['plan_from'].replace('_', ' ')} evaluated at {dec['plan_cost'] or 0:,.3f}, "
+                      f"gap {(dec['gap'] or 0):.4%}, {dec['seconds']:.1f}s")
     # numerics warnings are logged once, before HiGHS starts (siting.solve), and kept in summary.json
     for f in run.screens:
         if f not in run.diagnosis:
