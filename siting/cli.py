@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -595,7 +596,17 @@ def _solve(args, argv: list[str]) -> int:
     if args.engine == "mpisppy":
         from siting.decompose import solve_by_ph
 
-        run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
+        if sys.stdout.isatty() and not args.json:
+            with console.status(f"progressive hedging on {args.ranks} MPI ranks") as shown:
+                def progress(iteration: int, bound: float, incumbent: float) -> None:
+                    found = f", best plan {incumbent:,.3f}" if math.isfinite(incumbent) else ""
+                    shown.update(f"progressive hedging on {args.ranks} MPI ranks: iteration {iteration}, "
+                                 f"bound {bound:,.3f}{found}")
+
+                run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals,
+                                  progress=progress)
+        else:
+            run = solve_by_ph(raw, args.instance, options, args.set, args.ranks, duals=not args.no_duals)
         _runner_up(run, options, args)
     elif sys.stdout.isatty() and not args.json:
         how = "by Benders decomposition" if args.engine == "benders" else "with HiGHS"

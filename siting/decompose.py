@@ -46,6 +46,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -108,11 +109,13 @@ def _mpiexec() -> str:
 
 
 def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = None,
-           scenarios: int | None = None) -> dict:
+           scenarios: int | None = None, progress: Callable[[int, float, float], None] | None = None) -> dict:
     """Run the hub and spokes in ``ranks`` MPI processes; return the candidate plans and the bounds.
 
     ``options.time_limit`` (``--time-limit``) stops PH's iterations after that many seconds, and
     ``options.mip_rel_gap`` stops them once the x-hat spoke's plan is that close to the bound.
+    ``progress(iteration, bound, incumbent)`` is called at each of the hub's iterations (the
+    incumbent is the x-hat spoke's, inf without one).
 
     Returns
     -------
@@ -130,11 +133,21 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
             "threads": 1, "seed": options.random_seed, "time_limit": options.time_limit,
             "rel_gap": options.mip_rel_gap}
     t0 = time.perf_counter()
-    done = subprocess.run([launcher, "-n", str(ranks), sys.executable, "-m", "siting.decompose", json.dumps(spec)],
-                          capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
-    if done.returncode != 0 or not lines:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+    output: list[str] = []
+    # one stream (standard error into standard output) read as it comes, so that the hub's rows
+    # show progress and neither pipe can fill up and stall the ranks
+    with subprocess.Popen([launcher, "-n", str(ranks), sys.executable, "-m", "siting.decompose", json.dumps(spec)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:
+            output.append(line.rstrip("\n"))
+            row = _hub_row(line)
+            if row is not None:
+                log.info("PH iteration %d: bound %s, incumbent %s", *row)
+                if progress is not None:
+                    progress(*row)
+    lines = [line for line in output if line.startswith(RESULT_MARK)]
+    if proc.returncode != 0 or not lines:
+        tail = [line for line in output if line.strip()][-3:]
         raise SolverError(Problem("--engine mpisppy", "progressive hedging failed: " + " / ".join(tail),
                                   "run again with --debug, or solve the extensive form (--engine ef)"))
     result = json.loads(lines[-1][len(RESULT_MARK):])
@@ -145,13 +158,28 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
     return result
 
 
+def _hub_row(line: str) -> tuple[int, float, float] | None:
+    """(iteration, best bound, best incumbent) from one of the hub's progress rows
+    (``[  12.34]     7  L    34000.0000  inf  ...``), or None for any other line."""
+    if not line.startswith("[") or "]" not in line:
+        return None
+    words = line.split("]", 1)[1].split()
+    if len(words) < 5 or not words[0].isdigit():
+        return None
+    try:
+        return int(words[0]), float(words[-4]), float(words[-3])
+    except ValueError:
+        return None
+
+
 def _plan_from_json(plan: dict) -> dict:
     # JSON gives an index back as a list where it was a tuple (a phased model's build_early[j, t])
     return {name: {(tuple(k) if isinstance(k, list) else int(k)): v for k, v in values}
             for name, values in plan.items()}
 
 
-def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph: dict | None = None):
+def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph: dict | None = None,
+                progress: Callable[[int, float, float], None] | None = None):
     """The hub and spokes over ``ranks`` processes, then the candidate plans evaluated across every
     scenario; the cheaper is the run.
 
@@ -168,7 +196,7 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
         raise InputError(Problem("--engine mpisppy", "decomposes the risk-weighted cost only, not a risk limit or "
                                  "objective=risk", "use the extensive form (--engine ef) for those"))
     scenarios = len(derive(inst).factors.ids)
-    result = run_ph(instance, sets, ranks, options, ph, scenarios=scenarios)
+    result = run_ph(instance, sets, ranks, options, ph, scenarios=scenarios, progress=progress)
     candidates = {"ph_consensus": consistent_plan(raw, sets, result["plan"])}
     if result.get("xhat_plan") is not None:
         xhat = consistent_plan(raw, sets, result["xhat_plan"])

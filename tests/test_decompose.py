@@ -44,8 +44,15 @@ def test_two_ranks_reach_the_extensive_form_plan(tmp_path):
 
     folder = write_instance(tmp_path / "two", HAND, {"cvar_level": 0.8})
     ef = solve(folder)
-    run = solve_by_ph(read_instance(folder), folder, load_profile("exact"), [], ranks=2, ph={"iterations": 10})
+    rows = []
+    run = solve_by_ph(read_instance(folder), folder, load_profile("exact"), [], ranks=2, ph={"iterations": 10},
+                      progress=lambda *row: rows.append(row))
     _bounds_hold(run, ef)
+    # the hub's progress rows (from iteration 0, and once more at the end): its bound never falls
+    # and never passes the optimum
+    assert rows and rows[0][0] == 0 and rows[-1][0] == run.decomposition["iterations"]
+    assert all(a[0] <= b[0] and a[1] <= b[1] <= 380.0 + 1e-6 for a, b in zip(rows, rows[1:]))
+    assert rows[-1][1] == pytest.approx(run.outcome.best_bound)
     assert run.outcome.objective == pytest.approx(ef.outcome.objective, abs=1e-6) == pytest.approx(380.0)
     assert run.decomposition["trivial_bound"] == pytest.approx(240.0, abs=1e-6)
     assert run.outcome.best_bound > 240.0 + 1.0
