@@ -136,7 +136,9 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
     output: list[str] = []
     # one stream (standard error into standard output) read as it comes, so that the hub's rows
     # show progress and neither pipe can fill up and stall the ranks
-    with subprocess.Popen([launcher, "-n", str(ranks), sys.executable, "-m", "siting.decompose", json.dumps(spec)],
+    # python -m mpi4py: an error on one rank aborts them all, instead of leaving the others waiting
+    with subprocess.Popen([launcher, "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "siting.decompose",
+                           json.dumps(spec)],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
         for line in proc.stdout:
             output.append(line.rstrip("\n"))
@@ -328,6 +330,40 @@ def _config(spec: dict):
     return cfg
 
 
+def _cylinder_classes() -> tuple[type, type]:
+    """Two small changes to mpi-sppy's classes, made where mpi-sppy is imported (on the ranks).
+
+    * ``HoldEtaWeight``, PH with eta's weight W held at 0 after each update (its proximal term
+      still pulls eta towards the consensus). The Lagrangian subproblem of a scenario minimises
+      (lambda + W) eta + lambda / (1 - beta) xi[w] over eta, with xi[w] >= cost2[w] - eta: it has a
+      minimum only for -lambda <= W <= lambda beta / (1 - beta), which PH's updates (eta runs to
+      thousands) leave at once. W = 0 for eta keeps every subproblem bounded and is a valid choice
+      (the weights need only sum to zero over the scenarios); eta's consensus is not needed, since
+      each plan is evaluated with eta re-optimised.
+    * ``FreshLagrangian``, the Lagrangian spoke with each scenario's bound reset to -inf before its
+      solve: a subproblem that fails (unbounded, no bound in its limit) then makes that round's
+      bound -inf, which the hub ignores, instead of leaving the scenario's previous bound in the sum.
+    """
+    from mpisppy.cylinders.lagrangian_bounder import LagrangianOuterBound
+    from mpisppy.opt.ph import PH
+
+    class HoldEtaWeight(PH):
+        def Update_W(self, verbose):
+            super().Update_W(verbose)
+            for s in self.local_scenarios.values():
+                for ndn_i, var in s._mpisppy_data.nonant_indices.items():
+                    if var.parent_component().local_name == "var_at_risk":
+                        s._mpisppy_model.W[ndn_i]._value = 0.0
+
+    class FreshLagrangian(LagrangianOuterBound):
+        def lagrangian(self, *args, **kwargs):
+            for s in self.opt.local_scenarios.values():
+                s._mpisppy_data.outer_bound = -math.inf
+            return super().lagrangian(*args, **kwargs)
+
+    return HoldEtaWeight, FreshLagrangian
+
+
 def _main(spec_text: str) -> None:
     import mpisppy.utils.cfg_vanilla as vanilla
     from mpi4py import MPI
@@ -343,10 +379,14 @@ def _main(spec_text: str) -> None:
               "probability": dict(zip(names, map(float, factors.probability)))}
     cfg = _config(spec)
     beans = (cfg, scenario_creator, None, names)
+    hold_eta, fresh_lagrangian = _cylinder_classes()
     hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs)
+    hub["opt_class"] = hold_eta
     if cfg.coeff_rho_multiplier > 0:
         vanilla.add_coeff_rho(hub, cfg)
-    spokes = [vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs)]
+    lagrangian = vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs)
+    lagrangian["spoke_class"] = fresh_lagrangian
+    spokes = [lagrangian]
     if "xhat_shuffle" in spec["cylinders"]:
         spokes.append(vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs))
     wheel = WheelSpinner(hub, spokes)
