@@ -116,3 +116,18 @@ def test_a_risk_limit_is_refused(tmp_path):
         solve_by_ph(read_instance(folder), folder, load_profile("exact"), ["settings.risk_limit=500"], ranks=2)
     assert str(err.value.problems[0]) == ("--engine mpisppy | decomposes the risk-weighted cost only, not a risk "
                                           "limit or objective=risk; use the extensive form (--engine ef) for those")
+
+
+def test_the_ranks_split_among_the_cylinders():
+    """2 and 4 ranks: hub and Lagrangian spoke (1 and 2 ranks each); 3 and 6: and the x-hat spoke;
+    a caller of the library below 2 ranks gets the same one line as the command line's check."""
+    from siting.decompose import cylinders
+    from siting.errors import InputError
+
+    assert cylinders(2, 2) == cylinders(4, 2) == ["ph_hub", "lagrangian"]
+    assert cylinders(3, 2) == cylinders(6, 2) == ["ph_hub", "lagrangian", "xhat_shuffle"]
+    with pytest.raises(InputError) as err:
+        cylinders(1, 2)
+    assert str(err.value.problems[0]) == (
+        "--ranks | must be at least 2 for --engine mpisppy (got 1): one rank for the PH hub, one for its Lagrangian "
+        "bound spoke; give 2 (PH hub and Lagrangian bound spoke) or 3 (and an x-hat spoke), or a multiple of them")
