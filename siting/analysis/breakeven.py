@@ -27,10 +27,13 @@ Two more questions price a whole move rather than the smallest change (``siting 
 On a phased instance (a periods table) every cost is a present value, and so is the offer: the
 gap between the two solves is the present value the offer must be worth. A lump sum is paid in
 the period the site opens (or, with ``paid = on_start``, when its capacity first produces), so a
-nominal amount is worth more the earlier the site opens; the smallest amount lies between the
-gap over the present value of one unit paid as early as the site can open and the gap over that
-of one unit paid when the forced plan opens it. Where the two meet (the forced plan opens the site
-in its first possible period) the answer is exact from two solves; otherwise it is bisected
+nominal amount is worth more the earlier the site opens. ``sites.status=open`` opens the site
+from the first period, and a plan that opens it later may be cheaper to bring (it gains less from
+the offer but may cost much less), so the smallest amount lies between the least NPV gap of any plan
+with the site open by the horizon's end (a re-solve of the optimum's compiled model with the row
+z[s] >= 1) over the present value of one unit paid as early as the site can open, and the forced
+plan's gap over the worth of one unit paid when it opens the site. Where the two meet the answer is
+exact from three solves; otherwise it is bisected
 between them. The answer states the nominal amount and its present value in the resulting plan.
 
 Every solve goes through :func:`siting.run.run_case`; a new offer is a policy package
@@ -379,7 +382,9 @@ def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: s
 
         check_site(raw, site)
         _check_capacity(derive(load_case(raw)), site, min_capacity)
-    out = _breakeven(raw, site, options, instrument, tolerance, keep=keep, paid=paid)
+    phased = periods is not None and len(periods) > 0
+    out = _breakeven(raw, site, options, instrument, tolerance, keep=keep or (phased and instrument == "lump"),
+                     paid=paid)
     if instead_of is not None:
         price_move(raw, out, instead_of, options, min_capacity)
     if min_capacity is not None:
@@ -499,7 +504,11 @@ def _phased(raw: RawInstance, options: SolverOptions, out: Breakeven, gap: float
         if at_open <= 0:
             out.offer, out.plan = None, "even when forced open it opens too late for a payment within the horizon"
             return out
-        lo, hi = gap / most, gap / at_open
+        # sites.status=open opens the site from the first period; a plan opening it later may be
+        # cheaper to bring (it gains less from the offer but may cost much less): the least cost of
+        # any plan with the site open by the horizon's end bounds every such plan from below
+        anyway = constrained(out.base, site, options, solves, f"{site} open by the horizon's end")
+        lo, hi = max(anyway.outcome.objective - out.base.outcome.objective, 0.0) / most, gap / at_open
         tol = tolerance or max(hi * 1e-6, 1e-9)
 
         def offer(level: float) -> dict:
