@@ -97,7 +97,9 @@ def test_break_even_bisects_to_the_same_offer(tmp_path, case):
     assert single.level == pytest.approx(amount, rel=1e-5)
     per_unit = 1.1 if period == "p1" else 1.0
     assert 0 <= offer - single.level <= MARGIN * c_target / per_unit + 1e-5 * amount
-    assert single.offer == pytest.approx(single.level * per_unit, rel=1e-9)
+    # the present value is that of the plan the bisection accepted (paid in the same period), whose
+    # level may be the bracket's top, hi (1 + 1e-6), rather than the level reported
+    assert single.offer == pytest.approx(single.level * per_unit, rel=2e-6)
 
 
 @pytest.mark.slow
