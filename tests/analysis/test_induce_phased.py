@@ -163,3 +163,16 @@ def test_an_unknown_payment_schedule_is_bad_input(tmp_path, capsys):
     assert main(["induce", str(folder), "--target", "a", "--paid", "on_opening"]) == 2
     captured = capsys.readouterr()
     assert "--paid on_opening | is not a payment schedule of an offer" in captured.err and captured.out == ""
+
+
+def test_a_grant_rate_on_a_phased_instance_pays_the_lump_sum_as_a_share_of_capex(tmp_path):
+    """late: a opens in p2 with capex 100 ordered then, so the rate that pays the lump sum 29.091 is
+    29.091%, paid in p2 and worth as much (the rate's bisection to 1e-4 relative)."""
+    folder = write_instance(tmp_path / "late", two(0.1, 0.0), MONEY)
+    answer = induce(read_instance(folder), ["a"], EXACT, instrument="grant-rate", tolerance=1e-4)
+    assert answer.status == "induced"
+    [offer] = answer.offers
+    assert offer["rate"] == pytest.approx((20 + 10 / 1.1) / 100, rel=2e-4)
+    assert offer["paid_in"] == "p2"
+    assert offer["amount_present_value"] == pytest.approx(offer["amount"], rel=1e-9)
+    assert "a" in answer.plan.split(", ")
