@@ -32,7 +32,8 @@ def _schedule(run) -> list:
     return sorted(zip(s["site"], s["product"], s["period"], s["modules"].astype(int)))
 
 
-@pytest.mark.parametrize("lam,sites,objective", [(0.0, ["a"], 380.0), (0.5, ["b"], 400.0)])
+@pytest.mark.parametrize("lam,sites,objective", [(0.0, ["a"], 380.0),
+                                                 pytest.param(0.5, ["b"], 400.0, marks=pytest.mark.slow)])
 def test_hand_solved_risk_cases_over_two_periods(tmp_path, lam, sites, objective):
     """tests/analysis/test_phased_analyses.py's RISKY, two periods with operations in 2026 only
     (derived there): a alone costs 380 in expectation and 1100 in the quake, b 400 in both, so a
@@ -70,7 +71,7 @@ def _scheduled(seed: int, folder: Path) -> Path:
     return case.write(folder)
 
 
-@pytest.mark.parametrize("seed", [501, *(pytest.param(s, marks=pytest.mark.slow) for s in range(502, 511))])
+@pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.slow) for s in range(501, 511)])
 def test_random_scheduled_instances_equal_the_extensive_form(tmp_path, seed):
     folder = _scheduled(seed, tmp_path / "inst")
     ef, dec = solve(folder, duals=False), _benders(folder)

@@ -118,7 +118,7 @@ def test_jasm_phased_chitose_agrees_with_its_break_even():
     assert "chitose" in answer.plan.split(", ")
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", [pytest.param("early", marks=pytest.mark.slow), "late"])
 def test_the_package_applied_with_set_makes_the_target_the_optimum(tmp_path, case):
     op_a, op_b, *_ = CASES[case]
     folder = write_instance(tmp_path / case, two(op_a, op_b, placeholder=True), MONEY)
@@ -140,6 +140,7 @@ def test_cli_json_names_the_nominal_amount_and_its_present_value(tmp_path, capsy
     assert got["outlay_present_value"] == pytest.approx(offer["amount_present_value"])
 
 
+@pytest.mark.slow
 def test_cli_prints_the_package_in_present_value(tmp_path, capsys):
     folder = write_instance(tmp_path / "early", two(0.0, 0.01), MONEY)
     assert main(["induce", str(folder), "--target", "a"]) == 0
@@ -165,6 +166,7 @@ def test_an_unknown_payment_schedule_is_bad_input(tmp_path, capsys):
     assert "--paid on_opening | is not a payment schedule of an offer" in captured.err and captured.out == ""
 
 
+@pytest.mark.slow
 def test_a_grant_rate_on_a_phased_instance_pays_the_lump_sum_as_a_share_of_capex(tmp_path):
     """late: a opens in p2 with capex 100 ordered then, so the rate that pays the lump sum 29.091 is
     29.091%, paid in p2 and worth as much (the rate's bisection to 1e-4 relative)."""
@@ -176,3 +178,27 @@ def test_a_grant_rate_on_a_phased_instance_pays_the_lump_sum_as_a_share_of_capex
     assert offer["paid_in"] == "p2"
     assert offer["amount_present_value"] == pytest.approx(offer["amount"], rel=1e-9)
     assert "a" in answer.plan.split(", ")
+
+
+def test_a_response_opening_a_funded_site_in_another_period_gets_its_own_worth(tmp_path):
+    """THREE: a (JP, capex 100, 0.1 a wafer), c (JP, capex 90, 0.05 a wafer) and b (US, two modules
+    at 80, free to run); demand 100 in p1 and 200 in p2; target a and c, both fundable. One response
+    opens c in p2 while the target schedule opens it in p1: its cut carries c's offer at
+    1.1 - 1 = 0.1 (worth 1.1 to the target, 1 to the response). The package, applied with --set,
+    makes the target the optimum, and a thousandth less at either site does not."""
+    sites = "id,country,lat,lon\na,JP,33,131\nb,US,34,132\nc,JP,35,133"
+    modules = ("site,product,wafers_per_module,capex_per_module,max_modules,operating_cost_per_wafer\n"
+               "a,chip,100,100,1,0.1\nb,chip,100,80,2,0\nc,chip,100,90,1,0.05")
+    t = dict(two(0, 0), sites=sites, modules=modules,
+             instruments="id,kind,site,amount\n" + "\n".join(f"{offer_id(s)},lump_sum,{s},0" for s in "ac"))
+    folder = write_instance(tmp_path / "three", t, MONEY)
+    answer = induce(read_instance(folder), ["a", "c"], EXACT)
+    assert answer.status == "induced"
+    texts = [r["cut"]["text"] for r in answer.iterations if r["cut"]]
+    assert any("0.1 L[c]" in text for text in texts), texts
+    run = run_case(folder, EXACT, sets=answer.sets(), duals=False)
+    assert {"a", "c"} <= set(opened(run))
+    for k, s in enumerate(answer.sets()):
+        key, value = s.rsplit("=", 1)
+        less = [*answer.sets()[:k], f"{key}={float(value) - 1e-3!r}", *answer.sets()[k + 1:]]
+        assert not {"a", "c"} <= set(opened(run_case(folder, EXACT, sets=less, duals=False))), less
