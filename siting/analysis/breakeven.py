@@ -32,9 +32,14 @@ from the first period, and a plan that opens it later may be cheaper to bring (i
 the offer but may cost much less), so the smallest amount lies between the least NPV gap of any plan
 with the site open by the horizon's end (a re-solve of the optimum's compiled model with the row
 z[s] >= 1) over the present value of one unit paid as early as the site can open, and the forced
-plan's gap over the worth of one unit paid when it opens the site. Where the two meet the answer is
-exact from three solves; otherwise it is bisected
-between them. The answer states the nominal amount and its present value in the resulting plan.
+plan's gap over the worth of one unit paid when it opens the site. From the upper end, Newton
+steps: the firm's response to an offer just above the level opens the site on some schedule, whose
+own break-even level (its NPV without the offer minus the optimum, over the worth of one unit to
+it) is tried next; the least NPV of the plans opening the site, less the offer, is concave in the
+level, so the steps never pass the answer, and when a response's own level is where the step
+started the answer is exact (on the bundled phased flagship the first response already is). If a
+step fails to open the site, the rest is bisected. The answer states the nominal amount and its
+present value in the resulting plan.
 
 Every solve goes through :func:`siting.run.run_case`; a new offer is a policy package
 (:mod:`siting.instance.designs`) that adds one instrument.
@@ -161,7 +166,7 @@ class Breakeven:
     def _phased_words(self) -> list[str]:
         m, s = self.money, self.site
         when = "when its capacity first produces" if self.paid == "on_start" else "in the period it opens"
-        how = ("exact from two solves" + self._within() if self.exact else
+        how = (f"exact from {len(self.solves)} solves" + self._within() if self.exact else
                f"bisection to {self.tolerance:.2g}")
         if self.instrument == "lump":
             head = f"{s} opens with a lump sum of more than {self.level:,.3f} {m} paid {when}"
@@ -535,8 +540,40 @@ def _phased(raw: RawInstance, options: SolverOptions, out: Breakeven, gap: float
                 "per-wafer": f"{top:,.2f} {out.currency} per wafer"}[out.instrument]
         out.offer, out.plan = None, f"{what} does not open it: {_opened(best)}"
         return out
-    hi, best = _bisect(raw, options, solves, site, offer, lo, hi, tol, best)
+    if out.instrument == "lump":
+        lo, hi, best, out.exact = _newton(raw, options, solves, site, offer, lo, hi, tol, best,
+                                          out.base.outcome.objective)
+    if not out.exact:
+        hi, best = _bisect(raw, options, solves, site, offer, lo, hi, tol, best)
     out.level, out.tolerance = hi, tol
     out.offer_total, out.offer = offer_value(best)
     out.plan = _opened(best)
     return out
+
+
+#: Newton steps of a phased lump sum at most, before the bisection takes over.
+NEWTON_STEPS = 20
+
+
+def _newton(raw: RawInstance, options: SolverOptions, solves: list, site: str, offer, lo: float, hi: float,
+            tol: float, best: Run, optimum: float) -> tuple[float, float, Run, bool]:
+    """Newton steps from above for a lump sum on a phased instance. ``best``, the firm's response to
+    an offer a hair above ``hi``, opens the site; its own break-even level is (its cost without the
+    offer - the optimum) / what one unit of offer is worth to it, at most ``hi``. The least cost of
+    the plans opening the site, less the offer, is concave in the level, so stepping to that level
+    never passes the answer; when a response's own level is where the step started, it is the answer
+    (exact). Returns (lo, hi, best, exact); not exact: bisect [lo, hi] from there."""
+    for _ in range(NEWTON_STEPS):
+        total, present = offer_value(best)
+        if total <= 0 or present <= 0:
+            return lo, hi, best, False
+        level = (best.outcome.objective + present - optimum) / (present / total)
+        if level >= hi * (1 - 1e-9) - 1e-12:
+            return lo, hi, best, True
+        step = max(level, lo)
+        top = step * (1 + 1e-6) + tol / 10
+        run = _solve(raw, options, f"offer {top:.6g}", solves, offer=offer(top))
+        if not _is_open(run, site):
+            return step, hi, best, False
+        hi, best = step, run
+    return lo, hi, best, False

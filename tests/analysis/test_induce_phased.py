@@ -87,9 +87,11 @@ def test_the_hand_solved_offer_is_paid_in_the_period_that_makes_it_cheapest(tmp_
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
-def test_break_even_bisects_to_the_same_offer(tmp_path, case):
-    """A second method: `breakeven` bisects the nominal amount on the firm's response (to 1e-6
-    relative) between the bounds the forced plans give; induce adds the margin, break-even does not."""
+def test_break_even_finds_the_same_offer(tmp_path, case):
+    """A second method: `breakeven` steps the nominal amount down from the forced plan's on the
+    firm's responses (Newton steps, exact when a response's own level repeats); induce adds the
+    margin, break-even does not. In late the forced plan (a from p1) asks 35.537, and its
+    response to that opens a in p2, whose own level 29.091 is the answer."""
     op_a, op_b, amount, period, _, c_target = CASES[case]
     folder = write_instance(tmp_path / case, two(op_a, op_b), MONEY)
     offer = induce(read_instance(folder), ["a"], EXACT).offers[0]["amount"]
