@@ -9,8 +9,14 @@ the peak memory of that process, and HiGHS's status and gap. Build time should g
 periods x scenarios (one copy of the second stage per period and scenario, one of the first stage
 per period).
 
+With ``--end-to-end N`` it times instead ``siting solve instances/jasm-phased`` as the user runs
+it, from process start to exit (read, solve, runner-up, duals, every file written), N times with
+the runner-up search and N times with ``--no-runner-up``, and prints each run and the medians (the
+issue's target: under 15 s on 2 cores); the rows go to ``benchmarks/out/periods-end-to-end.csv``
+with each run's pipeline seconds from its ``summary.json``.
+
 Usage: ``python benchmarks/periods.py [--periods 1,5,10,20] [--scenarios 1,8] [--networks jasm,synthetic]
-[--solve-limit S] [--out benchmarks/out/periods.csv]``
+[--solve-limit S] [--out benchmarks/out/periods.csv]`` or ``python benchmarks/periods.py --end-to-end 5``
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,6 +84,31 @@ def child(folder: str, solve_limit: float) -> None:
     }))
 
 
+def end_to_end(repeats: int, out: str) -> None:
+    """Time ``siting solve instances/jasm-phased`` from process start to exit, with and without the
+    runner-up search; print every run and the medians, and write the rows."""
+    rows = []
+    siting = [sys.executable, "-m", "siting"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for flags in ([], ["--no-runner-up"]):
+            for k in range(repeats):
+                folder = Path(tmp) / f"run{len(rows)}"
+                t0 = time.perf_counter()
+                subprocess.run([*siting, "solve", str(ROOT / "instances" / "jasm-phased"), "--out", str(folder),
+                                *flags], capture_output=True, text=True, check=True)
+                wall = time.perf_counter() - t0
+                times = json.loads((folder / "summary.json").read_text()).get("times", {})
+                rows.append({"command": " ".join(["siting solve instances/jasm-phased", *flags]), "run": k + 1,
+                             "wall_s": round(wall, 3), "pipeline_s": round(times.get("total", float("nan")), 3),
+                             "solve_s": round(times.get("solve", float("nan")), 3),
+                             "runner_up_s": round(times.get("runner_up", 0.0), 3)})
+                print(f"{rows[-1]['command']:<50} run {k + 1}: {wall:6.2f}s end to end (pipeline "
+                      f"{rows[-1]['pipeline_s']:.2f}s, runner-up {rows[-1]['runner_up_s']:.2f}s)", flush=True)
+            median = statistics.median(r["wall_s"] for r in rows[-repeats:])
+            print(f"{rows[-1]['command']:<50} median of {repeats}: {median:.2f}s (target: under 15 s)", flush=True)
+    write_rows(out, rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--periods", default="1,5,10,20")
@@ -84,10 +116,16 @@ def main() -> None:
     parser.add_argument("--networks", default="jasm,synthetic", help="which of jasm and synthetic to run")
     parser.add_argument("--solve-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "periods.csv"))
+    parser.add_argument("--end-to-end", type=int, metavar="N",
+                        help="time `siting solve instances/jasm-phased` N times end to end, with and without "
+                             "--no-runner-up, instead of the size table")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], float(args.child[1]))
+        return
+    if args.end_to_end:
+        end_to_end(args.end_to_end, str(Path(args.out).with_name("periods-end-to-end.csv")))
         return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

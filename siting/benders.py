@@ -417,6 +417,8 @@ class Master:
             h.clearSolver()
             h.run()
             status = h.getModelStatus()
+        if integer and status == S.kSolveError:
+            status = self._resolve_at_resolution()
         if status == S.kSolveError:
             raise SolverError(Problem("--engine benders", "HiGHS ended the master problem with 'Solve error'",
                                       "solve with the extensive form (--engine ef)"))
@@ -435,6 +437,38 @@ class Master:
             bound = obj if status == S.kOptimal else -np.inf
             done = "optimal" if status == S.kOptimal else "stopped"
         return done, col[:self.n_first], col[self.n_first:], obj, bound
+
+
+    def _resolve_at_resolution(self) -> highspy.HighsModelStatus:
+        """Solve the master MIP again with its feasibility tolerances no finer than its rows'
+        floating-point resolution.
+
+        The cut rows carry theta at the objective's scale (1e8 and more after the power-of-two
+        scale on an instance in USD million), where one unit in the last place of a double is
+        already above the ``exact`` profile's 1e-9: HiGHS then finds a plan, sees a violation of
+        2^-24 on such a row and calls it a solve error. A tolerance of 1e-15 x the largest row
+        bound (relative, at the doubles' own precision) accepts that plan; the plan's scenario LPs
+        price it exactly afterwards, and the bound moves by no more than that tolerance.
+        """
+        h, S = self.highs, highspy.HighsModelStatus
+        lp = h.getLp()
+        bounds = np.abs(np.concatenate([np.asarray(lp.row_lower_, dtype=float),
+                                        np.asarray(lp.row_upper_, dtype=float)]))
+        biggest = float(np.max(bounds[np.isfinite(bounds)], initial=0.0))
+        names = ("primal_feasibility_tolerance", "mip_feasibility_tolerance")
+        before = {k: float(h.getOptionValue(k)[1]) for k in names}
+        loose = 1e-15 * biggest
+        if all(loose <= v for v in before.values()):
+            return S.kSolveError
+        for k, v in before.items():
+            h.setOptionValue(k, max(v, loose))
+        try:
+            h.clearSolver()
+            h.run()
+            return h.getModelStatus()
+        finally:
+            for k, v in before.items():
+                h.setOptionValue(k, v)
 
 
 def _slack(value: float) -> float:

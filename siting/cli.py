@@ -305,6 +305,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--country", help="the courting country: only target sites there may be funded "
                                      "(default: settings.policy_country, else every target site)")
     p.add_argument("--tolerance", type=float, default=1e-4, help="relative tolerance of the rate bisection")
+    p.add_argument("--paid", default="on_order", help="when an offer pays on a phased instance: on_order (the "
+                   "period the site opens, default) or on_start (its first producing period)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", help="an override (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     # the cuts are differences of optima: proven to the exact profile's gap
@@ -433,27 +435,7 @@ def _error_document(exc: SitingError) -> dict:
             "problems": [{"location": p.location, "problem": p.problem, "fix": p.fix} for p in problems]}
 
 
-#: Commands that do not handle a phased instance (a periods table) yet: induce's cutting planes
-#: value a lump sum by its annualisation alone, not by the period the site opens in.
-_NOT_PHASED = {"induce": "induce"}
-
-
-def _refuse_phased(args) -> None:
-    """Stop an analysis that does not handle phased plans yet, before it reads anything else."""
-    what = _NOT_PHASED.get(args.command)
-    if what is None or not isinstance(getattr(args, "instance", None), str):
-        return
-    from siting.instance.read import read_instance
-
-    periods = read_instance(args.instance).tables.get("periods")
-    if periods is not None and len(periods):
-        raise InputError(Problem(str(args.instance), f"has a periods table, and {what} does not handle phased "
-                                 "plans yet", "solve it with `siting solve`, or drop the periods table from "
-                                 "instance.yaml to analyse the snapshot"))
-
-
 def _dispatch(args, argv: list[str]) -> int:
-    _refuse_phased(args)
     if args.command == "solve":
         return _solve(args, argv)
     if args.command == "validate":
@@ -747,7 +729,8 @@ def _induce(args) -> int:
     err.file = sys.stderr
     show = None if args.json or not sys.stderr.isatty() else \
         (lambda r: err.print(f"  firm solve {r['iteration']}: opens {', '.join(r['response']) or 'nothing'}"))
-    answer = induce(_with_sets(args), target, _options(args), args.instrument, args.country, args.tolerance, show)
+    answer = induce(_with_sets(args), target, _options(args), args.instrument, args.country, args.tolerance, show,
+                    args.paid)
     code = EXIT_OK if answer.status == "induced" else EXIT_INFEASIBLE
     if args.json:
         from siting.report.write import json_safe
@@ -762,7 +745,7 @@ def _induce(args) -> int:
             (f"rate scale {r['rate_scale']:.6g}" if "rate_scale" in r else "none")
         cut = f"; cut {r['cut']['text']}" if r.get("cut") else ""
         console.print(f"  {r['iteration']}: offers {faced}: opens {', '.join(r['response']) or 'nothing'} at "
-                      f"{r['firm_cost']:,.3f} {answer.money}/yr{cut}", soft_wrap=True, markup=False)
+                      f"{r['firm_cost']:,.3f} {answer.unit}{cut}", soft_wrap=True, markup=False)
     if answer.offers:
         console.print("as --set overrides (where the instance holds instruments of these ids): "
                       + " ".join(f"--set {s}" for s in answer.sets()), soft_wrap=True, markup=False)

@@ -27,11 +27,19 @@ Two more questions price a whole move rather than the smallest change (``siting 
 On a phased instance (a periods table) every cost is a present value, and so is the offer: the
 gap between the two solves is the present value the offer must be worth. A lump sum is paid in
 the period the site opens (or, with ``paid = on_start``, when its capacity first produces), so a
-nominal amount is worth more the earlier the site opens; the smallest amount lies between the
-gap over the present value of one unit paid as early as the site can open and the gap over that
-of one unit paid when the forced plan opens it. Where the two meet (the forced plan opens the site
-in its first possible period) the answer is exact from two solves; otherwise it is bisected
-between them. The answer states the nominal amount and its present value in the resulting plan.
+nominal amount is worth more the earlier the site opens. ``sites.status=open`` opens the site
+from the first period, and a plan that opens it later may be cheaper to bring (it gains less from
+the offer but may cost much less), so the smallest amount lies between the least NPV gap of any plan
+with the site open by the horizon's end (a re-solve of the optimum's compiled model with the row
+z[s] >= 1) over the present value of one unit paid as early as the site can open, and the forced
+plan's gap over the worth of one unit paid when it opens the site. From the upper end, Newton
+steps: the firm's response to an offer just above the level opens the site on some schedule, whose
+own break-even level (its NPV without the offer minus the optimum, over the worth of one unit to
+it) is tried next; the least NPV of the plans opening the site, less the offer, is concave in the
+level, so the steps never pass the answer, and when a response's own level is where the step
+started the answer is exact (on the bundled phased flagship the first response already is). If a
+step fails to open the site, the rest is bisected. The answer states the nominal amount and its
+present value in the resulting plan.
 
 Every solve goes through :func:`siting.run.run_case`; a new offer is a policy package
 (:mod:`siting.instance.designs`) that adds one instrument.
@@ -158,7 +166,7 @@ class Breakeven:
     def _phased_words(self) -> list[str]:
         m, s = self.money, self.site
         when = "when its capacity first produces" if self.paid == "on_start" else "in the period it opens"
-        how = ("exact from two solves" + self._within() if self.exact else
+        how = (f"exact from {len(self.solves)} solves" + self._within() if self.exact else
                f"bisection to {self.tolerance:.2g}")
         if self.instrument == "lump":
             head = f"{s} opens with a lump sum of more than {self.level:,.3f} {m} paid {when}"
@@ -379,7 +387,9 @@ def breakeven(raw: RawInstance, site: str, options: SolverOptions, instrument: s
 
         check_site(raw, site)
         _check_capacity(derive(load_case(raw)), site, min_capacity)
-    out = _breakeven(raw, site, options, instrument, tolerance, keep=keep, paid=paid)
+    phased = periods is not None and len(periods) > 0
+    out = _breakeven(raw, site, options, instrument, tolerance, keep=keep or (phased and instrument == "lump"),
+                     paid=paid)
     if instead_of is not None:
         price_move(raw, out, instead_of, options, min_capacity)
     if min_capacity is not None:
@@ -499,7 +509,11 @@ def _phased(raw: RawInstance, options: SolverOptions, out: Breakeven, gap: float
         if at_open <= 0:
             out.offer, out.plan = None, "even when forced open it opens too late for a payment within the horizon"
             return out
-        lo, hi = gap / most, gap / at_open
+        # sites.status=open opens the site from the first period; a plan opening it later may be
+        # cheaper to bring (it gains less from the offer but may cost much less): the least cost of
+        # any plan with the site open by the horizon's end bounds every such plan from below
+        anyway = constrained(out.base, site, options, solves, f"{site} open by the horizon's end")
+        lo, hi = max(anyway.outcome.objective - out.base.outcome.objective, 0.0) / most, gap / at_open
         tol = tolerance or max(hi * 1e-6, 1e-9)
 
         def offer(level: float) -> dict:
@@ -526,8 +540,40 @@ def _phased(raw: RawInstance, options: SolverOptions, out: Breakeven, gap: float
                 "per-wafer": f"{top:,.2f} {out.currency} per wafer"}[out.instrument]
         out.offer, out.plan = None, f"{what} does not open it: {_opened(best)}"
         return out
-    hi, best = _bisect(raw, options, solves, site, offer, lo, hi, tol, best)
+    if out.instrument == "lump":
+        lo, hi, best, out.exact = _newton(raw, options, solves, site, offer, lo, hi, tol, best,
+                                          out.base.outcome.objective)
+    if not out.exact:
+        hi, best = _bisect(raw, options, solves, site, offer, lo, hi, tol, best)
     out.level, out.tolerance = hi, tol
     out.offer_total, out.offer = offer_value(best)
     out.plan = _opened(best)
     return out
+
+
+#: Newton steps of a phased lump sum at most, before the bisection takes over.
+NEWTON_STEPS = 20
+
+
+def _newton(raw: RawInstance, options: SolverOptions, solves: list, site: str, offer, lo: float, hi: float,
+            tol: float, best: Run, optimum: float) -> tuple[float, float, Run, bool]:
+    """Newton steps from above for a lump sum on a phased instance. ``best``, the firm's response to
+    an offer a hair above ``hi``, opens the site; its own break-even level is (its cost without the
+    offer - the optimum) / what one unit of offer is worth to it, at most ``hi``. The least cost of
+    the plans opening the site, less the offer, is concave in the level, so stepping to that level
+    never passes the answer; when a response's own level is where the step started, it is the answer
+    (exact). Returns (lo, hi, best, exact); not exact: bisect [lo, hi] from there."""
+    for _ in range(NEWTON_STEPS):
+        total, present = offer_value(best)
+        if total <= 0 or present <= 0:
+            return lo, hi, best, False
+        level = (best.outcome.objective + present - optimum) / (present / total)
+        if level >= hi * (1 - 1e-9) - 1e-12:
+            return lo, hi, best, True
+        step = max(level, lo)
+        top = step * (1 + 1e-6) + tol / 10
+        run = _solve(raw, options, f"offer {top:.6g}", solves, offer=offer(top))
+        if not _is_open(run, site):
+            return step, hi, best, False
+        hi, best = step, run
+    return lo, hi, best, False

@@ -19,7 +19,7 @@ CAPEX_SHARE = ("capex_grant", "tax_credit", "concessional_loan")
 
 COLUMNS = ["id", "period", "kind", "site", "provider_country", "rate", "cap", "amount", "per_wafer_total", "product",
            "years", "factor", "grant_element", "min_local_share", "min_utilisation", "conditional", "program", "paid",
-           "condition_years"]
+           "condition_years", "repay_share"]
 
 
 def _num(x) -> float:
@@ -89,8 +89,9 @@ def derive_instruments(instruments: pd.DataFrame, sites: pd.DataFrame, per_unit:
                 "program": g["program"] if isinstance(g["program"], str) else "",
                 "paid": paid,
                 "condition_years": _num(g.get("condition_years")),
+                "repay_share": _num(g.get("repay_share")),
             })
     out = pd.DataFrame(rows, columns=COLUMNS)
     floats = ["rate", "cap", "amount", "per_wafer_total", "years", "factor", "grant_element", "min_local_share",
-              "min_utilisation", "condition_years"]
+              "min_utilisation", "condition_years", "repay_share"]
     return out.astype({c: float for c in floats} | {"conditional": bool})

@@ -240,6 +240,19 @@ def _check_payments(g: pd.DataFrame | None, origin, found) -> None:
                 found.add(f"{origin('instruments')} row {row_no} (id={gid}) column condition_years",
                           f"is {years:g} but the row has no min_utilisation",
                           "give the utilisation that must be kept for those years, or leave condition_years empty")
+    if "repay_share" in g.columns:
+        years = g["condition_years"] if "condition_years" in g.columns else [None] * len(g)
+        for row_no, gid, kind, share, span in zip(g.index.tolist(), g["id"].tolist(), g["kind"].tolist(),
+                                                  g["repay_share"].tolist(), years):
+            if share is None or share != share:
+                continue
+            where = f"{origin('instruments')} row {row_no} (id={gid}) column repay_share"
+            if kind == "production_subsidy":
+                found.add(where, f"is {share:g} for a production_subsidy, which pays only for wafers made",
+                          "leave repay_share empty")
+            elif span is None or span != span:
+                found.add(where, f"is {share:g} but the row has no condition_years",
+                          "give the years the condition runs (and min_utilisation), or leave repay_share empty")
     for row_no, gid, kind, paid, n in zip(g.index.tolist(), g["id"].tolist(), g["kind"].tolist(),
                                           g["paid"].tolist(), g["paid_years"].tolist()):
         where = f"{origin('instruments')} row {row_no} (id={gid}) column"

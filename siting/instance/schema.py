@@ -443,6 +443,11 @@ TABLES: dict[str, Table] = {
                        doc="Continued production, on a phased instance: min_utilisation must hold in every period "
                            "starting within this many years of the first period the capacity the row pays for "
                            "produces (empty: in the period of payment only)."),
+                Column("repay_share", "float", lo=0, hi=1, lo_open=True,
+                       doc="Continued production that may fall short, on a phased instance: the share of the "
+                           "payout repaid in each period of the condition_years window in which the site makes "
+                           "less than min_utilisation of its capacity (in any scenario), the firm's choice; empty: "
+                           "the condition must hold in every period of the window, or the payout is declined."),
                 Column("program", "id", ref="programs", doc="Program whose budget the payout counts against."),
                 Column("paid", "str", default="on_order", choices=("on_order", "on_start", "spread"),
                        doc="When a capex grant, tax credit, loan or lump sum is paid: on_order (in the period the "

@@ -128,6 +128,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("worst_cost", None, "first", False, solution=False),
     # phased: site j open by an early period t; read as ``build_by_period``
     Variable("build_early", None, "first", True, listed=False, solution=False),
+    # phased, continued production with repay_share: fallen short in period u and scenario w, and
+    # the share repaid then (read as ``repaid``)
+    Variable("repay_short", None, "second", True, listed=False, solution=False),
+    Variable("repayment", None, "second", False, costs=("subsidies",), cost_source="instruments.repay_share",
+             listed=False, solution=False),
 )
 
 #: Every row family: the business rules the diagnosis lets give first, in the order its findings
@@ -170,6 +175,9 @@ ROWS: tuple[RowFamily, ...] = (
     RowFamily("condition_utilisation", "instruments.min_utilisation and modules.wafers_per_module"),
     # phased: a utilisation condition held for condition_years after the start of production
     RowFamily("condition_continued", "instruments.min_utilisation and modules.wafers_per_module"),
+    # phased: falling short of it only with the grant taken, and the share repaid then
+    RowFamily("short_needs_take"),
+    RowFamily("repay_link", "instruments.repay_share, rate and cap"),
     RowFamily("program_budget", "programs.budget"),
     # risk
     RowFamily("cvar_tail"),

@@ -200,6 +200,13 @@ def register_costs(sm: SitingModel) -> None:
     # a first-stage payout is annualised like the capital it pays for, from the period it is paid in
     pay_weight = np.array([w_cap(g_period[k], g_life[k]) if g_period[k] is not None else 0.0 for k in first])
     reg.register("subsidies", lin(-factor[first] * pay_weight, [m.payout[k] for k in first]))
+    # a share repaid in period u (continued production fallen short) reverses that much payout,
+    # counted like it from u: factor x the capital weight of u over the site's life, per scenario
+    t_of = {t: n for n, t in enumerate(d.periods)}
+    for w in d.scenarios["id"]:
+        rep = [(k, u) for (k, u, v) in m.REPAY if v == w]
+        reg.register("subsidies", lin([factor[k] * w_cap(t_of[u], g_life[k]) for k, u in rep],
+                                      [m.repayment[k, u, w] for k, u in rep]), w)
 
     # rows of each scenario, found once (a pass over all rows per scenario grows with its square)
     route_rows, arc_rows = groups(d.routes["scenario"]), groups(d.arcs["scenario"])

@@ -146,12 +146,18 @@ def add_subsidies(sm: SitingModel) -> None:
     m.wafer_cap = pyo.Constraint(m.WAFER_PAYOUTS, rule=wafer_cap)
 
     m.take_site = pyo.Constraint(m.TAKEUP, rule=lambda _, k: m.take[k] - opened(sm, pos[site[k]], period[k]) <= 0)
+    # the most each first-stage payout can be (the bound grant_cap and lump_sum give it): the
+    # repayment of a share of it is linearised with this bound
+    most_payout = {k: (float(g.at[k, "amount"]) if kind[k] == "lump_sum"
+                       else limit(k, float(g.at[k, "rate"]) * max_capex(d, pos[site[k]])))
+                   for k in share + list(m.LUMPS)}
     _add_conditions(sm, [k for k in cond if not np.isnan(g.at[k, "min_local_share"])],
-                    [k for k in cond if not np.isnan(g.at[k, "min_utilisation"])], scenarios)
+                    [k for k in cond if not np.isnan(g.at[k, "min_utilisation"])], scenarios, most_payout)
     _add_programs(sm, first, wafer, scenarios)
 
 
-def _add_conditions(sm: SitingModel, local: list, utilisation: list, scenarios: list) -> None:
+def _add_conditions(sm: SitingModel, local: list, utilisation: list, scenarios: list,
+                    most_payout: dict | None = None) -> None:
     m, d = sm.model, sm.data
     g, arcs = d.instruments, d.arcs
     price, is_local = arcs["price"].values, arcs["local"].values.astype(float)
@@ -216,6 +222,16 @@ def _add_conditions(sm: SitingModel, local: list, utilisation: list, scenarios: 
             window += [(k, cal.ids[u], w) for u in range(first, len(cal.ids))
                        if cal.start[u] < cal.start[first] + years and u != t for w in scenarios]
 
+    # Repay a share (repay_share rho): in a window period the firm may fall short (short = 1, its
+    # choice, only with the grant taken) and then repays rho x the payout in that period:
+    # repayment >= rho payout - rho P (1 - short), P the most the payout can be (tight from the data).
+    most_payout = most_payout or {}
+    repays = [(k, u, w) for (k, u, w) in window if "repay_share" in g.columns
+              and not np.isnan(g.at[k, "repay_share"]) and k in most_payout]
+    m.REPAY = pyo.Set(initialize=repays, dimen=3, ordered=True)
+    m.repay_short = pyo.Var(m.REPAY, domain=pyo.Binary)
+    m.repayment = pyo.Var(m.REPAY, domain=pyo.NonNegativeReals)
+
     def condition_continued(_: Any, k: int, u: Any, w: Any) -> Any:
         s, kappa = g.at[k, "site"], float(g.at[k, "min_utilisation"])
         routes = _route_rows(d, s, w, "", u)
@@ -227,11 +243,22 @@ def _add_conditions(sm: SitingModel, local: list, utilisation: list, scenarios: 
             c, v = capacity_terms(sm, j)
             cap_coefs += [-kappa * x for x in c]
             cap_vars += v
-        return lin([1.0] * len(routes) + cap_coefs + [-most],
-                   [m.produce[r] for r in routes] + cap_vars + [m.take[k]]) >= -most
+        # relaxed by kappa M when the grant is declined, or when the firm falls short and repays
+        short = [most] if (k, u, w) in m.REPAY else []
+        return lin([1.0] * len(routes) + cap_coefs + [-most] + short,
+                   [m.produce[r] for r in routes] + cap_vars + [m.take[k]]
+                   + ([m.repay_short[k, u, w]] if short else [])) >= -most
 
     m.CONDITION_CONTINUED = pyo.Set(initialize=window, dimen=3, ordered=True)
     m.condition_continued = pyo.Constraint(m.CONDITION_CONTINUED, rule=condition_continued)
+    m.short_needs_take = pyo.Constraint(m.REPAY, rule=lambda _, k, u, w: m.repay_short[k, u, w] - m.take[k] <= 0)
+
+    def repay_link(_: Any, k: int, u: Any, w: Any) -> Any:
+        rho, most = float(g.at[k, "repay_share"]), most_payout[k]
+        return lin([1.0, -rho, -rho * most], [m.repayment[k, u, w], m.payout[k], m.repay_short[k, u, w]]) \
+            >= -rho * most
+
+    m.repay_link = pyo.Constraint(m.REPAY, rule=repay_link)
 
 
 def _add_programs(sm: SitingModel, first: list, wafer: list, scenarios: list) -> None:

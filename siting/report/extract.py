@@ -34,6 +34,9 @@ class Solution:
     purchase: np.ndarray
     unmet: np.ndarray  # one entry per demand row (0 where unmet is not allowed)
     build_by_period: np.ndarray | None = None  # phased: site row x period, open by then (cumulative)
+    # phased, repay_share: instrument row x period x scenario, the share of its payout repaid then
+    # (money unit; None: no row may repay)
+    repaid: np.ndarray | None = None
 
 
 @dataclass
@@ -129,6 +132,13 @@ def read_solution(sm) -> Solution:
     prob = dict(zip(d.scenarios["id"], d.scenarios["probability"]))
     for (k, w) in m.WAFER_PAYOUTS:
         values["payout"][k] += prob[w] * (m.wafer_payout[k, w].value or 0.0)
+    if len(getattr(m, "REPAY", ())):
+        t_of = {t: n for n, t in enumerate(d.periods)}
+        w_of = {w: n for n, w in enumerate(d.scenarios["id"])}
+        repaid = np.zeros((len(d.instruments), len(d.periods), len(w_of)))
+        for (k, u, w) in m.REPAY:
+            repaid[k, t_of[u], w_of[w]] = m.repayment[k, u, w].value or 0.0
+        values["repaid"] = repaid
     if len(d.periods) > 1:
         values["build_by_period"] = np.column_stack(
             [vals(m.build_early, [(j, t) for j in range(len(d.sites))]) for t in d.periods[:-1]] + [values["build"]])
@@ -243,6 +253,19 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         "period": g["period"].to_numpy(),
         "payout_present_value": (payout_present_values(d, sol) if d.calendar is not None else payout_per_year),
     })
+    repayments = None
+    if sol.repaid is not None:  # repay_share: what was repaid (expected), and its present value
+        expected = sol.repaid @ _weights(probability, d.scenarios["id"].tolist())
+        life = dict(zip(d.sites["site"], d.sites["lifetime_years"]))
+        subsidies["repaid_total"] = expected.sum(axis=1)
+        subsidies["repaid_present_value"] = [
+            sum(expected[k, u] * f * d.calendar.annuity_weight(u, float(life[s])) for u in range(len(d.periods)))
+            for k, (s, f) in enumerate(zip(g["site"], g["factor"]))]
+        k, u, w = np.nonzero(sol.repaid)
+        repayments = pd.DataFrame({
+            "instrument": g["id"].to_numpy()[k], "site": g["site"].to_numpy()[k], "period": g["period"].to_numpy()[k],
+            "period_short": np.asarray(d.periods, dtype=object)[u],
+            "scenario": d.scenarios["id"].to_numpy()[w], "repaid": sol.repaid[k, u, w]})
 
     a = d.arcs
     arc_columns = {c: a[c] for c in ("supplier", "input", "site", "period", "scenario")}
@@ -333,6 +356,8 @@ def tabulate(d, sol: Solution, costs: dict[str, float], by_scenario: dict[str, d
         tables["schedule"] = schedule_table(d, sol, made, module_capacity)
         tables["periods"] = cash_flow_table(d, sol, probability)
         tables["local_share"] = local_share_table(d, sol, probability)
+    if repayments is not None:
+        tables["repayments"] = repayments
     return Results(solution=sol, costs=costs, risk=risk, tables={k: tidy_table(t) for k, t in tables.items()})
 
 

@@ -126,6 +126,11 @@ def cash_flow_table(d, sol, probability: dict) -> pd.DataFrame:
     at = np.array([p is not None for p in paid], dtype=bool)
     add("subsidies", _capital_flows(cal, -(sol.payout * g["factor"].to_numpy() * first * at),
                                     [p if p is not None else 0 for p in paid], life[gsite], n))
+    if sol.repaid is not None:  # shares repaid where continued production fell short, like payouts back
+        expected = sol.repaid @ np.array([probability[w] for w in d.scenarios["id"]], dtype=float)
+        for u in range(n):
+            add("subsidies", _capital_flows(cal, expected[:, u] * g["factor"].to_numpy(), [u] * len(g),
+                                            life[gsite], n))
     weight = np.array([cal.weight(t) for t in range(n)])
     years = np.array(cal.years, dtype=float)
 

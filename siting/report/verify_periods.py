@@ -47,6 +47,15 @@ def _ramp(text) -> list[float]:
     return [float(x) for x in parts]
 
 
+def _repaid(results) -> dict:
+    """(instrument, site, row's period, period fallen short, scenario) -> the share repaid then."""
+    rep = results.tables.get("repayments")
+    if rep is None:
+        return {}
+    return _sums(zip(rep["instrument"], rep["site"], rep["period"], rep["period_short"], rep["scenario"]),
+                 rep["repaid"])
+
+
 def verify_phased(inst, results, objective: float | None) -> list[str]:
     """Return a readable line for every rule of a phased plan the solution breaks (empty: all hold)."""
     raw = {name: _columns(df) for name, df in inst.tables.items()}
@@ -152,6 +161,8 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
     subs, ins = res["subsidies"], raw["instruments"]
     held_g = _held(ins, ["id"], ids) if ins is not None and "condition_years" in ins else {}
     cap_at = _sums(zip(sched["site"], sched["period"]), sched["capacity_wafers_per_year"])
+    repaid = _repaid(results)
+    paid_g = _sums(zip(subs["instrument"], subs["site"], subs.get("period", [])), subs["payout_total"])
     made_su = _sums(zip(prod["site"], prod["period"], prod["scenario"]), prod["wafers_per_year"])
     for gid, s, t, taken in zip(subs["instrument"], subs["site"], subs.get("period", []), subs["taken"]):
         n = held_g.get((gid, t))
@@ -160,6 +171,8 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
         span, kappa = ins["condition_years"][n], ins["min_utilisation"][n]
         if span is None or span != span or kappa is None or kappa != kappa:
             continue
+        rho = ins["repay_share"][n] if "repay_share" in ins else None
+        rho = None if rho is None or rho != rho else float(rho)
         ti = ids.index(t)
         lead = site_lead.get(s)
         lead = 0.0 if lead is None or lead != lead else float(lead)
@@ -170,6 +183,9 @@ def verify_phased(inst, results, objective: float | None) -> list[str]:
             need = float(kappa) * cap_at.get((s, ids[u]), 0.0)
             for w in scenarios:
                 if made_su.get((s, ids[u], w), 0.0) < need - RTOL * max(1.0, need):
+                    if rho is not None and repaid.get((gid, s, t, ids[u], w), 0.0) >= rho * paid_g.get(
+                            (gid, s, t), 0.0) * (1 - RTOL) - RTOL:
+                        continue  # fallen short, and the share repaid
                     out.append(f"continued production ({gid}, {s}, {ids[u]}, {w}): makes "
                                f"{made_su.get((s, ids[u], w), 0.0):.6g} wafers, the condition taken in {t} needs "
                                f"{need:.6g}")

@@ -36,7 +36,7 @@ from siting.report.headline import headline
 
 TABLE_FILES = ("sites", "capacity", "production", "procurement", "supplier_mix", "qualification",
                "unmet", "subsidies", "costs", "scenarios", "shadow_prices", "schedule", "periods", "local_share",
-               "resources")
+               "resources", "repayments")
 #: Files other than tables that a run writes: the network for GIS, its map and the report page.
 PICTURE_FILES = ("network.gpkg", "map.png", "report.html")
 

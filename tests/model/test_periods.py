@@ -222,23 +222,6 @@ def test_scoped_target_impossible_early_names_the_period(tmp_path):
     assert not any("in p2" in m for m in messages)
 
 
-@pytest.mark.parametrize("argv", [["induce", "{i}", "--target", "a"]])
-def test_analyses_refuse_a_phased_instance(tmp_path, argv, capsys):
-    """Analyses that do not handle periods yet stop with exit 2 and one line, before solving anything."""
-    from siting.cli import main
-
-    folder = write_instance(tmp_path / "inst", dict(ONE_SITE, periods="id,start_year,years\np1,2025,1",
-                                                    modules="site,product,wafers_per_module,capex_per_module,"
-                                                            "max_modules\na,chip,100,100,1",
-                                                    demand="market,product,wafers_per_year\nm,chip,100"))
-    code = main([a.format(i=folder) for a in argv])
-    err = capsys.readouterr().err
-    assert code == 2
-    what = argv[0]
-    assert f"{folder} | has a periods table, and {what} does not handle phased plans yet; solve it with " \
-           "`siting solve`, or drop the periods table from instance.yaml to analyse the snapshot" in err
-
-
 def test_a_phased_solve_writes_its_schedule_cash_flows_and_local_share_path(tmp_path, capsys):
     """`siting solve` on the lead-time case: the results folder gains schedule.csv, periods.csv,
     local_share.csv and schedule.png; summary.json's npv is the objective and the periods' discounted
