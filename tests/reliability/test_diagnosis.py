@@ -188,9 +188,9 @@ WATER_USE = "resource,product,per_wafer\nb-water,chip,1"
 def _water(limit: str, **more) -> dict:
     """TWO_SITES with 150 wafers that must be made and a water resource at b: ``limit`` is
     ``limit,extra_cost,extra_max``."""
-    return dict(TWO_SITES, demand="market,product,wafers_per_year\nm,chip,150",
-                resources=f"id,site,kind,unit,limit,extra_cost,extra_max\nb-water,b,water,m3/day,{limit}",
-                resource_use=WATER_USE, **more)
+    return {**TWO_SITES, "demand": "market,product,wafers_per_year\nm,chip,150",
+            "resources": f"id,site,kind,unit,limit,extra_cost,extra_max\nb-water,b,water,m3/day,{limit}",
+            "resource_use": WATER_USE, **more}
 
 
 def test_a_site_resource_that_cannot_supply_the_demand(tmp_path, capsys):
@@ -235,6 +235,19 @@ def test_a_resource_a_scenario_cuts_names_the_scenario(tmp_path, capsys):
         "or, to meet all demand: b's water limit b-water in scenario drought cannot be kept: it allows 40 m3/day, "
         "but the best plan draws 50 m3/day (10 more); raise resources.b-water.limit to 100 or allow extra supply "
         "(extra_cost)")
+
+
+def test_a_phased_resource_limit_names_its_period(tmp_path, capsys):
+    """Two one-year periods; the 150 wafers are due in p2 only, so only p2's water row must give (by 10
+    of b's 40 m3/day, as in the snapshot above) and the finding names p2."""
+    tables = _water("40,,", periods="id,start_year,years\np1,2025,1\np2,2026,1",
+                    demand="market,product,period,wafers_per_year\nm,chip,p2,150")
+    code, diagnosis, _, _ = _solve(tmp_path, capsys, write_instance(tmp_path / "inst", tables))
+    assert code == 3
+    d = _only(diagnosis, "resource", alternative=True)
+    assert (d["required"], d["best"]) == (40.0, pytest.approx(50.0))
+    assert d["message"].startswith("or, to meet all demand: b's water limit b-water in p2 cannot be kept: it "
+                                   "allows 40 m3/day, but the best plan draws 50 m3/day (10 more)")
 
 
 def test_giving_what_a_resource_finding_names_finds_a_plan(tmp_path):
