@@ -74,7 +74,13 @@ def test_format_reference_is_up_to_date():
     assert generated == format_reference().strip()
 
 
-@pytest.mark.parametrize("folder", INSTANCES, ids=lambda p: p.name)
+#: Instances whose outputs another bundled instance already covers: network-2030-hazards has
+#: network-2030's sites and suppliers (the sampled solve is tests/instance/test_network_hazards.py's).
+SAME_OUTPUTS = ("network-2030-hazards",)
+
+
+@pytest.mark.parametrize("folder", [pytest.param(p, marks=pytest.mark.slow) if p.name in SAME_OUTPUTS else p
+                                    for p in INSTANCES], ids=lambda p: p.name)
 def test_every_bundled_instance_gets_a_map_a_network_and_a_report(folder, tmp_path):
     from siting.cli import main
     from siting.report.network import read_network
