@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pandas as pd
 import pytest
@@ -167,3 +168,30 @@ def test_extra_supply_of_a_site_resource_is_a_scenario_decision(tmp_path):
               for v, w in zip(compiled.columns, column_scenarios(sm, compiled))
               if v.parent_component().local_name == "resource_extra"}
     assert placed == {"nominal": 0, "drought": 1}
+
+
+def test_a_scenario_lp_wrongly_called_infeasible_is_solved_again_from_scratch(hand, monkeypatch):
+    """HiGHS, warm-started, once called a feasible scenario LP infeasible (1000 synthetic scenarios).
+    Here the first solve of every scenario LP is made to say so: the elastic LP finds no slack, the LP
+    is solved from scratch, and the decomposition still reaches the extensive form's optimum."""
+    import siting.benders as benders
+
+    real_run, real_evaluate, lied, scenario = benders._run, benders._evaluate, set(), {}
+
+    def evaluate(block, *args, **kwargs):
+        scenario["lp"] = block.highs  # the scenario LP (not its elastic LP, not the master)
+        return real_evaluate(block, *args, **kwargs)
+
+    def first_solve_infeasible(h):
+        status = real_run(h)
+        if h is scenario.get("lp") and id(h) not in lied and status == highspy.HighsModelStatus.kOptimal:
+            lied.add(id(h))
+            return highspy.HighsModelStatus.kInfeasible
+        return status
+
+    monkeypatch.setattr(benders, "_evaluate", evaluate)
+    monkeypatch.setattr(benders, "_run", first_solve_infeasible)
+    ef, dec = solve(hand, ["settings.risk_weight=0.5"]), _benders(hand, ["settings.risk_weight=0.5"])
+    assert lied  # the lie was told
+    _same_optimum(ef, dec)
+    assert dec.outcome.objective == pytest.approx(400.0, abs=1e-6)
