@@ -122,3 +122,53 @@ def test_induce_json_is_the_package_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     doc = whole_json(done)
     assert doc["status"] == "induced" and [o["site"] for o in doc["offers"]] == ["kumamoto"]
+
+
+def _hazard_instance(tmp_path: Path) -> Path:
+    from tests.helpers import write_instance
+    from tests.instance.test_validation import BASE
+
+    return write_instance(tmp_path / "i", {
+        **BASE, "hazards": "id,probability\nquake,0.1\nstorm,0.2",
+        "hazard_effects": "hazard,target,by,match,multiplier\nquake,site,id,b,0\nstorm,site,id,a,0.5"},
+        {"unmet_penalty_per_wafer": 200})
+
+
+@pytest.mark.parametrize("flags", [
+    ["--scenarios", "5", "--sample-seed", "1", "--confidence", "2"],
+    ["--engine", "benders"],
+    ["--xlsx"],
+], ids=["sampled-with-confidence", "benders", "xlsx"])
+def test_solve_json_stays_one_document_with_the_newer_flags(tmp_path, flags):
+    """A sampled scenario set, its confidence interval, the Benders engine and the workbook each
+    do work of their own (a progress line, a per-iteration log, openpyxl's import) that must not
+    reach standard output under --json; the document printed is the summary written."""
+    folder = _hazard_instance(tmp_path)
+    done = run_cli("solve", str(folder), "--out", str(tmp_path / "o"), "--json", "--no-runner-up", *flags,
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = whole_json(done)
+    assert summary == json.loads((tmp_path / "o" / "summary.json").read_text())
+    if "--engine" in flags:
+        assert summary["termination"].startswith("Benders decomposition")
+    if "--confidence" in flags:
+        assert summary["confidence"]["replications"] == 2
+    if "--xlsx" in flags:
+        assert (tmp_path / "o" / "results.xlsx").is_file()
+
+
+def test_breakeven_json_with_instead_of_and_a_minimum_size_is_one_document(tmp_path):
+    """The two extra questions' answers go into the one document, beside the plain offer. Each
+    question adds a restriction to the one before (phoenix open; then at least 300,000 wafers there;
+    then also kumamoto closed), so the offers cannot fall in that order, and each lump sum is its
+    yearly offer over the same annuity factor."""
+    done = run_cli("breakeven", str(JASM), "--site", "phoenix", "--instead-of", "kumamoto", "--min-capacity",
+                   "300000", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    answer = whole_json(done)
+    moves, size = answer["moves"], answer["min_size"]
+    assert moves["instead_of"] == "kumamoto" and size["min_capacity"] == 300000
+    assert 0 < answer["offer"] <= size["offer"] <= moves["offer"]
+    factor = answer["offer_total"] / answer["offer"]
+    for extra in (moves, size):
+        assert extra["offer_total"] == pytest.approx(extra["offer"] * factor, rel=1e-9)

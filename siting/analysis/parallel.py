@@ -16,6 +16,7 @@ reaches them through a file that each reads once, before its first item.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import multiprocessing
 import os
@@ -101,7 +102,8 @@ class Workers:
     """``n`` local worker processes, started at once (none for ``n`` of 1 or less). Start them
     before this process runs a solver: a forked worker must not inherit a solver's threads.
 
-    ``warm`` names modules each worker imports on starting, so that the import overlaps with
+    ``warm`` names modules the workers need: forked workers find them imported here, once, before
+    they start; a spawned worker imports them on starting, so that the import overlaps with
     whatever this process does before the first case. What the workers share (the instance, a
     learned model) is handed over by :meth:`share`, then used by :meth:`results`. Use as a
     context manager: on leaving it normally the workers finish and exit; on an exception
@@ -116,8 +118,20 @@ class Workers:
             remove_stale_setup_files()
             # fork only on Linux (macOS's system libraries are not safe to fork, Windows cannot)
             method = "fork" if sys.platform == "linux" else "spawn"
-            self.pool = multiprocessing.get_context(method).Pool(self.n, initializer=_start_worker,
-                                                                 initargs=(tuple(warm),))
+            if method == "fork":
+                # a forked worker shares what this process has imported: import once here what
+                # every worker needs instead of once per worker (the second worker's own imports
+                # and first-call set-up were CPU time that one worker does not spend), and freeze
+                # the collector's view of those objects so that the workers' collections do not
+                # touch, and so copy, the pages they share
+                for name in warm:
+                    importlib.import_module(name)
+                gc.freeze()
+            try:
+                self.pool = multiprocessing.get_context(method).Pool(self.n, initializer=_start_worker,
+                                                                     initargs=(tuple(warm),))
+            finally:
+                gc.unfreeze()
 
     @property
     def parallel(self) -> bool:
@@ -224,7 +238,8 @@ class _Ready:
 
 
 def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable | None = None,
-                setup_args: tuple = (), ordered: bool = True, pool: Workers | None = None) -> Iterator:
+                setup_args: tuple = (), ordered: bool = True, pool: Workers | None = None,
+                warm: tuple[str, ...] = ()) -> Iterator:
     """Yield ``fn(item)`` for every item, in ``workers`` local processes when more than one.
 
     On Ctrl-C the workers are stopped and KeyboardInterrupt propagates; results yielded so far stand.
@@ -243,6 +258,8 @@ def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable
         False yields results as they finish (a worker never waits for a slower one).
     pool
         Workers already started (:class:`Workers`), used instead of new ones.
+    warm
+        Modules the workers need (see :class:`Workers`), when they are started here.
 
     Yields
     ------
@@ -254,7 +271,7 @@ def each_result(fn: Callable, items: Iterable, workers: int = 1, setup: Callable
         shared = pool.share(setup, setup_args) if setup is not None else None
         yield from pool.results(fn, items, shared, ordered)
         return
-    with Workers(min(workers, len(items))) as own:
+    with Workers(min(workers, len(items)), warm) as own:
         shared = own.share(setup, setup_args) if setup is not None else None
         yield from own.results(fn, items, shared, ordered)
 

@@ -175,6 +175,16 @@ def price(item: Item) -> dict:
     return row
 
 
+#: What pricing an option imports: imported once before the workers are forked (see ``Workers``).
+WARM = ("pyomo.environ", "siting.run", "siting.analysis.breakeven", "siting.analysis.induce")
+
+
+def _price_at(task: tuple[int, Item]) -> tuple[int, dict]:
+    """:func:`price` of an item, with its place in the table (results arrive as they finish)."""
+    k, item = task
+    return k, price(item)
+
+
 def price_all(items: list[Item], workers: int = 1, progress=None) -> pd.DataFrame:
     """Price every item and return the options table in item order.
 
@@ -194,9 +204,13 @@ def price_all(items: list[Item], workers: int = 1, progress=None) -> pd.DataFram
     """
     from siting.analysis.parallel import each_result
 
-    rows = []
-    for row in each_result(price, items, workers, ordered=True):
-        rows.append(row)
+    # the dearest options first (a pair's package takes several solves, a break-even two or more,
+    # the project as it stands one), so that no worker is left with a long one at the end while
+    # the other idles; the table keeps the items' order
+    order = sorted(range(len(items)), key=lambda k: -len(items[k].sites))
+    rows: list = [None] * len(items)
+    for k, row in each_result(_price_at, [(k, items[k]) for k in order], workers, ordered=False, warm=WARM):
+        rows[k] = row
         if progress is not None:
             progress(row)
     df = pd.DataFrame(rows)
