@@ -284,12 +284,16 @@ def _evaluate(block: Block, b: int, x_linked: np.ndarray, options: SolverOptions
     _hold(h, block, x_linked)
     status = _run(h)
     ncol = len(block.columns)
-    if status == highspy.HighsModelStatus.kOptimal:
+
+    def optimal() -> tuple[float, Cut]:
         value = float(h.getInfo().objective_function_value)
         sol = h.getSolution()
         block.values = np.asarray(sol.col_value, dtype=float)[:ncol]
         slope = np.asarray(sol.col_dual, dtype=float)[ncol:]
         return value, Cut(b, value, slope, False)
+
+    if status == highspy.HighsModelStatus.kOptimal:
+        return optimal()
     if status not in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         raise SolverError(Problem("--engine benders", f"a scenario LP ended '{h.modelStatusToString(status)}'",
                                   "solve with the extensive form (--engine ef)"))
@@ -305,6 +309,10 @@ def _evaluate(block: Block, b: int, x_linked: np.ndarray, options: SolverOptions
     value = float(e.getInfo().objective_function_value)
     slope = np.asarray(e.getSolution().col_dual, dtype=float)[ncol:ncol + len(block.linked)]
     if value <= options.primal_feasibility_tolerance:
+        # a warm start can end "infeasible" on an LP that is not (1000 synthetic scenarios): from scratch
+        h.clearSolver()
+        if _run(h) == highspy.HighsModelStatus.kOptimal:
+            return optimal()
         raise SolverError(Problem("--engine benders", "HiGHS calls a scenario LP infeasible that its elastic LP "
                                   "satisfies", "tighten primal_feasibility_tolerance or use --engine ef"))
     return None, Cut(b, value, slope, True)

@@ -37,6 +37,7 @@ from siting.instance.derive import target_rows
 from siting.model.families import ELASTIC, FREED
 from siting.outcome import Outcome
 from siting.report.extract import read_solution
+from siting.report.resources import resource_table
 from siting.solve import Compiled, SolverOptions, set_values
 
 log = logging.getLogger(__name__)
@@ -208,8 +209,12 @@ def _up(x: float) -> float:
     return math.ceil(x * 1000 - 1e-6) / 1000
 
 
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+def _and(items: list[str], word: str = "and") -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def _or(items: list[str]) -> str:
+    return _and(items, "or")
 
 
 def _explain(sm, slacks: list[Slack], sigma: np.ndarray, proven: bool) -> list[Finding]:
@@ -384,4 +389,32 @@ class _Words:
                 f"{u} can sell {_num(cap)} {unit}/yr of {i}, but the best plan needs {_num(need)} ({_num(need - cap)} "
                 f"more); add capacity (offers {u}/{i}) or other suppliers of {i}"),
                 where=f"{u}/{i}", required=cap, best=need, unit=f"{unit}/yr", found_by=FOUND_BY))
+        return out
+
+    def resource(self, rows) -> list[Finding]:
+        d, sol = self.d, self.sol
+        used_at = resource_table(d, sol)["used"].to_numpy(dtype=float)
+        inst = d.instance["resources"]
+        kind = dict(zip(inst["id"], inst["kind"].fillna("")))
+        unit = dict(zip(inst["id"], inst["unit"].fillna("")))
+        base = dict(zip(inst["id"], inst["limit"].astype(float)))
+        out = []
+        for s_, _ in rows:
+            k = s_.index
+            r, site, t, w = (d.resources.at[k, c] for c in ("resource", "site", "period", "scenario"))
+            limit, most, used = float(d.resources.at[k, "limit"]), float(d.resources.at[k, "extra_max"]), used_at[k]
+            u = unit[r] or "units"
+            # a phased limit names its period, a scenario's its scenario
+            when = (f" in {t}" if len(d.periods) > 1 else "") + (f" in scenario {w}" if len(d.scenarios) > 1 else "")
+            allowed = limit + most
+            bound = f"{_num(limit)} {u}" + (f" plus at most {_num(most)} {u} of extra supply" if most > 0 else "")
+            # the fix is on the table's limit, which a scenario may have scaled
+            factor = limit / base[r] if base[r] > 0 else 1.0
+            fixes = [f"raise resources.{r}.limit to {_num((used - most) / factor)}"] if factor > 0 else []
+            fixes.append(f"raise its extra_max to {_num(used - limit)}" if most > 0
+                         else "allow extra supply (extra_cost)")
+            out.append(Finding("infeasible", "resource", (
+                f"{site}'s {kind[r] or 'resource'} limit {r}{when} cannot be kept: it allows {bound}, but the best "
+                f"plan draws {_num(used)} {u} ({_num(used - allowed)} more); {_or(fixes)}"),
+                where=f"{site}/{r}", required=allowed, best=float(used), unit=u, found_by=FOUND_BY))
         return out

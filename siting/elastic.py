@@ -23,6 +23,9 @@ min_suppliers      ``min_suppliers``                          the number of supp
 concentration      ``concentration``                          the reference capacity (all demand)
 firm_budget        ``firm_budget``                            the budget
 supplier_capacity  ``supplier_capacity``                      the supplier's capacity
+resource           ``resource_limit``                         the site resource's limit in the period
+                                                              and scenario (the largest over the
+                                                              scenarios where a scenario cuts it to 0)
 =================  =========================================  ==========================================
 
 A site's reference output of a product is the lesser of its most capacity and the product's
@@ -127,6 +130,11 @@ def elastic_rows(sm, rows: dict[str, list[tuple[int, Any]]]) -> list[Slack]:
     offer_cap = d.offers["capacity"].tolist()
     offer_key = list(d.offers[["input", "period"]].itertuples(index=False, name=None))
     unmet = set(m.UNMET)
+    res = d.resources
+    res_limit = res["limit"].to_numpy(dtype=float) if res is not None else np.zeros(0)
+    # a limit a scenario cuts to nothing is measured against the same resource's largest limit
+    res_most = (res.groupby(["resource", "period"])["limit"].transform("max").to_numpy(dtype=float)
+                if res is not None and len(res) else np.zeros(0))
     out = []
     for name, family in ELASTIC.items():
         for n, idx in rows[name]:
@@ -144,6 +152,8 @@ def elastic_rows(sm, rows: dict[str, list[tuple[int, Any]]]) -> list[Slack]:
                 level = ref["capacity"]
             elif family == "firm_budget":
                 level = _positive(d.firm_budget or 0.0, ref["cheapest_site"])
+            elif family == "resource":
+                level = _positive(res_limit[idx], res_most[idx])
             else:  # supplier_capacity
                 o = idx[0]
                 level = _positive(offer_cap[o], ref["need_of_input"].get(offer_key[o], 0.0))

@@ -24,9 +24,9 @@ class Finding:
         instance can never be used).
     rule
         The rule family: demand, supplier_capacity, local_share, supplier_share, min_suppliers,
-        concentration, firm_budget, vacuous (a row the tables make do nothing) or ignored (a column
-        no table has, such as a planner's notes) ("numerics" when a
-        re-solve with every rule elastic needs no rule to give, so that the infeasibility is
+        concentration, firm_budget, resource (a site resource's limit), vacuous (a row the tables
+        make do nothing) or ignored (a column no table has, such as a planner's notes) ("numerics"
+        when a re-solve with every rule elastic needs no rule to give, so that the infeasibility is
         HiGHS's numerical trouble).
     message
         One sentence: what cannot be met, the best a plan can do, and what would fix it.

@@ -11,14 +11,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pandas as pd
 import pytest
 
+from siting.benders import column_scenarios
 from siting.errors import InputError
-from siting.run import run_case
-from siting.solve import load_profile
+from siting.instance.derive import derive
+from siting.model.build import build_model
+from siting.run import load_case, run_case
+from siting.solve import compile_model, load_profile
 from tests.helpers import solve, write_instance
+from tests.instance.test_validation import BASE
 from tests.model.random_cases import random_case
 from tests.model.test_risk import HAND
 
@@ -140,3 +145,53 @@ def test_a_bad_engine_is_one_line_exit_2(hand, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["siting solve | argument --engine: invalid choice: 'bender' (choose from 'ef', 'benders', "
                    "'mpisppy'); see `siting solve --help`"]
+
+
+def test_extra_supply_of_a_site_resource_is_a_scenario_decision(tmp_path):
+    """tests/model/test_resources.py's drought, derived there: b has water for its 100 wafers, 0.2 a
+    unit beyond, halved in a drought of probability 0.5; b buys 50 units in the drought only, 10090 +
+    0.5 x 10 = 10095 < a's 10110. The extra supply is second stage (one column per scenario, in that
+    scenario's LP), so the master is not asked to buy water for every scenario at once."""
+    folder = write_instance(tmp_path / "water", {
+        **BASE, "resources": "id,site,kind,unit,limit,extra_cost,extra_max\nb-water,b,water,m3/day,100,0.2,",
+        "resource_use": "resource,product,per_wafer\nb-water,chip,1",
+        "scenarios": "id,probability\nnominal,0.5\ndrought,0.5",
+        "scenario_effects": "scenario,target,by,match,multiplier\ndrought,resource,id,b-water,0.5"})
+    ef, dec = solve(folder, duals=False), _benders(folder)
+    _same_optimum(ef, dec)
+    assert dec.outcome.objective == pytest.approx(10095.0, rel=1e-9)
+    extra = dec.results.tables["resources"].set_index("scenario")["extra"]
+    assert (extra["nominal"], extra["drought"]) == (0.0, pytest.approx(50.0))
+    sm = build_model(derive(load_case(folder)))
+    compiled = compile_model(sm)
+    placed = {sm.data.resources.at[v.index(), "scenario"]: int(w)
+              for v, w in zip(compiled.columns, column_scenarios(sm, compiled))
+              if v.parent_component().local_name == "resource_extra"}
+    assert placed == {"nominal": 0, "drought": 1}
+
+
+def test_a_scenario_lp_wrongly_called_infeasible_is_solved_again_from_scratch(hand, monkeypatch):
+    """HiGHS, warm-started, once called a feasible scenario LP infeasible (1000 synthetic scenarios).
+    Here the first solve of every scenario LP is made to say so: the elastic LP finds no slack, the LP
+    is solved from scratch, and the decomposition still reaches the extensive form's optimum."""
+    import siting.benders as benders
+
+    real_run, real_evaluate, lied, scenario = benders._run, benders._evaluate, set(), {}
+
+    def evaluate(block, *args, **kwargs):
+        scenario["lp"] = block.highs  # the scenario LP (not its elastic LP, not the master)
+        return real_evaluate(block, *args, **kwargs)
+
+    def first_solve_infeasible(h):
+        status = real_run(h)
+        if h is scenario.get("lp") and id(h) not in lied and status == highspy.HighsModelStatus.kOptimal:
+            lied.add(id(h))
+            return highspy.HighsModelStatus.kInfeasible
+        return status
+
+    monkeypatch.setattr(benders, "_evaluate", evaluate)
+    monkeypatch.setattr(benders, "_run", first_solve_infeasible)
+    ef, dec = solve(hand, ["settings.risk_weight=0.5"]), _benders(hand, ["settings.risk_weight=0.5"])
+    assert lied  # the lie was told
+    _same_optimum(ef, dec)
+    assert dec.outcome.objective == pytest.approx(400.0, abs=1e-6)

@@ -25,6 +25,7 @@ REFERENCES = {
     "jasm": ("instances/jasm", None),
     "jasm-phased": ("instances/jasm-phased", "validation"),
     "network-2030": ("instances/network-2030", "validation"),
+    "network-2030-hazards": ("instances/network-2030-hazards", "validation"),
     "rapidus": ("instances/rapidus", None),
     "us-taiwan-wafer-cost": ("instances/validation/us-taiwan-wafer-cost", None),
     "us-taiwan-tco": ("instances/validation/us-taiwan-tco", None),

@@ -133,6 +133,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("repay_short", None, "second", True, listed=False, solution=False),
     Variable("repayment", None, "second", False, costs=("subsidies",), cost_source="instruments.repay_share",
              listed=False, solution=False),
+    # extra supply of a site resource, per row of ``resources`` (one scenario each): unlisted, so
+    # the column order of models with resources is kept as it was; the results recompute it from
+    # production (``report/resources.py``)
+    Variable("resource_extra", "resources", "second", False, costs=("operating",),
+             cost_source="resources.extra_cost", listed=False, solution=False),
 )
 
 #: Every row family: the business rules the diagnosis lets give first, in the order its findings
@@ -145,6 +150,7 @@ ROWS: tuple[RowFamily, ...] = (
     RowFamily("concentration", "modules.wafers_per_module", elastic="concentration"),
     RowFamily("firm_budget", "modules.capex_per_module and sites.fixed_cost", elastic="firm_budget"),
     RowFamily("supplier_capacity", "offers.capacity", elastic="supplier_capacity"),
+    RowFamily("resource_limit", "resources.limit and resource_use.per_wafer", elastic="resource"),
     # investment
     RowFamily("module_site", "modules.max_modules"),
     RowFamily("build_stays"),

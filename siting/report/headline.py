@@ -8,6 +8,7 @@ the run's own tables (the same numbers as the CSV files), so the words cannot di
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 #: A capacity or supplier limit binds when one unit more or less moves the cost by at least this
@@ -161,8 +162,33 @@ def _binding_words(limits: list[dict], currency: str) -> str:
     return "What binds: " + "; ".join(parts) + "."
 
 
-def _unmet(res, money_multiplier: float, currency: str) -> dict:
-    """Expected unmet demand by product, with the reason the plan leaves it unmet."""
+def _drawn_out(res, inst) -> dict:
+    """(site, scenario) -> the products that draw a resource of that site the plan uses to the
+    most it may draw (its limit plus all the extra supply there is), with the resources' ids."""
+    table = res.tables.get("resources")
+    if table is None or not len(table):
+        return {}
+    raw = inst["resources"]
+    cost, most = raw["extra_cost"].astype(float), raw["extra_max"].astype(float)
+    extra = dict(zip(raw["id"], np.where(cost.isna(), 0.0, most.fillna(np.inf))))
+    use = inst["resource_use"]
+    drawn_by: dict = {}
+    for r, p, u in zip(use["resource"], use["product"], use["per_wafer"].astype(float)):
+        if u > 0:
+            drawn_by.setdefault(r, set()).add(p)
+    out: dict = {}
+    for r, site, w, limit, used in zip(table["resource"], table["site"], table["scenario"], table["limit"],
+                                       table["used"]):
+        if limit > 0 and used >= (limit + extra[r]) * (1 - 1e-6):
+            for p in drawn_by.get(r, ()):
+                out.setdefault((site, w, p), []).append(str(r))
+    return out
+
+
+def _unmet(res, money_multiplier: float, currency: str, drawn_out: dict | None = None) -> dict:
+    """Expected unmet demand by product, with the reason the plan leaves it unmet: every site at
+    its module limit, a site resource drawn to the most it may (``drawn_out``, from
+    :func:`_drawn_out`), or a penalty cheaper than serving."""
     unmet = res.tables["unmet"]
     scen = res.tables["scenarios"]
     p = dict(zip(scen["scenario"], scen["probability"]))
@@ -183,11 +209,21 @@ def _unmet(res, money_multiplier: float, currency: str) -> dict:
         rows = cap[cap["product"] == prod]
         at_limit = bool(len(rows)) and bool((rows["modules"] >= rows["max_modules"]).all())
         per_wafer = float(g["penalty_per_year"].sum() / max(g["unmet_wafers_per_year"].sum(), 1e-12)) * money_multiplier
-        reason = (f"every site that can make {prod} is at its module limit" if at_limit else
-                  f"serving it would cost more than its penalty of {per_wafer:,.0f} {currency} per wafer, "
-                  "though more capacity could be built")
+        # a site that could make more of the product but has drawn a resource it uses to the most it may
+        held = sorted({f"{site}/{r}" for site in set(rows["site"]) for w in where
+                       for r in (drawn_out or {}).get((site, w, prod), ())})
+        if held:
+            one = len(held) == 1
+            named = _series([f"{h.split('/', 1)[1]} at {h.split('/', 1)[0]}" for h in held])
+            reason = (f"the site resource{'' if one else 's'} {named} {'is' if one else 'are'} used to the full "
+                      "(the limit and any extra supply)")
+        elif at_limit:
+            reason = f"every site that can make {prod} is at its module limit"
+        else:
+            reason = (f"serving it would cost more than its penalty of {per_wafer:,.0f} {currency} per wafer, "
+                      "though more capacity could be built")
         products.append({"product": prod, "expected_wafers_per_year": short, "reason": reason,
-                         "at_module_limit": at_limit, "penalty_per_wafer": per_wafer,
+                         "at_module_limit": at_limit, "resources_drawn_out": held, "penalty_per_wafer": per_wafer,
                          "scenarios": where if len(p) > 1 else []})
     return {"expected_wafers_per_year": expected, "share_of_demand": expected / demand if demand else 0.0,
             "by_product": products, "scenarios": len(p), "currency": currency}
@@ -199,13 +235,14 @@ def _unmet_words(u: dict) -> str:
     lead = "expected " if u["scenarios"] > 1 else ""
     limited: list[tuple] = []
     dearer: list[tuple] = []
+    held: list[tuple] = []
     for x in u["by_product"]:
         only = ""
         if 0 < len(x["scenarios"]) < u["scenarios"]:
             only = f" (only in {_series(x['scenarios'])})" if len(x["scenarios"]) <= 3 else \
                 f" (in {len(x['scenarios'])} of {u['scenarios']} scenarios)"
-        (limited if x["at_module_limit"] else dearer).append((x, f"{x['product']} {x['expected_wafers_per_year']:,.0f}"
-                                                                 f"{only}"))
+        kind = held if x.get("resources_drawn_out") else limited if x["at_module_limit"] else dearer
+        kind.append((x, f"{x['product']} {x['expected_wafers_per_year']:,.0f}{only}"))
     parts = []
     if dearer:
         penalties = _series([f"{x['penalty_per_wafer']:,.0f}" for x, _ in dearer])
@@ -215,6 +252,8 @@ def _unmet_words(u: dict) -> str:
                      "capacity could be built.")
     for x, text in limited:
         parts.append(f"{text} wafers/yr: every site that can make {x['product']} is at its module limit.")
+    for x, text in held:
+        parts.append(f"{text} wafers/yr: {x['reason']}.")
     return (f"Unmet demand: {u['expected_wafers_per_year']:,.0f} wafers/yr {lead}"
             f"({u['share_of_demand']:.1%} of demand). " + " ".join(parts))
 
@@ -265,7 +304,7 @@ def headline(run) -> dict:
     sites = res.tables["sites"]
     targets = {s: (None if pd.isna(t) else float(t)) for s, t in zip(sites["site"], sites["local_target"])}
     facts["binding"] = _limits(run.shadow, len(res.tables["scenarios"]), targets)
-    facts["unmet"] = _unmet(res, st.money_multiplier, st.currency)
+    facts["unmet"] = _unmet(res, st.money_multiplier, st.currency, _drawn_out(res, inst))
     sentences = [_plan_words(facts["plan"], cost), _runner_words(facts["runner_up"], st.money_label, phased),
                  _binding_words(facts["binding"], st.currency), _unmet_words(facts["unmet"]),
                  _status_words(out, phased, st.money_label)]

@@ -3,8 +3,8 @@
 Every step that handles all families alike (compiling, reading back, patching, decomposing, the
 elastic re-solve) reads the table, so a variable or row family the table misses would be silently
 left out of them. These tests build models that between them hold every family (a snapshot, a
-phased instance, a risk weight, a worst-case risk limit, a budget and a concentration rule) and
-compare their components with the table, both ways.
+phased instance, a risk weight, a worst-case risk limit, a budget, a concentration rule and a site
+resource with extra supply) and compare their components with the table, both ways.
 """
 
 from __future__ import annotations
@@ -33,8 +33,14 @@ def models(tmp_path_factory):
     folder = tmp_path_factory.mktemp("families") / "jasm"
     shutil.copytree(ROOT / "instances" / "jasm", folder)
     (folder / "concentration.csv").write_text("group_type,group,max_share\ncountry,JP,0.9\n", encoding="utf-8")
+    # a site resource with extra supply (resource_limit, resource_extra)
+    (folder / "resources.csv").write_text("id,site,kind,unit,limit,extra_cost,extra_max\n"
+                                          "kumamoto-water,kumamoto,water,m3/day,8500,0.1,1000\n", encoding="utf-8")
+    (folder / "resource_use.csv").write_text("resource,product,per_wafer\nkumamoto-water,logic-28nm,0.0129\n",
+                                             encoding="utf-8")
     spec = yaml.safe_load((folder / "instance.yaml").read_text(encoding="utf-8"))
-    spec["tables"]["concentration"] = "concentration.csv"
+    spec["tables"].update(concentration="concentration.csv", resources="resources.csv",
+                          resource_use="resource_use.csv")
     (folder / "instance.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     cases = [(folder, ["settings.firm_budget=1e6"]), (ROOT / "instances" / "jasm-phased", []),
              (folder, ["settings.risk_weight=0.5"]),

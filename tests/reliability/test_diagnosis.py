@@ -181,6 +181,85 @@ def test_supplier_capacity_where_an_exclusion_leaves_one_supplier(tmp_path, caps
                             "(20 more); add capacity (offers gw/wafer) or other suppliers of wafer")
 
 
+#: b's water: one m3/day per wafer a year of chip.
+WATER_USE = "resource,product,per_wafer\nb-water,chip,1"
+
+
+def _water(limit: str, **more) -> dict:
+    """TWO_SITES with 150 wafers that must be made and a water resource at b: ``limit`` is
+    ``limit,extra_cost,extra_max``."""
+    return {**TWO_SITES, "demand": "market,product,wafers_per_year\nm,chip,150",
+            "resources": f"id,site,kind,unit,limit,extra_cost,extra_max\nb-water,b,water,m3/day,{limit}",
+            "resource_use": WATER_USE, **more}
+
+
+def test_a_site_resource_that_cannot_supply_the_demand(tmp_path, capsys):
+    """150 wafers must be made; a makes at most 100, b at most 100 but has water for 40 (one m3/day a
+    wafer, none to buy). Both open make 140. Making 140 of 150 leaves 6.7% of demand unmet, while b's
+    water would have to give 10 of its 40 m3/day (25%): the closest plan gives on demand, and keeping
+    all demand needs b to draw 50 m3/day, 10 over its limit."""
+    code, diagnosis, out, _ = _solve(tmp_path, capsys, write_instance(tmp_path / "inst", _water("40,,")))
+    assert code == 3
+    assert _only(diagnosis, "demand")["best"] == pytest.approx(140.0)
+    d = _only(diagnosis, "resource", alternative=True)
+    assert (d["where"], d["required"], d["best"], d["unit"]) == ("b/b-water", 40.0, pytest.approx(50.0), "m3/day")
+    assert d["message"] == (
+        "or, to meet all demand: b's water limit b-water cannot be kept: it allows 40 m3/day, but the best plan "
+        "draws 50 m3/day (10 more); raise resources.b-water.limit to 50 or allow extra supply (extra_cost)")
+    assert [d["rule"] for d in diagnosis] == ["demand", "resource"]
+
+
+def test_a_resource_with_too_little_extra_supply(tmp_path, capsys):
+    """As above with 30 m3/day and at most 10 more to buy: b can make 40 wafers; meeting demand needs
+    50 m3/day, so the limit must rise to 40 (with the 10 extra) or the extra to 20."""
+    code, diagnosis, _, _ = _solve(tmp_path, capsys, write_instance(tmp_path / "inst", _water("30,0.1,10")))
+    assert code == 3
+    d = _only(diagnosis, "resource", alternative=True)
+    assert (d["required"], d["best"]) == (40.0, pytest.approx(50.0))
+    assert d["message"].endswith(
+        "b's water limit b-water cannot be kept: it allows 30 m3/day plus at most 10 m3/day of extra supply, but "
+        "the best plan draws 50 m3/day (10 more); raise resources.b-water.limit to 40 or raise its extra_max to 20")
+
+
+def test_a_resource_a_scenario_cuts_names_the_scenario(tmp_path, capsys):
+    """b has water for 80 wafers, halved to 40 in a drought (probability 0.5): in the nominal scenario
+    a and b make 150, in the drought only 140. Keeping demand needs 50 m3/day in the drought, so the
+    table's limit must rise to 50 / 0.5 = 100; the nominal scenario is not named."""
+    tables = _water("80,,", scenarios="id,probability\nnominal,0.5\ndrought,0.5",
+                    scenario_effects="scenario,target,by,match,multiplier\ndrought,resource,id,b-water,0.5")
+    code, diagnosis, _, _ = _solve(tmp_path, capsys, write_instance(tmp_path / "inst", tables))
+    assert code == 3
+    d = _only(diagnosis, "resource", alternative=True)
+    assert (d["required"], d["best"]) == (40.0, pytest.approx(50.0))
+    assert d["message"] == (
+        "or, to meet all demand: b's water limit b-water in scenario drought cannot be kept: it allows 40 m3/day, "
+        "but the best plan draws 50 m3/day (10 more); raise resources.b-water.limit to 100 or allow extra supply "
+        "(extra_cost)")
+
+
+def test_a_phased_resource_limit_names_its_period(tmp_path, capsys):
+    """Two one-year periods; the 150 wafers are due in p2 only, so only p2's water row must give (by 10
+    of b's 40 m3/day, as in the snapshot above) and the finding names p2."""
+    tables = _water("40,,", periods="id,start_year,years\np1,2025,1\np2,2026,1",
+                    demand="market,product,period,wafers_per_year\nm,chip,p2,150")
+    code, diagnosis, _, _ = _solve(tmp_path, capsys, write_instance(tmp_path / "inst", tables))
+    assert code == 3
+    d = _only(diagnosis, "resource", alternative=True)
+    assert (d["required"], d["best"]) == (40.0, pytest.approx(50.0))
+    assert d["message"].startswith("or, to meet all demand: b's water limit b-water in p2 cannot be kept: it "
+                                   "allows 40 m3/day, but the best plan draws 50 m3/day (10 more)")
+
+
+def test_giving_what_a_resource_finding_names_finds_a_plan(tmp_path):
+    """Each fix the resource findings above name, applied alone, makes its instance feasible."""
+    options = load_profile("default")
+    for limit, fix in (("40,,", "resources.b-water.limit=50"), ("30,0.1,10", "resources.b-water.limit=40"),
+                       ("30,0.1,10", "resources.b-water.extra_max=20")):
+        folder = write_instance(tmp_path / fix.replace("=", "-"), _water(limit))
+        assert run_case(folder, options, duals=False).outcome.status == "infeasible"
+        assert run_case(folder, options, sets=[fix], duals=False).outcome.status == "optimal", fix
+
+
 def test_screened_demand_has_numbers_too(tmp_path, capsys):
     """Two modules of 100 and 250 wafers that must be met: the screen stops the run before the MIP, and its
     finding carries the same fields as an elastic one."""

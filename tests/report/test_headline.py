@@ -167,3 +167,24 @@ def test_unmet_demand_cheaper_than_serving_is_said_with_its_penalty(tmp_path):
     assert head["unmet"]["by_product"][0]["penalty_per_wafer"] == pytest.approx(1.0)
     assert ("Unmet demand: 250 wafers/yr (100.0% of demand). chip 250 wafers/yr cost more to serve than its "
             "penalty (1 USD per wafer), though more capacity could be built.") in head["text"]
+
+
+def test_unmet_demand_held_back_by_a_site_resource_names_it(tmp_path):
+    """SHORT with 200 wafers of demand and phoenix's water for 60 of its 100 wafers (one m3/day a
+    wafer, none to buy). At the penalty of 1e6 both sites open and make every wafer they can:
+    kumamoto 100, phoenix 60, so 40 stay unmet, held back by the water, not by the modules (phoenix's
+    module is 40% idle) or the penalty. A drought (probability 0.5) halves the water to 30: 70 unmet.
+    Expected: 0.5 x 40 + 0.5 x 70 = 55 of 200 (27.5%)."""
+    tables = dict(SHORT, demand="market,product,wafers_per_year,penalty_per_wafer\nm,chip,200,1000000",
+                  resources="id,site,kind,unit,limit\nphoenix-water,phoenix,water,m3/day,60",
+                  resource_use="resource,product,per_wafer\nphoenix-water,chip,1",
+                  scenarios="id,probability\nnominal,0.5\ndrought,0.5",
+                  scenario_effects="scenario,target,by,match,multiplier\ndrought,resource,id,phoenix-water,0.5")
+    head = headline(run_case(write_instance(tmp_path / "water", tables), load_profile("exact"), duals=False))
+    unmet = head["unmet"]
+    assert unmet["expected_wafers_per_year"] == pytest.approx(0.5 * 40 + 0.5 * 70)
+    product = unmet["by_product"][0]
+    assert product["resources_drawn_out"] == ["phoenix/phoenix-water"]
+    assert product["scenarios"] == ["drought", "nominal"]
+    assert ("Unmet demand: 55 wafers/yr expected (27.5% of demand). chip 55 wafers/yr: the site resource "
+            "phoenix-water at phoenix is used to the full (the limit and any extra supply).") in head["text"]
