@@ -102,6 +102,13 @@ def _random(seed: int, folder: Path) -> Path:
                        conditional=True)
     rng = np.random.default_rng(seed + 2000)
     ids = ["w0", "w1", "w2", "w3"]
+    return with_random_scenarios(case, rng, ids, suppliers=True).write(folder)
+
+
+def with_random_scenarios(case, rng: np.random.Generator, ids: list[str], suppliers: bool):
+    """``case`` with scenarios ``ids`` (probabilities from a Dirichlet draw), each cutting a random
+    site (and, with ``suppliers``, a supplier country) back to a random share and scaling demand
+    and prices, and CVaR at 90% weighted 0.3."""
     p = rng.dirichlet(np.ones(len(ids)))
     p[-1] = 1.0 - p[:-1].sum()
     case.tables["scenarios"] = pd.DataFrame({"id": ids, "probability": [f"{x:.17g}" for x in p]})
@@ -109,16 +116,17 @@ def _random(seed: int, folder: Path) -> Path:
     for w in ids:
         rows.append({"scenario": w, "target": "site", "by": "id", "match": str(rng.choice(case.tables["sites"]["id"])),
                      "multiplier": round(rng.uniform(0, 1), 3)})
-        rows.append({"scenario": w, "target": "supplier", "by": "country",
-                     "match": str(rng.choice(case.tables["suppliers"]["country"])),
-                     "multiplier": round(rng.uniform(0, 1), 3)})
+        if suppliers:
+            rows.append({"scenario": w, "target": "supplier", "by": "country",
+                         "match": str(rng.choice(case.tables["suppliers"]["country"])),
+                         "multiplier": round(rng.uniform(0, 1), 3)})
         rows.append({"scenario": w, "target": "demand", "by": "all", "match": "*",
                      "multiplier": round(rng.uniform(0.6, 1.5), 3)})
         rows.append({"scenario": w, "target": "price", "by": "all", "match": "*",
                      "multiplier": round(rng.uniform(0.8, 1.3), 3)})
     case.tables["scenario_effects"] = pd.DataFrame(rows)
     case.settings.update(risk_weight=0.3, cvar_level=0.9)
-    return case.write(folder)
+    return case
 
 
 SEEDS = list(range(301, 321))

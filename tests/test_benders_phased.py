@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from siting.run import run_case
@@ -20,7 +19,7 @@ from siting.solve import load_profile
 from tests.analysis.test_phased_analyses import RISKY
 from tests.helpers import solve, write_instance
 from tests.model.random_cases import random_case
-from tests.test_benders import _open, _same_optimum
+from tests.test_benders import _open, _same_optimum, with_random_scenarios
 
 
 def _benders(folder: Path, sets=()):
@@ -54,21 +53,7 @@ def _scheduled(seed: int, folder: Path) -> Path:
     case = random_case(seed, demand="default", max_assignments=256, min_assignments=8, wafer=True,
                        conditional=True).scheduled()
     rng = np.random.default_rng(seed + 3000)
-    ids = ["w0", "w1", "w2"]
-    p = rng.dirichlet(np.ones(len(ids)))
-    p[-1] = 1.0 - p[:-1].sum()
-    case.tables["scenarios"] = pd.DataFrame({"id": ids, "probability": [f"{x:.17g}" for x in p]})
-    rows = []
-    for w in ids:
-        rows.append({"scenario": w, "target": "site", "by": "id", "match": str(rng.choice(case.tables["sites"]["id"])),
-                     "multiplier": round(rng.uniform(0, 1), 3)})
-        rows.append({"scenario": w, "target": "demand", "by": "all", "match": "*",
-                     "multiplier": round(rng.uniform(0.6, 1.5), 3)})
-        rows.append({"scenario": w, "target": "price", "by": "all", "match": "*",
-                     "multiplier": round(rng.uniform(0.8, 1.3), 3)})
-    case.tables["scenario_effects"] = pd.DataFrame(rows)
-    case.settings.update(risk_weight=0.3, cvar_level=0.9)
-    return case.write(folder)
+    return with_random_scenarios(case, rng, ["w0", "w1", "w2"], suppliers=False).write(folder)
 
 
 @pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.slow) for s in range(501, 511)])

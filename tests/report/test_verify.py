@@ -223,3 +223,19 @@ def test_a_counted_purchase_without_an_offer_is_reported_not_a_crash(tmp_path):
     found = against(tmp_path, run, tables)
     assert "supplier ('far', 'wafer'): buys 20 units without an offer" in found
     assert "local share a (nominal): 0.0000% is below the target 50%" in found
+
+
+def test_a_row_of_zero_units_is_no_purchase_but_a_tiny_one_is(tmp_path):
+    """A decomposition's scenario LP can leave a procurement row whose value was cleared to 0 as
+    round-off: buying nothing from an unqualified supplier breaks no rule; buying anything does."""
+    run = solved(tmp_path)
+    qual = run.results.tables["qualification"]
+    qual.loc[qual["supplier"] == "abroad", "qualified"] = False
+    proc = run.results.tables["procurement"]
+    i = proc.index[proc["supplier"] == "abroad"][0]
+    proc.loc[i, "units_per_year"] = 0.0
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert not any(f.startswith("qualification:") for f in found)
+    proc.loc[i, "units_per_year"] = 1e-3
+    found = verify(run.instance, run.results, run.outcome.objective)
+    assert "qualification: a buys from abroad, which is not qualified there" in found
