@@ -45,6 +45,7 @@ import math
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -137,9 +138,11 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
     # one stream (standard error into standard output) read as it comes, so that the hub's rows
     # show progress and neither pipe can fill up and stall the ranks
     # python -m mpi4py: an error on one rank aborts them all, instead of leaving the others waiting
-    with subprocess.Popen([launcher, "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "siting.decompose",
-                           json.dumps(spec)],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+    # the ranks run in a folder of their own: mpi-sppy's x-hat spokes write their log files
+    # (xhatclp.log, xhateval.log) into the working folder, which is the planner's own
+    with tempfile.TemporaryDirectory(prefix="siting-ph-") as scratch, subprocess.Popen(
+            [launcher, "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "siting.decompose", json.dumps(spec)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=scratch) as proc:
         for line in proc.stdout:
             output.append(line.rstrip("\n"))
             row = _hub_row(line)
