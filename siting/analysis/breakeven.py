@@ -482,21 +482,28 @@ def offer_value(run: Run) -> tuple[float, float]:
     return float(mine["payout_total"].sum()), float(mine["payout_present_value"].sum())
 
 
+def lump_worths(data, site: str, paid: str) -> np.ndarray:
+    """What one money unit of lump sum at ``site`` is worth to the firm, by the period a plan opens
+    the site in: paid then (``on_order``) or in its first producing period (``on_start``, phased
+    only), as the annuity of capital it pays for from that period (docs/model.md, "Periods"); 0
+    where that payment falls beyond the horizon. On a snapshot: the site's capital recovery factor."""
+    cal = data.calendar
+    row = data.sites.iloc[list(data.sites["site"]).index(site)]
+    crf, life, lead = float(row["crf"]), float(row["lifetime_years"]), float(row["lead_time_years"])
+    out = []
+    for n in range(len(cal.ids)):
+        pay = cal.first_producing(n, lead) if paid == "on_start" and cal.phased else n
+        out.append(0.0 if pay is None else crf * cal.annuity_weight(pay, life))
+    return np.array(out)
+
+
 def _unit_value(run: Run, site: str, paid: str) -> tuple[float, float]:
     """Present value of one money unit of lump sum at ``site`` paid when ``run``'s plan opens it,
     and paid as early as the site could open (the most it can be worth in any plan)."""
-    d, cal = run.data, run.data.calendar
-    j = list(d.sites["site"]).index(site)
-    row = d.sites.iloc[j]
-    crf, life, lead = float(row["crf"]), float(row["lifetime_years"]), float(row["lead_time_years"])
-
-    def worth(n: int) -> float:
-        pay = cal.first_producing(n, lead) if paid == "on_start" else n
-        return 0.0 if pay is None else crf * cal.annuity_weight(pay, life)
-
+    worth = lump_worths(run.data, site, paid)
     opened = run.results.solution.build_by_period
-    n_open = int(np.argmax(opened[j] > 0.5)) if opened is not None else 0
-    return worth(n_open), max(worth(n) for n in range(len(cal.ids)))
+    n_open = int(np.argmax(opened[list(run.data.sites["site"]).index(site)] > 0.5)) if opened is not None else 0
+    return float(worth[n_open]), float(worth.max())
 
 
 def _phased(raw: RawInstance, options: SolverOptions, out: Breakeven, gap: float,

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from siting.analysis import cuts
-from siting.analysis.breakeven import PAID, check_site
+from siting.analysis.breakeven import PAID, check_site, lump_worths
 from siting.errors import InputError, NoPlan, Problem, suggest
 from siting.instance.designs import Package, apply_package
 from siting.instance.read import RawInstance
@@ -257,17 +257,7 @@ def _paid(run: Run) -> dict[str, float]:
 def _worths(run: Run, fundable: list[str], paid: str) -> dict[str, np.ndarray]:
     """w[t, n]: what one money unit of lump sum at each funded site is worth to the firm, by the
     period n the site opens in (module docstring); on a snapshot crf[t]."""
-    d, cal = run.data, run.data.calendar
-    sites = d.sites.set_index("site")
-    out = {}
-    for t in fundable:
-        crf, life, lead = (float(sites.at[t, c]) for c in ("crf", "lifetime_years", "lead_time_years"))
-        w = []
-        for n in range(len(cal.ids)):
-            pay = cal.first_producing(n, lead) if paid == "on_start" and cal.phased else n
-            w.append(0.0 if pay is None else crf * cal.annuity_weight(pay, life))
-        out[t] = np.array(w)
-    return out
+    return {t: lump_worths(run.data, t, paid) for t in fundable}
 
 
 @dataclass
