@@ -57,6 +57,15 @@ KEEP_SHARE = 0.5
 MASTER_SHARE = 0.25
 #: Cut coefficients smaller than this (in the scaled objective's units per unit of a column) are dropped.
 TINY = 1e-11
+#: Plans at most that one master MIP hands to the scenario LPs: its optimum and the best of the
+#: other improving plans HiGHS found on the way (the scenario LPs are cheap beside the master MIP,
+#: so each master solve brings the cuts and the incumbents of several plans).
+POOL = 4
+#: Times the master's bound may be found above a plan's cost before the loop gives up on a bound.
+WRONG_BOUNDS = 3
+#: Scenarios up to which every scenario has its own theta (multi-cut); above, the scenarios share
+#: this many thetas, each the sum of a group of scenarios' costs (partly aggregated cuts).
+GROUPS = 200
 
 
 def column_scenarios(sm, compiled: Compiled) -> np.ndarray:
@@ -113,6 +122,7 @@ class Block:
     highs: highspy.Highs | None = None
     elastic: highspy.Highs | None = None
     values: np.ndarray | None = None
+    master_cols: np.ndarray | None = None
 
 
 @dataclass
@@ -260,12 +270,21 @@ def _elastic(block: Block, options: SolverOptions) -> highspy.Highs:
 
 @dataclass
 class Cut:
-    """theta_w >= value + slope (x - at) (optimality), or value + slope (x - at) <= 0 (feasibility)."""
+    """theta_g >= value + slope (x - at) (optimality), or value + slope (x - at) <= 0 (feasibility).
 
-    block: int
+    ``cols`` are the master's columns the slope is on; ``theta`` the group's theta (None for a
+    feasibility cut).
+    """
+
+    theta: int | None
     value: float
+    cols: np.ndarray
     slope: np.ndarray
-    feasibility: bool
+
+    @property
+    def feasibility(self) -> bool:
+        """True for a feasibility cut (no theta)."""
+        return self.theta is None
 
 
 def _hold(h: highspy.Highs, block: Block, x: np.ndarray) -> None:
@@ -290,7 +309,7 @@ def _evaluate(block: Block, b: int, x_linked: np.ndarray, options: SolverOptions
         sol = h.getSolution()
         block.values = np.asarray(sol.col_value, dtype=float)[:ncol]
         slope = np.asarray(sol.col_dual, dtype=float)[ncol:]
-        return value, Cut(b, value, slope, False)
+        return value, Cut(b, value, block.master_cols, slope)
 
     if status == highspy.HighsModelStatus.kOptimal:
         return optimal()
@@ -315,20 +334,27 @@ def _evaluate(block: Block, b: int, x_linked: np.ndarray, options: SolverOptions
             return optimal()
         raise SolverError(Problem("--engine benders", "HiGHS calls a scenario LP infeasible that its elastic LP "
                                   "satisfies", "tighten primal_feasibility_tolerance or use --engine ef"))
-    return None, Cut(b, value, slope, True)
+    return None, Cut(None, value, block.master_cols, slope)
 
 
 class Master:
-    """The master problem: first-stage columns, one theta per scenario block, cuts as rows."""
+    """The master problem: first-stage columns, one theta per group of scenario blocks, cuts as rows.
+
+    ``group[b]`` is block b's group: theta_g bounds the sum of its blocks' costs from below. With
+    one block a group this is the multi-cut master; fewer groups make each cut weaker but the
+    master smaller, which pays from some hundreds of scenarios on (:data:`GROUPS`).
+    """
 
     def __init__(self, compiled: Compiled, parts: Split, options: SolverOptions, scale: float,
-                 theta_lower: np.ndarray) -> None:
+                 floors: np.ndarray, group: np.ndarray) -> None:
         lp = compiled.lp
         self.parts, self.scale = parts, scale
         f = parts.first
         A = sp.csc_matrix((lp["value"], lp["index"], lp["start"]), shape=(lp["num_row"], len(lp["cost"])))
         M = A[parts.master_rows][:, f].tocsc()
-        nb = len(parts.blocks)
+        nb = int(group.max()) + 1 if len(group) else 0
+        self.group = group
+        theta_lower = np.bincount(group, weights=floors, minlength=nb)
         M = sp.hstack([M, sp.csc_matrix((M.shape[0], nb))]).tocsc()
         self.n_first = len(f)
         self.cost = np.concatenate([lp["cost"][f] * scale, np.ones(nb)])
@@ -342,7 +368,8 @@ class Master:
         self.options = options
         # position of each block's linked columns among the master's columns
         where = {int(c): k for k, c in enumerate(f)}
-        self.linked = [np.array([where[int(c)] for c in blk.linked], dtype=np.int64) for blk in parts.blocks]
+        for blk in parts.blocks:
+            blk.master_cols = np.array([where[int(c)] for c in blk.linked], dtype=np.int64)
         self.cuts = 0
         self.feasibility = 0
         self.base = M.shape[0]
@@ -358,7 +385,7 @@ class Master:
         index: list[int] = []
         value: list[float] = []
         for cut in cuts:
-            cols = self.linked[cut.block]
+            cols = cut.cols
             keep = np.abs(cut.slope) > TINY
             cols, slope = cols[keep], cut.slope[keep]
             rhs = cut.value - float(slope @ x[cols])
@@ -369,7 +396,7 @@ class Master:
                 lower.append(-np.inf)
                 upper.append(-rhs)
             else:  # theta - slope x >= rhs
-                index.extend(cols.tolist() + [self.n_first + cut.block])
+                index.extend(cols.tolist() + [self.n_first + cut.theta])
                 value.extend((-slope).tolist() + [1.0])
                 lower.append(rhs)
                 upper.append(np.inf)
@@ -378,6 +405,35 @@ class Master:
         self.cuts += len(cuts)
         self.feasibility += sum(cut.feasibility for cut in cuts)
         self.age = np.concatenate([self.age, np.zeros(len(cuts), dtype=np.int64)])
+
+    def gather(self, made: list[tuple[float | None, Cut]], theta: np.ndarray) -> list[Cut]:
+        """The cuts to add from every block's (value, cut) at one master point: the feasibility cuts
+        of the blocks without a feasible plan, and one cut per group whose blocks' costs add up to
+        more than its theta."""
+        cuts = [cut for value, cut in made if value is None]
+        nb = len(theta)
+        if nb == len(made):  # one block a group: its own cut
+            return cuts + [cut for b, (value, cut) in enumerate(made)
+                           if value is not None and value > theta[b] + max(1e-9 * abs(value), 1e-9)]
+        total = np.zeros(nb)
+        broken = np.zeros(nb, dtype=bool)
+        for b, (value, _cut) in enumerate(made):
+            if value is None:
+                broken[self.group[b]] = True
+            else:
+                total[self.group[b]] += value
+        short = ~broken & (total > theta + np.maximum(1e-9 * np.abs(total), 1e-9))
+        if not short.any():
+            return cuts
+        slope = np.zeros((nb, self.n_first))
+        for b, (_value, cut) in enumerate(made):
+            g = self.group[b]
+            if short[g]:
+                np.add.at(slope[g], cut.cols, cut.slope)
+        for g in np.flatnonzero(short):
+            cols = np.flatnonzero(slope[g])
+            cuts.append(Cut(int(g), float(total[g]), cols, slope[g, cols]))
+        return cuts
 
     def prune(self, oldest: int) -> None:
         """Drop the cuts slack at the last ``oldest`` master solutions in a row.
@@ -417,6 +473,7 @@ class Master:
         h.setOptionValue("time_limit", np.inf if time_left is None else max(float(time_left), 1e-3))
         if integer and start is not None:
             h.setSolution(n, np.arange(n, dtype=np.int32), start)
+        h.setOptionValue("mip_improving_solution_save", bool(integer))
         status = _run(h) if not integer else (h.run(), h.getModelStatus())[1]
         S = highspy.HighsModelStatus
         if integer and status == S.kSolveError:
@@ -445,6 +502,28 @@ class Master:
             bound = obj if status == S.kOptimal else -np.inf
             done = "optimal" if status == S.kOptimal else "stopped"
         return done, col[:self.n_first], col[self.n_first:], obj, bound
+
+    def pool(self, x: np.ndarray, most: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The other integer plans of the last master MIP (improving solutions HiGHS saved on the
+        way, cheapest first): up to ``most`` whose integer decisions differ from ``x``'s and each
+        other's, each as (first stage, thetas)."""
+        if most <= 0:
+            return []
+        ints = self.integer[:self.n_first]
+        seen = {tuple(np.round(x[ints]))}
+        out = []
+        for sol in sorted(self.highs.getSavedMipSolutions(), key=lambda s: s.objective):
+            col = np.asarray(sol.col_value, dtype=float)
+            if len(col) != len(self.cost):
+                continue
+            key = tuple(np.round(col[:self.n_first][ints]))
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append((_snap(col[:self.n_first], ints), col[self.n_first:]))
+            if len(out) == most:
+                break
+        return out
 
 
     def _resolve_at_resolution(self) -> highspy.HighsModelStatus:
@@ -554,31 +633,24 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
 
     phase["floors"] = time.perf_counter() - t0 - phase["split"]
     _bound_threshold(compiled, parts, options, scale)
-    master = Master(compiled, parts, options, scale, floors)
+    master = Master(compiled, parts, options, scale, floors, _groups(floors, GROUPS))
     phase["setup"] = time.perf_counter() - t0
     best: dict[str, Any] = {"upper": np.inf, "x": None, "values": None}
     lower = -np.inf
     iterations = 0
+    wrong = 0
     stop = "gap"
 
     def evaluate(x: np.ndarray, theta: np.ndarray) -> tuple[float | None, list[Cut]]:
-        total, cuts, feasible = float(c_first @ x) + offset, [], True
-        values = []
-        for b, block in enumerate(blocks):
-            value, cut = _evaluate(block, b, x[master.linked[b]], options, scale)
-            if value is None:
-                feasible = False
-                cuts.append(cut)
-                continue
-            total += value
-            values.append(block.values)
-            if value > theta[b] + max(1e-9 * abs(value), 1e-9):
-                cuts.append(cut)
-        if not feasible:
+        made = [_evaluate(block, b, x[block.master_cols], options, scale) for b, block in enumerate(blocks)]
+        cuts = master.gather(made, theta)
+        if any(value is None for value, _ in made):
             return None, cuts
+        total = float(c_first @ x) + offset + sum(value for value, _ in made)
         if total < best["upper"]:
-            best.update(upper=total, x=x.copy(), values=values,
-                        start=np.concatenate([x, _thetas(blocks, values, scale, lp)]))
+            values = [block.values for block in blocks]
+            thetas = np.bincount(master.group, weights=_thetas(blocks, values, scale, lp), minlength=len(theta))
+            best.update(upper=total, x=x.copy(), values=values, start=np.concatenate([x, thetas]))
         return total, cuts
 
     try:
@@ -612,8 +684,10 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
             # a loose master while the gap is wide (its plans only need to bring new cuts), tighter
             # as the gap closes: the master's proven bound is valid at any gap
             now = _gap(best["upper"], lower) if best["x"] is not None and np.isfinite(lower) else 1.0
+            tm = time.perf_counter()
             status, x, theta, obj, bound = master.solve(True, left(), min(max(master_gap, MASTER_SHARE * now), 0.05),
                                                         best.get("start"))
+            tm = time.perf_counter() - tm
             if status == "infeasible":
                 return _finish(compiled, parts, options, scale, "infeasible", "Benders: no first stage meets the "
                                "master's rows and the feasibility cuts", None, lower, t0, iterations,
@@ -624,10 +698,27 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
                 break
             iterations += 1
             x = _snap(x, master.integer[:master.n_first])
+            te = time.perf_counter()
             _, cuts = evaluate(x, theta)
             master.add(cuts, x)
-            log.info("benders iteration %d: plan %.10g, bound %.10g, %d cuts", iterations,
-                     best["upper"] / scale, lower / scale, master.cuts)
+            for other, other_theta in master.pool(x, POOL - 1):
+                _, more = evaluate(other, other_theta)
+                master.add(more, other)
+            te = time.perf_counter() - te
+            if best["upper"] < lower - max(abs_gap, 1e-7 * abs(best["upper"])):
+                # a plan priced below the master's proven bound: that bound was wrong (HiGHS's MIP
+                # on a badly scaled master), and every plan's cost is still exact; forget it and
+                # let a master solved from scratch prove a new one
+                wrong += 1
+                log.warning("Benders: the master's bound %.10g was above a plan's cost %.10g; solved again",
+                            lower / scale, best["upper"] / scale)
+                lower = -np.inf
+                master.highs.clearSolver()
+                if wrong > WRONG_BOUNDS:
+                    stop = "numerics"
+                    break
+            log.info("benders iteration %d: plan %.10g, bound %.10g, %d cuts (master %.2f s, scenarios %.2f s)",
+                     iterations, best["upper"] / scale, lower / scale, master.cuts, tm, te)
             if best["x"] is not None and (best["upper"] - lower <= abs_gap or _gap(best["upper"], lower) <= rel_gap):
                 break
             if not cuts:
@@ -645,7 +736,8 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
                        lower, t0, iterations, (master.cuts, master.feasibility))
     proven = best["upper"] - lower <= abs_gap or _gap(best["upper"], lower) <= rel_gap
     verdict = "optimal" if proven else "feasible"
-    why = {"gap": "gap reached", "time": "time limit reached", "interrupt": "interrupted by the user (Ctrl-C)"}[stop]
+    why = {"gap": "gap reached", "time": "time limit reached", "interrupt": "interrupted by the user (Ctrl-C)",
+           "numerics": "the master's bound failed to hold (badly scaled data); no bound proven"}[stop]
     if not proven and stop == "gap":
         why = "no further cut"
     return _finish(compiled, parts, options, scale, verdict, f"Benders decomposition: {why}", best, lower, t0,
@@ -745,12 +837,20 @@ def _bound_threshold(compiled: Compiled, parts: Split, options: SolverOptions, s
 
 def evaluate_lp(blocks, master, x, theta, options, scale):
     """Cuts at a fractional master point (the LP rounds)."""
-    cuts = []
-    for b, block in enumerate(blocks):
-        value, cut = _evaluate(block, b, x[master.linked[b]], options, scale)
-        if value is None or value > theta[b] + max(1e-9 * abs(value), 1e-9):
-            cuts.append(cut)
-    return None, cuts
+    made = [_evaluate(block, b, x[block.master_cols], options, scale) for b, block in enumerate(blocks)]
+    return None, master.gather(made, theta)
+
+
+def _groups(floors: np.ndarray, most: int) -> np.ndarray:
+    """Each block's group: its own up to ``most`` blocks; else ``most`` groups of blocks of like
+    floors (the least cost each scenario can have), so that a group's summed cut loses little of
+    what its members' cuts say apart."""
+    n = len(floors)
+    if n <= most:
+        return np.arange(n, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)
+    group[np.argsort(floors, kind="stable")] = np.arange(n) * most // n
+    return group
 
 
 def _thetas(blocks, values, scale, lp) -> np.ndarray:

@@ -457,7 +457,49 @@ def solve_compiled(compiled: Compiled, options: SolverOptions, start: np.ndarray
     h.HandleKeyboardInterrupt = True
     h.solve()
     t2 = time.perf_counter()
-    return _outcome(h, compiled, options, times={"compile": 0.0, "solve": t2 - t1}, numerics=numerics)
+    outcome = _outcome(h, compiled, options, times={"compile": 0.0, "solve": t2 - t1}, numerics=numerics)
+    if outcome.status == Status.FEASIBLE and h.getModelStatus() != highspy.HighsModelStatus.kInterrupt:
+        outcome = settle_continuous(compiled, options, outcome)
+    return outcome
+
+
+def settle_continuous(compiled: Compiled, options: SolverOptions, outcome: Outcome) -> Outcome:
+    """The incumbent of a MIP stopped early with its continuous decisions made optimal for its plan.
+
+    HiGHS's incumbent at a time limit is optimal in its integer decisions only as far as the search
+    went, and its continuous ones need not be optimal for those integers either: with CVaR in the
+    objective its threshold eta can sit off the value-at-risk of the plan's own scenario costs, so
+    the objective overstates the plan's risk-weighted cost (still an upper bound, but not the plan's
+    cost, which the check against the raw tables recomputes). The LP with the integer decisions held
+    at the incumbent's gives the plan's own cost; it replaces the incumbent where it is lower, and
+    the gap is recomputed against the same proven bound.
+    """
+    if outcome.values is None or not compiled.integer.any():
+        return outcome
+    lp = compiled.lp
+    fixed = dict(lp, lower=lp["lower"].copy(), upper=lp["upper"].copy())
+    rounded = np.round(outcome.values[compiled.integer])
+    fixed["lower"][compiled.integer] = rounded
+    fixed["upper"][compiled.integer] = rounded
+    relaxed = Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
+                       integer=np.zeros_like(compiled.integer), offset=compiled.offset)
+    t0 = time.perf_counter()
+    h = make_highs(relaxed, options, with_integrality=False)
+    h.run()
+    spent = time.perf_counter() - t0
+    times = {**outcome.times, "solve": outcome.times.get("solve", 0.0) + spent}
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return replace(outcome, times=times)
+    scale = objective_scale(lp["cost"])
+    objective = float(h.getInfo().objective_function_value) / scale
+    if outcome.objective is None or objective >= outcome.objective:
+        return replace(outcome, times=times)
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    values[compiled.integer] = rounded
+    gap = outcome.mip_gap
+    if outcome.best_bound is not None:
+        gap = abs(objective - outcome.best_bound) / max(1.0, abs(objective))
+    return replace(outcome, objective=objective, values=values, mip_gap=gap, times=times)
 
 
 def _outcome(h: highspy.Highs, compiled: Compiled, options: SolverOptions, times: dict, numerics: list) -> Outcome:
