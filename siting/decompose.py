@@ -21,14 +21,21 @@ The ranks are split evenly among mpi-sppy's cylinders (``WheelSpinner``):
   scenario's current PH solution after another and solves every scenario with it held, which gives
   feasible plans and their expected cost.
 
+With CVaR in the objective, eta's weights are kept in the range where every scenario's
+subproblem has a minimum (-lambda <= W <= lambda beta / (1 - beta), summing to zero over the
+scenarios; see :func:`_cylinder_classes`): there they weigh each scenario's cost as CVaR's risk
+envelope does, so the Lagrangian bound can take in the risk premium instead of leaving it out.
+
 2 ranks (or an even number that is not a multiple of 3) run the hub and the Lagrangian spoke; a
 multiple of 3 adds the x-hat spoke. The best outer bound the hub holds (the larger of PH's trivial
 bound and the Lagrangian spoke's) is the reported best bound. The incumbent is checked by the
-ordinary pipeline either way: PH's consensus first stage rounded to a plan, and the x-hat spoke's
-best plan if there is one, are each evaluated across all scenarios by ``run_case`` with their sites
-and modules held (qualifications re-optimised, an exact solve), and the cheaper of the two is the
-reported plan and objective. The gap is (objective - bound) / |objective|: a valid gap, since the
-objective is a feasible plan's cost and the bound is below the extensive form's optimum.
+ordinary pipeline either way: the distinct plans among PH's consensus first stage rounded to a
+plan, each scenario's own first stage at PH's last iteration (as mpi-sppy's xhatlooper tries
+them) and the x-hat spoke's best plan if there is one are each evaluated across all scenarios by
+``run_case`` with their sites and modules held (qualifications re-optimised, an exact solve), and
+the cheapest is the reported plan and objective. The gap is (objective - bound) / |objective|: a
+valid gap, since the objective is a feasible plan's cost and the bound is below the extensive
+form's optimum.
 
 Needs the optional extra ``mpi`` (``pip install 'siting[mpi]'``: mpi-sppy, mpi4py and the mpich
 wheel, which brings ``mpiexec`` without a system MPI). Across machines the same command runs with a
@@ -122,7 +129,9 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
     -------
     dict
         ``plan`` (PH's rounded consensus: variable name -> {index: value}, for
-        ``run_case(first_stage=...)``), ``xhat_plan`` (the x-hat spoke's best plan, or None),
+        ``run_case(first_stage=...)``), ``scenario_plans`` (scenario name -> that scenario's own
+        first stage at PH's last iteration, rounded, in the same form), ``xhat_plan`` (the x-hat
+        spoke's best plan, or None),
         ``xhat_objective`` (its expected cost as the spoke evaluated it, or None), ``bound`` (the
         hub's best outer bound), ``trivial_bound`` (PH's wait-and-see bound), ``ph_objective``,
         ``convergence``, ``iterations``, ``cylinders``, ``ranks``, ``seconds``.
@@ -159,6 +168,7 @@ def run_ph(instance: str | Path, sets, ranks: int, options, ph: dict | None = No
     for key in ("plan", "xhat_plan"):
         if result.get(key) is not None:
             result[key] = _plan_from_json(result[key])
+    result["scenario_plans"] = {k: _plan_from_json(v) for k, v in result.get("scenario_plans", {}).items()}
     result.update(ranks=ranks, cylinders=names, seconds=time.perf_counter() - t0)
     return result
 
@@ -186,7 +196,7 @@ def _plan_from_json(plan: dict) -> dict:
 def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph: dict | None = None,
                 progress: Callable[[int, float, float], None] | None = None):
     """The hub and spokes over ``ranks`` processes, then the candidate plans evaluated across every
-    scenario; the cheaper is the run.
+    scenario; the cheapest is the run.
 
     Returns a new run: its status is ``feasible`` (the plan is not proven optimal), its best bound
     the hub's best outer bound and its gap the distance between the two; ``decomposition`` holds
@@ -200,22 +210,31 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
     if st.risk_limit is not None or st.objective != "cost":
         raise InputError(Problem("--engine mpisppy", "decomposes the risk-weighted cost only, not a risk limit or "
                                  "objective=risk", "use the extensive form (--engine ef) for those"))
-    scenarios = len(derive(inst).factors.ids)
+    data = derive(inst)
+    scenarios = len(data.factors.ids)
     result = run_ph(instance, sets, ranks, options, ph, scenarios=scenarios, progress=progress)
-    candidates = {"ph_consensus": consistent_plan(raw, sets, result["plan"])}
-    if result.get("xhat_plan") is not None:
-        xhat = consistent_plan(raw, sets, result["xhat_plan"])
-        if xhat != candidates["ph_consensus"]:
-            candidates["xhat"] = xhat
+    # the distinct plans among PH's rounded consensus, the x-hat spoke's best plan and each
+    # scenario's own first stage at PH's last iteration, each named by every source that gave it
+    sources = {"ph_consensus": result["plan"], "xhat": result.get("xhat_plan"),
+               **{f"scenario:{k}": v for k, v in result["scenario_plans"].items()}}
+    candidates: dict[str, dict] = {}
+    for name, raw_plan in sources.items():
+        if raw_plan is None:
+            continue
+        plan = consistent_plan(raw, sets, raw_plan, data)
+        same = next((k for k, v in candidates.items() if v == plan), None)
+        if same is None:
+            candidates[name] = plan
         else:
-            candidates = {"ph_consensus+xhat": xhat}
+            candidates[f"{same}+{name}"] = candidates.pop(same)
     evaluated = {}
     for source, plan in candidates.items():
-        evaluated[source] = run_case(raw, options, sets, duals=duals, first_stage=plan)
+        evaluated[source] = run_case(raw, options, sets, duals=False, first_stage=plan)
         log.info("plan from %s evaluated across all scenarios: %s", source, evaluated[source].outcome.objective)
     solved = {k: r for k, r in evaluated.items() if r.outcome.has_solution}
     source = min(solved, key=lambda k: solved[k].outcome.objective) if solved else next(iter(evaluated))
-    run = evaluated[source]
+    # the candidates are priced without duals (most are discarded); the one kept gets them
+    run = run_case(raw, options, sets, duals=True, first_stage=candidates[source]) if duals else evaluated[source]
     out, diagnosis = run.outcome, run.diagnosis
     bound = float(result["bound"])
     if out.has_solution:
@@ -238,15 +257,17 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
     return replace(run, outcome=out, diagnosis=diagnosis, decomposition=decomposition)
 
 
-def consistent_plan(raw, sets, plan: dict) -> dict:
+def consistent_plan(raw, sets, plan: dict, data=None) -> dict:
     """Sites and modules from PH's rounded consensus, made consistent: a site is open exactly when
     it holds a module (rounding each decision on its own can open an empty site or put modules in a
-    closed one). Qualifications are left to the evaluation, which re-optimises them for the plan."""
+    closed one). Qualifications are left to the evaluation, which re-optimises them for the plan.
+    ``data`` is the derived instance, if the caller has it already."""
     from siting.instance.derive import derive
     from siting.instance.periods import previous_rows
     from siting.run import load_case
 
-    data = derive(load_case(raw, sets))
+    if data is None:
+        data = derive(load_case(raw, sets))
     modules = {k: max(0, min(int(v), int(data.modules.at[k, "max_modules"])))
                for k, v in plan.get("modules", {}).items()}
     periods = data.periods
@@ -333,16 +354,40 @@ def _config(spec: dict):
     return cfg
 
 
-def _cylinder_classes() -> tuple[type, type]:
+def project_weights(weights: list[float], probability: list[float], low: float, high: float) -> list[float]:
+    """The weights nearest to ``weights`` (each moved by one common shift, then clipped) that lie in
+    [low, high] and sum to zero weighted by ``probability``.
+
+    sum_w p_w clip(W_w + t, low, high) rises with t from low to high (low < 0 < high, probabilities
+    summing to 1), so one t makes it zero; bisection finds it to the doubles' precision.
+    """
+    def total(t: float) -> float:
+        return sum(p * min(high, max(low, w + t)) for w, p in zip(weights, probability))
+
+    a, b = low - max(weights), high - min(weights)  # every weight at low, at high
+    for _ in range(200):
+        t = 0.5 * (a + b)
+        if total(t) > 0:
+            b = t
+        else:
+            a = t
+        if b - a <= 1e-15 * max(1.0, abs(a), abs(b)):
+            break
+    t = 0.5 * (a + b)
+    return [min(high, max(low, w + t)) for w in weights]
+
+
+def _cylinder_classes(lam: float, beta: float) -> tuple[type, type]:
     """Two small changes to mpi-sppy's classes, made where mpi-sppy is imported (on the ranks).
 
-    * ``HoldEtaWeight``, PH with eta's weight W held at 0 after each update (its proximal term
-      still pulls eta towards the consensus). The Lagrangian subproblem of a scenario minimises
-      (lambda + W) eta + lambda / (1 - beta) xi[w] over eta, with xi[w] >= cost2[w] - eta: it has a
-      minimum only for -lambda <= W <= lambda beta / (1 - beta), which PH's updates (eta runs to
-      thousands) leave at once. W = 0 for eta keeps every subproblem bounded and is a valid choice
-      (the weights need only sum to zero over the scenarios); eta's consensus is not needed, since
-      each plan is evaluated with eta re-optimised.
+    * ``BoundedEtaWeight``, PH with eta's weights W kept where every scenario's subproblem has a
+      minimum. The Lagrangian subproblem of a scenario minimises (lambda + W) eta + lambda /
+      (1 - beta) xi[w] over eta, with xi[w] >= cost2[w] - eta: bounded exactly for -lambda <= W <=
+      lambda beta / (1 - beta), where its minimum is (lambda + W) cost2[w]: the weights then weigh
+      each scenario's cost by p_w (1 + W_w / lambda), CVaR's own risk envelope. PH's updates (eta
+      runs to thousands) leave that range at once; after each update eta's weights are moved back
+      into it by :func:`project_weights` (one shift, then clipped, so that they still sum to zero
+      over the scenarios, which makes any of them a valid Lagrangian weight).
     * ``FreshLagrangian``, the Lagrangian spoke with each scenario's bound reset to -inf before its
       solve: a subproblem that fails (unbounded, no bound in its limit) then makes that round's
       bound -inf, which the hub ignores, instead of leaving the scenario's previous bound in the sum.
@@ -350,13 +395,25 @@ def _cylinder_classes() -> tuple[type, type]:
     from mpisppy.cylinders.lagrangian_bounder import LagrangianOuterBound
     from mpisppy.opt.ph import PH
 
-    class HoldEtaWeight(PH):
+    class BoundedEtaWeight(PH):
         def Update_W(self, verbose):
             super().Update_W(verbose)
-            for s in self.local_scenarios.values():
-                for ndn_i, var in s._mpisppy_data.nonant_indices.items():
-                    if var.parent_component().local_name == "var_at_risk":
-                        s._mpisppy_model.W[ndn_i]._value = 0.0
+            keys = [(s, ndn_i) for s in self.local_scenarios.values()
+                    for ndn_i, var in s._mpisppy_data.nonant_indices.items()
+                    if var.parent_component().local_name == "var_at_risk"]
+            if lam <= 0:
+                for s, ndn_i in keys:
+                    s._mpisppy_model.W[ndn_i]._value = 0.0
+                return
+            # every rank of the hub holds some scenarios: the projection needs them all
+            mine = [(s._mpisppy_model.W[ndn_i]._value, s._mpisppy_probability) for s, ndn_i in keys]
+            gathered = self.comms["ROOT"].allgather(mine)
+            everyone = [row for rows in gathered for row in rows]
+            start = sum(len(rows) for rows in gathered[:self.cylinder_rank])
+            projected = project_weights([w for w, _ in everyone], [p for _, p in everyone],
+                                        -lam, lam * beta / (1.0 - beta))
+            for (s, ndn_i), w in zip(keys, projected[start:start + len(keys)]):
+                s._mpisppy_model.W[ndn_i]._value = w
 
     class FreshLagrangian(LagrangianOuterBound):
         def lagrangian(self, *args, **kwargs):
@@ -364,7 +421,7 @@ def _cylinder_classes() -> tuple[type, type]:
                 s._mpisppy_data.outer_bound = -math.inf
             return super().lagrangian(*args, **kwargs)
 
-    return HoldEtaWeight, FreshLagrangian
+    return BoundedEtaWeight, FreshLagrangian
 
 
 def _main(spec_text: str) -> None:
@@ -376,15 +433,16 @@ def _main(spec_text: str) -> None:
 
     new_highs()  # takes HiGHS's once-per-process banner off this rank's standard output
     spec = json.loads(spec_text)
-    _, factors = _case(spec["instance"], tuple(spec["sets"]))
+    inst, factors = _case(spec["instance"], tuple(spec["sets"]))
     names = list(factors.ids)
     kwargs = {"instance": spec["instance"], "sets": spec["sets"],
               "probability": dict(zip(names, map(float, factors.probability)))}
     cfg = _config(spec)
     beans = (cfg, scenario_creator, None, names)
-    hold_eta, fresh_lagrangian = _cylinder_classes()
+    bounded_eta, fresh_lagrangian = _cylinder_classes(float(inst.settings.risk_weight),
+                                                      float(inst.settings.cvar_level))
     hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs)
-    hub["opt_class"] = hold_eta
+    hub["opt_class"] = bounded_eta
     if cfg.coeff_rho_multiplier > 0:
         vanilla.add_coeff_rho(hub, cfg)
     lagrangian = vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs)
@@ -394,6 +452,10 @@ def _main(spec_text: str) -> None:
         spokes.append(vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs))
     wheel = WheelSpinner(hub, spokes)
     wheel.spin()
+    # each scenario's own first stage at PH's last iteration (what mpi-sppy's xhatlooper tries),
+    # read before the x-hat step below can load another solution into the hub's models
+    own = ({name: _integer_plan(s, lambda _i, var: var.value) for name, s in wheel.spcomm.opt.local_scenarios.items()}
+           if wheel.on_hub() else {})
 
     # the x-hat spoke's best plan: on the rank that holds the incumbent (every rank takes part in
     # finding it), gathered to rank 0
@@ -413,6 +475,7 @@ def _main(spec_text: str) -> None:
         return
     opt = wheel.spcomm.opt
     ph_objective = opt.Eobjective()  # a collective step of the hub's ranks
+    scenario_plans = {k: v for part in opt.comms["ROOT"].gather(own, root=0) or [] for k, v in part.items()}
     if wheel.cylinder_rank != 0:
         return
     # global rank 0 is the hub's first rank: PH's consensus first stage (the same xbar at every
@@ -423,7 +486,7 @@ def _main(spec_text: str) -> None:
     # the ranks' standard output is the channel back to the launching process (mpiexec forwards it
     # from every host), not a console
     sys.stdout.write(RESULT_MARK + json.dumps({
-        "plan": plan, "xhat_plan": xhat_plans[0] if xhat_plans else None,
+        "plan": plan, "xhat_plan": xhat_plans[0] if xhat_plans else None, "scenario_plans": scenario_plans,
         "xhat_objective": inner if xhat_plans and math.isfinite(inner) else None,
         "bound": wheel.BestOuterBound, "trivial_bound": opt.trivial_bound,
         "ph_objective": ph_objective, "convergence": opt.conv, "iterations": int(opt._PHIter)}) + "\n")

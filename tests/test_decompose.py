@@ -131,3 +131,23 @@ def test_the_ranks_split_among_the_cylinders():
     assert str(err.value.problems[0]) == (
         "--ranks | must be at least 2 for --engine mpisppy (got 1): one rank for the PH hub, one for its Lagrangian "
         "bound spoke; give 2 (PH hub and Lagrangian bound spoke) or 3 (and an x-hat spoke), or a multiple of them")
+
+
+def test_eta_weights_are_moved_into_the_range_where_every_subproblem_is_bounded():
+    """λ = 0.2, β = 0.95: a scenario's subproblem in eta is bounded for -0.2 <= W <= 0.2 x 0.95 /
+    0.05 = 3.8. Weights 5000, -300, 10, 0 at probability 1/4 each: one shift t, then clipped;
+    the three lower ones clip to -0.2, so 1/4 (5000 + t) + 3/4 (-0.2) = 0 gives the first 0.6.
+    Weights already in the range and summing to zero are kept as they are."""
+    from siting.decompose import project_weights
+
+    got = project_weights([5000.0, -300.0, 10.0, 0.0], [0.25] * 4, -0.2, 3.8)
+    assert got == pytest.approx([0.6, -0.2, -0.2, -0.2], abs=1e-9)
+    assert project_weights([0.05, -0.2], [0.8, 0.2], -0.2, 3.8) == pytest.approx([0.05, -0.2], abs=1e-12)
+    # three unequal scenarios: were the largest clipped to 3.8, the middle one would need 0.62
+    # (-0.2) + 0.3 w + 0.08 (3.8) = 0, w = -0.6, below the range; so both lower ones sit at -0.2
+    # and the largest takes the rest: 0.92 (-0.2) + 0.08 w = 0, w = 2.3
+    p = [0.62, 0.3, 0.08]
+    got = project_weights([-900.0, 40.0, 7000.0], p, -0.2, 3.8)
+    assert all(-0.2 <= w <= 3.8 for w in got)
+    assert sum(a * b for a, b in zip(p, got)) == pytest.approx(0.0, abs=1e-9)
+    assert got == pytest.approx([-0.2, -0.2, 2.3], abs=1e-9)
