@@ -377,6 +377,26 @@ def project_weights(weights: list[float], probability: list[float], low: float, 
     return [min(high, max(low, w + t)) for w in weights]
 
 
+def _bound_eta_weights(opt, lam: float, beta: float) -> None:
+    """Move eta's weights W of every scenario of ``opt`` (an mpi-sppy PH object) into
+    [-lambda, lambda beta / (1 - beta)], still summing to zero over the scenarios (0 without CVaR)."""
+    keys = [(s, ndn_i) for s in opt.local_scenarios.values()
+            for ndn_i, var in s._mpisppy_data.nonant_indices.items()
+            if var.parent_component().local_name == "var_at_risk"]
+    if lam <= 0:
+        for s, ndn_i in keys:
+            s._mpisppy_model.W[ndn_i]._value = 0.0
+        return
+    # every rank of the cylinder holds some scenarios: the projection needs them all
+    mine = [(s._mpisppy_model.W[ndn_i]._value, s._mpisppy_probability) for s, ndn_i in keys]
+    gathered = opt.comms["ROOT"].allgather(mine)
+    everyone = [row for rows in gathered for row in rows]
+    start = sum(len(rows) for rows in gathered[:opt.cylinder_rank])
+    projected = project_weights([w for w, _ in everyone], [p for _, p in everyone], -lam, lam * beta / (1.0 - beta))
+    for (s, ndn_i), w in zip(keys, projected[start:start + len(keys)]):
+        s._mpisppy_model.W[ndn_i]._value = w
+
+
 def _cylinder_classes(lam: float, beta: float) -> tuple[type, type]:
     """Two small changes to mpi-sppy's classes, made where mpi-sppy is imported (on the ranks).
 
@@ -398,22 +418,7 @@ def _cylinder_classes(lam: float, beta: float) -> tuple[type, type]:
     class BoundedEtaWeight(PH):
         def Update_W(self, verbose):
             super().Update_W(verbose)
-            keys = [(s, ndn_i) for s in self.local_scenarios.values()
-                    for ndn_i, var in s._mpisppy_data.nonant_indices.items()
-                    if var.parent_component().local_name == "var_at_risk"]
-            if lam <= 0:
-                for s, ndn_i in keys:
-                    s._mpisppy_model.W[ndn_i]._value = 0.0
-                return
-            # every rank of the hub holds some scenarios: the projection needs them all
-            mine = [(s._mpisppy_model.W[ndn_i]._value, s._mpisppy_probability) for s, ndn_i in keys]
-            gathered = self.comms["ROOT"].allgather(mine)
-            everyone = [row for rows in gathered for row in rows]
-            start = sum(len(rows) for rows in gathered[:self.cylinder_rank])
-            projected = project_weights([w for w, _ in everyone], [p for _, p in everyone],
-                                        -lam, lam * beta / (1.0 - beta))
-            for (s, ndn_i), w in zip(keys, projected[start:start + len(keys)]):
-                s._mpisppy_model.W[ndn_i]._value = w
+            _bound_eta_weights(self, lam, beta)
 
     class FreshLagrangian(LagrangianOuterBound):
         def lagrangian(self, *args, **kwargs):

@@ -29,6 +29,11 @@ def _bounds_hold(run, ef) -> None:
     assert out.mip_gap == pytest.approx((out.objective - out.best_bound) / abs(out.objective), abs=1e-12)
     assert dec["bound"] == out.best_bound >= dec["trivial_bound"] - tol
     assert dec["plan_cost"] == out.objective == min(v for v in dec["evaluated"].values() if v is not None)
+    # the candidates: PH's consensus and each scenario's own plan, every one in exactly one entry
+    # (the sources of one plan are joined by +)
+    sources = sorted(part for key in dec["evaluated"] for part in key.split("+") if part != "xhat")
+    scenarios = run.results.tables["scenarios"]["scenario"].unique().tolist()
+    assert sources == sorted(["ph_consensus", *(f"scenario:{w}" for w in scenarios)])
 
 
 def test_two_ranks_reach_the_extensive_form_plan(tmp_path):
