@@ -32,10 +32,10 @@ bound and the Lagrangian spoke's) is the reported best bound. The incumbent is c
 ordinary pipeline either way: the distinct plans among PH's consensus first stage rounded to a
 plan, each scenario's own first stage at PH's last iteration (as mpi-sppy's xhatlooper tries
 them) and the x-hat spoke's best plan if there is one are each evaluated across all scenarios by
-``run_case`` with their sites and modules held (qualifications re-optimised, an exact solve), and
-the cheapest is the reported plan and objective. The gap is (objective - bound) / |objective|: a
-valid gap, since the objective is a feasible plan's cost and the bound is below the extensive
-form's optimum.
+``run_case`` with their sites and modules held (qualifications re-optimised, an exact solve; at
+most ``PLAN_CANDIDATES`` of them), and the cheapest is the reported plan and objective. The gap
+is (objective - bound) / |objective|: a valid gap, since the objective is a feasible plan's cost
+and the bound is below the extensive form's optimum.
 
 Needs the optional extra ``mpi`` (``pip install 'siting[mpi]'``: mpi-sppy, mpi4py and the mpich
 wheel, which brings ``mpiexec`` without a system MPI). Across machines the same command runs with a
@@ -69,6 +69,10 @@ log = logging.getLogger(__name__)
 #: a site's fixed cost moves its weight as fast as its cost matters; ``rho`` is the penalty of a
 #: decision with no cost of its own, e.g. eta; 0 turns CoeffRho off and ``rho`` is used throughout).
 PH_DEFAULTS = {"iterations": 50, "rho": 1.0, "convthresh": 1e-4, "prox_tolerance": 1e-3, "rho_multiplier": 1.0}
+
+#: The most candidate plans evaluated across all scenarios after PH (each is one solve of every
+#: scenario with the first stage held: under a second on network-2030).
+PLAN_CANDIDATES = 10
 
 #: The line of the ranks' standard output that carries the result back to the launching process
 #: (standard output, not a file, so that ranks on other machines need no shared folder).
@@ -213,20 +217,7 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
     data = derive(inst)
     scenarios = len(data.factors.ids)
     result = run_ph(instance, sets, ranks, options, ph, scenarios=scenarios, progress=progress)
-    # the distinct plans among PH's rounded consensus, the x-hat spoke's best plan and each
-    # scenario's own first stage at PH's last iteration, each named by every source that gave it
-    sources = {"ph_consensus": result["plan"], "xhat": result.get("xhat_plan"),
-               **{f"scenario:{k}": v for k, v in result["scenario_plans"].items()}}
-    candidates: dict[str, dict] = {}
-    for name, raw_plan in sources.items():
-        if raw_plan is None:
-            continue
-        plan = consistent_plan(raw, sets, raw_plan, data)
-        same = next((k for k, v in candidates.items() if v == plan), None)
-        if same is None:
-            candidates[name] = plan
-        else:
-            candidates[f"{same}+{name}"] = candidates.pop(same)
+    candidates = _candidates(raw, sets, data, result)
     evaluated = {}
     for source, plan in candidates.items():
         evaluated[source] = run_case(raw, options, sets, duals=False, first_stage=plan)
@@ -255,6 +246,30 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
         "evaluated": {k: (r.outcome.objective if r.outcome.has_solution else None) for k, r in evaluated.items()},
         "plan_from": source, "plan_cost": out.objective, "gap": out.mip_gap, "seconds": result["seconds"]}
     return replace(run, outcome=out, diagnosis=diagnosis, decomposition=decomposition)
+
+
+def _candidates(raw, sets, data, result: dict) -> dict[str, dict]:
+    """The distinct plans among PH's rounded consensus, the x-hat spoke's best plan and each
+    scenario's own first stage at PH's last iteration, at most :data:`PLAN_CANDIDATES` of them
+    (the scenarios' plans shared by the most probability first), each named by the sources that
+    gave it joined by ``+`` (``first+N more`` past three sources)."""
+    probability = dict(zip(data.factors.ids, map(float, data.factors.probability)))
+    groups: list[tuple[dict, list[str], float]] = []  # plan, its sources, their scenarios' probability
+    sources = [("ph_consensus", result["plan"], 0.0), ("xhat", result.get("xhat_plan"), 0.0),
+               *((f"scenario:{k}", v, probability.get(k, 0.0)) for k, v in result["scenario_plans"].items())]
+    for name, raw_plan, p in sources:
+        if raw_plan is None:
+            continue
+        plan = consistent_plan(raw, sets, raw_plan, data)
+        same = next((g for g in groups if g[0] == plan), None)
+        if same is None:
+            groups.append((plan, [name], p))
+        else:
+            groups[groups.index(same)] = (plan, [*same[1], name], same[2] + p)
+    # PH's consensus and the x-hat plan first, then the scenarios' plans by their probability
+    groups.sort(key=lambda g: (not any(n in ("ph_consensus", "xhat") for n in g[1]), -g[2]))
+    return {("+".join(names) if len(names) <= 3 else f"{names[0]}+{len(names) - 1} more"): plan
+            for plan, names, _ in groups[:PLAN_CANDIDATES]}
 
 
 def consistent_plan(raw, sets, plan: dict, data=None) -> dict:

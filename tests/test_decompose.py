@@ -29,11 +29,19 @@ def _bounds_hold(run, ef) -> None:
     assert out.mip_gap == pytest.approx((out.objective - out.best_bound) / abs(out.objective), abs=1e-12)
     assert dec["bound"] == out.best_bound >= dec["trivial_bound"] - tol
     assert dec["plan_cost"] == out.objective == min(v for v in dec["evaluated"].values() if v is not None)
-    # the candidates: PH's consensus and each scenario's own plan, every one in exactly one entry
-    # (the sources of one plan are joined by +)
-    sources = sorted(part for key in dec["evaluated"] for part in key.split("+") if part != "xhat")
+    # the candidates: PH's consensus and each scenario's own plan (fewer than 10 here, so none is
+    # dropped), every one in exactly one entry (the sources of one plan joined by +, "N more"
+    # counting those past the first when there are more than three)
+    named, more = [], 0
+    for key in dec["evaluated"]:
+        parts = key.split("+")
+        if parts[-1].endswith(" more"):
+            more += int(parts.pop().split()[0])
+        named += [part for part in parts if part != "xhat"]
     scenarios = run.results.tables["scenarios"]["scenario"].unique().tolist()
-    assert sources == sorted(["ph_consensus", *(f"scenario:{w}" for w in scenarios)])
+    expected = {"ph_consensus", *(f"scenario:{w}" for w in scenarios)}
+    assert len(named) == len(set(named)) and set(named) <= expected
+    assert len(expected) <= len(named) + more <= len(expected) + 1  # + 1: the x-hat plan, with 3 ranks
 
 
 def test_two_ranks_reach_the_extensive_form_plan(tmp_path):
@@ -156,3 +164,24 @@ def test_eta_weights_are_moved_into_the_range_where_every_subproblem_is_bounded(
     assert all(-0.2 <= w <= 3.8 for w in got)
     assert sum(a * b for a, b in zip(p, got)) == pytest.approx(0.0, abs=1e-9)
     assert got == pytest.approx([-0.2, -0.2, 2.3], abs=1e-9)
+
+
+def test_the_candidate_plans_are_the_distinct_ones_consensus_first(tmp_path, monkeypatch):
+    """tests/model/test_risk.py's two sites (module row 0 at a, row 1 at b): the consensus and
+    the nominal scenario open a, the quake scenario opens b. Two distinct plans: a, named by both
+    its sources, first; b after it. Capped at one candidate, only the consensus's is evaluated."""
+    import siting.decompose as decompose
+    from siting.instance.derive import derive
+    from siting.run import load_case
+
+    folder = write_instance(tmp_path / "two", HAND)
+    raw = read_instance(folder)
+    data = derive(load_case(raw, []))
+    at_a, at_b = {"modules": {0: 1, 1: 0}}, {"modules": {0: 0, 1: 1}}
+    result = {"plan": at_a, "xhat_plan": None, "scenario_plans": {"quake": at_b, "nominal": at_a}}
+    got = decompose._candidates(raw, [], data, result)
+    assert list(got) == ["ph_consensus+scenario:nominal", "scenario:quake"]
+    assert got["ph_consensus+scenario:nominal"] == {"build": {0: 1, 1: 0}, "modules": {0: 1, 1: 0}}
+    assert got["scenario:quake"] == {"build": {0: 0, 1: 1}, "modules": {0: 0, 1: 1}}
+    monkeypatch.setattr(decompose, "PLAN_CANDIDATES", 1)
+    assert list(decompose._candidates(raw, [], data, result)) == ["ph_consensus+scenario:nominal"]
