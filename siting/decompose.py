@@ -370,11 +370,12 @@ def _config(spec: dict):
 
 
 def project_weights(weights: list[float], probability: list[float], low: float, high: float) -> list[float]:
-    """The weights nearest to ``weights`` (each moved by one common shift, then clipped) that lie in
-    [low, high] and sum to zero weighted by ``probability``.
+    """The weights nearest to ``weights`` that lie in [low, high] and sum to zero weighted by
+    ``probability``, nearest in the probability-weighted distance sum_w p_w (V_w - W_w)^2.
 
+    Its optimality conditions make each V_w = clip(W_w + t, low, high) with one shift t for all;
     sum_w p_w clip(W_w + t, low, high) rises with t from low to high (low < 0 < high, probabilities
-    summing to 1), so one t makes it zero; bisection finds it to the doubles' precision.
+    summing to 1), so one t makes it zero, and bisection finds it to the doubles' precision.
     """
     def total(t: float) -> float:
         return sum(p * min(high, max(low, w + t)) for w, p in zip(weights, probability))
