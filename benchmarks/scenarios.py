@@ -144,7 +144,8 @@ def main() -> None:
                        **json.loads(done.stdout.strip().splitlines()[-1])}
                 rows.append(row)
                 to_gap = f"{row['seconds_to_gap']:8.1f}s" if row["seconds_to_gap"] is not None else "        -"
-                print(f"{name:>28} {engine:>8}: to gap {to_gap} | gap at limit {row['gap_at_limit'] or 0:9.2e} | "
+                gap_text = f"{row['gap_at_limit']:9.2e}" if row["gap_at_limit"] is not None else " no bound"
+                print(f"{name:>28} {engine:>8}: to gap {to_gap} | gap at limit {gap_text} | "
                       f"peak {row['peak_mb']:7.0f} MB | {row['status']} {row['objective']}", flush=True)
     write_rows(args.out, rows)
 

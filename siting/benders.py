@@ -374,6 +374,13 @@ class Master:
         self.feasibility = 0
         self.base = M.shape[0]
         self.age = np.zeros(0, dtype=np.int64)  # per cut row: master solves in a row it was slack at
+        self.seconds = 0.0  # in master solves
+        self.scenario_seconds = 0.0  # in the scenario LPs
+
+    @property
+    def tally(self) -> tuple[int, int, float, float]:
+        """(cuts, feasibility cuts, seconds in master solves, seconds in scenario LPs) so far."""
+        return self.cuts, self.feasibility, self.seconds, self.scenario_seconds
 
     def add(self, cuts: list[Cut], x: np.ndarray) -> None:
         """Add cuts made at master point ``x`` (first-stage values)."""
@@ -465,6 +472,13 @@ class Master:
 
     def solve(self, integer: bool, time_left: float | None, gap: float, start: np.ndarray | None = None):
         """Solve the master (its LP relaxation unless ``integer``); (status, x, theta, objective, bound)."""
+        t0 = time.perf_counter()
+        try:
+            return self._solve(integer, time_left, gap, start)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def _solve(self, integer: bool, time_left: float | None, gap: float, start: np.ndarray | None):
         h = self.highs
         n = len(self.cost)
         h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
@@ -623,7 +637,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return _finish(compiled, parts, options, scale, "infeasible", "Benders: a scenario has no feasible "
-                           "plan for any first stage", None, -np.inf, t0, 0, (0, 0))
+                           "plan for any first stage", None, -np.inf, t0, 0, (0, 0, 0.0, 0.0))
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverError(Problem("--engine benders", "a scenario's cost is unbounded below when its first stage "
                                       f"is free (HiGHS: {h.modelStatusToString(status)})",
@@ -642,7 +656,9 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
     stop = "gap"
 
     def evaluate(x: np.ndarray, theta: np.ndarray) -> tuple[float | None, list[Cut]]:
+        t = time.perf_counter()
         made = [_evaluate(block, b, x[block.master_cols], options, scale) for b, block in enumerate(blocks)]
+        master.scenario_seconds += time.perf_counter() - t
         cuts = master.gather(made, theta)
         if any(value is None for value, _ in made):
             return None, cuts
@@ -661,7 +677,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
             if status == "infeasible":
                 return _finish(compiled, parts, options, scale, "infeasible", "Benders: no first stage meets the "
                                "master's rows and the feasibility cuts", None, lower, t0, iterations,
-                               (master.cuts, master.feasibility))
+                               master.tally)
             if status != "optimal":
                 break
             iterations += 1
@@ -691,7 +707,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
             if status == "infeasible":
                 return _finish(compiled, parts, options, scale, "infeasible", "Benders: no first stage meets the "
                                "master's rows and the feasibility cuts", None, lower, t0, iterations,
-                               (master.cuts, master.feasibility))
+                               master.tally)
             lower = max(lower, bound if bound is not None else -np.inf)
             if status == "no_solution":
                 stop = "time"
@@ -733,7 +749,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
     log.info("benders phases (s): %s", {k: round(v, 2) for k, v in phase.items()})
     if best["x"] is None:
         return _finish(compiled, parts, options, scale, "no_solution", f"Benders: no plan evaluated ({stop})", None,
-                       lower, t0, iterations, (master.cuts, master.feasibility))
+                       lower, t0, iterations, master.tally)
     proven = best["upper"] - lower <= abs_gap or _gap(best["upper"], lower) <= rel_gap
     verdict = "optimal" if proven else "feasible"
     why = {"gap": "gap reached", "time": "time limit reached", "interrupt": "interrupted by the user (Ctrl-C)",
@@ -741,7 +757,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
     if not proven and stop == "gap":
         why = "no further cut"
     return _finish(compiled, parts, options, scale, verdict, f"Benders decomposition: {why}", best, lower, t0,
-                   iterations, (master.cuts, master.feasibility))
+                   iterations, master.tally)
 
 
 #: LP rounds at most that settle the continuous first stage (eta, payouts) of the best plan.
@@ -837,7 +853,9 @@ def _bound_threshold(compiled: Compiled, parts: Split, options: SolverOptions, s
 
 def evaluate_lp(blocks, master, x, theta, options, scale):
     """Cuts at a fractional master point (the LP rounds)."""
+    t = time.perf_counter()
     made = [_evaluate(block, b, x[block.master_cols], options, scale) for b, block in enumerate(blocks)]
+    master.scenario_seconds += time.perf_counter() - t
     return None, master.gather(made, theta)
 
 
@@ -865,7 +883,8 @@ def _snap(x: np.ndarray, integer: np.ndarray) -> np.ndarray:
 
 
 def _finish(compiled: Compiled, parts: Split, options: SolverOptions, scale: float, status: str, text: str,
-            best: dict | None, lower: float, t0: float, iterations: int, cuts: tuple[int, int]) -> Outcome:
+            best: dict | None, lower: float, t0: float, iterations: int,
+            cuts: tuple[int, int, float, float]) -> Outcome:
     bound = None if not np.isfinite(lower) else lower / scale
     if best is None:
         return Outcome(status=Status(status), termination=text, best_bound=bound, options=options.highs_options(),
@@ -878,6 +897,7 @@ def _finish(compiled: Compiled, parts: Split, options: SolverOptions, scale: flo
     objective = float(compiled.lp["cost"] @ values) + compiled.offset
     gap = _gap(best["upper"], lower) if np.isfinite(lower) else None
     return Outcome(status=Status(status), termination=f"{text} after {iterations} iterations, {cuts[0]} cuts "
-                   f"({cuts[1]} feasibility cuts)",
+                   f"({cuts[1]} feasibility cuts); {cuts[2]:.1f} s in the master, {cuts[3]:.1f} s in the "
+                   "scenario LPs",
                    objective=objective, best_bound=bound, mip_gap=gap, values=values,
                    options=options.highs_options(), times={"solve": time.perf_counter() - t0})

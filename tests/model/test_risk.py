@@ -293,3 +293,37 @@ def test_a_rounded_consensus_is_made_consistent(hand):
     plan = consistent_plan(read_instance(hand), [], {"build": {0: 0, 1: 1}, "modules": {0: 3, 1: 0},
                                                      "qualify": {0: 1}})
     assert plan == {"build": {0: 1, 1: 0}, "modules": {0: 1, 1: 0}}
+
+
+def test_an_incumbent_stopped_early_has_its_cvar_threshold_settled(hand):
+    """A MIP stopped at its time limit can hold a plan whose CVaR threshold eta is off the plan's own
+    value-at-risk; its objective then overstates the plan's risk-weighted cost. Made by hand: the
+    optimum at lambda = 0.02 (a alone, 394.4) with eta raised to 1500 and no tail excess. eta is a
+    threshold on the scenario's cost beyond the first stage (the quake's 1000; a's fixed cost of 100
+    is in every scenario), so this costs 0.02 x (1500 - 1000) = 10 more. The LP with the plan held brings it back to
+    394.4, the plan unchanged, and the gap is recomputed against the same bound."""
+    from dataclasses import replace
+
+    from siting.instance.derive import derive
+    from siting.model.build import build_model
+    from siting.outcome import Status
+    from siting.run import load_case
+    from siting.solve import compile_model, settle_continuous, solve_compiled
+
+    compiled = compile_model(build_model(derive(load_case(hand, ["settings.risk_weight=0.02"]))))
+    options = load_profile("exact")
+    best = solve_compiled(compiled, options)
+    assert best.objective == pytest.approx(394.4)
+    names = [v.parent_component().local_name for v in compiled.columns]
+    values = best.values.copy()
+    values[names.index("var_at_risk")] = 1500.0
+    values[[n == "tail_excess" for n in names]] = 0.0
+    off = float(compiled.lp["cost"] @ values) + compiled.offset
+    assert off == pytest.approx(404.4)
+    stopped = replace(best, status=Status.FEASIBLE, objective=off, values=values, best_bound=390.0,
+                      mip_gap=(off - 390.0) / off)
+    settled = settle_continuous(compiled, options, stopped)
+    assert settled.objective == pytest.approx(394.4)
+    assert settled.mip_gap == pytest.approx((394.4 - 390.0) / 394.4)
+    assert np.array_equal(settled.values[compiled.integer], values[compiled.integer])
+    assert settled.status == Status.FEASIBLE and settled.best_bound == 390.0
