@@ -477,12 +477,8 @@ def settle_continuous(compiled: Compiled, options: SolverOptions, outcome: Outco
     if outcome.values is None or not compiled.integer.any():
         return outcome
     lp = compiled.lp
-    fixed = dict(lp, lower=lp["lower"].copy(), upper=lp["upper"].copy())
-    rounded = np.round(outcome.values[compiled.integer])
-    fixed["lower"][compiled.integer] = rounded
-    fixed["upper"][compiled.integer] = rounded
-    relaxed = Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
-                       integer=np.zeros_like(compiled.integer), offset=compiled.offset)
+    relaxed = fixed_integers(compiled, outcome.values)
+    rounded = relaxed.lp["lower"][compiled.integer]
     t0 = time.perf_counter()
     h = make_highs(relaxed, options, with_integrality=False)
     h.run()
@@ -568,6 +564,17 @@ class Probe:
     coefs: tuple = ()
 
 
+def fixed_integers(compiled: Compiled, values: np.ndarray) -> Compiled:
+    """The compiled model as an LP with every integer decision held at its rounded value in ``values``."""
+    lp = compiled.lp
+    fixed = dict(lp, lower=lp["lower"].copy(), upper=lp["upper"].copy())
+    rounded = np.round(values[compiled.integer])
+    fixed["lower"][compiled.integer] = rounded
+    fixed["upper"][compiled.integer] = rounded
+    return Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
+                    integer=np.zeros_like(compiled.integer), offset=compiled.offset)
+
+
 def fixed_lp_rates(compiled: Compiled, values: np.ndarray, options: SolverOptions,
                    probes: list[Probe], implied: Any = ()) -> np.ndarray | None:
     """What one unit more and one unit less of each probed limit changes in the optimal cost.
@@ -593,18 +600,12 @@ def fixed_lp_rates(compiled: Compiled, values: np.ndarray, options: SolverOption
         the fixed LP itself has no optimal solution.
     """
     lp = compiled.lp
-    fixed = dict(lp)
-    rounded = np.round(values[compiled.integer])
-    fixed["lower"] = lp["lower"].copy()
-    fixed["upper"] = lp["upper"].copy()
-    fixed["lower"][compiled.integer] = rounded
-    fixed["upper"][compiled.integer] = rounded
+    relaxed = fixed_integers(compiled, values)
+    fixed = relaxed.lp
     implied = np.asarray(implied, dtype=np.int64)
     if implied.size:
         fixed["row_lower"], fixed["row_upper"] = lp["row_lower"].copy(), lp["row_upper"].copy()
         fixed["row_lower"][implied], fixed["row_upper"][implied] = -np.inf, np.inf
-    relaxed = Compiled(columns=compiled.columns, rows=compiled.rows, lp=fixed,
-                       integer=np.zeros_like(compiled.integer), offset=compiled.offset)
     h = make_highs(relaxed, options, with_integrality=False)
     scale = objective_scale(fixed["cost"])
     h.run()
