@@ -207,7 +207,7 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
     the hub's and spokes' figures.
     """
     from siting.instance.derive import derive
-    from siting.run import load_case, run_case
+    from siting.run import attach_duals, load_case, run_case
 
     inst = load_case(raw, sets)
     st = inst.settings
@@ -220,12 +220,20 @@ def solve_by_ph(raw, instance, options, sets, ranks: int, duals: bool = True, ph
     candidates = _candidates(raw, sets, data, result)
     evaluated = {}
     for source, plan in candidates.items():
-        evaluated[source] = run_case(raw, options, sets, duals=False, first_stage=plan)
+        evaluated[source] = run_case(raw, options, sets, duals=False, first_stage=plan, keep_compiled=duals)
         log.info("plan from %s evaluated across all scenarios: %s", source, evaluated[source].outcome.objective)
     solved = {k: r for k, r in evaluated.items() if r.outcome.has_solution}
     source = min(solved, key=lambda k: solved[k].outcome.objective) if solved else next(iter(evaluated))
-    # the candidates are priced without duals (most are discarded); the one kept gets them
-    run = run_case(raw, options, sets, duals=True, first_stage=candidates[source]) if duals else evaluated[source]
+    # the candidates are priced without duals (most are discarded); the one kept gets them from its
+    # own compiled model, without solving it again
+    run = evaluated[source]
+    if duals and run.outcome.has_solution and run.compiled is not None:
+        attach_duals(run, run.compiled)
+    # the compiled models were kept for those duals only (run_case keeps an infeasible case's for
+    # its diagnosis, which stays)
+    for other in evaluated.values():
+        if other.outcome.status is not Status.INFEASIBLE:
+            other.compiled = None
     out, diagnosis = run.outcome, run.diagnosis
     bound = float(result["bound"])
     if out.has_solution:

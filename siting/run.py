@@ -173,7 +173,7 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets: Any
         run.results = extract(sm, sm.costs.values())
         run.violations = verify(inst, run.results, outcome.objective)
         if duals:
-            run.shadow = marginal_values(sm, compiled, outcome.values, options, run.results.solution)
+            attach_duals(run, compiled)
     if outcome.status is Status.INFEASIBLE or keep_compiled:
         run.compiled = compiled
     t4 = time.perf_counter()
@@ -187,6 +187,12 @@ def run_case(source: str | Path | RawInstance, options: SolverOptions, sets: Any
     for line in run.violations:
         log.warning("solution check: %s", line)
     return run
+
+
+def attach_duals(run: Run, compiled: Compiled) -> None:
+    """Give a solved run its marginal values (the fixed-integer LP of its plan), from its compiled model."""
+    assert run.results is not None and run.outcome.values is not None, "a run with a solution"
+    run.shadow = marginal_values(run.model, compiled, run.outcome.values, run.options, run.results.solution)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Runs where the optional extra is installed (``pip install -e '.[test,mpi]'``, as
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from siting.instance.read import read_instance
@@ -74,6 +75,8 @@ def test_two_ranks_reach_the_extensive_form_plan(tmp_path):
     assert run.decomposition["ranks"] == 2
     assert run.decomposition["cylinders"] == ["ph_hub", "lagrangian"]
     assert run.decomposition["xhat_objective"] is None
+    # the plan kept gets its marginal values from its own evaluation's model: the extensive form's
+    pd.testing.assert_frame_equal(run.shadow.reset_index(drop=True), ef.shadow.reset_index(drop=True))
 
 
 @pytest.mark.slow
