@@ -87,13 +87,21 @@ HARD = {**HAND,
                             "quake,supplier,hazard_zone,quake-zone,0"}
 
 
-def test_hard_demand_needs_a_feasibility_cut(tmp_path):
+@pytest.mark.parametrize("means", [0, benders.MEANS])
+def test_hard_demand_needs_a_feasibility_cut(tmp_path, monkeypatch, means):
+    """Without the expected-value block in the master (``MEANS`` 0) only a feasibility cut brings f
+    in; with it the quake, the one decomposed scenario, is its own expected-value LP in the master,
+    which needs none."""
+    monkeypatch.setattr(benders, "MEANS", means)
     folder = write_instance(tmp_path / "hard", HARD)
     ef, dec = solve(folder), _benders(folder)
     _same_optimum(ef, dec)
     assert dec.outcome.objective == pytest.approx(570.0, abs=1e-6)
     assert _open(dec) == ["b"]
-    assert re.search(r"[1-9]\d* feasibility cuts", dec.outcome.termination)
+    if means:
+        assert "(0 feasibility cuts)" in dec.outcome.termination
+    else:
+        assert re.search(r"[1-9]\d* feasibility cuts", dec.outcome.termination)
 
 
 def _random(seed: int, folder: Path) -> Path:
@@ -134,7 +142,10 @@ SEEDS = list(range(301, 321))
 
 
 @pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.slow) if s > 301 else s for s in SEEDS])
-def test_random_instances_with_cvar_subsidies_and_conditions(seed, tmp_path):
+def test_random_instances_with_cvar_subsidies_and_conditions(seed, tmp_path, monkeypatch):
+    """Cuts alone (no expected-value block: with prices scaled, each of the four scenarios would be
+    a class of its own and the master would hold all four, the extensive form itself)."""
+    monkeypatch.setattr(benders, "MEANS", 0)
     folder = _random(seed, tmp_path / "inst")
     ef, dec = solve(folder, duals=False), run_case(folder, load_profile("exact"), duals=False, engine="benders")
     _same_optimum(ef, dec)
@@ -149,6 +160,7 @@ def test_scenarios_sharing_a_theta_reach_the_same_optimum(seed, groups, tmp_path
     folder = _random(seed, tmp_path / "inst")
     ef = solve(folder, duals=False)
     monkeypatch.setattr(benders, "GROUPS", groups)
+    monkeypatch.setattr(benders, "MEANS", 0)
     made = []
     real = benders.Master.gather
 
@@ -182,6 +194,42 @@ def test_a_master_bound_above_a_plans_cost_is_forgotten(tmp_path, monkeypatch, c
     caplog.set_level("WARNING", logger="siting.benders")
     _same_optimum(ef, run_case(folder, load_profile("exact"), duals=False, engine="benders"))
     assert "was above a plan's cost" in caplog.text
+
+
+@pytest.mark.parametrize("priced,means,lps", [(False, 1, 1), (True, 2, 2), (True, 1, 1)])
+@pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.slow) if s > 302 else s for s in range(301, 307)])
+def test_expected_value_blocks_reach_the_same_optimum(seed, priced, means, lps, tmp_path, monkeypatch):
+    """Five scenarios that differ in demand and capacities only form one class, whose expected-value
+    LP the master holds, with the row sum of thetas >= its cost (Jensen). With prices scaled in the
+    lightest scenario alone (``priced``), it is a class of its own: with ``MEANS`` 2 both are in
+    the master, with 1 only the heavier, and the other's scenarios count at their floors. The
+    bound must stay at or below the extensive form's optimum, and the loop reach it."""
+    case = random_case(seed, demand="default", max_assignments=512, min_assignments=16, wafer=True,
+                       conditional=True)
+    case = with_random_scenarios(case, np.random.default_rng(seed + 2000), ["w0", "w1", "w2", "w3", "w4"],
+                                 suppliers=True)
+    effects, scenarios = case.tables["scenario_effects"], case.tables["scenarios"]
+    # the lightest scenario: never the one kept whole in the master for its weight
+    light = scenarios["id"][scenarios["probability"].astype(float).idxmin()]
+    drop = (effects["target"] == "price") & ((effects["scenario"] != light) | (not priced))
+    case.tables["scenario_effects"] = effects[~drop].reset_index(drop=True)
+    folder = case.write(tmp_path / "inst")
+    ef = solve(folder, duals=False)
+    monkeypatch.setattr(benders, "MEANS", means)
+    made = []
+    real = benders._means
+
+    def spy(parts, probability, floors, n_first, most):
+        out = real(parts, probability, floors, n_first, most)
+        made.append((out[-1], out[-2], len(parts.blocks)))
+        return out
+
+    monkeypatch.setattr(benders, "_means", spy)
+    dec = run_case(folder, load_profile("exact"), duals=False, engine="benders")
+    _same_optimum(ef, dec)
+    assert len(made) == 1 and made[0][0] == lps and made[0][2] >= 4
+    # every decomposed scenario is in a class the master holds, unless a class was left out
+    assert (made[0][1] == 0.0) == (priced == (means == 2))
 
 
 def test_groups_hold_scenarios_of_like_floors():
@@ -232,28 +280,31 @@ def test_extra_supply_of_a_site_resource_is_a_scenario_decision(tmp_path):
     assert placed == {"nominal": 0, "drought": 1}
 
 
-def test_a_scenario_lp_wrongly_called_infeasible_is_solved_again_from_scratch(hand, monkeypatch):
-    """HiGHS, warm-started, once called a feasible scenario LP infeasible (1000 synthetic scenarios).
-    Here the first solve of every scenario LP is made to say so: the elastic LP finds no slack, the LP
-    is solved from scratch, and the decomposition still reaches the extensive form's optimum."""
+@pytest.mark.parametrize("lies", [1, 2])
+def test_a_scenario_lp_wrongly_called_infeasible_is_solved_again_from_scratch(hand, monkeypatch, lies):
+    """HiGHS, warm-started, once called a feasible scenario LP infeasible (1000 synthetic scenarios),
+    and once again from scratch. Here the first solve (``lies`` 1), or the first two (2), of every
+    scenario LP are made to say so: the elastic LP finds no slack, the LP is solved from scratch
+    (then by the primal simplex method without presolve), and the decomposition still reaches the
+    extensive form's optimum."""
     import siting.benders as benders
 
-    real_run, real_evaluate, lied, scenario = benders._run, benders._evaluate, set(), {}
+    real_run, real_evaluate, told, scenario = benders._run, benders._evaluate, {}, {}
 
     def evaluate(block, *args, **kwargs):
         scenario["lp"] = block.highs  # the scenario LP (not its elastic LP, not the master)
         return real_evaluate(block, *args, **kwargs)
 
-    def first_solve_infeasible(h):
+    def first_solves_infeasible(h):
         status = real_run(h)
-        if h is scenario.get("lp") and id(h) not in lied and status == highspy.HighsModelStatus.kOptimal:
-            lied.add(id(h))
+        if h is scenario.get("lp") and told.get(id(h), 0) < lies and status == highspy.HighsModelStatus.kOptimal:
+            told[id(h)] = told.get(id(h), 0) + 1
             return highspy.HighsModelStatus.kInfeasible
         return status
 
     monkeypatch.setattr(benders, "_evaluate", evaluate)
-    monkeypatch.setattr(benders, "_run", first_solve_infeasible)
+    monkeypatch.setattr(benders, "_run", first_solves_infeasible)
     ef, dec = solve(hand, ["settings.risk_weight=0.5"]), _benders(hand, ["settings.risk_weight=0.5"])
-    assert lied  # the lie was told
+    assert told and max(told.values()) == lies  # the lies were told
     _same_optimum(ef, dec)
     assert dec.outcome.objective == pytest.approx(400.0, abs=1e-6)
