@@ -429,9 +429,10 @@ class Master:
         self.scenario_seconds = 0.0  # in the scenario LPs
 
     @property
-    def tally(self) -> tuple[int, int, float, float]:
-        """(cuts, feasibility cuts, seconds in master solves, seconds in scenario LPs) so far."""
-        return self.cuts, self.feasibility, self.seconds, self.scenario_seconds
+    def tally(self) -> tuple[int, int, float, float, int]:
+        """(cuts, feasibility cuts, seconds in master solves, seconds in scenario LPs) so far, and
+        the expected-value LPs the master holds."""
+        return self.cuts, self.feasibility, self.seconds, self.scenario_seconds, self.means
 
     def add(self, cuts: list[Cut], x: np.ndarray) -> None:
         """Add cuts made at master point ``x`` (first-stage values)."""
@@ -696,7 +697,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return _finish(compiled, parts, options, scale, "infeasible", "Benders: a scenario has no feasible "
-                           "plan for any first stage", None, -np.inf, t0, 0, (0, 0, 0.0, 0.0))
+                           "plan for any first stage", None, -np.inf, t0, 0, (0, 0, 0.0, 0.0, 0))
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverError(Problem("--engine benders", "a scenario's cost is unbounded below when its first stage "
                                       f"is free (HiGHS: {h.modelStatusToString(status)})",
@@ -792,7 +793,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
                     break
             log.info("benders iteration %d: plan %.10g, bound %.10g, %d cuts (master %.2f s, scenarios %.2f s)",
                      iterations, best["upper"] / scale, lower / scale, master.cuts,
-                     *(now - then for now, then in zip(master.tally[2:], before[2:])))
+                     *(now - then for now, then in zip(master.tally[2:4], before[2:4])))
             if best["x"] is not None and (best["upper"] - lower <= abs_gap or _gap(best["upper"], lower) <= rel_gap):
                 break
             if not cuts:
@@ -1021,7 +1022,7 @@ def _snap(x: np.ndarray, integer: np.ndarray) -> np.ndarray:
 
 def _finish(compiled: Compiled, parts: Split, options: SolverOptions, scale: float, status: str, text: str,
             best: dict | None, lower: float, t0: float, iterations: int,
-            cuts: tuple[int, int, float, float]) -> Outcome:
+            cuts: tuple[int, int, float, float, int]) -> Outcome:
     bound = None if not np.isfinite(lower) else lower / scale
     if best is None:
         return Outcome(status=Status(status), termination=text, best_bound=bound, options=options.highs_options(),
@@ -1035,6 +1036,7 @@ def _finish(compiled: Compiled, parts: Split, options: SolverOptions, scale: flo
     gap = _gap(best["upper"], lower) if np.isfinite(lower) else None
     return Outcome(status=Status(status), termination=f"{text} after {iterations} iterations, {cuts[0]} cuts "
                    f"({cuts[1]} feasibility cuts); {cuts[2]:.1f} s in the master, {cuts[3]:.1f} s in the "
-                   "scenario LPs",
+                   "scenario LPs" + (f"; {cuts[4]} expected-value LP{'s' if cuts[4] > 1 else ''} in the master"
+                                     if cuts[4] else ""),
                    objective=objective, best_bound=bound, mip_gap=gap, values=values,
                    options=options.highs_options(), times={"solve": time.perf_counter() - t0})

@@ -228,6 +228,7 @@ def test_expected_value_blocks_reach_the_same_optimum(seed, priced, means, lps, 
     dec = run_case(folder, load_profile("exact"), duals=False, engine="benders")
     _same_optimum(ef, dec)
     assert len(made) == 1 and made[0][0] == lps and made[0][2] >= 4
+    assert dec.outcome.termination.endswith(f"; {lps} expected-value LP{'s' if lps > 1 else ''} in the master")
     # every decomposed scenario is in a class the master holds, unless a class was left out
     assert (made[0][1] == 0.0) == (priced == (means == 2))
 
