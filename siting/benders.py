@@ -937,8 +937,8 @@ def _means(parts: Split, probability: np.ndarray, floors: np.ndarray, n_first: i
 
     Scenarios form classes by their (q, W); up to ``most`` classes, the heaviest first, are kept.
     (A class halved by floors would give a tighter bound, but at 1000 synthetic scenarios four
-    such LPs in the master left a 9.2% gap at 600 s where one left 3.7%: the master MIP is the
-    time.)
+    such LPs in the master left a 9.2% gap at 600 s where one left 3.7%, on a shared machine: the
+    master MIP is the time.)
 
     Returns
     -------
