@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import highspy
 import numpy as np
@@ -352,21 +352,26 @@ def _run_plainly(h: highspy.Highs) -> highspy.HighsModelStatus:
     it stands, with ten times the feasibility tolerance (the elastic LP's slacks sum to less than
     one), settles it; the plan's values still go through the check against the raw tables.
     """
-    before = {k: h.getOptionValue(k)[1] for k in ("presolve", "simplex_strategy", "primal_feasibility_tolerance")}
-    h.setOptionValue("presolve", "off")
-    h.setOptionValue("simplex_strategy", 4)
     # the elastic LP's slacks sum to no more than the tolerance: ten times it admits that plan
-    h.setOptionValue("primal_feasibility_tolerance", 10 * float(before["primal_feasibility_tolerance"]))
-    try:
-        h.clearSolver()
-        h.run()
-        status = h.getModelStatus()
-    finally:
-        for k, v in before.items():
-            h.setOptionValue(k, v)
+    tolerance = 10 * float(h.getOptionValue("primal_feasibility_tolerance")[1])
+    status = _solve_with(h, {"presolve": "off", "simplex_strategy": 4, "primal_feasibility_tolerance": tolerance})
     if status == highspy.HighsModelStatus.kOptimal:
         log.info("Benders: a scenario LP called infeasible solved by the primal simplex method without presolve")
     return status
+
+
+def _solve_with(h: highspy.Highs, settings: dict) -> highspy.HighsModelStatus:
+    """Solve ``h`` from scratch with the HiGHS options ``settings``; its own options restored after."""
+    before = {k: h.getOptionValue(k)[1] for k in settings}
+    for k, v in settings.items():
+        h.setOptionValue(k, v)
+    try:
+        h.clearSolver()
+        h.run()
+        return h.getModelStatus()
+    finally:
+        for k, v in before.items():
+            h.setOptionValue(k, v)
 
 
 class Master:
@@ -378,7 +383,7 @@ class Master:
     """
 
     def __init__(self, compiled: Compiled, parts: Split, options: SolverOptions, scale: float,
-                 floors: np.ndarray, group: np.ndarray, probability: np.ndarray | None = None) -> None:
+                 floors: np.ndarray, group: np.ndarray, probability: np.ndarray) -> None:
         lp = compiled.lp
         self.parts, self.scale = parts, scale
         f = parts.first
@@ -397,7 +402,7 @@ class Master:
         row_lower = [lp["row_lower"][parts.master_rows]]
         row_upper = [lp["row_upper"][parts.master_rows]]
         M = sp.hstack([M, sp.csc_matrix((M.shape[0], nb))]).tocsc()
-        mean = _means(parts, probability, floors, len(f), MEANS) if probability is not None else None
+        mean = _means(parts, probability, floors, len(f), MEANS)
         self.means = 0
         if mean is not None:
             # sum of thetas >= the expected-value LPs' costs (Jensen), their rows and columns whole
@@ -427,6 +432,15 @@ class Master:
         self.age = np.zeros(0, dtype=np.int64)  # per cut row: master solves in a row it was slack at
         self.seconds = 0.0  # in master solves
         self.scenario_seconds = 0.0  # in the scenario LPs
+
+    def price(self, x: np.ndarray, options: SolverOptions) -> list[tuple[float | None, Cut]]:
+        """Every scenario block's LP at first stage ``x``: (its cost or None if infeasible, its cut)."""
+        t = time.perf_counter()
+        try:
+            return [_evaluate(block, b, x[block.master_cols], options, self.scale)
+                    for b, block in enumerate(self.parts.blocks)]
+        finally:
+            self.scenario_seconds += time.perf_counter() - t
 
     @property
     def tally(self) -> tuple[int, int, float, float, int]:
@@ -621,15 +635,7 @@ class Master:
         loose = 1e-15 * biggest
         if all(loose <= v for v in before.values()):
             return S.kSolveError
-        for k, v in before.items():
-            h.setOptionValue(k, max(v, loose))
-        try:
-            h.clearSolver()
-            h.run()
-            return h.getModelStatus()
-        finally:
-            for k, v in before.items():
-                h.setOptionValue(k, v)
+        return _solve_with(h, {k: max(v, loose) for k, v in before.items()})
 
 
 def _slack(value: float) -> float:
@@ -716,9 +722,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
     stop = "gap"
 
     def evaluate(x: np.ndarray, theta: np.ndarray) -> tuple[float | None, list[Cut]]:
-        t = time.perf_counter()
-        made = [_evaluate(block, b, x[block.master_cols], options, scale) for b, block in enumerate(blocks)]
-        master.scenario_seconds += time.perf_counter() - t
+        made = master.price(x, options)
         cuts = master.gather(made, theta)
         if any(value is None for value, _ in made):
             return None, cuts
@@ -741,7 +745,7 @@ def solve_benders(sm, compiled: Compiled, options: SolverOptions) -> Outcome:
             if status != "optimal":
                 break
             iterations += 1
-            _, cuts = evaluate_lp(blocks, master, x, theta, options, scale)
+            cuts = master.gather(master.price(x, options), theta)
             master.add(cuts, x)
             lower = max(lower, bound)
             if not cuts or bound - previous <= LP_STALL * max(1.0, abs(bound)):
@@ -913,12 +917,16 @@ def _bound_threshold(compiled: Compiled, parts: Split, options: SolverOptions, s
                 block.lp["upper"][j] = parts.first_upper[names.index("var_at_risk")]
 
 
-def evaluate_lp(blocks, master, x, theta, options, scale):
-    """Cuts at a fractional master point (the LP rounds)."""
-    t = time.perf_counter()
-    made = [_evaluate(block, b, x[block.master_cols], options, scale) for b, block in enumerate(blocks)]
-    master.scenario_seconds += time.perf_counter() - t
-    return None, master.gather(made, theta)
+class _Priced(NamedTuple):
+    """One scenario block as :func:`_means` compares and averages it: probability, matrix on its
+    own columns, costs per unit of probability, matrix on the first stage (master's columns), and
+    [column lower, column upper, row lower, row upper] bounds."""
+
+    p: float
+    W: sp.csc_matrix
+    q: np.ndarray
+    T: sp.csr_matrix
+    data: list
 
 
 def _means(parts: Split, probability: np.ndarray, floors: np.ndarray, n_first: int, most: int):
@@ -949,7 +957,7 @@ def _means(parts: Split, probability: np.ndarray, floors: np.ndarray, n_first: i
     blocks = parts.blocks
     if not blocks or most <= 0:
         return None
-    one: list[tuple] = []
+    one: list[_Priced] = []
     classes: list[list[int]] = []
     for b, blk in enumerate(blocks):
         p = float(probability[blk.scenario])
@@ -961,19 +969,19 @@ def _means(parts: Split, probability: np.ndarray, floors: np.ndarray, n_first: i
         T = sp.csr_matrix((L.data, (L.row, blk.master_cols[L.col])), shape=(m, n_first))
         q = lp["cost"][:n] / p if p > 0 else np.full(n, np.nan)
         data = [lp["lower"][:n], lp["upper"][:n], lp["row_lower"], lp["row_upper"]]
-        one.append((p, W, q, T, data))
+        one.append(_Priced(p, W, q, T, data))
         if p <= 0 or not np.all(np.isfinite(q)):
             continue
         for members in classes:
-            p0, W0, q0, _T0, data0 = one[members[0]]
-            if W0.shape == W.shape and np.allclose(q0, q, rtol=1e-12, atol=0.0) and \
-                    all(np.array_equal(np.isinf(x), np.isinf(y)) for x, y in zip(data0, data)) and \
-                    np.max(np.abs((W0 - W).data), initial=0.0) <= 1e-12 * np.max(np.abs(W.data), initial=1.0):
+            head = one[members[0]]
+            if head.W.shape == W.shape and np.allclose(head.q, q, rtol=1e-12, atol=0.0) and \
+                    all(np.array_equal(np.isinf(x), np.isinf(y)) for x, y in zip(head.data, data)) and \
+                    np.max(np.abs((head.W - W).data), initial=0.0) <= 1e-12 * np.max(np.abs(W.data), initial=1.0):
                 members.append(b)
                 break
         else:
             classes.append([b])
-    weight = [sum(one[b][0] for b in members) for members in classes]
+    weight = [sum(one[b].p for b in members) for members in classes]
     classes = [classes[k] for k in np.argsort(weight, kind="stable")[::-1][:most]]
     if not classes:
         return None
@@ -981,16 +989,15 @@ def _means(parts: Split, probability: np.ndarray, floors: np.ndarray, n_first: i
     left_out = float(sum(f for b, f in enumerate(floors) if b not in covered))
     Ts, Ws, qs, means = [], [], [], []
     for members in classes:
-        P = sum(one[b][0] for b in members)
-        first = one[members[0]]
-        T = sum((one[b][0] * one[b][3] for b in members), sp.csr_matrix(first[3].shape)) / P
+        P = sum(one[b].p for b in members)
+        head = one[members[0]]
         mean = []
-        for k, x in enumerate(first[4]):  # an infinite bound is the same in the whole class
-            total = sum(one[b][0] * np.where(np.isinf(x), 0.0, one[b][4][k]) for b in members)
+        for k, x in enumerate(head.data):  # an infinite bound is the same in the whole class
+            total = sum(one[b].p * np.where(np.isinf(x), 0.0, one[b].data[k]) for b in members)
             mean.append(np.where(np.isinf(x), x, total / P))
-        Ts.append(T)
-        Ws.append(first[1])
-        qs.append(P * first[2])
+        Ts.append(sum((one[b].p * one[b].T for b in members), sp.csr_matrix(head.T.shape)) / P)
+        Ws.append(head.W)
+        qs.append(P * head.q)
         means.append(mean)
     return (sp.vstack(Ts).tocsc(), sp.block_diag(Ws).tocsc(),
             *(np.concatenate([d[k] for d in means]) for k in range(4)),
